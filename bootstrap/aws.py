@@ -1,0 +1,425 @@
+"""The only place that holds boto3 clients, knows AWS error codes, and retries.
+
+Two kinds of retry, kept apart on purpose:
+- throttling and 5xx: botocore's own ``standard`` retry mode (CLIENT_CONFIG), not hand-written;
+- IAM propagation (a new role or principal that AWS does not see everywhere yet): ``propagation``
+  below, with tenacity, an explicit deadline, jittered exponential waits and named error codes.
+
+Every ClientError leaves this module as a BootstrapError subclass raised ``from`` it, with AWS's
+own message and the operation's name, never with credentials.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import boto3
+import botocore.loaders
+import botocore.session
+import tenacity
+from botocore.config import Config as BotoConfig
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    ProfileNotFound,
+)
+
+from bootstrap.errors import AwsError, BootstrapError, CredentialsError
+
+if TYPE_CHECKING:
+    from mypy_boto3_iam import IAMClient
+    from mypy_boto3_sts import STSClient
+
+T = TypeVar("T")
+
+CLIENT_CONFIG = BotoConfig(
+    retries={"mode": "standard", "max_attempts": 8},
+    connect_timeout=10,
+    read_timeout=60,
+)
+DEFAULT_REGION = "us-east-1"  # IAM is global; STS needs some region to sign for
+
+CREDENTIAL_CODES = frozenset(
+    {
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "InvalidClientTokenId",
+        "UnrecognizedClientException",
+        "SignatureDoesNotMatch",
+        "InvalidAccessKeyId",
+        "RequestExpired",
+    }
+)
+# AssumeRole right after a role, its trust or the caller's grant changed: IAM has not caught up yet.
+ASSUME_PROPAGATION_CODES = frozenset({"AccessDenied", "InvalidClientTokenId"})
+
+FIRST_RETRY_MAX_S = 0.5
+RETRY_CAP_S = 5.0
+
+
+@dataclass(frozen=True)
+class Identity:
+    account: str
+    arn: str
+    user_id: str
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Temporary credentials. The secret parts never appear in repr() or logs."""
+
+    access_key_id: str
+    secret_access_key: str = field(repr=False)
+    session_token: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class AssumeOutcome:
+    """AssumeRole through propagation: the credentials, or the last error when time ran out."""
+
+    credentials: Credentials | None
+    attempts: int
+    waited_s: float
+    error: str = ""  # "Code: message" of the last failure
+
+
+class Account:
+    """One side of the trust: a boto3 Session with its IAM and STS clients.
+
+    Clients are made once, here, because boto3 Sessions are not thread-safe while making clients;
+    the clients themselves are, so the A and B sides can run in parallel threads.
+    """
+
+    def __init__(self, session: boto3.Session, label: str, credentials: Credentials | None = None) -> None:
+        self.session = session
+        self.label = label
+        region = session.region_name or DEFAULT_REGION
+        keys: dict[str, Any] = {}
+        if credentials is not None:
+            keys = {
+                "aws_access_key_id": credentials.access_key_id,
+                "aws_secret_access_key": credentials.secret_access_key,
+                "aws_session_token": credentials.session_token,
+            }
+        with translate_errors(f"{label}: creating AWS clients"):
+            self.iam: IAMClient = session.client("iam", config=CLIENT_CONFIG, region_name=region, **keys)
+            self.sts: STSClient = session.client("sts", config=CLIENT_CONFIG, region_name=region, **keys)
+
+    def with_credentials(self, credentials: Credentials, label: str) -> Account:
+        """The same profile settings (region, endpoint) with other credentials."""
+        return Account(self.session, label, credentials)
+
+
+@functools.cache
+def _shared_loader() -> botocore.loaders.Loader:
+    """One loader of botocore's service models for all sessions: each new Session would otherwise
+    parse the large IAM model again (~150 ms per profile)."""
+    return botocore.loaders.create_loader()
+
+
+def open_session(profile: str | None, what: str) -> boto3.Session:
+    core = botocore.session.Session()
+    core.register_component("data_loader", _shared_loader())
+    try:
+        session = boto3.Session(botocore_session=core, profile_name=profile)
+        if profile is not None and profile not in session.available_profiles:
+            raise ProfileNotFound(profile=profile)
+        return session
+    except ProfileNotFound as err:
+        raise CredentialsError(
+            f"The {what} profile '{profile}' is not in your AWS config. Check the name with "
+            "'aws configure list-profiles', or set AWS_CONFIG_FILE to the file that has it."
+        ) from err
+
+
+def error_code(err: ClientError) -> str:
+    return str(err.response.get("Error", {}).get("Code", ""))
+
+
+def error_message(err: ClientError) -> str:
+    return str(err.response.get("Error", {}).get("Message", ""))
+
+
+@contextmanager
+def translate_errors(action: str) -> Iterator[None]:
+    """Turn botocore failures into errors a user can act on, naming what we were doing."""
+    try:
+        yield
+    except BootstrapError:
+        raise
+    except ClientError as err:
+        code, message = error_code(err), error_message(err)
+        if code in CREDENTIAL_CODES:
+            raise CredentialsError(
+                f"{action}: the credentials were refused ({code}: {message}). Refresh them "
+                "(for SSO: 'aws sso login') or check the profile."
+            ) from err
+        hint = " The profile needs IAM permission for this call." if code == "AccessDenied" else ""
+        raise AwsError(f"{action}: {code}: {message}.{hint}", code) from err
+    except NoCredentialsError as err:
+        raise CredentialsError(
+            f"{action}: no AWS credentials found for this profile. Configure the profile, or log in "
+            "(for SSO: 'aws sso login')."
+        ) from err
+    except (EndpointConnectionError, ConnectionClosedError) as err:
+        raise AwsError(f"{action}: cannot reach AWS ({err}). Check the network and the profile's endpoint.") from err
+    except BotoCoreError as err:
+        raise AwsError(f"{action}: {err}") from err
+
+
+def _absent_if_no_such_entity(call: Callable[[], T], action: str) -> T | None:
+    with translate_errors(action):
+        try:
+            return call()
+        except ClientError as err:
+            if error_code(err) == "NoSuchEntity":
+                return None
+            raise
+
+
+def propagation(
+    deadline_s: float,
+    should_retry: Callable[[BaseException], bool],
+    on_attempt: Callable[[int, float], None] | None = None,
+) -> tenacity.Retrying:
+    """Retry while IAM catches up: jittered exponential waits (first within 0.5 s, capped at 5 s)
+    until the deadline; the last error is re-raised as it was."""
+    started = time.monotonic()
+
+    def before_sleep(state: tenacity.RetryCallState) -> None:
+        if on_attempt is not None:
+            on_attempt(state.attempt_number, time.monotonic() - started)
+
+    return tenacity.Retrying(
+        retry=tenacity.retry_if_exception(should_retry),
+        wait=tenacity.wait_random_exponential(multiplier=FIRST_RETRY_MAX_S, max=RETRY_CAP_S),
+        stop=tenacity.stop_before_delay(deadline_s),
+        before_sleep=before_sleep,
+        reraise=True,
+    )
+
+
+def _is_code(*codes: str) -> Callable[[BaseException], bool]:
+    return lambda err: isinstance(err, ClientError) and error_code(err) in codes
+
+
+def _is_invalid_principal(err: BaseException) -> bool:
+    """IAM rejects a trust policy naming a principal created moments ago until it propagates."""
+    return (
+        isinstance(err, ClientError)
+        and error_code(err) == "MalformedPolicyDocument"
+        and "invalid principal" in error_message(err).lower()
+    )
+
+
+# -- STS -----------------------------------------------------------------------------------------
+
+
+def get_caller_identity(account: Account) -> Identity:
+    with translate_errors(f"{account.label}: checking the credentials (sts:GetCallerIdentity)"):
+        reply = account.sts.get_caller_identity()
+    return Identity(account=reply["Account"], arn=reply["Arn"], user_id=reply["UserId"])
+
+
+def assume_role(
+    account: Account,
+    role_arn: str,
+    session_name: str,
+    external_id: str | None = None,
+    mfa_serial: str | None = None,
+    mfa_token: str | None = None,
+) -> Credentials:
+    """One AssumeRole call; ClientError passes through so callers can judge the code."""
+    kwargs: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": session_name}
+    if external_id:
+        kwargs["ExternalId"] = external_id
+    if mfa_serial and mfa_token:
+        kwargs["SerialNumber"], kwargs["TokenCode"] = mfa_serial, mfa_token
+    creds = account.sts.assume_role(**kwargs)["Credentials"]
+    return Credentials(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
+
+
+def assume_role_through_propagation(
+    account: Account,
+    role_arn: str,
+    session_name: str,
+    deadline_s: float,
+    external_id: str | None = None,
+    mfa_serial: str | None = None,
+    mfa_token: str | None = None,
+    on_attempt: Callable[[int, float], None] | None = None,
+) -> AssumeOutcome:
+    """AssumeRole, retried on the codes IAM gives while a change propagates, until the deadline."""
+    started = time.monotonic()
+    attempts = 0
+    try:
+        for attempt in propagation(deadline_s, _is_code(*ASSUME_PROPAGATION_CODES), on_attempt):
+            with attempt:
+                attempts += 1
+                creds = assume_role(account, role_arn, session_name, external_id, mfa_serial, mfa_token)
+    except ClientError as err:
+        if error_code(err) in CREDENTIAL_CODES - ASSUME_PROPAGATION_CODES:
+            raise CredentialsError(f"{account.label}: the credentials were refused ({error_code(err)}).") from err
+        return AssumeOutcome(None, attempts, time.monotonic() - started, f"{error_code(err)}: {error_message(err)}")
+    return AssumeOutcome(creds, attempts, time.monotonic() - started)
+
+
+# -- IAM reads -----------------------------------------------------------------------------------
+
+
+def get_role(account: Account, name: str) -> dict[str, Any] | None:
+    reply = _absent_if_no_such_entity(
+        lambda: account.iam.get_role(RoleName=name), f"{account.label}: reading role {name} (iam:GetRole)"
+    )
+    return dict(reply["Role"]) if reply else None
+
+
+def get_user(account: Account, name: str) -> dict[str, Any] | None:
+    reply = _absent_if_no_such_entity(
+        lambda: account.iam.get_user(UserName=name), f"{account.label}: reading user {name} (iam:GetUser)"
+    )
+    return dict(reply["User"]) if reply else None
+
+
+def list_attached_role_policies(account: Account, role: str) -> list[str]:
+    with translate_errors(f"{account.label}: listing managed policies of role {role}"):
+        pages = account.iam.get_paginator("list_attached_role_policies").paginate(RoleName=role)
+        return [p["PolicyArn"] for page in pages for p in page["AttachedPolicies"]]
+
+
+def list_role_policies(account: Account, role: str) -> list[str]:
+    with translate_errors(f"{account.label}: listing inline policies of role {role}"):
+        pages = account.iam.get_paginator("list_role_policies").paginate(RoleName=role)
+        return [name for page in pages for name in page["PolicyNames"]]
+
+
+def list_role_tags(account: Account, role: str) -> list[tuple[str, str]]:
+    with translate_errors(f"{account.label}: listing tags of role {role}"):
+        pages = account.iam.get_paginator("list_role_tags").paginate(RoleName=role)
+        return [(t["Key"], t["Value"]) for page in pages for t in page["Tags"]]
+
+
+def get_inline_policy(account: Account, kind: str, owner: str, policy: str) -> dict[str, Any] | None:
+    """An inline policy document of a role or user, or None when absent."""
+    action = f"{account.label}: reading inline policy {policy} of {kind} {owner}"
+    if kind == "user":
+        user_reply = _absent_if_no_such_entity(
+            lambda: account.iam.get_user_policy(UserName=owner, PolicyName=policy), action
+        )
+        return dict(user_reply["PolicyDocument"]) if user_reply else None
+    role_reply = _absent_if_no_such_entity(
+        lambda: account.iam.get_role_policy(RoleName=owner, PolicyName=policy), action
+    )
+    return dict(role_reply["PolicyDocument"]) if role_reply else None
+
+
+# -- IAM writes ----------------------------------------------------------------------------------
+
+
+def create_role(
+    account: Account,
+    *,
+    name: str,
+    path: str,
+    trust_policy: str,
+    description: str,
+    max_session_duration: int,
+    permissions_boundary: str | None,
+    tags: tuple[tuple[str, str], ...],
+    deadline_s: float,
+) -> None:
+    kwargs: dict[str, Any] = {
+        "RoleName": name,
+        "Path": path,
+        "AssumeRolePolicyDocument": trust_policy,
+        "Description": description,
+        "MaxSessionDuration": max_session_duration,
+        "Tags": [{"Key": k, "Value": v} for k, v in tags],
+    }
+    if permissions_boundary:
+        kwargs["PermissionsBoundary"] = permissions_boundary
+    with translate_errors(f"{account.label}: creating role {name} (iam:CreateRole)"):
+        for attempt in propagation(deadline_s, _is_invalid_principal):
+            with attempt:
+                account.iam.create_role(**kwargs)
+
+
+def update_trust_policy(account: Account, role: str, trust_policy: str, deadline_s: float) -> None:
+    with translate_errors(f"{account.label}: updating the trust policy of role {role} (iam:UpdateAssumeRolePolicy)"):
+        for attempt in propagation(deadline_s, _is_invalid_principal):
+            with attempt:
+                account.iam.update_assume_role_policy(RoleName=role, PolicyDocument=trust_policy)
+
+
+def update_role(account: Account, role: str, description: str, max_session_duration: int) -> None:
+    with translate_errors(f"{account.label}: updating role {role} (iam:UpdateRole)"):
+        account.iam.update_role(RoleName=role, Description=description, MaxSessionDuration=max_session_duration)
+
+
+def put_permissions_boundary(account: Account, role: str, boundary: str | None) -> None:
+    with translate_errors(f"{account.label}: setting the permissions boundary of role {role}"):
+        if boundary:
+            account.iam.put_role_permissions_boundary(RoleName=role, PermissionsBoundary=boundary)
+        else:
+            account.iam.delete_role_permissions_boundary(RoleName=role)
+
+
+def tag_role(account: Account, role: str, tags: tuple[tuple[str, str], ...]) -> None:
+    with translate_errors(f"{account.label}: tagging role {role} (iam:TagRole)"):
+        account.iam.tag_role(RoleName=role, Tags=[{"Key": k, "Value": v} for k, v in tags])
+
+
+def untag_role(account: Account, role: str, keys: tuple[str, ...]) -> None:
+    with translate_errors(f"{account.label}: untagging role {role} (iam:UntagRole)"):
+        account.iam.untag_role(RoleName=role, TagKeys=list(keys))
+
+
+def attach_role_policy(account: Account, role: str, policy_arn: str) -> None:
+    with translate_errors(f"{account.label}: attaching {policy_arn} to role {role} (iam:AttachRolePolicy)"):
+        account.iam.attach_role_policy(RoleName=role, PolicyArn=policy_arn)
+
+
+def detach_role_policy(account: Account, role: str, policy_arn: str) -> None:
+    with translate_errors(f"{account.label}: detaching {policy_arn} from role {role} (iam:DetachRolePolicy)"):
+        try:
+            account.iam.detach_role_policy(RoleName=role, PolicyArn=policy_arn)
+        except ClientError as err:
+            if error_code(err) != "NoSuchEntity":  # already gone: the goal is reached
+                raise
+
+
+def put_inline_policy(account: Account, kind: str, owner: str, policy: str, document: str) -> None:
+    with translate_errors(f"{account.label}: writing inline policy {policy} on {kind} {owner}"):
+        if kind == "user":
+            account.iam.put_user_policy(UserName=owner, PolicyName=policy, PolicyDocument=document)
+        else:
+            account.iam.put_role_policy(RoleName=owner, PolicyName=policy, PolicyDocument=document)
+
+
+def delete_inline_policy(account: Account, kind: str, owner: str, policy: str) -> None:
+    with translate_errors(f"{account.label}: deleting inline policy {policy} of {kind} {owner}"):
+        try:
+            if kind == "user":
+                account.iam.delete_user_policy(UserName=owner, PolicyName=policy)
+            else:
+                account.iam.delete_role_policy(RoleName=owner, PolicyName=policy)
+        except ClientError as err:
+            if error_code(err) != "NoSuchEntity":
+                raise
+
+
+def delete_role(account: Account, role: str) -> None:
+    with translate_errors(f"{account.label}: deleting role {role} (iam:DeleteRole)"):
+        try:
+            account.iam.delete_role(RoleName=role)
+        except ClientError as err:
+            if error_code(err) != "NoSuchEntity":
+                raise

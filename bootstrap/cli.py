@@ -1,0 +1,259 @@
+"""The command line: parses flags, runs a workflow from commands.py, prints, maps errors to exit codes.
+
+Only this module imports typer. It imports nothing that imports boto3 at module level, so
+``trust-bootstrap --help`` stays fast; each command imports its workflow when it runs.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+
+from bootstrap.errors import BootstrapError, ExitCode, NotConfirmed
+
+if TYPE_CHECKING:
+    from bootstrap.config import Config
+    from bootstrap.plan import Plan
+
+app = typer.Typer(
+    name="trust-bootstrap",
+    help="Set up AWS cross-account role access in one run: the role in the target account, the "
+    "sts:AssumeRole grant in the source account, and a live verification.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,  # never print tracebacks with local variables (secrets)
+    rich_markup_mode=None,
+)
+
+
+class Output(str, Enum):
+    text = "text"
+    json = "json"
+
+
+# -- options shared by apply (and the commands that identify the same trust) ---------------------
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", "-c", help="YAML config file; flags override its keys.", show_default=False)
+]
+SourceProfileOpt = Annotated[str | None, typer.Option(help="AWS profile of the source account A (the principal's).")]
+TargetProfileOpt = Annotated[str | None, typer.Option(help="AWS profile of the target account B (gets the role).")]
+RoleNameOpt = Annotated[str | None, typer.Option(help="Name of the role to create in B.")]
+PrincipalOpt = Annotated[
+    str | None,
+    typer.Option(help="User or role ARN in A to trust. Default: the source profile's own identity."),
+]
+ExternalIdOpt = Annotated[str | None, typer.Option(help="Require this sts:ExternalId (2-1224 chars).")]
+GenerateExternalIdOpt = Annotated[
+    bool | None, typer.Option("--generate-external-id", help="Require a random ExternalId, printed once.")
+]
+RequireMfaOpt = Annotated[bool | None, typer.Option("--require-mfa", help="Require MFA in the trust policy.")]
+MfaMaxAgeOpt = Annotated[
+    int | None, typer.Option(help="With MFA: the MFA sign-in must be younger than this many seconds.")
+]
+PolicyArnOpt = Annotated[
+    list[str] | None, typer.Option("--policy-arn", help="Managed policy to attach to the role (repeatable).")
+]
+InlinePolicyOpt = Annotated[
+    list[str] | None,
+    typer.Option("--inline-policy", help="NAME=FILE: inline policy for the role from a JSON file (repeatable)."),
+]
+MaxSessionOpt = Annotated[int | None, typer.Option(help="Role MaxSessionDuration in seconds (3600-43200).")]
+PathOpt = Annotated[str | None, typer.Option(help="IAM path of the role, e.g. /cross-account/.")]
+BoundaryOpt = Annotated[str | None, typer.Option(help="Permissions boundary policy ARN for the role.")]
+DescriptionOpt = Annotated[str | None, typer.Option(help="Role description.")]
+TagOpt = Annotated[list[str] | None, typer.Option("--tag", help="KEY=VALUE tag for the role (repeatable).")]
+SessionNameOpt = Annotated[str | None, typer.Option(help="Role session name used to verify.")]
+VerifyProfileOpt = Annotated[str | None, typer.Option(help="Profile with the principal's credentials, to verify.")]
+MfaSerialOpt = Annotated[str | None, typer.Option(help="MFA device ARN of the principal, to verify.")]
+MfaTokenOpt = Annotated[str | None, typer.Option(help="Current 6-digit MFA code, to verify.")]
+VerifyOpt = Annotated[
+    bool | None, typer.Option("--verify/--no-verify", help="Prove the trust with a live AssumeRole.", show_default=False)
+]
+VerifyTimeoutOpt = Annotated[
+    float | None, typer.Option(help="Seconds to wait for IAM propagation when verifying [default: 120].")
+]
+OutputOpt = Annotated[Output, typer.Option("--output", "-o", help="text, or one JSON document on stdout.")]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before writing (needed when not interactive).")]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks of unexpected errors.")]
+AdoptOpt = Annotated[
+    bool, typer.Option("--adopt", help="Take over an existing role not created by trust-bootstrap (shows the diff).")
+]
+
+
+def _err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _fail(code: int) -> NoReturn:
+    raise typer.Exit(code)
+
+
+@contextmanager
+def _edge(debug: bool, error_code: Callable[[int], int] = lambda c: c) -> Iterator[None]:
+    """The one broad handler: every error becomes a message and a documented exit code."""
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except BootstrapError as err:
+        if debug:
+            traceback.print_exc()
+        _err(f"Error: {err.message}")
+        _fail(error_code(int(err.exit_code)))
+    except KeyboardInterrupt:
+        _err("Interrupted. Whatever was written so far stays; re-run the same command to finish (it converges).")
+        _fail(error_code(int(ExitCode.INTERRUPTED)))
+    except Exception as err:
+        if debug:
+            traceback.print_exc()
+        _err(f"Internal error: {type(err).__name__}: {err}. Re-run with --debug for a traceback, and report it.")
+        _fail(error_code(int(ExitCode.INTERNAL)))
+
+
+def _flags(**values: Any) -> dict[str, Any]:
+    """The options the user actually gave, under their config-file keys."""
+    renamed = {"policy_arn": "policy_arns", "inline_policy": "inline_policies", "tag": "tags"}
+    return {renamed.get(k, k): v for k, v in values.items() if v is not None}
+
+
+def _load(config_file: Path | None, flags: dict[str, Any]) -> Config:
+    from bootstrap import config
+
+    return config.load(config_file, flags)
+
+
+def _confirmer(yes: bool, show: Callable[[Plan], None]) -> Callable[[Plan], bool]:
+    def confirm(plan: Plan) -> bool:
+        if yes:
+            return True
+        if not sys.stdin.isatty():
+            raise NotConfirmed(
+                "Refusing to write without confirmation in a non-interactive run: review the plan above, then "
+                "re-run with --yes. Nothing was written."
+            )
+        return typer.confirm("Make these changes?", default=False, err=True)
+
+    return confirm
+
+
+@app.command()
+def apply(
+    config_file: ConfigOpt = None,
+    source_profile: SourceProfileOpt = None,
+    target_profile: TargetProfileOpt = None,
+    role_name: RoleNameOpt = None,
+    principal: PrincipalOpt = None,
+    external_id: ExternalIdOpt = None,
+    generate_external_id: GenerateExternalIdOpt = None,
+    require_mfa: RequireMfaOpt = None,
+    mfa_max_age: MfaMaxAgeOpt = None,
+    policy_arn: PolicyArnOpt = None,
+    inline_policy: InlinePolicyOpt = None,
+    max_session_duration: MaxSessionOpt = None,
+    path: PathOpt = None,
+    permissions_boundary: BoundaryOpt = None,
+    description: DescriptionOpt = None,
+    tag: TagOpt = None,
+    session_name: SessionNameOpt = None,
+    verify_profile: VerifyProfileOpt = None,
+    mfa_serial: MfaSerialOpt = None,
+    mfa_token: MfaTokenOpt = None,
+    verify: VerifyOpt = None,
+    verify_timeout: VerifyTimeoutOpt = None,
+    adopt: AdoptOpt = False,
+    output: OutputOpt = Output.text,
+    yes: YesOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Create or repair the trust: the role in B, the grant in A, then verify with AssumeRole.
+
+    Example:
+
+      trust-bootstrap apply --source-profile a-admin --target-profile b-admin --role-name deploy
+      --principal arn:aws:iam::111111111111:user/ci-user --external-id my_external_id
+      --policy-arn arn:aws:iam::aws:policy/ReadOnlyAccess --verify-profile ci --yes
+    """
+    with _edge(debug):
+        cfg = _load(
+            config_file,
+            _flags(
+                source_profile=source_profile, target_profile=target_profile, role_name=role_name,
+                principal=principal, external_id=external_id, generate_external_id=generate_external_id,
+                require_mfa=require_mfa, mfa_max_age=mfa_max_age, policy_arn=policy_arn,
+                inline_policy=inline_policy, max_session_duration=max_session_duration, path=path,
+                permissions_boundary=permissions_boundary, description=description, tag=tag,
+                session_name=session_name, verify_profile=verify_profile, mfa_serial=mfa_serial,
+                mfa_token=mfa_token, verify=verify, verify_timeout=verify_timeout,
+            ),
+        )
+        from bootstrap import commands, render
+
+        prepared = commands.prepare(cfg, adopt=adopt)
+        plan_out = render.plan_text(prepared.plan, prepared.accounts)
+        typer.echo(plan_out, err=output is Output.json)
+        try:
+            outcome = commands.run_apply(prepared, _confirmer(yes, lambda _: None))
+        except commands.VerificationFailed as failed:
+            if output is Output.json:
+                typer.echo(render.outcome_json(failed.outcome))
+            raise
+        typer.echo(render.outcome_json(outcome) if output is Output.json else "\n" + render.outcome_text(outcome))
+
+
+@app.command()
+def sandbox(
+    directory: Annotated[
+        Path, typer.Option("--dir", help="Where to write the AWS config and credentials files.")
+    ] = Path(".sandbox"),
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 0,
+    propagation_delay: Annotated[
+        float, typer.Option(help="Deny AssumeRole on a role created or changed less than this many seconds ago.")
+    ] = 0.0,
+    debug: DebugOpt = False,
+) -> None:
+    """Run a local two-account AWS (A=111111111111, B=222222222222) until Ctrl-C.
+
+    Profiles: a-admin and b-admin (administrators), ci (the user ci-user in A, no policies).
+    Needs the 'sandbox' extra: pip install 'trust-bootstrap[sandbox]'.
+    """
+    with _edge(debug):
+        try:
+            from bootstrap.sandbox.server import ACCOUNT_A, ACCOUNT_B, Sandbox, iter_exports
+        except ImportError as err:
+            raise BootstrapError(
+                "The sandbox needs moto: pip install 'trust-bootstrap[sandbox]'."
+            ) from err
+        box = Sandbox(directory.resolve(), port=port, propagation_delay=propagation_delay)
+        box.start()
+        try:
+            _err(
+                f"Sandbox running at {box.endpoint}: account A={ACCOUNT_A} (profiles a-admin, ci), "
+                f"B={ACCOUNT_B} (profile b-admin); IAM authorization on; propagation delay "
+                f"{propagation_delay:g}s. Use it in another shell with:"
+            )
+            for line in iter_exports(box):
+                typer.echo(line)
+            sys.stdout.flush()
+            _err("Press Ctrl-C to stop.")
+            import threading
+
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            _err("Sandbox stopped.")
+        finally:
+            box.stop()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

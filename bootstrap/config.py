@@ -1,0 +1,275 @@
+"""YAML file + command-line flags -> one frozen, validated Config.
+
+Flags override the file key by key (a list given as flags replaces the file's list). Every value is
+checked against AWS's own constraints here, before any AWS call, and an error names the flag or the
+config key (and file) the bad value came from.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from bootstrap import arns
+from bootstrap.errors import InvalidInput
+
+T = TypeVar("T")
+
+ROLE_INLINE_POLICIES_MAX_CHARS = 10_240
+MANAGED_POLICIES_MAX = 20  # IAM's hard maximum per role (the default quota is 10)
+
+
+@dataclass(frozen=True)
+class InlinePolicy:
+    name: str
+    document: str  # compact JSON text
+    source: str  # the file it was read from
+
+
+@dataclass(frozen=True)
+class Config:
+    role_name: str
+    source_profile: str | None = None
+    target_profile: str | None = None
+    principal: str | None = None
+    external_id: str | None = None
+    generate_external_id: bool = False
+    require_mfa: bool = False
+    mfa_max_age: int | None = None
+    policy_arns: tuple[str, ...] = ()
+    inline_policies: tuple[InlinePolicy, ...] = ()
+    max_session_duration: int = 3600
+    path: str = "/"
+    permissions_boundary: str | None = None
+    description: str = ""
+    tags: tuple[tuple[str, str], ...] = ()
+    session_name: str = "trust-bootstrap-verify"
+    verify_profile: str | None = None
+    mfa_serial: str | None = None
+    mfa_token: str | None = field(default=None, repr=False)
+    verify: bool = True
+    verify_timeout: float = 120.0
+
+
+# The keys a config file may hold: every Config field (file form: tags and inline_policies are
+# mappings). Command-line-only switches (--yes, --output, --debug) are deliberately not here.
+CONFIG_KEYS = tuple(f.name for f in fields(Config))
+
+
+class _Source:
+    """Says where a value came from, for error messages."""
+
+    def __init__(self, file: Path | None, flags: Mapping[str, Any]) -> None:
+        self.file = file
+        self.flags = flags
+
+    def where(self, key: str) -> str:
+        if key in self.flags:
+            return _flag(key)
+        return f"config key '{key}' in {self.file}"
+
+
+_LIST_FLAGS = {"policy_arns": "--policy-arn", "inline_policies": "--inline-policy", "tags": "--tag"}
+
+
+def _flag(key: str) -> str:
+    return _LIST_FLAGS.get(key, "--" + key.replace("_", "-"))
+
+
+def load(file: Path | None, flags: Mapping[str, Any]) -> Config:
+    """Build the Config. ``flags`` holds only the options the user actually gave."""
+    raw = _read_file(file) if file else {}
+    merged: dict[str, Any] = {**raw, **flags}
+    source = _Source(file, flags)
+    base_dir = file.parent if file else Path.cwd()
+
+    def get(key: str, kind: type[T], check: Callable[[T], object] | None = None) -> T | None:
+        value = merged.get(key)
+        if value is None:
+            return None
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise InvalidInput(f"{source.where(key)}: expected {_kind_name(kind)}, got {value!r}.")
+        if check is not None:
+            try:
+                check(value)
+            except ValueError as err:
+                raise InvalidInput(f"{source.where(key)}: {err}.") from err
+        return value
+
+    role_name = get("role_name", str, arns.check_role_name)
+    if role_name is None:
+        raise InvalidInput("A role name is required: pass --role-name NAME or set role_name in the config file.")
+    external_id = get("external_id", str, arns.check_external_id)
+    generate = bool(get("generate_external_id", bool))
+    if external_id and generate:
+        raise InvalidInput("--external-id and --generate-external-id exclude each other: give one or the other.")
+    mfa_max_age = get("mfa_max_age", int, _positive)
+    mfa_serial = get("mfa_serial", str, _check_mfa_serial)
+    mfa_token = get("mfa_token", str, arns.check_mfa_token)
+    if bool(mfa_serial) != bool(mfa_token):
+        raise InvalidInput("--mfa-serial and --mfa-token go together: give both, or neither.")
+    principal = get("principal", str, arns.parse_principal)
+    policy_arns = _str_list(merged.get("policy_arns"), source.where("policy_arns"), arns.check_managed_policy_arn)
+    if len(policy_arns) > MANAGED_POLICIES_MAX:
+        raise InvalidInput(
+            f"{source.where('policy_arns')}: {len(policy_arns)} managed policies; IAM allows at most "
+            f"{MANAGED_POLICIES_MAX} per role (the default quota is 10)."
+        )
+    return Config(
+        role_name=role_name,
+        source_profile=get("source_profile", str),
+        target_profile=get("target_profile", str),
+        principal=principal,
+        external_id=external_id,
+        generate_external_id=generate,
+        require_mfa=bool(get("require_mfa", bool)) or mfa_max_age is not None,
+        mfa_max_age=mfa_max_age,
+        policy_arns=tuple(dict.fromkeys(policy_arns)),
+        inline_policies=_inline_policies(merged.get("inline_policies"), source.where("inline_policies"), base_dir),
+        max_session_duration=get("max_session_duration", int, arns.check_max_session_duration) or 3600,
+        path=get("path", str, arns.check_path) or "/",
+        permissions_boundary=get("permissions_boundary", str, arns.check_managed_policy_arn),
+        description=get("description", str, _check_description) or "",
+        tags=_tags(merged.get("tags"), source.where("tags")),
+        session_name=get("session_name", str, arns.check_session_name) or "trust-bootstrap-verify",
+        verify_profile=get("verify_profile", str),
+        mfa_serial=mfa_serial,
+        mfa_token=mfa_token,
+        verify=merged.get("verify", True) is not False,
+        verify_timeout=get("verify_timeout", float, _positive) or 120.0,
+    )
+
+
+def _read_file(file: Path) -> dict[str, Any]:
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as err:
+        raise InvalidInput(f"Cannot read the config file {file}: {err.strerror}.") from err
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or str(err)
+        raise InvalidInput(f"The config file {file} is not valid YAML{where}: {problem}.") from err
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InvalidInput(f"The config file {file} must be a mapping of keys to values, not a {type(data).__name__}.")
+    for key in data:
+        if key not in CONFIG_KEYS:
+            close = difflib.get_close_matches(str(key), CONFIG_KEYS, n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else f" Known keys: {', '.join(CONFIG_KEYS)}."
+            raise InvalidInput(f"Unknown key '{key}' in the config file {file}.{hint}")
+    return data
+
+
+def _kind_name(kind: type) -> str:
+    return {str: "a string", int: "a whole number", float: "a number", bool: "true or false"}.get(
+        kind, kind.__name__
+    )
+
+
+def _positive(value: float) -> None:
+    if value <= 0:
+        raise ValueError(f"{value} must be greater than zero")
+
+
+def _check_mfa_serial(value: str) -> None:
+    if value.startswith("arn:"):
+        arn = arns.parse_arn(value)
+        if arn.service != "iam" or not arn.resource.startswith("mfa/"):
+            raise ValueError(f"'{value}' is not an MFA device ARN (arn:aws:iam::ACCOUNT:mfa/NAME)")
+    elif not 9 <= len(value) <= 256:
+        raise ValueError(f"'{value}' is not an MFA device ARN or hardware serial number")
+
+
+def _check_description(value: str) -> None:
+    if len(value) > 1000:
+        raise ValueError(f"a role description is at most 1000 characters (this one has {len(value)})")
+
+
+def _str_list(value: Any, where: str, check: Callable[[str], object]) -> list[str]:
+    if value is None:
+        return []
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+        raise InvalidInput(f"{where}: expected a list of strings, got {value!r}.")
+    for item in items:
+        try:
+            check(item)
+        except ValueError as err:
+            raise InvalidInput(f"{where}: {err}.") from err
+    return items
+
+
+def _pairs(value: Any, where: str, form: str) -> list[tuple[str, str]]:
+    """A mapping (config file) or a list of 'KEY=VALUE' strings (flags) -> pairs."""
+    if value is None:
+        return []
+    if isinstance(value, Mapping):
+        return [(str(k), "" if v is None else str(v)) for k, v in value.items()]
+    if isinstance(value, list):
+        pairs = []
+        for item in value:
+            key, sep, val = str(item).partition("=")
+            if not sep or not key:
+                raise InvalidInput(f"{where}: '{item}' is not of the form {form}.")
+            pairs.append((key, val))
+        return pairs
+    raise InvalidInput(f"{where}: expected a mapping or a list of {form}, got {value!r}.")
+
+
+def _tags(value: Any, where: str) -> tuple[tuple[str, str], ...]:
+    pairs = _pairs(value, where, "KEY=VALUE")
+    if len(pairs) > arns.MAX_TAGS - 1:  # one tag is the ownership tag
+        raise InvalidInput(f"{where}: {len(pairs)} tags; a role takes at most {arns.MAX_TAGS}, one of which is ours.")
+    try:
+        checked = dict(arns.check_tag(k, v) for k, v in pairs)
+    except ValueError as err:
+        raise InvalidInput(f"{where}: {err}.") from err
+    return tuple(sorted(checked.items()))
+
+
+def _inline_policies(value: Any, where: str, base_dir: Path) -> tuple[InlinePolicy, ...]:
+    policies = []
+    for name, file_name in _pairs(value, where, "NAME=FILE"):
+        try:
+            arns.check_policy_name(name)
+        except ValueError as err:
+            raise InvalidInput(f"{where}: {err}.") from err
+        path = Path(file_name).expanduser()
+        if not path.is_absolute():
+            path = base_dir / path
+        policies.append(InlinePolicy(name, _read_policy_file(path, name, where), str(path)))
+    total = sum(len(p.document) for p in policies)
+    if total > ROLE_INLINE_POLICIES_MAX_CHARS:
+        raise InvalidInput(
+            f"{where}: the inline policies add up to {total} characters (without white space); IAM allows "
+            f"{ROLE_INLINE_POLICIES_MAX_CHARS} per role. Move some statements into a managed policy."
+        )
+    return tuple(sorted(policies, key=lambda p: p.name))
+
+
+def _read_policy_file(path: Path, name: str, where: str) -> str:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise InvalidInput(f"{where}: cannot read the policy file {path} for '{name}': {err.strerror}.") from err
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise InvalidInput(
+            f"{where}: the policy file {path} is not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})."
+        ) from err
+    if not isinstance(document, dict) or "Statement" not in document:
+        raise InvalidInput(f"{where}: the policy file {path} is not an IAM policy (a JSON object with a Statement).")
+    return json.dumps(document, separators=(",", ":"))

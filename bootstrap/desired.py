@@ -1,0 +1,81 @@
+"""Pure: Config + the facts resolved from AWS -> the desired State of both sides."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from bootstrap import arns
+from bootstrap.config import Config
+from bootstrap.state import OWNER_TAG, Grant, Role, State
+
+POLICY_VERSION = "2012-10-17"
+TRUST_SID = "TrustBootstrapAssumeRole"
+GRANT_SID = "TrustBootstrapGrant"
+
+
+@dataclass(frozen=True)
+class Context:
+    """What only AWS can tell: the accounts, the principal as it really is, the ExternalId in use."""
+
+    source_account: str
+    target_account: str
+    partition: str
+    principal: arns.Principal
+    external_id: str | None
+
+
+def grant_policy_name(target_account: str, role_name: str) -> str:
+    """Deterministic, so a re-run finds its own grant: one per target role."""
+    return f"trust-bootstrap-{target_account}-{role_name}"
+
+
+def _json(document: dict[str, Any]) -> str:
+    return json.dumps(document, separators=(",", ":"))
+
+
+def trust_policy(principal_arn: str, external_id: str | None, require_mfa: bool, mfa_max_age: int | None) -> str:
+    condition: dict[str, dict[str, str]] = {}
+    if external_id:
+        condition["StringEquals"] = {"sts:ExternalId": external_id}
+    if require_mfa:
+        condition["Bool"] = {"aws:MultiFactorAuthPresent": "true"}
+        if mfa_max_age:
+            condition["NumericLessThan"] = {"aws:MultiFactorAuthAge": str(mfa_max_age)}
+    statement: dict[str, Any] = {
+        "Sid": TRUST_SID,
+        "Effect": "Allow",
+        "Principal": {"AWS": principal_arn},
+        "Action": "sts:AssumeRole",
+    }
+    if condition:
+        statement["Condition"] = condition
+    return _json({"Version": POLICY_VERSION, "Statement": [statement]})
+
+
+def grant_policy(role_arn: str) -> str:
+    statement = {"Sid": GRANT_SID, "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role_arn}
+    return _json({"Version": POLICY_VERSION, "Statement": [statement]})
+
+
+def build(config: Config, ctx: Context) -> State:
+    role_arn = arns.role_arn(ctx.partition, ctx.target_account, config.path, config.role_name)
+    role = Role(
+        name=config.role_name,
+        path=config.path,
+        arn=role_arn,
+        trust_policy=trust_policy(ctx.principal.arn, ctx.external_id, config.require_mfa, config.mfa_max_age),
+        max_session_duration=config.max_session_duration,
+        permissions_boundary=config.permissions_boundary,
+        description=config.description,
+        tags=tuple(sorted({**dict(config.tags), OWNER_TAG[0]: OWNER_TAG[1]}.items())),
+        managed_policies=tuple(sorted(config.policy_arns)),
+        inline_policies=tuple((p.name, p.document) for p in config.inline_policies),
+    )
+    grant = Grant(
+        principal=ctx.principal,
+        policy_name=grant_policy_name(ctx.target_account, config.role_name),
+        document=grant_policy(role_arn),
+    )
+    return State(target_account=ctx.target_account, source_account=ctx.source_account, role=role, grant=grant)

@@ -1,0 +1,68 @@
+"""Read-only: the live State of both sides, read in parallel, in the same dataclasses as desired."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+from bootstrap import aws
+from bootstrap.arns import Principal
+from bootstrap.state import Grant, Role, State
+
+
+def _json(document: dict[str, object]) -> str:
+    return json.dumps(document, separators=(",", ":"))
+
+
+def read_role(target: aws.Account, name: str) -> Role | None:
+    raw = aws.get_role(target, name)
+    if raw is None:
+        return None
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        managed = pool.submit(aws.list_attached_role_policies, target, name)
+        inline_names = pool.submit(aws.list_role_policies, target, name)
+        # GetRole returns tags too, but only the first page of them; ask for all only when cut.
+        tags_future = pool.submit(aws.list_role_tags, target, name) if len(raw.get("Tags", [])) >= 50 else None
+        documents = {
+            policy: pool.submit(aws.get_inline_policy, target, "role", name, policy) for policy in inline_names.result()
+        }
+        tags = tags_future.result() if tags_future else [(t["Key"], t["Value"]) for t in raw.get("Tags", [])]
+        inline = tuple(sorted((p, _json(d.result() or {})) for p, d in documents.items()))
+        managed_arns = tuple(sorted(managed.result()))
+    boundary = raw.get("PermissionsBoundary") or {}
+    return Role(
+        name=raw["RoleName"],
+        path=raw["Path"],
+        arn=raw["Arn"],
+        trust_policy=_json(raw["AssumeRolePolicyDocument"]),
+        max_session_duration=int(raw.get("MaxSessionDuration", 3600)),
+        permissions_boundary=boundary.get("PermissionsBoundaryArn"),
+        description=raw.get("Description", ""),
+        tags=tuple(sorted(tags)),
+        managed_policies=managed_arns,
+        inline_policies=inline,
+        role_id=raw["RoleId"],
+    )
+
+
+def read_grant(source: aws.Account, principal: Principal, policy_name: str) -> Grant | None:
+    document = aws.get_inline_policy(source, principal.kind, principal.name, policy_name)
+    if document is None:
+        return None
+    return Grant(principal=principal, policy_name=policy_name, document=_json(document))
+
+
+def read(
+    target: aws.Account,
+    source: aws.Account,
+    *,
+    target_account: str,
+    source_account: str,
+    role_name: str,
+    principal: Principal,
+    grant_name: str,
+) -> State:
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        role = pool.submit(read_role, target, role_name)
+        grant = pool.submit(read_grant, source, principal, grant_name)
+        return State(target_account, source_account, role.result(), grant.result())

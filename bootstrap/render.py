@@ -1,0 +1,129 @@
+"""Pure: Plans and results -> text for people or one JSON document for programs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bootstrap.plan import Change, Plan, Side
+
+SYMBOLS = {"create": "+", "update": "~", "delete": "-"}
+SIDE_NAMES = {Side.TARGET: "target", Side.SOURCE: "source"}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an apply did, for the summary. Verification is None when skipped (--no-verify)."""
+
+    role_arn: str
+    principal_arn: str
+    external_id: str | None
+    external_id_generated: bool
+    session_name: str
+    changes: tuple[Change, ...]
+    verification: Any  # verify.Verification | None (kept untyped here: render stays pure)
+    accounts: dict[Side, str]
+
+
+def _change_lines(change: Change) -> list[str]:
+    lines = [f"    {SYMBOLS.get(change.action, '~')} {change.action} {change.resource}"]
+    lines += [f"        {detail}" for detail in change.details]
+    return lines
+
+
+def plan_text(plan: Plan, accounts: dict[Side, str]) -> str:
+    if plan.empty and not plan.not_owned:
+        return "Both sides match: no changes."
+    lines: list[str] = []
+    for side in (Side.TARGET, Side.SOURCE):
+        changes = plan.side(side)
+        if changes:
+            lines.append(f"  {SIDE_NAMES[side]} account {accounts[side]}:")
+            for change in changes:
+                lines += _change_lines(change)
+    lines += [f"  ! {note}; left alone (see --adopt)" for note in plan.not_owned]
+    if plan.empty:
+        lines.append("No changes to make.")
+    return "\n".join(["Plan:", *lines])
+
+
+def change_json(change: Change, accounts: dict[Side, str]) -> dict[str, Any]:
+    return {
+        "account": accounts[change.side],
+        "side": change.side.value,
+        "action": change.action,
+        "operation": change.op.value,
+        "resource": change.resource,
+        "details": list(change.details),
+    }
+
+
+def plan_json(plan: Plan, accounts: dict[Side, str]) -> str:
+    return json.dumps(
+        {
+            "role_arn": plan.role_arn,
+            "changes": [change_json(c, accounts) for c in plan.changes],
+            "not_owned": list(plan.not_owned),
+        },
+        indent=2,
+    )
+
+
+def terraform_block(role_arn: str, external_id: str | None, session_name: str) -> str:
+    lines = ['provider "aws" {', "  assume_role {", f'    role_arn     = "{role_arn}"']
+    if external_id:
+        lines.append(f'    external_id  = "{external_id}"')
+    lines += [f'    session_name = "{session_name}"', "  }", "}"]
+    return "\n".join(lines)
+
+
+def outcome_text(outcome: Outcome) -> str:
+    counts = {side: sum(1 for c in outcome.changes if c.side is side) for side in (Side.TARGET, Side.SOURCE)}
+    if outcome.changes:
+        head = (
+            f"Applied {len(outcome.changes)} change(s): {counts[Side.TARGET]} in target account "
+            f"{outcome.accounts[Side.TARGET]}, {counts[Side.SOURCE]} in source account {outcome.accounts[Side.SOURCE]}."
+        )
+    else:
+        head = "No changes: both sides already match (no write calls made)."
+    lines = [head, "", f"Role:        {outcome.role_arn}", f"Principal:   {outcome.principal_arn}"]
+    if outcome.external_id:
+        note = "  (generated: store it now, it is shown only this once)" if outcome.external_id_generated else ""
+        lines.append(f"ExternalId:  {outcome.external_id}{note}")
+    v = outcome.verification
+    if v is None:
+        lines.append("Verified:    skipped (--no-verify)")
+    elif v.ok:
+        lines.append(
+            f"Verified:    {v.assumed_arn} ({v.attempts} attempt(s), {v.waited_s:.1f}s waiting for IAM propagation)"
+        )
+    else:
+        lines.append(f"Verified:    NO: {v.error} ({v.attempts} attempt(s) over {v.waited_s:.1f}s)")
+    lines += ["", "Use it from Terraform:", terraform_block(outcome.role_arn, outcome.external_id, "terraform")]
+    return "\n".join(lines)
+
+
+def outcome_json(outcome: Outcome) -> str:
+    v = outcome.verification
+    verification = (
+        None
+        if v is None
+        else {"ok": v.ok, "assumed_arn": v.assumed_arn, "attempts": v.attempts, "waited_s": round(v.waited_s, 3),
+              "error": v.error}
+    )
+    return json.dumps(
+        {
+            "role_arn": outcome.role_arn,
+            "principal_arn": outcome.principal_arn,
+            "external_id": outcome.external_id,
+            "changes": [change_json(c, outcome.accounts) for c in outcome.changes],
+            "verification": verification,
+        },
+        indent=2,
+    )
+
+
+def bullet_list(items: Sequence[str]) -> str:
+    return "\n".join(f"  - {item}" for item in items)

@@ -1,0 +1,1 @@
+"""The bundled local two-account AWS sandbox (needs the ``sandbox`` extra: moto)."""

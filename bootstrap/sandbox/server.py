@@ -1,0 +1,390 @@
+"""A local two-account AWS: moto in server mode, plus what moto lacks for cross-account IAM work.
+
+moto serves IAM and STS over HTTP with IAM authorization enforced. In front of it sits a small WSGI
+layer that
+- judges every AssumeRole against the role's trust policy (moto skips this cross-account) with the
+  independent referee in ``referee.py``, including ExternalId and MFA;
+- makes a role unassumable for ``propagation_delay`` seconds after it is created or its trust policy
+  changes, as real IAM does;
+- keeps a log of every request (account, service, operation, status) for tests and the benchmark.
+
+The tool under test needs no emulator-specific code: it reaches this server through ordinary AWS
+profiles whose ``endpoint_url`` points here.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+from bootstrap.sandbox.referee import Caller, Request, Verdict, judge
+
+ACCOUNT_A = "111111111111"
+ACCOUNT_B = "222222222222"
+REGION = "us-east-1"
+
+WRITE_PREFIXES = (
+    "Create",
+    "Put",
+    "Attach",
+    "Detach",
+    "Delete",
+    "Update",
+    "Tag",
+    "Untag",
+    "Add",
+    "Remove",
+    "Set",
+    "Upload",
+)
+
+Environ = dict[str, Any]
+StartResponse = Callable[..., Any]
+WsgiApp = Callable[[Environ, StartResponse], Iterable[bytes]]
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the sandbox served."""
+
+    account: str
+    service: str
+    operation: str
+    status: int
+    caller: str
+    note: str = ""
+
+    @property
+    def is_write(self) -> bool:
+        return self.operation.startswith(WRITE_PREFIXES)
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    account: str
+    access_key_id: str
+    secret_access_key: str
+
+
+@dataclass
+class _State:
+    propagation_delay: float = 0.0
+    calls: list[Call] = field(default_factory=list)
+    # (account, role name) -> monotonic time of its creation or last trust-policy change
+    role_changed: dict[tuple[str, str], float] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _error_xml(code: str, message: str) -> bytes:
+    return (
+        '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+        f"<Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>"
+        "<RequestId>sandbox-referee</RequestId></ErrorResponse>"
+    ).encode()
+
+
+def _access_key_of(environ: Environ) -> tuple[str, str]:
+    """(access key id, service) from a SigV4 Authorization header."""
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    scope = auth.partition("Credential=")[2].partition(",")[0].split("/")
+    if len(scope) < 4:
+        return "", ""
+    return scope[0], scope[3]
+
+
+def _find_caller(access_key: str) -> Caller | None:
+    from moto.iam.models import iam_backends
+    from moto.sts.models import sts_backends
+
+    for account_id, backends in list(iam_backends.items()):
+        user = backends["aws"].get_user_from_access_key_id(access_key)
+        if user is not None:
+            return Caller(account=account_id, principal_arn=user.arn, temporary=False)
+    for account_id, backends in list(sts_backends.items()):
+        session = backends["aws"].get_assumed_role_from_access_key(access_key)
+        if session is not None:
+            return Caller(account=account_id, principal_arn=session.role_arn, temporary=True)
+    return None
+
+
+def _find_role(role_arn: str) -> Any:
+    from moto.iam.models import iam_backends
+
+    parts = role_arn.split(":")
+    if len(parts) < 6 or not parts[4].isdigit() or parts[4] not in iam_backends:
+        return None
+    for role in list(iam_backends[parts[4]]["aws"].roles.values()):
+        if role.arn == role_arn:
+            return role
+    return None
+
+
+class SandboxApp:
+    """WSGI layer in front of moto: referee, propagation delay, request log."""
+
+    def __init__(self, inner: WsgiApp, state: _State) -> None:
+        self._inner = inner
+        self._state = state
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        params = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+        operation = params.get("Action", "")
+        access_key, service = _access_key_of(environ)
+        caller = _find_caller(access_key) if access_key else None
+        account = environ.get("HTTP_X_MOTO_ACCOUNT_ID") or (caller.account if caller else "")
+
+        if service == "sts" and operation == "AssumeRole" and caller is not None:
+            verdict = self._referee(caller, params)
+            if not verdict.allowed:
+                message = (
+                    f"User: {caller.principal_arn} is not authorized to perform: "
+                    f"sts:AssumeRole on resource: {params.get('RoleArn', '')}"
+                )
+                self._record(Call(account, service, operation, 403, caller.principal_arn, verdict.reason))
+                start_response("403 Forbidden", [("Content-Type", "text/xml")])
+                return [_error_xml("AccessDenied", message)]
+
+        status_holder: list[int] = []
+
+        def recording_start_response(status: str, headers: Any, *args: Any) -> Any:
+            status_holder.append(int(status.split()[0]))
+            return start_response(status, headers, *args)
+
+        result = self._inner(environ, recording_start_response)
+        chunks = list(result)  # moto answers in one piece; materialise to know the status
+        status = status_holder[0] if status_holder else 0
+        if service and operation:
+            self._record(Call(account, service, operation, status, caller.principal_arn if caller else ""))
+        if status == 200 and service == "iam" and operation in ("CreateRole", "UpdateAssumeRolePolicy"):
+            with self._state.lock:
+                self._state.role_changed[(account, params.get("RoleName", ""))] = time.monotonic()
+        return chunks
+
+    def _record(self, call: Call) -> None:
+        with self._state.lock:
+            self._state.calls.append(call)
+
+    def _referee(self, caller: Caller, params: dict[str, str]) -> Verdict:
+        role_arn = params.get("RoleArn", "")
+        role = _find_role(role_arn)
+        if role is None:
+            return Verdict(False, "the role does not exist")
+        changed = self._state.role_changed.get((role.account_id, role.name))
+        delay = self._state.propagation_delay
+        if changed is not None and time.monotonic() - changed < delay:
+            return Verdict(False, f"the role changed less than {delay:g}s ago (propagation)")
+        request = Request(
+            role_arn=role_arn,
+            external_id=params.get("ExternalId"),
+            mfa_serial=params.get("SerialNumber"),
+            mfa_token=params.get("TokenCode"),
+        )
+        return judge(json.loads(role.assume_role_policy_document), caller, request)
+
+
+class Sandbox:
+    """The two-account sandbox: start(), use the profile files, stop().
+
+    Accounts: A=111111111111 (profiles ``a-admin`` and ``ci`` for the user ``ci-user``, which has
+    no policies of its own) and B=222222222222 (profile ``b-admin``).
+    """
+
+    def __init__(self, directory: Path, port: int = 0, propagation_delay: float = 0.0) -> None:
+        self.directory = Path(directory)
+        self._port = port
+        self._state = _State(propagation_delay=propagation_delay)
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+        self.profiles: dict[str, Profile] = {}
+        self._seed_clients: dict[str, Any] = {}
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> None:
+        os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+        from werkzeug.serving import make_server
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+
+        app = SandboxApp(DomainDispatcherApplication(create_backend_app), self._state)
+        self._server = make_server("127.0.0.1", self._port, app, threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        self._seed()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = None
+
+    def reset(self) -> None:
+        """Empty both accounts and seed them anew (new keys, same profile names).
+
+        moto's own reset rebuilds every service of every account and reloads the ~1,300 AWS managed
+        policies each time (seconds); this empties just our two accounts and keeps the policies.
+        """
+        from moto.iam.models import iam_backends
+        from moto.sts.models import sts_backends
+
+        with self._state.lock:
+            self._state.calls.clear()
+            self._state.role_changed.clear()
+        for account in (ACCOUNT_A, ACCOUNT_B):
+            iam = iam_backends[account]["aws"]
+            policies = iam.aws_managed_policies
+            for policy in policies:
+                policy.attachment_count = 0
+            os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "false"
+            try:
+                iam.reset()
+            finally:
+                os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+            iam.aws_managed_policies = policies
+            iam.managed_policies = {p.arn: p for p in policies}
+            sts_backends[account]["aws"].reset()
+        self._seed()
+
+    def __enter__(self) -> Sandbox:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- what users and tests read ---------------------------------------------------------------
+    @property
+    def endpoint(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def config_file(self) -> Path:
+        return self.directory / "config"
+
+    @property
+    def credentials_file(self) -> Path:
+        return self.directory / "credentials"
+
+    @property
+    def propagation_delay(self) -> float:
+        return self._state.propagation_delay
+
+    @propagation_delay.setter
+    def propagation_delay(self, seconds: float) -> None:
+        self._state.propagation_delay = seconds
+
+    def env(self) -> dict[str, str]:
+        """The environment a client needs: profile files only, nothing emulator-specific."""
+        return {
+            "AWS_CONFIG_FILE": str(self.config_file),
+            "AWS_SHARED_CREDENTIALS_FILE": str(self.credentials_file),
+        }
+
+    def calls(self) -> list[Call]:
+        with self._state.lock:
+            return list(self._state.calls)
+
+    def clear_calls(self) -> None:
+        with self._state.lock:
+            self._state.calls.clear()
+
+    def secrets(self) -> list[str]:
+        """Every secret the sandbox has handed out, for leak scanning."""
+        from moto.sts.models import sts_backends
+
+        values = [p.secret_access_key for p in self.profiles.values()]
+        for backends in list(sts_backends.values()):
+            for session in backends["aws"].assumed_roles:
+                values += [session.secret_access_key, session.session_token]
+        return values
+
+    # -- seeding ---------------------------------------------------------------------------------
+    def _post(self, path: str, body: bytes) -> None:
+        request = urllib.request.Request(
+            self.endpoint + path, data=body, method="POST", headers={"Content-Type": "text/plain"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (loopback)
+            response.read()
+
+    def _iam(self, account: str) -> Any:
+        if account not in self._seed_clients:
+            self._seed_clients[account] = self._make_seed_client(account)
+        return self._seed_clients[account]
+
+    def _make_seed_client(self, account: str) -> Any:
+        import boto3
+
+        client = boto3.session.Session(
+            aws_access_key_id="seed", aws_secret_access_key="seed", region_name=REGION
+        ).client("iam", endpoint_url=self.endpoint)
+
+        def add_account_header(request: Any, **_: Any) -> None:
+            request.headers["x-moto-account-id"] = account
+
+        client.meta.events.register("before-sign.*.*", add_account_header)
+        return client
+
+    def _user_with_key(self, iam: Any, user: str, admin: bool) -> tuple[str, str]:
+        iam.create_user(UserName=user)
+        if admin:
+            iam.put_user_policy(
+                UserName=user,
+                PolicyName="sandbox-admin",
+                PolicyDocument=json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+                    }
+                ),
+            )
+        key = iam.create_access_key(UserName=user)["AccessKey"]
+        return key["AccessKeyId"], key["SecretAccessKey"]
+
+    def _seed(self) -> None:
+        self._post("/moto-api/reset-auth", b"inf")  # seed with authorization off
+        a, b = self._iam(ACCOUNT_A), self._iam(ACCOUNT_B)
+        seeds = [("a-admin", ACCOUNT_A, a, "admin", True), ("b-admin", ACCOUNT_B, b, "admin", True)]
+        seeds.append(("ci", ACCOUNT_A, a, "ci-user", False))
+        self.profiles = {}
+        for profile, account, iam, user, admin in seeds:
+            key_id, secret = self._user_with_key(iam, user, admin)
+            self.profiles[profile] = Profile(profile, account, key_id, secret)
+        self._write_profiles()
+        self._post("/moto-api/reset-auth", b"0")  # from here on, every request is authorized
+
+    def _write_profiles(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        config, credentials = [], []
+        for p in self.profiles.values():
+            config += [f"[profile {p.name}]", f"region = {REGION}", f"endpoint_url = {self.endpoint}", ""]
+            credentials += [
+                f"[{p.name}]",
+                f"aws_access_key_id = {p.access_key_id}",
+                f"aws_secret_access_key = {p.secret_access_key}",
+                "",
+            ]
+        self.credentials_file.write_text("\n".join(credentials))
+        self.credentials_file.chmod(0o600)
+        self.config_file.write_text("\n".join(config))
+
+
+def iter_exports(sandbox: Sandbox) -> Iterator[str]:
+    for key, value in sandbox.env().items():
+        yield f"export {key}={value}"

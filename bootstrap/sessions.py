@@ -1,0 +1,87 @@
+"""Profiles -> Accounts (boto3 Sessions with clients), and the checks that make a run safe to start:
+who each profile is, that A and B differ, and that the principal is a real identity of A."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from bootstrap import arns, aws
+from bootstrap.errors import PreconditionFailed
+
+
+@dataclass(frozen=True)
+class Sides:
+    source: aws.Account
+    target: aws.Account
+    source_identity: aws.Identity
+    target_identity: aws.Identity
+
+    @property
+    def partition(self) -> str:
+        return arns.parse_arn(self.target_identity.arn).partition
+
+
+def _open(profile: str | None, what: str) -> tuple[aws.Account, aws.Identity]:
+    account = aws.Account(aws.open_session(profile, what), label=f"{what} account ({profile or 'default profile'})")
+    return account, aws.get_caller_identity(account)
+
+
+def connect(source_profile: str | None, target_profile: str | None) -> Sides:
+    """Open both profiles and ask STS who they are, both at once."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        source_future = pool.submit(_open, source_profile, "source")
+        target_future = pool.submit(_open, target_profile, "target")
+        source, source_id = source_future.result()
+        target, target_id = target_future.result()
+    if source_id.account == target_id.account:
+        raise PreconditionFailed(
+            f"The source and target profiles are both in account {source_id.account} "
+            f"({source_id.arn} and {target_id.arn}). trust-bootstrap sets up access between two "
+            "different accounts: pass the target account's profile with --target-profile."
+        )
+    return Sides(source, target, source_id, target_id)
+
+
+def open_profile(profile: str, what: str) -> tuple[aws.Account, aws.Identity]:
+    return _open(profile, what)
+
+
+def identity_principal(identity: aws.Identity, account: aws.Account) -> arns.Principal:
+    """The principal a caller identity stands for: its user, or the role behind a role session
+    (looked up so the ARN carries the role's path, which trust policies must match)."""
+    arn = arns.parse_arn(identity.arn)
+    kind, _, rest = arn.resource.partition("/")
+    if arn.service == "sts" and kind == "assumed-role":
+        role_name = rest.split("/")[0]
+        role = aws.get_role(account, role_name)
+        path = role["Path"] if role else "/"
+        return arns.Principal("role", role_name, path, arn.account, arn.partition)
+    if arn.service == "iam" and kind == "user":
+        return arns.parse_principal(identity.arn)
+    raise PreconditionFailed(
+        f"The source profile signs in as {identity.arn}, which cannot be a trusted principal "
+        "(only IAM users and roles can). Pass the principal to trust with --principal."
+    )
+
+
+def check_principal(source: aws.Account, source_account: str, principal: arns.Principal) -> arns.Principal:
+    """The principal must live in the source account and exist there, with exactly that ARN."""
+    if principal.account != source_account:
+        raise PreconditionFailed(
+            f"The principal {principal.arn} is in account {principal.account}, but the source profile is "
+            f"in account {source_account}. Pass a user or role of account {source_account}, or the "
+            "source profile of the principal's account."
+        )
+    found = aws.get_user(source, principal.name) if principal.kind == "user" else aws.get_role(source, principal.name)
+    if found is None:
+        raise PreconditionFailed(
+            f"The principal {principal.arn} does not exist in account {source_account}. Create it first, or "
+            "check the name (IAM names are case-sensitive in ARNs)."
+        )
+    if found["Arn"] != principal.arn:
+        raise PreconditionFailed(
+            f"The principal is {found['Arn']}, not {principal.arn}: its path differs. Pass --principal "
+            f"{found['Arn']}."
+        )
+    return principal

@@ -1,0 +1,91 @@
+"""Prove the trust works: AssumeRole as the principal, through IAM propagation, then
+GetCallerIdentity with the returned credentials must show the role in the target account."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from botocore.exceptions import ClientError
+
+from bootstrap import arns, aws, sessions
+from bootstrap.errors import PreconditionFailed
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    assumed_arn: str | None
+    attempts: int
+    waited_s: float
+    error: str | None = None
+
+
+def _cannot_verify(principal: arns.Principal, why: str) -> PreconditionFailed:
+    return PreconditionFailed(
+        f"Cannot verify the trust: {why} Pass --verify-profile with a profile whose credentials are "
+        f"{principal.arn}, or --no-verify to skip the verification. Nothing was written."
+    )
+
+
+def choose_verifier(
+    source: aws.Account,
+    source_principal: arns.Principal | None,
+    principal: arns.Principal,
+    verify_profile: str | None,
+    session_name: str,
+) -> aws.Account:
+    """Credentials that act as the principal: the source profile itself, --verify-profile, or a
+    session of the principal role assumed from the source profile. Checked before any write."""
+    if verify_profile:
+        account, identity = sessions.open_profile(verify_profile, "verify")
+        acting_as = sessions.identity_principal(identity, account)
+        if acting_as.arn.lower() != principal.arn.lower():
+            raise _cannot_verify(principal, f"the verify profile '{verify_profile}' is {identity.arn}, not the principal.")
+        return account
+    if source_principal is not None and source_principal.arn == principal.arn:
+        return source
+    if principal.kind == "role":
+        try:
+            creds = aws.assume_role(source, principal.arn, session_name)
+        except ClientError as err:
+            raise _cannot_verify(
+                principal, f"the source profile cannot assume the principal role ({aws.error_code(err)})."
+            ) from err
+        return source.with_credentials(creds, label=f"principal ({principal.arn})")
+    raise _cannot_verify(principal, "the source profile is not the principal, so it cannot act as it.")
+
+
+def verify(
+    verifier: aws.Account,
+    *,
+    role_arn: str,
+    target_account: str,
+    session_name: str,
+    external_id: str | None,
+    mfa_serial: str | None,
+    mfa_token: str | None,
+    timeout_s: float,
+    on_attempt: Callable[[int, float], None] | None = None,
+) -> Verification:
+    outcome = aws.assume_role_through_propagation(
+        verifier,
+        role_arn,
+        session_name,
+        timeout_s,
+        external_id=external_id,
+        mfa_serial=mfa_serial,
+        mfa_token=mfa_token,
+        on_attempt=on_attempt,
+    )
+    if outcome.credentials is None:
+        return Verification(False, None, outcome.attempts, outcome.waited_s, error=outcome.error)
+    creds = outcome.credentials
+    identity = aws.get_caller_identity(verifier.with_credentials(creds, label="the assumed role"))
+    role_name = role_arn.rsplit("/", 1)[-1]
+    expected = f":assumed-role/{role_name}/"
+    if identity.account != target_account or expected not in identity.arn:
+        return Verification(False, identity.arn, outcome.attempts, outcome.waited_s,
+                            error=f"the assumed credentials are {identity.arn}, not the role in {target_account}")
+    return Verification(True, identity.arn, outcome.attempts, outcome.waited_s)
+
