@@ -56,8 +56,13 @@ def _write(change: Change, account: aws.Account, deadline_s: float) -> None:
             aws.delete_role(account, c.owner)
 
 
-def _run_side(changes: tuple[Change, ...], account: aws.Account, deadline_s: float, done: list[Change],
-              on_done: OnDone | None) -> None:
+def _run_side(
+    changes: tuple[Change, ...],
+    account: aws.Account,
+    deadline_s: float,
+    done: list[Change],
+    on_done: OnDone | None,
+) -> None:
     for change in changes:
         _write(change, account, deadline_s)
         done.append(change)

@@ -12,11 +12,13 @@ own message and the operation's name, never with credentials.
 from __future__ import annotations
 
 import functools
+import json
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import boto3
 import botocore.loaders
@@ -277,14 +279,16 @@ def assume_role_through_propagation(
 
 def get_role(account: Account, name: str) -> dict[str, Any] | None:
     reply = _absent_if_no_such_entity(
-        lambda: account.iam.get_role(RoleName=name), f"{account.label}: reading role {name} (iam:GetRole)"
+        lambda: account.iam.get_role(RoleName=name),
+        f"{account.label}: reading role {name} (iam:GetRole)",
     )
     return dict(reply["Role"]) if reply else None
 
 
 def get_user(account: Account, name: str) -> dict[str, Any] | None:
     reply = _absent_if_no_such_entity(
-        lambda: account.iam.get_user(UserName=name), f"{account.label}: reading user {name} (iam:GetUser)"
+        lambda: account.iam.get_user(UserName=name),
+        f"{account.label}: reading user {name} (iam:GetUser)",
     )
     return dict(reply["User"]) if reply else None
 
@@ -314,11 +318,18 @@ def get_inline_policy(account: Account, kind: str, owner: str, policy: str) -> d
         user_reply = _absent_if_no_such_entity(
             lambda: account.iam.get_user_policy(UserName=owner, PolicyName=policy), action
         )
-        return dict(user_reply["PolicyDocument"]) if user_reply else None
+        return _document(user_reply["PolicyDocument"]) if user_reply else None
     role_reply = _absent_if_no_such_entity(
         lambda: account.iam.get_role_policy(RoleName=owner, PolicyName=policy), action
     )
-    return dict(role_reply["PolicyDocument"]) if role_reply else None
+    return _document(role_reply["PolicyDocument"]) if role_reply else None
+
+
+def _document(value: object) -> dict[str, Any]:
+    """botocore decodes policy documents to dicts; some endpoints hand back the URL-encoded text."""
+    if isinstance(value, str):
+        return dict(json.loads(urllib.parse.unquote(value)))
+    return cast("dict[str, Any]", dict(value))  # type: ignore[call-overload]
 
 
 # -- IAM writes ----------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import sys
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -33,14 +33,15 @@ app = typer.Typer(
 )
 
 
-class Output(str, Enum):
+class Output(StrEnum):
     text = "text"
     json = "json"
 
 
 # -- options shared by apply (and the commands that identify the same trust) ---------------------
 ConfigOpt = Annotated[
-    Path | None, typer.Option("--config", "-c", help="YAML config file; flags override its keys.", show_default=False)
+    Path | None,
+    typer.Option("--config", "-c", help="YAML config file; flags override its keys.", show_default=False),
 ]
 SourceProfileOpt = Annotated[str | None, typer.Option(help="AWS profile of the source account A (the principal's).")]
 TargetProfileOpt = Annotated[str | None, typer.Option(help="AWS profile of the target account B (gets the role).")]
@@ -51,18 +52,24 @@ PrincipalOpt = Annotated[
 ]
 ExternalIdOpt = Annotated[str | None, typer.Option(help="Require this sts:ExternalId (2-1224 chars).")]
 GenerateExternalIdOpt = Annotated[
-    bool | None, typer.Option("--generate-external-id", help="Require a random ExternalId, printed once.")
+    bool | None,
+    typer.Option("--generate-external-id", help="Require a random ExternalId, printed once."),
 ]
 RequireMfaOpt = Annotated[bool | None, typer.Option("--require-mfa", help="Require MFA in the trust policy.")]
 MfaMaxAgeOpt = Annotated[
-    int | None, typer.Option(help="With MFA: the MFA sign-in must be younger than this many seconds.")
+    int | None,
+    typer.Option(help="With MFA: the MFA sign-in must be younger than this many seconds."),
 ]
 PolicyArnOpt = Annotated[
-    list[str] | None, typer.Option("--policy-arn", help="Managed policy to attach to the role (repeatable).")
+    list[str] | None,
+    typer.Option("--policy-arn", help="Managed policy to attach to the role (repeatable)."),
 ]
 InlinePolicyOpt = Annotated[
     list[str] | None,
-    typer.Option("--inline-policy", help="NAME=FILE: inline policy for the role from a JSON file (repeatable)."),
+    typer.Option(
+        "--inline-policy",
+        help="NAME=FILE: inline policy for the role from a JSON file (repeatable).",
+    ),
 ]
 MaxSessionOpt = Annotated[int | None, typer.Option(help="Role MaxSessionDuration in seconds (3600-43200).")]
 PathOpt = Annotated[str | None, typer.Option(help="IAM path of the role, e.g. /cross-account/.")]
@@ -74,16 +81,25 @@ VerifyProfileOpt = Annotated[str | None, typer.Option(help="Profile with the pri
 MfaSerialOpt = Annotated[str | None, typer.Option(help="MFA device ARN of the principal, to verify.")]
 MfaTokenOpt = Annotated[str | None, typer.Option(help="Current 6-digit MFA code, to verify.")]
 VerifyOpt = Annotated[
-    bool | None, typer.Option("--verify/--no-verify", help="Prove the trust with a live AssumeRole.", show_default=False)
+    bool | None,
+    typer.Option("--verify/--no-verify", help="Prove the trust with a live AssumeRole.", show_default=False),
 ]
 VerifyTimeoutOpt = Annotated[
-    float | None, typer.Option(help="Seconds to wait for IAM propagation when verifying [default: 120].")
+    float | None,
+    typer.Option(help="Seconds to wait for IAM propagation when verifying [default: 120]."),
 ]
 OutputOpt = Annotated[Output, typer.Option("--output", "-o", help="text, or one JSON document on stdout.")]
-YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before writing (needed when not interactive).")]
+YesOpt = Annotated[
+    bool,
+    typer.Option("--yes", "-y", help="Do not ask before writing (needed when not interactive)."),
+]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks of unexpected errors.")]
 AdoptOpt = Annotated[
-    bool, typer.Option("--adopt", help="Take over an existing role not created by trust-bootstrap (shows the diff).")
+    bool,
+    typer.Option(
+        "--adopt",
+        help="Take over an existing role not created by trust-bootstrap (shows the diff).",
+    ),
 ]
 
 
@@ -184,13 +200,27 @@ def apply(
         cfg = _load(
             config_file,
             _flags(
-                source_profile=source_profile, target_profile=target_profile, role_name=role_name,
-                principal=principal, external_id=external_id, generate_external_id=generate_external_id,
-                require_mfa=require_mfa, mfa_max_age=mfa_max_age, policy_arn=policy_arn,
-                inline_policy=inline_policy, max_session_duration=max_session_duration, path=path,
-                permissions_boundary=permissions_boundary, description=description, tag=tag,
-                session_name=session_name, verify_profile=verify_profile, mfa_serial=mfa_serial,
-                mfa_token=mfa_token, verify=verify, verify_timeout=verify_timeout,
+                source_profile=source_profile,
+                target_profile=target_profile,
+                role_name=role_name,
+                principal=principal,
+                external_id=external_id,
+                generate_external_id=generate_external_id,
+                require_mfa=require_mfa,
+                mfa_max_age=mfa_max_age,
+                policy_arn=policy_arn,
+                inline_policy=inline_policy,
+                max_session_duration=max_session_duration,
+                path=path,
+                permissions_boundary=permissions_boundary,
+                description=description,
+                tag=tag,
+                session_name=session_name,
+                verify_profile=verify_profile,
+                mfa_serial=mfa_serial,
+                mfa_token=mfa_token,
+                verify=verify,
+                verify_timeout=verify_timeout,
             ),
         )
         from bootstrap import commands, render
@@ -214,7 +244,8 @@ def sandbox(
     ] = Path(".sandbox"),
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 0,
     propagation_delay: Annotated[
-        float, typer.Option(help="Deny AssumeRole on a role created or changed less than this many seconds ago.")
+        float,
+        typer.Option(help="Deny AssumeRole on a role created or changed less than this many seconds ago."),
     ] = 0.0,
     debug: DebugOpt = False,
 ) -> None:
@@ -227,9 +258,7 @@ def sandbox(
         try:
             from bootstrap.sandbox.server import ACCOUNT_A, ACCOUNT_B, Sandbox, iter_exports
         except ImportError as err:
-            raise BootstrapError(
-                "The sandbox needs moto: pip install 'trust-bootstrap[sandbox]'."
-            ) from err
+            raise BootstrapError("The sandbox needs moto: pip install 'trust-bootstrap[sandbox]'.") from err
         box = Sandbox(directory.resolve(), port=port, propagation_delay=propagation_delay)
         box.start()
         try:

@@ -36,7 +36,10 @@ class Prepared:
 
     @property
     def accounts(self) -> dict[Side, str]:
-        return {Side.SOURCE: self.sides.source_identity.account, Side.TARGET: self.sides.target_identity.account}
+        return {
+            Side.SOURCE: self.sides.source_identity.account,
+            Side.TARGET: self.sides.target_identity.account,
+        }
 
 
 def _external_id_in(trust_policy: str) -> str | None:
@@ -110,7 +113,10 @@ def run_apply(prepared: Prepared, confirm: Confirm) -> Outcome:
                 "--mfa-token, or --no-verify. Nothing was written."
             )
         verifier = verify.choose_verifier(
-            prepared.sides.source, prepared.source_principal, prepared.principal, config.verify_profile,
+            prepared.sides.source,
+            prepared.source_principal,
+            prepared.principal,
+            config.verify_profile,
             config.session_name,
         )
     if not the_plan.empty and not confirm(the_plan):

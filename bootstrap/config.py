@@ -173,9 +173,7 @@ def _read_file(file: Path) -> dict[str, Any]:
 
 
 def _kind_name(kind: type) -> str:
-    return {str: "a string", int: "a whole number", float: "a number", bool: "true or false"}.get(
-        kind, kind.__name__
-    )
+    return {str: "a string", int: "a whole number", float: "a number", bool: "true or false"}.get(kind, kind.__name__)
 
 
 def _positive(value: float) -> None:

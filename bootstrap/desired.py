@@ -55,7 +55,12 @@ def trust_policy(principal_arn: str, external_id: str | None, require_mfa: bool,
 
 
 def grant_policy(role_arn: str) -> str:
-    statement = {"Sid": GRANT_SID, "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role_arn}
+    statement = {
+        "Sid": GRANT_SID,
+        "Effect": "Allow",
+        "Action": "sts:AssumeRole",
+        "Resource": role_arn,
+    }
     return _json({"Version": POLICY_VERSION, "Statement": [statement]})
 
 

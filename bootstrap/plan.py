@@ -86,6 +86,11 @@ def _change(side: Side, account: str, op: Op, owner_kind: str, owner: str, resou
     return Change(side, account, op, owner_kind, owner, action=action, resource=resource, **kw)
 
 
+def _on_role(account: str, op: Op, role_name: str, resource: str, **kw: Any) -> Change:
+    """A change in the target account to an existing role; ``resource`` is shown after role/NAME."""
+    return _change(Side.TARGET, account, op, "role", role_name, f"role/{role_name} {resource}", **kw)
+
+
 def describe_statement(statement: dict[str, Any]) -> str:
     """One line per statement: effect, actions, principals, resources, conditions."""
     parts = [statement.get("Effect", "?")]
@@ -116,50 +121,55 @@ def document_diff(before: str | None, after: str | None) -> tuple[str, ...]:
 
 
 def _role_changes(desired: Role | None, live: Role | None, account: str) -> list[Change]:
-    t = Side.TARGET
-    if desired is None and live is None:
-        return []
     if live is None:
-        assert desired is not None
-        name = desired.name
-        changes = [
-            _change(
-                t, account, Op.CREATE_ROLE, "role", name, f"role {desired.arn}", role=desired,
-                details=document_diff(None, desired.trust_policy),
-            )
-        ]
-        changes += [
-            _change(t, account, Op.ATTACH_POLICY, "role", name, f"role/{name} managed policy {arn}", key=arn)
-            for arn in desired.managed_policies
-        ]
-        changes += [
-            _change(t, account, Op.PUT_ROLE_POLICY, "role", name, f"role/{name} inline policy {pname}", key=pname,
-                    after=doc, details=document_diff(None, doc))
-            for pname, doc in desired.inline_policies
-        ]
-        return changes
+        return [] if desired is None else _role_creation(desired, account)
+    if desired is None:
+        return _role_removal(live, account)
+    return [
+        *_trust_and_settings(desired, live, account),
+        *_tag_changes(desired, live, account),
+        *_policy_changes(desired, live, account),
+    ]
+
+
+def _role_creation(role: Role, account: str) -> list[Change]:
+    name = role.name
+    create = _change(
+        Side.TARGET, account, Op.CREATE_ROLE, "role", name, f"role {role.arn}", role=role,
+        details=document_diff(None, role.trust_policy),
+    )  # fmt: skip
+    attach = [
+        _on_role(account, Op.ATTACH_POLICY, name, f"managed policy {arn}", key=arn) for arn in role.managed_policies
+    ]
+    inline = [
+        _on_role(
+            account, Op.PUT_ROLE_POLICY, name, f"inline policy {p}", key=p, after=doc, details=document_diff(None, doc)
+        )
+        for p, doc in role.inline_policies
+    ]
+    return [create, *attach, *inline]
+
+
+def _role_removal(role: Role, account: str) -> list[Change]:
+    """Teardown: everything attached first (IAM refuses to delete a role that has any), then the role."""
+    name = role.name
+    detach = [
+        _on_role(account, Op.DETACH_POLICY, name, f"managed policy {arn}", key=arn) for arn in role.managed_policies
+    ]
+    inline = [
+        _on_role(account, Op.DELETE_ROLE_POLICY, name, f"inline policy {p}", key=p) for p, _ in role.inline_policies
+    ]
+    delete = _change(Side.TARGET, account, Op.DELETE_ROLE, "role", name, f"role {role.arn}")
+    return [*detach, *inline, delete]
+
+
+def _trust_and_settings(desired: Role, live: Role, account: str) -> list[Change]:
     name = live.name
-    if desired is None:  # teardown: everything attached first, then the role itself
-        changes = [
-            _change(t, account, Op.DETACH_POLICY, "role", name, f"role/{name} managed policy {arn}", key=arn)
-            for arn in live.managed_policies
-        ]
-        changes += [
-            _change(t, account, Op.DELETE_ROLE_POLICY, "role", name, f"role/{name} inline policy {pname}", key=pname)
-            for pname, _ in live.inline_policies
-        ]
-        changes.append(_change(t, account, Op.DELETE_ROLE, "role", name, f"role {live.arn}"))
-        return changes
-    return _role_updates(desired, live, account)
-
-
-def _role_updates(desired: Role, live: Role, account: str) -> list[Change]:
-    t, name = Side.TARGET, live.name
     changes: list[Change] = []
     if not policydoc.equivalent(desired.trust_policy, live.trust_policy):
+        diff = document_diff(live.trust_policy, desired.trust_policy)
         changes.append(
-            _change(t, account, Op.UPDATE_TRUST, "role", name, f"role/{name} trust policy",
-                    after=desired.trust_policy, details=document_diff(live.trust_policy, desired.trust_policy))
+            _on_role(account, Op.UPDATE_TRUST, name, "trust policy", after=desired.trust_policy, details=diff)
         )
     settings = []
     if desired.description != live.description:
@@ -167,48 +177,62 @@ def _role_updates(desired: Role, live: Role, account: str) -> list[Change]:
     if desired.max_session_duration != live.max_session_duration:
         settings.append(f"max session duration: {live.max_session_duration}s -> {desired.max_session_duration}s")
     if settings:
-        changes.append(_change(t, account, Op.UPDATE_ROLE, "role", name, f"role/{name} settings",
-                                   role=desired, details=tuple(settings)))
+        changes.append(_on_role(account, Op.UPDATE_ROLE, name, "settings", role=desired, details=tuple(settings)))
     if desired.permissions_boundary != live.permissions_boundary:
+        line = f"{live.permissions_boundary or '(none)'} -> {desired.permissions_boundary or '(none)'}"
         changes.append(
-            _change(t, account, Op.SET_BOUNDARY, "role", name, f"role/{name} permissions boundary",
-                    after=desired.permissions_boundary,
-                    details=(f"{live.permissions_boundary or '(none)'} -> {desired.permissions_boundary or '(none)'}",))
+            _on_role(
+                account,
+                Op.SET_BOUNDARY,
+                name,
+                "permissions boundary",
+                after=desired.permissions_boundary,
+                details=(line,),
+            )
         )
+    return changes
+
+
+def _tag_changes(desired: Role, live: Role, account: str) -> list[Change]:
     live_tags, want_tags = dict(live.tags), dict(desired.tags)
     to_set = tuple((k, v) for k, v in desired.tags if live_tags.get(k) != v)
     to_remove = tuple((k, v) for k, v in live.tags if k not in want_tags)
+    changes = []
     if to_set:
-        changes.append(
-            _change(t, account, Op.TAG_ROLE, "role", name, f"role/{name} tags", tags=to_set,
-                    details=tuple(f"{k}: {live_tags.get(k, '(none)')!r} -> {v!r}" for k, v in to_set))
-        )
+        lines = tuple(f"{k}: {live_tags.get(k, '(none)')!r} -> {v!r}" for k, v in to_set)
+        changes.append(_on_role(account, Op.TAG_ROLE, live.name, "tags", tags=to_set, details=lines))
     if to_remove:
-        changes.append(
-            _change(t, account, Op.UNTAG_ROLE, "role", name, f"role/{name} tags", tags=to_remove,
-                    details=tuple(f"{k}: {v!r} -> (removed)" for k, v in to_remove))
-        )
-    for arn in desired.managed_policies:
-        if arn not in live.managed_policies:
-            changes.append(_change(t, account, Op.ATTACH_POLICY, "role", name, f"role/{name} managed policy {arn}", key=arn))
-    live_inline = dict(live.inline_policies)
-    for pname, doc in desired.inline_policies:
-        if pname not in live_inline or not policydoc.equivalent(doc, live_inline[pname]):
+        lines = tuple(f"{k}: {v!r} -> (removed)" for k, v in to_remove)
+        changes.append(_on_role(account, Op.UNTAG_ROLE, live.name, "tags", tags=to_remove, details=lines))
+    return changes
+
+
+def _policy_changes(desired: Role, live: Role, account: str) -> list[Change]:
+    """Additions before removals, so the role never has fewer permissions than either version."""
+    name = live.name
+    live_inline, want_inline = dict(live.inline_policies), dict(desired.inline_policies)
+    changes = [
+        _on_role(account, Op.ATTACH_POLICY, name, f"managed policy {arn}", key=arn)
+        for arn in desired.managed_policies
+        if arn not in live.managed_policies
+    ]
+    for p, doc in desired.inline_policies:
+        if p not in live_inline or not policydoc.equivalent(doc, live_inline[p]):
             changes.append(
-                _change(t, account, Op.PUT_ROLE_POLICY, "role", name, f"role/{name} inline policy {pname}", key=pname,
-                        after=doc, action="create" if pname not in live_inline else "update",
-                        details=document_diff(live_inline.get(pname), doc))
-            )
-    for arn in live.managed_policies:
-        if arn not in desired.managed_policies:
-            changes.append(_change(t, account, Op.DETACH_POLICY, "role", name, f"role/{name} managed policy {arn}", key=arn))
-    want_inline = dict(desired.inline_policies)
-    for pname, doc in live.inline_policies:
-        if pname not in want_inline:
-            changes.append(
-                _change(t, account, Op.DELETE_ROLE_POLICY, "role", name, f"role/{name} inline policy {pname}",
-                        key=pname, details=document_diff(doc, None))
-            )
+                _on_role(account, Op.PUT_ROLE_POLICY, name, f"inline policy {p}", key=p, after=doc,
+                         action="create" if p not in live_inline else "update",
+                         details=document_diff(live_inline.get(p), doc))
+            )  # fmt: skip
+    changes += [
+        _on_role(account, Op.DETACH_POLICY, name, f"managed policy {arn}", key=arn)
+        for arn in live.managed_policies
+        if arn not in desired.managed_policies
+    ]
+    changes += [
+        _on_role(account, Op.DELETE_ROLE_POLICY, name, f"inline policy {p}", key=p, details=document_diff(doc, None))
+        for p, doc in live.inline_policies
+        if p not in want_inline
+    ]
     return changes
 
 
@@ -218,16 +242,49 @@ def _grant_changes(desired: Grant | None, live: Grant | None, account: str) -> l
         p = desired.principal
         resource = f"{p.kind}/{p.name} inline policy {desired.policy_name}"
         if live is None:
-            return [_change(s, account, Op.PUT_GRANT, p.kind, p.name, resource, key=desired.policy_name,
-                            after=desired.document, action="create", details=document_diff(None, desired.document))]
+            return [
+                _change(
+                    s,
+                    account,
+                    Op.PUT_GRANT,
+                    p.kind,
+                    p.name,
+                    resource,
+                    key=desired.policy_name,
+                    after=desired.document,
+                    action="create",
+                    details=document_diff(None, desired.document),
+                )
+            ]
         if not policydoc.equivalent(desired.document, live.document):
-            return [_change(s, account, Op.PUT_GRANT, p.kind, p.name, resource, key=desired.policy_name,
-                            after=desired.document, details=document_diff(live.document, desired.document))]
+            return [
+                _change(
+                    s,
+                    account,
+                    Op.PUT_GRANT,
+                    p.kind,
+                    p.name,
+                    resource,
+                    key=desired.policy_name,
+                    after=desired.document,
+                    details=document_diff(live.document, desired.document),
+                )
+            ]
         return []
     if live is not None:
         p = live.principal
-        return [_change(s, account, Op.DELETE_GRANT, p.kind, p.name, f"{p.kind}/{p.name} inline policy {live.policy_name}",
-                        key=live.policy_name, details=document_diff(live.document, None))]
+        return [
+            _change(
+                s,
+                account,
+                Op.DELETE_GRANT,
+                p.kind,
+                p.name,
+                f"{p.kind}/{p.name} inline policy {live.policy_name}",
+                key=live.policy_name,
+                details=document_diff(live.document, None),
+            )
+        ]
     return []
 
 
@@ -243,5 +300,6 @@ def diff(desired: State, live: State, adopt: bool = False) -> Plan:
         # Adopting needs no special case: the ownership tag is among the desired tags.
         role_changes = _role_changes(desired.role, live_role, desired.target_account)
     grant_changes = _grant_changes(desired.grant, live.grant, desired.source_account)
-    role_arn = (desired.role or live_role).arn if (desired.role or live_role) else ""
+    shown = desired.role or live_role
+    role_arn = shown.arn if shown is not None else ""
     return Plan(changes=tuple(grant_changes + role_changes), role_arn=role_arn, not_owned=tuple(not_owned))

@@ -37,10 +37,7 @@ def _principal_value(kind: str, value: Any) -> str:
 def _principal(principal: Any) -> Any:
     if not isinstance(principal, Mapping):
         return _scalar(principal)  # "*"
-    return {
-        kind: sorted({_principal_value(kind, v) for v in _as_list(values)})
-        for kind, values in principal.items()
-    }
+    return {kind: sorted({_principal_value(kind, v) for v in _as_list(values)}) for kind, values in principal.items()}
 
 
 def _condition(condition: Mapping[str, Any]) -> dict[str, dict[str, list[str]]]:
@@ -69,9 +66,7 @@ def _statement(statement: Mapping[str, Any]) -> dict[str, Any]:
 def canonical(document: Mapping[str, Any] | str) -> str:
     """One text per meaning (Sid and ordering ignored)."""
     doc = json.loads(document) if isinstance(document, str) else document
-    statements = sorted(
-        {json.dumps(_statement(s), sort_keys=True) for s in _as_list(doc.get("Statement", []))}
-    )
+    statements = sorted({json.dumps(_statement(s), sort_keys=True) for s in _as_list(doc.get("Statement", []))})
     return json.dumps({"Version": doc.get("Version", "2008-10-17"), "Statement": statements}, sort_keys=True)
 
 

@@ -101,7 +101,11 @@ def outcome_text(outcome: Outcome) -> str:
         )
     else:
         lines.append(f"Verified:    NO: {v.error} ({v.attempts} attempt(s) over {v.waited_s:.1f}s)")
-    lines += ["", "Use it from Terraform:", terraform_block(outcome.role_arn, outcome.external_id, "terraform")]
+    lines += [
+        "",
+        "Use it from Terraform:",
+        terraform_block(outcome.role_arn, outcome.external_id, "terraform"),
+    ]
     return "\n".join(lines)
 
 
@@ -110,8 +114,13 @@ def outcome_json(outcome: Outcome) -> str:
     verification = (
         None
         if v is None
-        else {"ok": v.ok, "assumed_arn": v.assumed_arn, "attempts": v.attempts, "waited_s": round(v.waited_s, 3),
-              "error": v.error}
+        else {
+            "ok": v.ok,
+            "assumed_arn": v.assumed_arn,
+            "attempts": v.attempts,
+            "waited_s": round(v.waited_s, 3),
+            "error": v.error,
+        }
     )
     return json.dumps(
         {

@@ -81,7 +81,6 @@ def check_principal(source: aws.Account, source_account: str, principal: arns.Pr
         )
     if found["Arn"] != principal.arn:
         raise PreconditionFailed(
-            f"The principal is {found['Arn']}, not {principal.arn}: its path differs. Pass --principal "
-            f"{found['Arn']}."
+            f"The principal is {found['Arn']}, not {principal.arn}: its path differs. Pass --principal {found['Arn']}."
         )
     return principal

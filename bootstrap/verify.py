@@ -41,7 +41,10 @@ def choose_verifier(
         account, identity = sessions.open_profile(verify_profile, "verify")
         acting_as = sessions.identity_principal(identity, account)
         if acting_as.arn.lower() != principal.arn.lower():
-            raise _cannot_verify(principal, f"the verify profile '{verify_profile}' is {identity.arn}, not the principal.")
+            raise _cannot_verify(
+                principal,
+                f"the verify profile '{verify_profile}' is {identity.arn}, not the principal.",
+            )
         return account
     if source_principal is not None and source_principal.arn == principal.arn:
         return source
@@ -50,7 +53,8 @@ def choose_verifier(
             creds = aws.assume_role(source, principal.arn, session_name)
         except ClientError as err:
             raise _cannot_verify(
-                principal, f"the source profile cannot assume the principal role ({aws.error_code(err)})."
+                principal,
+                f"the source profile cannot assume the principal role ({aws.error_code(err)}).",
             ) from err
         return source.with_credentials(creds, label=f"principal ({principal.arn})")
     raise _cannot_verify(principal, "the source profile is not the principal, so it cannot act as it.")
@@ -85,7 +89,11 @@ def verify(
     role_name = role_arn.rsplit("/", 1)[-1]
     expected = f":assumed-role/{role_name}/"
     if identity.account != target_account or expected not in identity.arn:
-        return Verification(False, identity.arn, outcome.attempts, outcome.waited_s,
-                            error=f"the assumed credentials are {identity.arn}, not the role in {target_account}")
+        return Verification(
+            False,
+            identity.arn,
+            outcome.attempts,
+            outcome.waited_s,
+            error=f"the assumed credentials are {identity.arn}, not the role in {target_account}",
+        )
     return Verification(True, identity.arn, outcome.attempts, outcome.waited_s)
-

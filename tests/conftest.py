@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -83,9 +82,12 @@ def iam(profile: str) -> Any:
 
 def base_args(role: str = "terraform-deploy", *extra: str) -> list[str]:
     return [
-        "--source-profile", "a-admin",
-        "--target-profile", "b-admin",
-        "--role-name", role,
+        "--source-profile",
+        "a-admin",
+        "--target-profile",
+        "b-admin",
+        "--role-name",
+        role,
         *extra,
     ]
 

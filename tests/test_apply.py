@@ -29,10 +29,13 @@ def onboard(cli: Any, *extra: str, role: str = "terraform-deploy") -> Any:
     return cli(
         "apply",
         *base_args(role),
-        "--principal", CI_USER_ARN,
-        "--verify-profile", "ci",
+        "--principal",
+        CI_USER_ARN,
+        "--verify-profile",
+        "ci",
         "--yes",
-        "--output", "json",
+        "--output",
+        "json",
         *extra,
     )
 
@@ -44,7 +47,10 @@ def test_first_onboarding_creates_both_sides_and_verifies(cli: Any) -> None:
     assert out["role_arn"] == ROLE_ARN
     assert out["principal_arn"] == CI_USER_ARN
     assert out["external_id"] == "my_external_id"
-    assert {(c["account"], c["action"]) for c in out["changes"]} == {(ACCOUNT_B, "create"), (ACCOUNT_A, "create")}
+    assert {(c["account"], c["action"]) for c in out["changes"]} == {
+        (ACCOUNT_B, "create"),
+        (ACCOUNT_A, "create"),
+    }
     resources = [c["resource"] for c in out["changes"]]
     assert f"role {ROLE_ARN}" in resources
     assert f"role/terraform-deploy managed policy {READ_ONLY}" in resources
@@ -82,9 +88,9 @@ def test_mfa_required_is_enforced_and_verified_with_a_code(cli: Any) -> None:
     run = onboard(cli, "--require-mfa", "--mfa-max-age", "3600", *mfa)
     assert run.exit_code == 0, run.stderr
     assert run.json()["verification"]["ok"] is True
-    condition = iam("b-admin").get_role(RoleName="terraform-deploy")["Role"]["AssumeRolePolicyDocument"][
-        "Statement"
-    ][0]["Condition"]
+    condition = iam("b-admin").get_role(RoleName="terraform-deploy")["Role"]["AssumeRolePolicyDocument"]["Statement"][
+        0
+    ]["Condition"]
     assert condition["Bool"] == {"aws:MultiFactorAuthPresent": "true"}
     assert condition["NumericLessThan"] == {"aws:MultiFactorAuthAge": "3600"}
     with pytest.raises(ClientError):
@@ -137,7 +143,11 @@ def test_role_principal_is_verified_by_assuming_it_from_the_source_profile(cli: 
     trust = {
         "Version": "2012-10-17",
         "Statement": [
-            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_A}:user/admin"}, "Action": "sts:AssumeRole"}
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_A}:user/admin"},
+                "Action": "sts:AssumeRole",
+            }
         ],
     }
     iam("a-admin").create_role(RoleName="deployer", Path="/ci/", AssumeRolePolicyDocument=json.dumps(trust))
@@ -151,8 +161,19 @@ def test_role_principal_is_verified_by_assuming_it_from_the_source_profile(cli: 
 
 
 def test_default_principal_is_the_source_profile_itself(cli: Any) -> None:
-    run = cli("apply", "--source-profile", "ci", "--target-profile", "b-admin", "--role-name", "self",
-              "--no-verify", "--yes", "--output", "json")
+    run = cli(
+        "apply",
+        "--source-profile",
+        "ci",
+        "--target-profile",
+        "b-admin",
+        "--role-name",
+        "self",
+        "--no-verify",
+        "--yes",
+        "--output",
+        "json",
+    )
     # ci-user may not even read IAM: refused before any write, naming the missing permission.
     assert run.exit_code == 4
     assert "not authorized to perform: iam:GetUser" in run.stderr
@@ -185,8 +206,16 @@ def test_generated_external_id_is_printed_once_and_kept_on_rerun(cli: Any) -> No
     generated = first.json()["external_id"]
     assert len(generated) >= 32
     assert assume("ci", ROLE_ARN, ExternalId=generated).endswith("/test")
-    again = cli("apply", *base_args(), "--principal", CI_USER_ARN, "--verify-profile", "ci", "--yes",
-                "--generate-external-id")
+    again = cli(
+        "apply",
+        *base_args(),
+        "--principal",
+        CI_USER_ARN,
+        "--verify-profile",
+        "ci",
+        "--yes",
+        "--generate-external-id",
+    )
     assert again.exit_code == 0, again.stderr
     assert "No changes" in again.stdout
     assert "generated" not in again.stdout
@@ -203,10 +232,14 @@ def test_rerun_without_drift_makes_no_writes(cli: Any, sandbox: Any) -> None:
 
 def test_config_file_with_flags_overriding(cli: Any, tmp_path: Path) -> None:
     policy = tmp_path / "s3.json"
-    policy.write_text(json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}],
-    }))
+    policy.write_text(
+        json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}],
+            }
+        )
+    )
     config = tmp_path / "trust.yaml"
     config.write_text(
         "source_profile: a-admin\n"

@@ -22,31 +22,68 @@ def _policy_file(tmp_path: Path, text: str) -> str:
 
 CASES = [
     # (id, extra args, expected exit code, words the message must contain)
-    ("malformed-principal", ["--principal", "arn:aws:iam::1111:user/ci-user"], INVALID_INPUT, ["12 digits"]),
+    (
+        "malformed-principal",
+        ["--principal", "arn:aws:iam::1111:user/ci-user"],
+        INVALID_INPUT,
+        ["12 digits"],
+    ),
     ("principal-not-an-arn", ["--principal", "ci-user"], INVALID_INPUT, ["not an ARN"]),
-    ("principal-is-a-group", ["--principal", f"arn:aws:iam::{ACCOUNT_A}:group/devs"], INVALID_INPUT,
-     ["groups cannot be principals"]),
-    ("principal-wrong-account", ["--principal", "arn:aws:iam::333333333333:user/ci-user"], PRECONDITION,
-     ["333333333333", "source profile is in account 111111111111"]),
-    ("principal-missing", ["--principal", f"arn:aws:iam::{ACCOUNT_A}:user/nobody"], PRECONDITION,
-     ["does not exist"]),
-    ("external-id-illegal-chars", ["--external-id", "bad id!"], INVALID_INPUT, ["--external-id", "' '", "'!'"]),
+    (
+        "principal-is-a-group",
+        ["--principal", f"arn:aws:iam::{ACCOUNT_A}:group/devs"],
+        INVALID_INPUT,
+        ["groups cannot be principals"],
+    ),
+    (
+        "principal-wrong-account",
+        ["--principal", "arn:aws:iam::333333333333:user/ci-user"],
+        PRECONDITION,
+        ["333333333333", "source profile is in account 111111111111"],
+    ),
+    (
+        "principal-missing",
+        ["--principal", f"arn:aws:iam::{ACCOUNT_A}:user/nobody"],
+        PRECONDITION,
+        ["does not exist"],
+    ),
+    (
+        "external-id-illegal-chars",
+        ["--external-id", "bad id!"],
+        INVALID_INPUT,
+        ["--external-id", "' '", "'!'"],
+    ),
     ("external-id-too-short", ["--external-id", "x"], INVALID_INPUT, ["2-1224", "has 1"]),
     ("external-id-too-long", ["--external-id", "x" * 1225], INVALID_INPUT, ["2-1224", "has 1225"]),
     ("max-session-too-short", ["--max-session-duration", "100"], INVALID_INPUT, ["3600-43200"]),
     ("max-session-too-long", ["--max-session-duration", "50000"], INVALID_INPUT, ["3600-43200"]),
     ("bad-path", ["--path", "no-slashes"], INVALID_INPUT, ["--path", "begins and ends with '/'"]),
     ("bad-tag", ["--tag", "novalue"], INVALID_INPUT, ["KEY=VALUE"]),
-    ("bad-policy-arn", ["--policy-arn", "ReadOnlyAccess"], INVALID_INPUT, ["--policy-arn", "not an ARN"]),
-    ("mfa-token-not-six-digits", ["--mfa-serial", f"arn:aws:iam::{ACCOUNT_A}:mfa/x", "--mfa-token", "12ab"],
-     INVALID_INPUT, ["6 digits"]),
-    ("both-external-id-kinds", ["--external-id", "abc", "--generate-external-id"], INVALID_INPUT, ["exclude"]),
+    (
+        "bad-policy-arn",
+        ["--policy-arn", "ReadOnlyAccess"],
+        INVALID_INPUT,
+        ["--policy-arn", "not an ARN"],
+    ),
+    (
+        "mfa-token-not-six-digits",
+        ["--mfa-serial", f"arn:aws:iam::{ACCOUNT_A}:mfa/x", "--mfa-token", "12ab"],
+        INVALID_INPUT,
+        ["6 digits"],
+    ),
+    (
+        "both-external-id-kinds",
+        ["--external-id", "abc", "--generate-external-id"],
+        INVALID_INPUT,
+        ["exclude"],
+    ),
 ]
 
 
 @pytest.mark.parametrize(("case", "extra", "code", "words"), CASES, ids=[c[0] for c in CASES])
-def test_bad_flag_is_refused_before_any_write(cli: Any, case: str, extra: list[str], code: int,
-                                              words: list[str]) -> None:
+def test_bad_flag_is_refused_before_any_write(
+    cli: Any, case: str, extra: list[str], code: int, words: list[str]
+) -> None:
     args = ["apply", *base_args(), "--verify-profile", "ci", "--yes"]
     if "--principal" not in extra:
         args += ["--principal", CI_USER_ARN]
@@ -67,15 +104,33 @@ def test_role_name_over_64_characters(cli: Any) -> None:
 
 
 def test_same_account_for_source_and_target(cli: Any) -> None:
-    run = cli("apply", "--source-profile", "a-admin", "--target-profile", "a-admin", "--role-name", "x",
-              "--no-verify", "--yes")
+    run = cli(
+        "apply",
+        "--source-profile",
+        "a-admin",
+        "--target-profile",
+        "a-admin",
+        "--role-name",
+        "x",
+        "--no-verify",
+        "--yes",
+    )
     assert run.exit_code == PRECONDITION
     assert "both in account 111111111111" in run.stderr
     assert role_names("a-admin") == []
 
 
 def test_unknown_profile(cli: Any) -> None:
-    run = cli("apply", "--source-profile", "a-admin", "--target-profile", "nope", "--role-name", "x", "--yes")
+    run = cli(
+        "apply",
+        "--source-profile",
+        "a-admin",
+        "--target-profile",
+        "nope",
+        "--role-name",
+        "x",
+        "--yes",
+    )
     assert run.exit_code == CREDENTIALS
     assert "'nope'" in run.stderr and "not in your AWS config" in run.stderr
     assert role_names() == []
@@ -107,24 +162,48 @@ def test_config_value_error_names_the_key_and_file(cli: Any, tmp_path: Path) -> 
 
 
 def test_unreadable_policy_file(cli: Any, tmp_path: Path) -> None:
-    run = cli("apply", *base_args(), "--principal", CI_USER_ARN, "--no-verify", "--yes",
-              "--inline-policy", f"p={tmp_path / 'missing.json'}")
+    run = cli(
+        "apply",
+        *base_args(),
+        "--principal",
+        CI_USER_ARN,
+        "--no-verify",
+        "--yes",
+        "--inline-policy",
+        f"p={tmp_path / 'missing.json'}",
+    )
     assert run.exit_code == INVALID_INPUT
     assert "cannot read the policy file" in run.stderr and "missing.json" in run.stderr
     assert role_names() == []
 
 
 def test_policy_file_with_invalid_json(cli: Any, tmp_path: Path) -> None:
-    run = cli("apply", *base_args(), "--principal", CI_USER_ARN, "--no-verify", "--yes",
-              "--inline-policy", _policy_file(tmp_path, '{"Statement": [}'))
+    run = cli(
+        "apply",
+        *base_args(),
+        "--principal",
+        CI_USER_ARN,
+        "--no-verify",
+        "--yes",
+        "--inline-policy",
+        _policy_file(tmp_path, '{"Statement": [}'),
+    )
     assert run.exit_code == INVALID_INPUT
     assert "not valid JSON (line 1" in run.stderr
     assert role_names() == []
 
 
 def test_policy_file_that_is_not_a_policy(cli: Any, tmp_path: Path) -> None:
-    run = cli("apply", *base_args(), "--principal", CI_USER_ARN, "--no-verify", "--yes",
-              "--inline-policy", _policy_file(tmp_path, '["just", "a", "list"]'))
+    run = cli(
+        "apply",
+        *base_args(),
+        "--principal",
+        CI_USER_ARN,
+        "--no-verify",
+        "--yes",
+        "--inline-policy",
+        _policy_file(tmp_path, '["just", "a", "list"]'),
+    )
     assert run.exit_code == INVALID_INPUT
     assert "not an IAM policy" in run.stderr
 
@@ -143,6 +222,8 @@ def test_help_does_not_import_boto3() -> None:
 
 
 def test_python_dash_m_runs_the_cli() -> None:
-    run = subprocess.run([sys.executable, "-m", "bootstrap", "apply", "--help"], capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, "-m", "bootstrap", "apply", "--help"], check=False, capture_output=True, text=True
+    )
     assert run.returncode == 0
     assert "--external-id" in run.stdout

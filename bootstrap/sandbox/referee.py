@@ -61,7 +61,7 @@ def _principal_matches(principal: Any, caller: Caller) -> bool:
     if not isinstance(principal, Mapping):
         return False
     for value in _as_list(principal.get("AWS", [])):
-        if value == "*" or value == caller.principal_arn:
+        if value in ("*", caller.principal_arn):
             return True
         if value in (caller.account, f"arn:aws:iam::{caller.account}:root"):
             return True

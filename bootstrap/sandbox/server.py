@@ -27,6 +27,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+import boto3
+from moto.iam.models import iam_backends
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from moto.sts.models import sts_backends
+from werkzeug.serving import make_server
+
 from bootstrap.sandbox.referee import Caller, Request, Verdict, judge
 
 ACCOUNT_A = "111111111111"
@@ -104,22 +110,19 @@ def _access_key_of(environ: Environ) -> tuple[str, str]:
 
 
 def _find_caller(access_key: str) -> Caller | None:
-    from moto.iam.models import iam_backends
-    from moto.sts.models import sts_backends
 
     for account_id, backends in list(iam_backends.items()):
         user = backends["aws"].get_user_from_access_key_id(access_key)
         if user is not None:
             return Caller(account=account_id, principal_arn=user.arn, temporary=False)
-    for account_id, backends in list(sts_backends.items()):
-        session = backends["aws"].get_assumed_role_from_access_key(access_key)
+    for account_id, sts in list(sts_backends.items()):
+        session = sts["aws"].get_assumed_role_from_access_key(access_key)
         if session is not None:
             return Caller(account=account_id, principal_arn=session.role_arn, temporary=True)
     return None
 
 
 def _find_role(role_arn: str) -> Any:
-    from moto.iam.models import iam_backends
 
     parts = role_arn.split(":")
     if len(parts) < 6 or not parts[4].isdigit() or parts[4] not in iam_backends:
@@ -161,7 +164,7 @@ class SandboxApp:
         status_holder: list[int] = []
 
         def recording_start_response(status: str, headers: Any, *args: Any) -> Any:
-            status_holder.append(int(status.split()[0]))
+            status_holder.append(int(status.split(maxsplit=1)[0]))
             return start_response(status, headers, *args)
 
         result = self._inner(environ, recording_start_response)
@@ -214,9 +217,6 @@ class Sandbox:
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
-        os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
-        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-        from werkzeug.serving import make_server
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
 
@@ -240,8 +240,6 @@ class Sandbox:
         moto's own reset rebuilds every service of every account and reloads the ~1,300 AWS managed
         policies each time (seconds); this empties just our two accounts and keeps the policies.
         """
-        from moto.iam.models import iam_backends
-        from moto.sts.models import sts_backends
 
         with self._state.lock:
             self._state.calls.clear()
@@ -307,7 +305,6 @@ class Sandbox:
 
     def secrets(self) -> list[str]:
         """Every secret the sandbox has handed out, for leak scanning."""
-        from moto.sts.models import sts_backends
 
         values = [p.secret_access_key for p in self.profiles.values()]
         for backends in list(sts_backends.values()):
@@ -320,7 +317,7 @@ class Sandbox:
         request = urllib.request.Request(
             self.endpoint + path, data=body, method="POST", headers={"Content-Type": "text/plain"}
         )
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (loopback)
+        with urllib.request.urlopen(request, timeout=30) as response:
             response.read()
 
     def _iam(self, account: str) -> Any:
@@ -329,7 +326,6 @@ class Sandbox:
         return self._seed_clients[account]
 
     def _make_seed_client(self, account: str) -> Any:
-        import boto3
 
         client = boto3.session.Session(
             aws_access_key_id="seed", aws_secret_access_key="seed", region_name=REGION
@@ -373,7 +369,12 @@ class Sandbox:
         self.directory.mkdir(parents=True, exist_ok=True)
         config, credentials = [], []
         for p in self.profiles.values():
-            config += [f"[profile {p.name}]", f"region = {REGION}", f"endpoint_url = {self.endpoint}", ""]
+            config += [
+                f"[profile {p.name}]",
+                f"region = {REGION}",
+                f"endpoint_url = {self.endpoint}",
+                "",
+            ]
             credentials += [
                 f"[{p.name}]",
                 f"aws_access_key_id = {p.access_key_id}",
