@@ -227,3 +227,17 @@ def test_python_dash_m_runs_the_cli() -> None:
     )
     assert run.returncode == 0
     assert "--external-id" in run.stdout
+
+
+def test_config_example_is_a_valid_config() -> None:
+    from bootstrap import config
+
+    example = Path(__file__).parent.parent / "config.example.yaml"
+    loaded = config.load(example, {})
+    assert loaded.role_name == "terraform-deploy"
+    assert loaded.principal == "arn:aws:iam::111111111111:user/ci-user"
+    assert dict(loaded.tags) == {"team": "platform", "cost-center": "1234"}
+    # every key the tool knows appears in the example, set or commented
+    text = example.read_text()
+    for key in config.CONFIG_KEYS:
+        assert f"{key}:" in text, key

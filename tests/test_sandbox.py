@@ -1,0 +1,107 @@
+"""The sandbox's referee, over HTTP: the trust-policy rules the tool's tests rely on."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from bootstrap.sandbox.server import Sandbox
+from tests.conftest import ACCOUNT_A, ACCOUNT_B, CI_USER_ARN, assume, iam
+
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT_B}:role/probe"
+
+
+def make_role(principal: Any, condition: dict[str, Any] | None = None) -> None:
+    statement: dict[str, Any] = {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}
+    if condition:
+        statement["Condition"] = condition
+    trust = {"Version": "2012-10-17", "Statement": [statement]}
+    iam("b-admin").create_role(RoleName="probe", AssumeRolePolicyDocument=json.dumps(trust))
+    grant = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}
+    iam("a-admin").put_user_policy(UserName="ci-user", PolicyName="probe", PolicyDocument=json.dumps(grant))
+
+
+def denied(**kwargs: Any) -> bool:
+    try:
+        assume("ci", ROLE_ARN, **kwargs)
+    except ClientError as err:
+        assert err.response["Error"]["Code"] == "AccessDenied"
+        return True
+    return False
+
+
+@pytest.mark.usefixtures("sandbox")
+@pytest.mark.parametrize(
+    "principal",
+    [{"AWS": CI_USER_ARN}, {"AWS": f"arn:aws:iam::{ACCOUNT_A}:root"}, {"AWS": ACCOUNT_A}, {"AWS": [ACCOUNT_A]}],
+    ids=["exact-arn", "account-root", "account-id", "account-id-list"],
+)
+def test_principals_that_match(principal: Any) -> None:
+    make_role(principal)
+    assert not denied()
+
+
+@pytest.mark.usefixtures("sandbox")
+def test_other_principal_and_missing_role_are_denied() -> None:
+    make_role({"AWS": f"arn:aws:iam::{ACCOUNT_A}:user/someone-else"})
+    assert denied()
+    with pytest.raises(ClientError):
+        assume("ci", f"arn:aws:iam::{ACCOUNT_B}:role/does-not-exist")
+
+
+@pytest.mark.usefixtures("sandbox")
+def test_external_id_string_like_and_missing_key() -> None:
+    make_role({"AWS": CI_USER_ARN}, {"StringLike": {"sts:ExternalId": "team-*"}})
+    assert denied()
+    assert denied(ExternalId="other")
+    assert not denied(ExternalId="team-42")
+
+
+@pytest.mark.usefixtures("sandbox")
+def test_mfa_if_exists_passes_for_long_term_keys_without_mfa() -> None:
+    # BoolIfExists passes when the key is absent: long-term keys without MFA carry no MFA key.
+    make_role({"AWS": CI_USER_ARN}, {"BoolIfExists": {"aws:MultiFactorAuthPresent": "true"}})
+    assert not denied()
+
+
+@pytest.mark.usefixtures("sandbox")
+def test_mfa_present_only_with_serial_and_token() -> None:
+    make_role({"AWS": CI_USER_ARN}, {"Bool": {"aws:MultiFactorAuthPresent": "true"}})
+    assert denied()
+    assert denied(SerialNumber=f"arn:aws:iam::{ACCOUNT_A}:mfa/ci-user")
+    assert not denied(SerialNumber=f"arn:aws:iam::{ACCOUNT_A}:mfa/ci-user", TokenCode="123456")
+
+
+def test_propagation_delay_denies_a_new_role_for_a_while(sandbox: Sandbox) -> None:
+    sandbox.propagation_delay = 1.5
+    make_role({"AWS": CI_USER_ARN})
+    assert denied()
+    time.sleep(1.6)
+    assert not denied()
+    assert any(c.operation == "AssumeRole" and "propagation" in c.note for c in sandbox.calls())
+
+
+def test_sandbox_command_prints_exports_and_serves(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bootstrap", "sandbox", "--dir", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        assert first == f"export AWS_CONFIG_FILE={tmp_path / 'config'}\n"
+        config = (tmp_path / "config").read_text()
+        assert "[profile a-admin]" in config and "[profile b-admin]" in config and "[profile ci]" in config
+        assert "endpoint_url = http://127.0.0.1:" in config
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
