@@ -28,7 +28,8 @@ APPLY = [
 
 def _run(args: list[str], env: dict[str, str]) -> int:
     print(f"\n$ trust-bootstrap {shlex.join(args)}", flush=True)
-    return subprocess.run([sys.executable, "-m", "bootstrap", *args], env=env, check=False).returncode
+    command = [sys.executable, "-m", "bootstrap", *args]
+    return subprocess.run(command, env=env, check=False).returncode  # noqa: S603 (our own fixed command)
 
 
 def main() -> int:
