@@ -6,6 +6,7 @@ Only this module imports typer. It imports nothing that imports boto3 at module 
 
 from __future__ import annotations
 
+import inspect
 import sys
 import traceback
 from collections.abc import Callable, Iterator
@@ -62,7 +63,7 @@ MfaMaxAgeOpt = Annotated[
 ]
 PolicyArnOpt = Annotated[
     list[str] | None,
-    typer.Option("--policy-arn", help="Managed policy to attach to the role (repeatable)."),
+    typer.Option("--policy-arn", metavar="ARN", help="Managed policy to attach to the role (repeatable)."),
 ]
 InlinePolicyOpt = Annotated[
     list[str] | None,
@@ -75,7 +76,9 @@ MaxSessionOpt = Annotated[int | None, typer.Option(help="Role MaxSessionDuration
 PathOpt = Annotated[str | None, typer.Option(help="IAM path of the role, e.g. /cross-account/.")]
 BoundaryOpt = Annotated[str | None, typer.Option(help="Permissions boundary policy ARN for the role.")]
 DescriptionOpt = Annotated[str | None, typer.Option(help="Role description.")]
-TagOpt = Annotated[list[str] | None, typer.Option("--tag", help="KEY=VALUE tag for the role (repeatable).")]
+TagOpt = Annotated[
+    list[str] | None, typer.Option("--tag", metavar="KEY=VALUE", help="KEY=VALUE tag for the role (repeatable).")
+]
 SessionNameOpt = Annotated[str | None, typer.Option(help="Role session name used to verify.")]
 VerifyProfileOpt = Annotated[str | None, typer.Option(help="Profile with the principal's credentials, to verify.")]
 MfaSerialOpt = Annotated[str | None, typer.Option(help="MFA device ARN of the principal, to verify.")]
@@ -87,6 +90,12 @@ VerifyOpt = Annotated[
 VerifyTimeoutOpt = Annotated[
     float | None,
     typer.Option(help="Seconds to wait for IAM propagation when verifying [default: 120]."),
+]
+ReplacesOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Rename: the role's previous name. The new role is created and granted first, then the old one removed."
+    ),
 ]
 OutputOpt = Annotated[Output, typer.Option("--output", "-o", help="text, or one JSON document on stdout.")]
 YesOpt = Annotated[
@@ -145,7 +154,7 @@ def _load(config_file: Path | None, flags: dict[str, Any]) -> Config:
     return config.load(config_file, flags)
 
 
-def _confirmer(yes: bool, show: Callable[[Plan], None]) -> Callable[[Plan], bool]:
+def _confirmer(yes: bool) -> Callable[[Plan], bool]:
     def confirm(plan: Plan) -> bool:
         if yes:
             return True
@@ -159,8 +168,7 @@ def _confirmer(yes: bool, show: Callable[[Plan], None]) -> Callable[[Plan], bool
     return confirm
 
 
-@app.command()
-def apply(
+def _trust_options(
     config_file: ConfigOpt = None,
     source_profile: SourceProfileOpt = None,
     target_profile: TargetProfileOpt = None,
@@ -183,12 +191,36 @@ def apply(
     mfa_token: MfaTokenOpt = None,
     verify: VerifyOpt = None,
     verify_timeout: VerifyTimeoutOpt = None,
-    adopt: AdoptOpt = False,
+    replaces: ReplacesOpt = None,
     output: OutputOpt = Output.text,
-    yes: YesOpt = False,
     debug: DebugOpt = False,
 ) -> None:
+    """The options that identify and describe one trust: shared by apply, plan and teardown."""
+
+
+_NOT_CONFIG = ("config_file", "output", "debug")
+
+
+def trust_command(fn: Callable[..., None]) -> Callable[..., None]:
+    """Give a command (``def cmd(own options..., **opts)``) the shared trust options as well, so
+    apply, plan and teardown accept exactly the same flags and config file."""
+    shared = inspect.signature(_trust_options, eval_str=True).parameters.values()
+    own = [p for p in inspect.signature(fn, eval_str=True).parameters.values() if p.kind is not p.VAR_KEYWORD]
+    params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in (*own, *shared)]
+    fn.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    return fn
+
+
+def _config_of(opts: dict[str, Any]) -> Config:
+    return _load(opts["config_file"], _flags(**{k: v for k, v in opts.items() if k not in _NOT_CONFIG}))
+
+
+@app.command()
+@trust_command
+def apply(yes: YesOpt = False, adopt: AdoptOpt = False, **opts: Any) -> None:
     """Create or repair the trust: the role in B, the grant in A, then verify with AssumeRole.
+
+    Shows the plan first and asks (or --yes). A re-run with nothing to change makes no writes.
 
     Example:
 
@@ -196,45 +228,52 @@ def apply(
       --principal arn:aws:iam::111111111111:user/ci-user --external-id my_external_id
       --policy-arn arn:aws:iam::aws:policy/ReadOnlyAccess --verify-profile ci --yes
     """
-    with _edge(debug):
-        cfg = _load(
-            config_file,
-            _flags(
-                source_profile=source_profile,
-                target_profile=target_profile,
-                role_name=role_name,
-                principal=principal,
-                external_id=external_id,
-                generate_external_id=generate_external_id,
-                require_mfa=require_mfa,
-                mfa_max_age=mfa_max_age,
-                policy_arn=policy_arn,
-                inline_policy=inline_policy,
-                max_session_duration=max_session_duration,
-                path=path,
-                permissions_boundary=permissions_boundary,
-                description=description,
-                tag=tag,
-                session_name=session_name,
-                verify_profile=verify_profile,
-                mfa_serial=mfa_serial,
-                mfa_token=mfa_token,
-                verify=verify,
-                verify_timeout=verify_timeout,
-            ),
-        )
+    output: Output = opts["output"]
+    with _edge(opts["debug"]):
+        cfg = _config_of(opts)
         from bootstrap import commands, render
 
         prepared = commands.prepare(cfg, adopt=adopt)
-        plan_out = render.plan_text(prepared.plan, prepared.accounts)
-        typer.echo(plan_out, err=output is Output.json)
+        typer.echo(render.plan_text(prepared.plan, prepared.accounts), err=output is Output.json)
         try:
-            outcome = commands.run_apply(prepared, _confirmer(yes, lambda _: None))
+            outcome = commands.run_apply(prepared, _confirmer(yes))
         except commands.VerificationFailed as failed:
             if output is Output.json:
                 typer.echo(render.outcome_json(failed.outcome))
             raise
         typer.echo(render.outcome_json(outcome) if output is Output.json else "\n" + render.outcome_text(outcome))
+
+
+@app.command()
+@trust_command
+def plan(
+    detailed_exitcode: Annotated[
+        bool,
+        typer.Option("--detailed-exitcode", help="Exit 0 when both sides match, 2 when there are changes, 1 on error."),
+    ] = False,
+    adopt: AdoptOpt = False,
+    **opts: Any,
+) -> None:
+    """Show what apply would change in each account. Read-only: makes no writes.
+
+    Example (a nightly drift check):
+
+      trust-bootstrap plan --config trust.yaml --detailed-exitcode
+    """
+    output: Output = opts["output"]
+    # Terraform's convention: with --detailed-exitcode every error is 1, so 2 always means drift.
+    with _edge(opts["debug"], error_code=(lambda _: 1) if detailed_exitcode else (lambda c: c)):
+        cfg = _config_of(opts)
+        from bootstrap import commands, render
+
+        prepared = commands.prepare(cfg, adopt=adopt)
+        if output is Output.json:
+            typer.echo(render.plan_json(prepared.plan, prepared.accounts))
+        else:
+            typer.echo(render.plan_text(prepared.plan, prepared.accounts))
+        differs = not prepared.plan.empty or bool(prepared.plan.not_owned)
+        if detailed_exitcode and differs:
+            _fail(2)
 
 
 @app.command()

@@ -64,12 +64,19 @@ def prepare(config: Config, adopt: bool = False) -> Prepared:
     assert principal is not None
     target_account = sides.target_identity.account
     grant_name = desired.grant_policy_name(target_account, config.role_name)
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        checked = pool.submit(sessions.check_principal, sides.source, sides.source_identity.account, principal)
+    source_account = sides.source_identity.account
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        checked = pool.submit(sessions.check_principal, sides.source, source_account, principal)
         live_role = pool.submit(live.read_role, sides.target, config.role_name)
         live_grant = pool.submit(live.read_grant, sides.source, principal, grant_name)
+        retired = None
+        if config.replaces:
+            old_grant_name = desired.grant_policy_name(target_account, config.replaces)
+            old_role = pool.submit(live.read_role, sides.target, config.replaces)
+            old_grant = pool.submit(live.read_grant, sides.source, principal, old_grant_name)
+            retired = State(target_account, source_account, old_role.result(), old_grant.result())
         checked.result()
-        live_state = State(target_account, sides.source_identity.account, live_role.result(), live_grant.result())
+        live_state = State(target_account, source_account, live_role.result(), live_grant.result())
 
     external_id, generated = config.external_id, False
     if external_id is None and config.generate_external_id:
@@ -90,7 +97,7 @@ def prepare(config: Config, adopt: bool = False) -> Prepared:
         source_principal=source_principal,
         desired=want,
         live=live_state,
-        plan=plan.diff(want, live_state, adopt=adopt),
+        plan=plan.diff(want, live_state, adopt=adopt, retired=retired),
         external_id=external_id,
         external_id_generated=generated,
     )

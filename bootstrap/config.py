@@ -55,6 +55,7 @@ class Config:
     mfa_token: str | None = field(default=None, repr=False)
     verify: bool = True
     verify_timeout: float = 120.0
+    replaces: str | None = None  # the previous name of a renamed role
 
 
 # The keys a config file may hold: every Config field (file form: tags and inline_policies are
@@ -117,6 +118,9 @@ def load(file: Path | None, flags: Mapping[str, Any]) -> Config:
     if bool(mfa_serial) != bool(mfa_token):
         raise InvalidInput("--mfa-serial and --mfa-token go together: give both, or neither.")
     principal = get("principal", str, arns.parse_principal)
+    replaces = get("replaces", str, arns.check_role_name)
+    if replaces == role_name:
+        raise InvalidInput(f"{source.where('replaces')}: the role cannot replace itself ('{role_name}').")
     policy_arns = _str_list(merged.get("policy_arns"), source.where("policy_arns"), arns.check_managed_policy_arn)
     if len(policy_arns) > MANAGED_POLICIES_MAX:
         raise InvalidInput(
@@ -145,6 +149,7 @@ def load(file: Path | None, flags: Mapping[str, Any]) -> Config:
         mfa_token=mfa_token,
         verify=merged.get("verify", True) is not False,
         verify_timeout=get("verify_timeout", float, _positive) or 120.0,
+        replaces=replaces,
     )
 
 

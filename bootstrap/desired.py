@@ -8,11 +8,9 @@ from typing import Any
 
 from bootstrap import arns
 from bootstrap.config import Config
-from bootstrap.state import OWNER_TAG, Grant, Role, State
+from bootstrap.state import GRANT_SID, OWNER_TAG, TRUST_SID, Grant, Role, State
 
 POLICY_VERSION = "2012-10-17"
-TRUST_SID = "TrustBootstrapAssumeRole"
-GRANT_SID = "TrustBootstrapGrant"
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from bootstrap import policydoc
-from bootstrap.state import Grant, Role, State
+from bootstrap.state import GRANT_SID, Grant, Role, State
 
 
 class Side(StrEnum):
@@ -236,70 +236,78 @@ def _policy_changes(desired: Role, live: Role, account: str) -> list[Change]:
     return changes
 
 
-def _grant_changes(desired: Grant | None, live: Grant | None, account: str) -> list[Change]:
-    s = Side.SOURCE
-    if desired is not None:
-        p = desired.principal
-        resource = f"{p.kind}/{p.name} inline policy {desired.policy_name}"
-        if live is None:
-            return [
-                _change(
-                    s,
-                    account,
-                    Op.PUT_GRANT,
-                    p.kind,
-                    p.name,
-                    resource,
-                    key=desired.policy_name,
-                    after=desired.document,
-                    action="create",
-                    details=document_diff(None, desired.document),
-                )
-            ]
-        if not policydoc.equivalent(desired.document, live.document):
-            return [
-                _change(
-                    s,
-                    account,
-                    Op.PUT_GRANT,
-                    p.kind,
-                    p.name,
-                    resource,
-                    key=desired.policy_name,
-                    after=desired.document,
-                    details=document_diff(live.document, desired.document),
-                )
-            ]
-        return []
-    if live is not None:
-        p = live.principal
+def _on_principal(grant: Grant, op: Op, **kw: Any) -> Change:
+    p = grant.principal
+    resource = f"{p.kind}/{p.name} inline policy {grant.policy_name}"
+    return _change(Side.SOURCE, p.account, op, p.kind, p.name, resource, key=grant.policy_name, **kw)
+
+
+def _grant_changes(desired: Grant | None, live: Grant | None) -> list[Change]:
+    if desired is None:
+        return (
+            [] if live is None else [_on_principal(live, Op.DELETE_GRANT, details=document_diff(live.document, None))]
+        )
+    if live is None:
         return [
-            _change(
-                s,
-                account,
-                Op.DELETE_GRANT,
-                p.kind,
-                p.name,
-                f"{p.kind}/{p.name} inline policy {live.policy_name}",
-                key=live.policy_name,
-                details=document_diff(live.document, None),
+            _on_principal(
+                desired, Op.PUT_GRANT, after=desired.document, action="create",
+                details=document_diff(None, desired.document),
             )
-        ]
-    return []
+        ]  # fmt: skip
+    if policydoc.equivalent(desired.document, live.document):
+        return []
+    return [
+        _on_principal(
+            desired, Op.PUT_GRANT, after=desired.document, details=document_diff(live.document, desired.document)
+        )
+    ]
 
 
-def diff(desired: State, live: State, adopt: bool = False) -> Plan:
-    """The writes that make ``live`` equal ``desired``. A live role that trust-bootstrap does not
-    own is never touched unless ``adopt``: it is reported in ``not_owned`` instead."""
-    not_owned: list[str] = []
-    live_role = live.role
-    if live_role is not None and not live_role.owned and not adopt:
-        not_owned.append(f"role {live_role.arn} exists, not managed by trust-bootstrap")
-        role_changes: list[Change] = []
+def grant_is_ours(grant: Grant) -> bool:
+    """Inline policies cannot be tagged: ours carry our statement id, which console edits keep."""
+    document = json.loads(grant.document)
+    statements = document.get("Statement", [])
+    statements = statements if isinstance(statements, list) else [statements]
+    return any(isinstance(s, dict) and s.get("Sid") == GRANT_SID for s in statements)
+
+
+def _owned_parts(live: State, adopt: bool) -> tuple[Role | None, Grant | None, list[str]]:
+    """The live role and grant that this run may touch, and notes on what it must leave alone."""
+    role, grant, notes = live.role, live.grant, []
+    if role is not None and not role.owned and not adopt:
+        notes.append(f"role {role.arn} exists, not managed by trust-bootstrap")
+        role = None
+    if grant is not None and not grant_is_ours(grant) and not adopt:
+        p = grant.principal
+        notes.append(
+            f"{p.kind}/{p.name} inline policy {grant.policy_name} exists with content trust-bootstrap did not write"
+        )
+        grant = None
+    return role, grant, notes
+
+
+def diff(desired: State, live: State, adopt: bool = False, retired: State | None = None) -> Plan:
+    """The writes that make ``live`` equal ``desired``.
+
+    A live role or grant that trust-bootstrap does not own is never touched unless ``adopt``: it
+    is reported in ``not_owned`` and the plan leaves it out. ``retired`` is the live state of a
+    previous role this one replaces (a rename): removed after the new one is in place.
+    """
+    role, grant, not_owned = _owned_parts(live, adopt)
+    if live.role is not None and role is None:
+        role_changes: list[Change] = []  # not ours: leave it alone
     else:
         # Adopting needs no special case: the ownership tag is among the desired tags.
-        role_changes = _role_changes(desired.role, live_role, desired.target_account)
-    grant_changes = _grant_changes(desired.grant, live.grant, desired.source_account)
-    shown = desired.role or live_role
+        role_changes = _role_changes(desired.role, role, desired.target_account)
+    if live.grant is not None and grant is None:
+        grant_changes: list[Change] = []
+    else:
+        grant_changes = _grant_changes(desired.grant, grant)
+    if retired is not None:
+        old_role, old_grant, notes = _owned_parts(retired, adopt=False)
+        not_owned += notes
+        role_changes += _role_changes(None, old_role, desired.target_account)
+        grant_changes += _grant_changes(None, old_grant)
+    shown = desired.role or live.role
     role_arn = shown.arn if shown is not None else ""
     return Plan(changes=tuple(grant_changes + role_changes), role_arn=role_arn, not_owned=tuple(not_owned))

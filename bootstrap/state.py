@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from bootstrap.arns import Principal
 
 OWNER_TAG = ("trust-bootstrap:managed", "true")
+# Statement ids of what trust-bootstrap writes; the grant's marks an inline policy as ours.
+TRUST_SID = "TrustBootstrapAssumeRole"
+GRANT_SID = "TrustBootstrapGrant"
 
 
 @dataclass(frozen=True)
