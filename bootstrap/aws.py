@@ -305,6 +305,21 @@ def list_role_policies(account: Account, role: str) -> list[str]:
         return [name for page in pages for name in page["PolicyNames"]]
 
 
+def list_inline_policies(account: Account, kind: str, owner: str) -> list[str]:
+    """Names of the inline policies of a user or role ([] when it does not exist)."""
+    with translate_errors(f"{account.label}: listing inline policies of {kind} {owner}"):
+        try:
+            if kind == "user":
+                pages: Any = account.iam.get_paginator("list_user_policies").paginate(UserName=owner)
+            else:
+                pages = account.iam.get_paginator("list_role_policies").paginate(RoleName=owner)
+            return [name for page in pages for name in page["PolicyNames"]]
+        except ClientError as err:
+            if error_code(err) == "NoSuchEntity":
+                return []
+            raise
+
+
 def list_role_tags(account: Account, role: str) -> list[tuple[str, str]]:
     with translate_errors(f"{account.label}: listing tags of role {role}"):
         pages = account.iam.get_paginator("list_role_tags").paginate(RoleName=role)

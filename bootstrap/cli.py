@@ -276,6 +276,64 @@ def plan(
             _fail(2)
 
 
+class Only(StrEnum):
+    source = "source"
+    target = "target"
+
+
+@app.command()
+@trust_command
+def teardown(
+    yes: YesOpt = False,
+    only: Annotated[
+        Only | None,
+        typer.Option(help="Remove one side only, when the other account's profile is gone or unreachable."),
+    ] = None,
+    target_account: Annotated[
+        str | None,
+        typer.Option(
+            help="With --only source and no target profile: the target account ID (found from the grant otherwise)."
+        ),
+    ] = None,
+    **opts: Any,
+) -> None:
+    """Undo an onboarding: remove the grant in A first, then the role in B. Only what trust-bootstrap owns.
+
+    Never deletes the principal. Shows what will be removed in each account and asks (or --yes).
+
+    Example:
+
+      trust-bootstrap teardown --source-profile a-admin --target-profile b-admin --role-name deploy
+      --principal arn:aws:iam::111111111111:user/ci-user --yes
+    """
+    output: Output = opts["output"]
+    with _edge(opts["debug"]):
+        cfg = _config_of(opts)
+        if target_account is not None:
+            _check_account(target_account)
+        from bootstrap import commands, render
+        from bootstrap.plan import Side
+
+        side = None if only is None else Side(only.value)
+        prepared = commands.prepare_teardown(cfg, only=side, target_account=target_account)
+        typer.echo(render.teardown_text(prepared.plan, prepared.accounts, ()), err=output is Output.json)
+        done = commands.run_teardown(prepared, _confirmer(yes))
+        if output is Output.json:
+            typer.echo(render.teardown_json(prepared.plan, done, prepared.accounts, prepared.left))
+        else:
+            typer.echo("\n" + render.removed_text(done, prepared.left))
+
+
+def _check_account(value: str) -> None:
+    from bootstrap import arns
+    from bootstrap.errors import InvalidInput
+
+    try:
+        arns.check_account_id(value)
+    except ValueError as err:
+        raise InvalidInput(f"--target-account: {err}.") from err
+
+
 @app.command()
 def sandbox(
     directory: Annotated[

@@ -33,9 +33,9 @@ def _change_lines(change: Change) -> list[str]:
     return lines
 
 
-def plan_text(plan: Plan, accounts: dict[Side, str]) -> str:
+def plan_text(plan: Plan, accounts: dict[Side, str], header: str = "Plan:", empty: str = "") -> str:
     if plan.empty and not plan.not_owned:
-        return "Both sides match: no changes."
+        return empty or "Both sides match: no changes."
     lines: list[str] = []
     for side in (Side.TARGET, Side.SOURCE):
         changes = plan.side(side)
@@ -46,7 +46,7 @@ def plan_text(plan: Plan, accounts: dict[Side, str]) -> str:
     lines += [f"  ! {note}; left alone (see --adopt)" for note in plan.not_owned]
     if plan.empty:
         lines.append("No changes to make.")
-    return "\n".join(["Plan:", *lines])
+    return "\n".join([header, *lines])
 
 
 def change_json(change: Change, accounts: dict[Side, str]) -> dict[str, Any]:
@@ -136,3 +136,28 @@ def outcome_json(outcome: Outcome) -> str:
 
 def bullet_list(items: Sequence[str]) -> str:
     return "\n".join(f"  - {item}" for item in items)
+
+
+def teardown_text(plan: Plan, accounts: dict[Side, str], left: Sequence[str]) -> str:
+    text = plan_text(plan, accounts, header="Will remove:", empty="Nothing to remove.")
+    return "\n".join([text, *(f"  Left alone: {note}." for note in left)])
+
+
+def removed_text(done: Sequence[Change], left: Sequence[str]) -> str:
+    if not done:
+        lines = ["Nothing to remove: no role or grant of this trust is left."]
+    else:
+        lines = [f"Removed {len(done)} item(s); the principal can no longer assume the role."]
+    return "\n".join([*lines, *(f"Left alone: {note}." for note in left)])
+
+
+def teardown_json(plan: Plan, done: Sequence[Change], accounts: dict[Side, str], left: Sequence[str]) -> str:
+    return json.dumps(
+        {
+            "role_arn": plan.role_arn,
+            "removed": [change_json(c, accounts) for c in done],
+            "not_owned": list(plan.not_owned),
+            "left": list(left),
+        },
+        indent=2,
+    )

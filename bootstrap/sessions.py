@@ -43,7 +43,7 @@ def connect(source_profile: str | None, target_profile: str | None) -> Sides:
     return Sides(source, target, source_id, target_id)
 
 
-def open_profile(profile: str, what: str) -> tuple[aws.Account, aws.Identity]:
+def open_profile(profile: str | None, what: str) -> tuple[aws.Account, aws.Identity]:
     return _open(profile, what)
 
 
