@@ -9,7 +9,17 @@ import pytest
 from botocore.exceptions import ClientError
 
 from bootstrap.sandbox.server import Sandbox
-from tests.conftest import ACCOUNT_A, ACCOUNT_B, CI_USER_ARN, READ_ONLY, assume, base_args, iam, role_names, user_policies
+from tests.conftest import (
+    ACCOUNT_A,
+    ACCOUNT_B,
+    CI_USER_ARN,
+    READ_ONLY,
+    assume,
+    base_args,
+    iam,
+    role_names,
+    user_policies,
+)
 
 ROLE = "terraform-deploy"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT_B}:role/{ROLE}"
@@ -19,7 +29,9 @@ TRUST = [*base_args(ROLE), "--principal", CI_USER_ARN]
 
 @pytest.fixture
 def onboarded(cli: Any) -> None:
-    policy = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
+    policy = json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+    )
     run = cli("apply", *TRUST, "--policy-arn", READ_ONLY, "--verify-profile", "ci", "--yes")
     assert run.exit_code == 0, run.stderr
     iam("b-admin").put_role_policy(RoleName=ROLE, PolicyName="by-hand", PolicyDocument=policy)
@@ -60,7 +72,10 @@ def test_teardown_twice(cli: Any) -> None:
 
 
 def test_teardown_of_a_role_not_owned_refuses_and_deletes_nothing(cli: Any, sandbox: Sandbox) -> None:
-    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": CI_USER_ARN}, "Action": "sts:AssumeRole"}]}
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": CI_USER_ARN}, "Action": "sts:AssumeRole"}],
+    }
     iam("b-admin").create_role(RoleName=ROLE, AssumeRolePolicyDocument=json.dumps(trust))
     sandbox.clear_calls()
     run = cli("teardown", *TRUST, "--yes")
