@@ -23,6 +23,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -109,6 +110,14 @@ def _access_key_of(environ: Environ) -> tuple[str, str]:
     return scope[0], scope[3]
 
 
+def _session_of(access_key: str) -> Any:
+    for sts in list(sts_backends.values()):
+        session = sts["aws"].get_assumed_role_from_access_key(access_key)
+        if session is not None:
+            return session
+    return None
+
+
 def _find_caller(access_key: str) -> Caller | None:
 
     for account_id, backends in list(iam_backends.items()):
@@ -145,10 +154,16 @@ class SandboxApp:
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
         params = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
-        operation = params.get("Action", "")
+        # Query protocol (IAM, STS) names the operation in the body; JSON protocol in a header.
+        operation = params.get("Action") or environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2]
         access_key, service = _access_key_of(environ)
         caller = _find_caller(access_key) if access_key else None
         account = environ.get("HTTP_X_MOTO_ACCOUNT_ID") or (caller.account if caller else "")
+
+        if caller is not None and caller.temporary and self._expired(access_key):
+            self._record(Call(account, service, operation, 403, caller.principal_arn, "expired session"))
+            start_response("403 Forbidden", [("Content-Type", "text/xml")])
+            return [_error_xml("ExpiredToken", "The security token included in the request is expired")]
 
         if service == "sts" and operation == "AssumeRole" and caller is not None:
             verdict = self._referee(caller, params)
@@ -161,21 +176,38 @@ class SandboxApp:
                 start_response("403 Forbidden", [("Content-Type", "text/xml")])
                 return [_error_xml("AccessDenied", message)]
 
-        status_holder: list[int] = []
+        held: list[tuple[str, Any]] = []
 
-        def recording_start_response(status: str, headers: Any, *args: Any) -> Any:
-            status_holder.append(int(status.split(maxsplit=1)[0]))
-            return start_response(status, headers, *args)
+        def holding_start_response(status: str, headers: Any, *args: Any) -> Any:
+            held.append((status, headers))  # sent below, once we know what to answer
+            return lambda data: None
 
-        result = self._inner(environ, recording_start_response)
-        chunks = list(result)  # moto answers in one piece; materialise to know the status
-        status = status_holder[0] if status_holder else 0
+        try:
+            chunks = list(self._inner(environ, holding_start_response))  # moto answers in one piece
+            status_line, headers = held[0] if held else ("500 Internal Server Error", [])
+        except NotImplementedError:
+            # An operation moto lacks: answer as AWS does for an unsupported call, with a code
+            # clients recognise and do not retry (moto itself would crash into an HTML page).
+            message = f"{operation} is not available in the sandbox"
+            status_line = "501 Not Implemented"
+            if environ.get("HTTP_X_AMZ_TARGET"):  # JSON protocol
+                headers = [("Content-Type", "application/x-amz-json-1.1")]
+                chunks = [json.dumps({"__type": "NotImplemented", "message": message}).encode()]
+            else:
+                headers, chunks = [("Content-Type", "text/xml")], [_error_xml("NotImplemented", message)]
+        status = int(status_line.split(maxsplit=1)[0])
         if service and operation:
             self._record(Call(account, service, operation, status, caller.principal_arn if caller else ""))
         if status == 200 and service == "iam" and operation in ("CreateRole", "UpdateAssumeRolePolicy"):
             with self._state.lock:
                 self._state.role_changed[(account, params.get("RoleName", ""))] = time.monotonic()
+        start_response(status_line, headers)
         return chunks
+
+    @staticmethod
+    def _expired(access_key: str) -> bool:
+        session = _session_of(access_key)
+        return session is not None and session.expiration < datetime.now(UTC).replace(tzinfo=None)
 
     def _record(self, call: Call) -> None:
         with self._state.lock:
@@ -302,6 +334,13 @@ class Sandbox:
     def clear_calls(self) -> None:
         with self._state.lock:
             self._state.calls.clear()
+
+    def expire_session(self, access_key_id: str) -> None:
+        """Make a role session's credentials expired, as if its duration had passed."""
+        session = _session_of(access_key_id)
+        if session is None:
+            raise KeyError(access_key_id)
+        session.expiration = datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=1)
 
     def secrets(self) -> list[str]:
         """Every secret the sandbox has handed out, for leak scanning."""
