@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import functools
 import json
+import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import boto3
@@ -60,6 +62,8 @@ CREDENTIAL_CODES = frozenset(
         "RequestExpired",
     }
 )
+# What an endpoint answers for an operation it does not offer (the sandbox, some partitions).
+UNAVAILABLE_CODES = frozenset({"NotImplemented", "UnknownOperationException", "InvalidAction", "501"})
 # AssumeRole right after a role, its trust or the caller's grant changed: IAM has not caught up yet.
 ASSUME_PROPAGATION_CODES = frozenset({"AccessDenied", "InvalidClientTokenId"})
 
@@ -114,6 +118,20 @@ class Account:
         with translate_errors(f"{label}: creating AWS clients"):
             self.iam: IAMClient = session.client("iam", config=CLIENT_CONFIG, region_name=region, **keys)
             self.sts: STSClient = session.client("sts", config=CLIENT_CONFIG, region_name=region, **keys)
+        self._keys = keys
+        self._region = region
+        self._lock = threading.Lock()
+        self._others: dict[str, Any] = {}
+        self.credentials = credentials
+
+    def client(self, service: str) -> Any:
+        """A client for a service used rarely (CloudTrail in diagnose), made on first use."""
+        with self._lock:
+            if service not in self._others:
+                with translate_errors(f"{self.label}: creating the {service} client"):
+                    make: Callable[..., Any] = self.session.client
+                    self._others[service] = make(service, config=CLIENT_CONFIG, region_name=self._region, **self._keys)
+            return self._others[service]
 
     def with_credentials(self, credentials: Credentials, label: str) -> Account:
         """The same profile settings (region, endpoint) with other credentials."""
@@ -449,3 +467,124 @@ def delete_role(account: Account, role: str) -> None:
         except ClientError as err:
             if error_code(err) != "NoSuchEntity":
                 raise
+
+
+# -- diagnose: reads of the principal's policies and of evidence ---------------------------------
+
+
+def list_role_names(account: Account) -> list[str]:
+    with translate_errors(f"{account.label}: listing roles (iam:ListRoles)"):
+        pages = account.iam.get_paginator("list_roles").paginate()
+        return [r["RoleName"] for page in pages for r in page["Roles"]]
+
+
+def managed_policy_document(account: Account, arn: str) -> dict[str, Any]:
+    with translate_errors(f"{account.label}: reading managed policy {arn}"):
+        version = account.iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+        document = account.iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
+    return _document(document)
+
+
+def _inline_documents(account: Account, kind: str, owner: str) -> list[tuple[str, dict[str, Any]]]:
+    out = []
+    for name in list_inline_policies(account, kind, owner):
+        if kind == "group":
+            with translate_errors(f"{account.label}: reading inline policy {name} of group {owner}"):
+                found: dict[str, Any] | None = _document(
+                    account.iam.get_group_policy(GroupName=owner, PolicyName=name)["PolicyDocument"]
+                )
+        else:
+            found = get_inline_policy(account, kind, owner, name)
+        if found is not None:
+            out.append((f"{kind} {owner} inline policy {name}", found))
+    return out
+
+
+def _attached_arns(account: Account, kind: str, owner: str) -> list[str]:
+    with translate_errors(f"{account.label}: listing managed policies of {kind} {owner}"):
+        if kind == "user":
+            pages: Any = account.iam.get_paginator("list_attached_user_policies").paginate(UserName=owner)
+        elif kind == "group":
+            pages = account.iam.get_paginator("list_attached_group_policies").paginate(GroupName=owner)
+        else:
+            pages = account.iam.get_paginator("list_attached_role_policies").paginate(RoleName=owner)
+        return [p["PolicyArn"] for page in pages for p in page["AttachedPolicies"]]
+
+
+def identity_policies(
+    account: Account, kind: str, name: str
+) -> tuple[list[tuple[str, dict[str, Any]]], tuple[str, dict[str, Any]] | None]:
+    """Every identity policy of a user or role (inline, managed, and a user's groups'), and its
+    permissions boundary: (label, document) pairs."""
+    owners = [(kind, name)]
+    if kind == "user":
+        with translate_errors(f"{account.label}: listing the groups of user {name}"):
+            pages = account.iam.get_paginator("list_groups_for_user").paginate(UserName=name)
+            owners += [("group", g["GroupName"]) for page in pages for g in page["Groups"]]
+    policies: list[tuple[str, dict[str, Any]]] = []
+    for owner_kind, owner in owners:
+        policies += _inline_documents(account, owner_kind, owner)
+        policies += [
+            (f"managed policy {arn}", managed_policy_document(account, arn))
+            for arn in _attached_arns(account, owner_kind, owner)
+        ]
+    principal = get_user(account, name) if kind == "user" else get_role(account, name)
+    boundary_arn = ((principal or {}).get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+    boundary = (
+        (f"permissions boundary {boundary_arn}", managed_policy_document(account, boundary_arn))
+        if boundary_arn
+        else None
+    )
+    return policies, boundary
+
+
+def simulate_assume_role(
+    account: Account, principal_arn: str, role_arn: str, context: dict[str, list[str]]
+) -> str | None:
+    """IAM's policy simulator on the principal's own policies: 'allowed', 'explicitDeny',
+    'implicitDeny'; None where the endpoint does not offer the simulator."""
+    entries: list[Any] = [
+        {"ContextKeyName": key, "ContextKeyValues": values, "ContextKeyType": "stringList"}
+        for key, values in context.items()
+    ]
+    with translate_errors(f"{account.label}: simulating sts:AssumeRole (iam:SimulatePrincipalPolicy)"):
+        try:
+            reply = account.iam.simulate_principal_policy(
+                PolicySourceArn=principal_arn,
+                ActionNames=["sts:AssumeRole"],
+                ResourceArns=[role_arn],
+                ContextEntries=entries,
+            )
+        except ClientError as err:
+            if error_code(err) in UNAVAILABLE_CODES:
+                return None
+            raise
+    results = reply.get("EvaluationResults", [])
+    return str(results[0]["EvalDecision"]) if results else None
+
+
+def assume_role_denials(account: Account, role_arn: str, hours: int = 24) -> list[str] | None:
+    """Recent AssumeRole calls on this role that AWS denied, from CloudTrail's event history in the
+    role's account; None where LookupEvents is not offered."""
+    trail = account.client("cloudtrail")
+    since = datetime.now(UTC) - timedelta(hours=hours)
+    with translate_errors(f"{account.label}: reading CloudTrail (cloudtrail:LookupEvents)"):
+        try:
+            reply = trail.lookup_events(
+                LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "AssumeRole"}],
+                StartTime=since,
+                MaxResults=50,
+            )
+        except ClientError as err:
+            if error_code(err) in UNAVAILABLE_CODES:
+                return None
+            raise
+    denials = []
+    for event in reply.get("Events", []):
+        record = json.loads(event.get("CloudTrailEvent", "{}"))
+        if record.get("errorCode") and role_arn in json.dumps(record.get("requestParameters") or {}):
+            who = (record.get("userIdentity") or {}).get("arn", "?")
+            denials.append(
+                f"{record.get('eventTime')}: {who}: {record.get('errorCode')}: {record.get('errorMessage', '')}"
+            )
+    return denials

@@ -276,6 +276,62 @@ def plan(
             _fail(2)
 
 
+@app.command()
+def diagnose(
+    role_arn: Annotated[str | None, typer.Option(help="The role that cannot be assumed.")] = None,
+    source_profile: Annotated[
+        str | None, typer.Option(help="Profile of the identity that tries to assume the role.")
+    ] = None,
+    target_profile: Annotated[str | None, typer.Option(help="Profile that may read the role in its account.")] = None,
+    source_admin_profile: Annotated[
+        str | None, typer.Option(help="Profile that may read IAM in the source account, if the source profile may not.")
+    ] = None,
+    principal: Annotated[str | None, typer.Option(help="The principal ARN, if not the source profile's own.")] = None,
+    external_id: Annotated[str | None, typer.Option(help="The ExternalId the caller sends.")] = None,
+    mfa_serial: MfaSerialOpt = None,
+    mfa_token: MfaTokenOpt = None,
+    duration_seconds: Annotated[
+        int | None, typer.Option(help="Requested session duration, 900-43200 [default: 3600].")
+    ] = None,
+    session_name: Annotated[
+        str | None, typer.Option(help="Role session name [default: trust-bootstrap-diagnose].")
+    ] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", metavar="KEY=VALUE", help="Session tag (repeatable).")
+    ] = None,
+    source_identity: Annotated[str | None, typer.Option(help="Source identity the caller sets.")] = None,
+    config_file: ConfigOpt = None,
+    output: OutputOpt = Output.text,
+    debug: DebugOpt = False,
+) -> None:
+    """Name the exact cause of an AssumeRole AccessDenied, and the fix. Works on any role.
+
+    Exit 0 when every check passes, 9 when a check names a cause.
+
+    Example:
+
+      trust-bootstrap diagnose --role-arn arn:aws:iam::222222222222:role/terraform-deploy
+      --source-profile ci --target-profile b-admin --external-id my_external_id
+    """
+    with _edge(debug):
+        from bootstrap import commands, config, render
+
+        request = config.load_diagnose(
+            config_file,
+            dict(
+                role_arn=role_arn, source_profile=source_profile, target_profile=target_profile,
+                source_admin_profile=source_admin_profile, principal=principal, external_id=external_id,
+                mfa_serial=mfa_serial, mfa_token=mfa_token, duration_seconds=duration_seconds,
+                session_name=session_name, tags=tag, source_identity=source_identity,
+            ),
+        )  # fmt: skip
+        result = commands.run_diagnose(request)
+        show = render.findings_json if output is Output.json else render.findings_text
+        typer.echo(show(result.facts.params.role_arn, result.principal_arn, result.findings))
+        if not result.ok:
+            _fail(int(ExitCode.CAUSE_FOUND))
+
+
 class Only(StrEnum):
     source = "source"
     target = "target"

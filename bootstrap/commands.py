@@ -10,9 +10,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from bootstrap import apply, arns, aws, desired, live, plan, policydoc, sessions, verify
-from bootstrap.config import Config
+from bootstrap import apply, arns, aws, checks, desired, diagnose, live, plan, policydoc, render, sessions, verify
+from bootstrap.config import Config, DiagnoseConfig
 from bootstrap.errors import BootstrapError, InvalidInput, NotConfirmed, NotOwned, PreconditionFailed, VerifyFailed
+from bootstrap.facts import Facts, Params
 from bootstrap.plan import Plan, Side
 from bootstrap.progress import Spinner, status
 from bootstrap.render import Outcome
@@ -152,6 +153,10 @@ def run_apply(prepared: Prepared, confirm: Confirm) -> Outcome:
         accounts=prepared.accounts,
     )
     if result is not None and not result.ok:
+        assert verifier is not None
+        status("Verification failed; walking the diagnose checks:")
+        diagnosis = diagnose_failed_verification(prepared, verifier)
+        status(render.findings_text(outcome.role_arn, outcome.principal_arn, diagnosis.findings))
         raise VerificationFailed(outcome)
     return outcome
 
@@ -304,3 +309,62 @@ def run_teardown(prepared: TeardownPrepared, confirm: Confirm) -> tuple[plan.Cha
         source_first=True,
         on_done=lambda c: status(f"  done: {c.action} {c.resource}"),
     )
+
+
+# -- diagnose ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    facts: Facts
+    findings: tuple[checks.Finding, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not any(f.status == checks.FAIL for f in self.findings)
+
+    @property
+    def principal_arn(self) -> str:
+        return self.facts.caller.principal_arn if self.facts.caller else ""
+
+
+def run_diagnose(request: DiagnoseConfig) -> Diagnosis:
+    source = diagnose.open_source(request.source_profile)
+    target = diagnose.open_optional(request.target_profile, "target")
+    reader = diagnose.open_optional(request.reader_profile, "source-admin")
+    role_arn = request.role_arn
+    if role_arn is None:
+        # From a config file: the role's ARN needs the target account.
+        if target is None or request.role_name is None:
+            raise InvalidInput("Say which role: pass --role-arn, or a config file with target_profile and role_name.")
+        identity = aws.get_caller_identity(target)
+        partition = arns.parse_arn(identity.arn).partition
+        role_arn = arns.role_arn(partition, identity.account, request.path, request.role_name)
+    params = Params(
+        role_arn=role_arn,
+        external_id=request.external_id,
+        mfa_serial=request.mfa_serial,
+        mfa_token=request.mfa_token,
+        duration_seconds=request.duration_seconds,
+        session_name=request.session_name,
+        tags=request.tags,
+        source_identity=request.source_identity,
+    )
+    facts = diagnose.gather(source, params, target=target, reader=reader, principal=request.principal)
+    return Diagnosis(facts, tuple(checks.run(facts)))
+
+
+def diagnose_failed_verification(prepared: Prepared, verifier: aws.Account) -> Diagnosis:
+    """apply's verification failed: walk the same checks with what apply already holds."""
+    config = prepared.config
+    params = Params(
+        role_arn=prepared.plan.role_arn,
+        external_id=prepared.external_id,
+        mfa_serial=config.mfa_serial,
+        mfa_token=config.mfa_token,
+        session_name=config.session_name,
+    )
+    facts = diagnose.gather(
+        verifier, params, target=prepared.sides.target, reader=prepared.sides.source, principal=prepared.principal.arn
+    )
+    return Diagnosis(facts, tuple(checks.run(facts)))

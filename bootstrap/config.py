@@ -276,3 +276,86 @@ def _read_policy_file(path: Path, name: str, where: str) -> str:
     if not isinstance(document, dict) or "Statement" not in document:
         raise InvalidInput(f"{where}: the policy file {path} is not an IAM policy (a JSON object with a Statement).")
     return json.dumps(document, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class DiagnoseConfig:
+    """What diagnose needs: the call to examine, and the profiles that may look at each side."""
+
+    role_arn: str | None  # None: built from role_name/path and the target account
+    role_name: str | None
+    path: str
+    source_profile: str | None  # the identity that tries to assume
+    target_profile: str | None
+    reader_profile: str | None  # may read IAM in the source account
+    principal: str | None
+    external_id: str | None
+    mfa_serial: str | None
+    mfa_token: str | None = field(repr=False)
+    duration_seconds: int
+    session_name: str
+    tags: tuple[tuple[str, str], ...]
+    source_identity: str | None
+
+
+def load_diagnose(file: Path | None, flags: Mapping[str, Any]) -> DiagnoseConfig:
+    """Flags over an apply config file, mapped to diagnose's roles: the verify profile (the
+    principal's credentials) tries to assume, and the source profile reads IAM in A."""
+    base = load(file, {}) if file else None
+    given = {k: v for k, v in flags.items() if v not in (None, [], ())}
+
+    def pick(key: str, fallback: Any) -> Any:
+        return given.get(key, fallback)
+
+    def checked(key: str, check: Callable[[Any], object]) -> Any:
+        value = given.get(key)
+        if value is not None:
+            try:
+                check(value)
+            except ValueError as err:
+                raise InvalidInput(f"{_flag(key)}: {err}.") from err
+        return value
+
+    checked("role_arn", _check_role_arn)
+    checked("principal", arns.parse_principal)
+    checked("external_id", arns.check_external_id)
+    checked("mfa_token", arns.check_mfa_token)
+    checked("mfa_serial", _check_mfa_serial)
+    checked("session_name", arns.check_session_name)
+    checked("duration_seconds", _check_duration)
+    tags = _tags(given.get("tags"), "--tag") if "tags" in given else ()
+    if base is None and "role_arn" not in given:
+        raise InvalidInput("Say which role: pass --role-arn ARN, or --config with the role's config file.")
+    source = pick("source_profile", base and (base.verify_profile or base.source_profile))
+    reader = pick("source_admin_profile", base.source_profile if base and base.verify_profile else None)
+    mfa_serial = pick("mfa_serial", base and base.mfa_serial)
+    mfa_token = pick("mfa_token", base and base.mfa_token)
+    if bool(mfa_serial) != bool(mfa_token):
+        raise InvalidInput("--mfa-serial and --mfa-token go together: give both, or neither.")
+    return DiagnoseConfig(
+        role_arn=given.get("role_arn"),
+        role_name=base.role_name if base else None,
+        path=base.path if base else "/",
+        source_profile=source,
+        target_profile=pick("target_profile", base and base.target_profile),
+        reader_profile=reader,
+        principal=pick("principal", base and base.principal),
+        external_id=pick("external_id", base and base.external_id),
+        mfa_serial=mfa_serial,
+        mfa_token=mfa_token,
+        duration_seconds=int(pick("duration_seconds", 3600)),
+        session_name=pick("session_name", base.session_name if base else "trust-bootstrap-diagnose"),
+        tags=tags,
+        source_identity=given.get("source_identity"),
+    )
+
+
+def _check_role_arn(value: str) -> None:
+    arn = arns.parse_arn(value)
+    if arn.service != "iam" or not arn.resource.startswith("role/"):
+        raise ValueError(f"'{value}' is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)")
+
+
+def _check_duration(value: int) -> None:
+    if not 900 <= value <= 43200:
+        raise ValueError(f"{value} is outside the AssumeRole DurationSeconds range of 900-43200 seconds")

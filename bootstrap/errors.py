@@ -15,6 +15,7 @@ class ExitCode(IntEnum):
     APPLY_FAILED = 6  # an AWS write failed part-way; the message lists what was done
     VERIFY_FAILED = 7  # both sides in place, but the principal could not assume the role
     NOT_OWNED = 8  # the role or grant exists but is not managed by trust-bootstrap
+    CAUSE_FOUND = 9  # diagnose: a check failed; the findings name the cause and the fix
     INTERRUPTED = 130  # Ctrl-C
 
 

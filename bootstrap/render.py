@@ -161,3 +161,42 @@ def teardown_json(plan: Plan, done: Sequence[Change], accounts: dict[Side, str],
         },
         indent=2,
     )
+
+
+MARKS = {"pass": "ok  ", "fail": "FAIL", "unknown": " ?? "}
+
+
+def findings_text(role_arn: str, principal_arn: str, findings: Sequence[Any]) -> str:
+    """``findings``: checks.Finding values (duck-typed: render stays free of the checks module)."""
+    lines = [f"AssumeRole of {role_arn} by {principal_arn or '(unknown principal)'}:", ""]
+    width = max(len(f.id) for f in findings)
+    for f in findings:
+        lines.append(f"  [{MARKS.get(f.status, f.status)}] {f.id.ljust(width)}  {f.summary}")
+        if f.fix and f.status != "pass":
+            lines.append(f"  {' ' * (8 + width)}fix: {f.fix}")
+    failed = [f for f in findings if f.status == "fail"]
+    causes = [f for f in failed if f.id not in ("live-assume", "cloudtrail")]
+    lines.append("")
+    if not failed:
+        lines.append("All checks pass: the principal can assume the role.")
+    elif causes:
+        lines.append("Cause: " + "; ".join(f"{f.id}: {f.summary}" for f in causes))
+    else:
+        lines.append(
+            "Cause not found by the static checks: AssumeRole fails, yet the trust policy, the source "
+            "permissions and the parameters look right. Look for a service control policy (SCP) or a "
+            "session policy in the source account, or IAM propagation still in progress."
+        )
+    return "\n".join(lines)
+
+
+def findings_json(role_arn: str, principal_arn: str, findings: Sequence[Any]) -> str:
+    return json.dumps(
+        {
+            "role_arn": role_arn,
+            "principal_arn": principal_arn,
+            "ok": not any(f.status == "fail" for f in findings),
+            "checks": [{"id": f.id, "status": f.status, "summary": f.summary, "fix": f.fix} for f in findings],
+        },
+        indent=2,
+    )

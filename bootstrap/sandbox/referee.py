@@ -36,6 +36,7 @@ class Request:
 class Verdict:
     allowed: bool
     reason: str
+    code: str = "AccessDenied"  # the error code when not allowed
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -172,9 +172,14 @@ class SandboxApp:
                     f"User: {caller.principal_arn} is not authorized to perform: "
                     f"sts:AssumeRole on resource: {params.get('RoleArn', '')}"
                 )
+                if verdict.code == "ValidationError":
+                    message = "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
                 self._record(Call(account, service, operation, 403, caller.principal_arn, verdict.reason))
-                start_response("403 Forbidden", [("Content-Type", "text/xml")])
-                return [_error_xml("AccessDenied", message)]
+                start_response(
+                    "400 Bad Request" if verdict.code == "ValidationError" else "403 Forbidden",
+                    [("Content-Type", "text/xml")],
+                )
+                return [_error_xml(verdict.code, message)]
 
         held: list[tuple[str, Any]] = []
 
@@ -218,6 +223,9 @@ class SandboxApp:
         role = _find_role(role_arn)
         if role is None:
             return Verdict(False, "the role does not exist")
+        duration = int(params.get("DurationSeconds") or 3600)
+        if duration > int(role.max_session_duration or 3600):
+            return Verdict(False, "DurationSeconds exceeds the role's MaxSessionDuration", "ValidationError")
         changed = self._state.role_changed.get((role.account_id, role.name))
         delay = self._state.propagation_delay
         if changed is not None and time.monotonic() - changed < delay:

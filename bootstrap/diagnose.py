@@ -1,0 +1,191 @@
+"""Gather the facts of a failing AssumeRole from both accounts (read-only, plus the one real
+AssumeRole), then hand them to the pure checks in checks.py.
+
+Every fact that cannot be read is recorded as such, so a check can say "unknown" and why,
+instead of guessing: a missing target profile, an IAM read the source profile may not make, an
+API the endpoint does not offer (the sandbox has no policy simulator and no CloudTrail).
+"""
+
+from __future__ import annotations
+
+import difflib
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from bootstrap import arns, aws
+from bootstrap.errors import BootstrapError, CredentialsError
+from bootstrap.facts import Caller, Facts, Params, RoleFacts, request_context
+
+
+def _caller(identity: aws.Identity, reader: aws.Account | None, principal_override: str | None) -> Caller:
+    arn = arns.parse_arn(identity.arn)
+    kind, _, rest = arn.resource.partition("/")
+    session_arn = identity.arn if kind == "assumed-role" else None
+    username = rest.rsplit("/", 1)[-1] if kind == "user" else None
+    if principal_override:
+        principal_arn = principal_override
+    elif session_arn:
+        role_name = rest.split("/")[0]
+        role = _quietly(lambda: aws.get_role(reader, role_name)) if reader else None
+        principal_arn = role["Arn"] if role else f"arn:{arn.partition}:iam::{arn.account}:role/{role_name}"
+    else:
+        principal_arn = identity.arn
+    return Caller(identity.arn, identity.account, principal_arn, session_arn, username)
+
+
+def _quietly(read: Any) -> Any:
+    """A read that may be refused: its value, or None."""
+    try:
+        return read()
+    except BootstrapError:
+        return None
+
+
+def _role_facts(target: aws.Account, role_arn: str) -> RoleFacts:
+    name = role_arn.rsplit("/", 1)[-1]
+    raw = aws.get_role(target, name)
+    if raw is None:
+        names = aws.list_role_names(target)
+        similar = tuple(difflib.get_close_matches(name, names, n=3, cutoff=0.6))
+        return RoleFacts(None, None, 0, similar)
+    return RoleFacts(raw["Arn"], dict(raw["AssumeRolePolicyDocument"]), int(raw.get("MaxSessionDuration", 3600)))
+
+
+def _live_assume(source: aws.Account, p: Params) -> tuple[str | None, str | None]:
+    """(error, assumed ARN) of the real AssumeRole with the given parameters."""
+    kwargs: dict[str, Any] = {
+        "RoleArn": p.role_arn,
+        "RoleSessionName": p.session_name,
+        "DurationSeconds": p.duration_seconds,
+    }
+    if p.external_id is not None:
+        kwargs["ExternalId"] = p.external_id
+    if p.mfa_given:
+        kwargs["SerialNumber"], kwargs["TokenCode"] = p.mfa_serial, p.mfa_token
+    if p.tags:
+        kwargs["Tags"] = [{"Key": k, "Value": v} for k, v in p.tags]
+    if p.source_identity:
+        kwargs["SourceIdentity"] = p.source_identity
+    try:
+        reply = source.sts.assume_role(**kwargs)
+    except ClientError as err:
+        return f"{aws.error_code(err)}: {aws.error_message(err)}", None
+    return None, str(reply["AssumedRoleUser"]["Arn"])
+
+
+def gather(
+    source: aws.Account,
+    params: Params,
+    *,
+    target: aws.Account | None = None,
+    reader: aws.Account | None = None,
+    principal: str | None = None,
+) -> Facts:
+    """``source``: the identity that tries to assume. ``target``: reads the role in B.
+    ``reader``: reads the principal's policies in A (default: the source itself)."""
+    reader = reader or source
+    problem = None
+    try:
+        parsed = arns.parse_arn(params.role_arn)
+        if parsed.service != "iam" or not parsed.resource.startswith("role/"):
+            raise ValueError(f"'{params.role_arn}' is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)")
+        arns.check_account_id(parsed.account)
+        arns.check_role_name(parsed.resource.rsplit("/", 1)[-1])
+    except ValueError as err:
+        problem = str(err)
+
+    caller, caller_error = None, None
+    try:
+        caller = _caller(aws.get_caller_identity(source), reader, principal)
+    except CredentialsError as err:
+        caller_error = err.message
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        target_job = pool.submit(_read_target, target, params, problem)
+        policy_job = pool.submit(_read_policies, reader, caller) if caller else None
+        live_job = pool.submit(_live_assume, source, params) if caller and not problem else None
+        target_account, target_error, role, denials, denials_note = target_job.result()
+        policies, boundary, policies_error = policy_job.result() if policy_job else (None, None, "no caller")
+        live_error, live_arn = live_job.result() if live_job else (caller_error or problem, None)
+
+    simulator, simulator_note = None, "not asked"
+    if caller and not problem:
+        simulator, simulator_note = _simulate(reader, caller, params.role_arn, request_context(params, caller))
+    return Facts(
+        params=params,
+        role_arn_problem=problem,
+        caller=caller,
+        caller_error=caller_error,
+        target_account=target_account,
+        target_error=target_error,
+        role=role,
+        policies=policies,
+        boundary=boundary,
+        policies_error=policies_error,
+        simulator=simulator,
+        simulator_note=simulator_note,
+        live_error=live_error,
+        live_arn=live_arn,
+        denials=denials,
+        denials_note=denials_note,
+    )
+
+
+def _read_target(
+    target: aws.Account | None, params: Params, problem: str | None
+) -> tuple[str | None, str | None, RoleFacts | None, tuple[str, ...] | None, str]:
+    if target is None:
+        return None, None, None, None, "no --target-profile to read CloudTrail in the role's account"
+    try:
+        account = aws.get_caller_identity(target).account
+    except BootstrapError as err:
+        return None, err.message, None, None, "the target profile was refused"
+    role = None
+    if not problem and arns.parse_arn(params.role_arn).account == account:
+        role = _role_facts(target, params.role_arn)
+    denials, note = None, "LookupEvents is not available at this endpoint"
+    try:
+        found = aws.assume_role_denials(target, params.role_arn)
+    except BootstrapError as err:
+        found, note = None, err.message
+    if found is not None:
+        denials, note = tuple(found), "CloudTrail event history, last 24 hours"
+    return account, None, role, denials, note
+
+
+def _read_policies(
+    reader: aws.Account, caller: Caller
+) -> tuple[tuple[tuple[str, dict[str, Any]], ...] | None, tuple[str, dict[str, Any]] | None, str | None]:
+    principal = arns.parse_arn(caller.principal_arn)
+    kind, _, rest = principal.resource.partition("/")
+    if kind not in ("user", "role"):
+        return None, None, f"{caller.principal_arn} is not a user or role"
+    try:
+        policies, boundary = aws.identity_policies(reader, kind, rest.rsplit("/", 1)[-1])
+    except BootstrapError as err:
+        return None, None, err.message
+    return tuple(policies), boundary, None
+
+
+def _simulate(
+    reader: aws.Account, caller: Caller, role_arn: str, context: dict[str, list[str]]
+) -> tuple[str | None, str]:
+    try:
+        decision = aws.simulate_assume_role(reader, caller.principal_arn, role_arn, context)
+    except BootstrapError as err:
+        return None, f"the policy simulator refused: {err.message}"
+    if decision is None:
+        return None, "the IAM policy simulator is not available at this endpoint"
+    return decision, f"IAM's policy simulator says: {decision}"
+
+
+def open_source(profile: str | None) -> aws.Account:
+    return aws.Account(aws.open_session(profile, "source"), label=f"source account ({profile or 'default profile'})")
+
+
+def open_optional(profile: str | None, what: str) -> aws.Account | None:
+    if profile is None:
+        return None
+    return aws.Account(aws.open_session(profile, what), label=f"{what} account ({profile})")
