@@ -173,7 +173,7 @@ def findings_text(role_arn: str, principal_arn: str, findings: Sequence[Any]) ->
     for f in findings:
         lines.append(f"  [{MARKS.get(f.status, f.status)}] {f.id.ljust(width)}  {f.summary}")
         if f.fix and f.status != "pass":
-            lines.append(f"  {' ' * (8 + width)}fix: {f.fix}")
+            lines.append(f"  {' ' * (9 + width)}fix: {f.fix}")
     failed = [f for f in findings if f.status == "fail"]
     causes = [f for f in failed if f.id not in ("live-assume", "cloudtrail")]
     lines.append("")
