@@ -160,6 +160,16 @@ def open_session(profile: str | None, what: str) -> boto3.Session:
         ) from err
 
 
+def profile_setting(profile: str | None, key: str) -> str | None:
+    """A setting of a profile as the config file has it (e.g. endpoint_url), or None."""
+    core = botocore.session.Session(profile=profile)
+    try:
+        value = core.get_scoped_config().get(key)
+    except ProfileNotFound:
+        return None
+    return str(value) if value is not None else None
+
+
 def error_code(err: ClientError) -> str:
     return str(err.response.get("Error", {}).get("Code", ""))
 

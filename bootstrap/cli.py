@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-from bootstrap.errors import BootstrapError, ExitCode, NotConfirmed
+from bootstrap.errors import BootstrapError, ExitCode, InvalidInput, NotConfirmed
 
 if TYPE_CHECKING:
     from bootstrap.config import Config
@@ -330,6 +330,135 @@ def diagnose(
         typer.echo(show(result.facts.params.role_arn, result.principal_arn, result.findings))
         if not result.ok:
             _fail(int(ExitCode.CAUSE_FOUND))
+
+
+class ExportFormat(StrEnum):
+    terraform = "terraform"
+    aws_config = "aws-config"
+    cloudformation = "cloudformation"
+    json = "json"
+
+
+@app.command()
+@trust_command
+def export(
+    format_: Annotated[ExportFormat, typer.Option("--format", "-f", help="What to render.")] = ExportFormat.terraform,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Render from the config alone; read nothing from AWS.")
+    ] = False,
+    target_account: Annotated[str | None, typer.Option(help="With --offline: the target account ID.")] = None,
+    alias: Annotated[str | None, typer.Option(help="terraform: the provider alias.")] = None,
+    external_id_variable: Annotated[
+        bool, typer.Option("--external-id-variable", help="terraform: the ExternalId as a sensitive variable.")
+    ] = False,
+    profile_name: Annotated[
+        str | None, typer.Option(help="aws-config: the profile name [default: the role name].")
+    ] = None,
+    write: Annotated[bool, typer.Option("--write", help="aws-config: add the profile to the AWS config file.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="With --write: replace a profile of that name.")] = False,
+    **opts: Any,
+) -> None:
+    """Hand the trust to the tools you run: Terraform, ~/.aws/config, CloudFormation StackSets, JSON.
+
+    Reads the live role for its ARN; --offline renders from the config alone.
+
+    Examples:
+
+      trust-bootstrap export --config trust.yaml --format terraform --alias target
+
+      trust-bootstrap export --config trust.yaml --format aws-config --write
+    """
+    with _edge(opts["debug"]):
+        cfg = _config_of(opts)
+        if target_account is not None:
+            _check_account(target_account)
+        if write and format_ is not ExportFormat.aws_config:
+            raise InvalidInput("--write goes with --format aws-config.")
+        from bootstrap import awsconfig, commands, exports
+
+        trust = commands.build_export(cfg, offline=offline, target_account=target_account)
+        if format_ is ExportFormat.terraform:
+            text = exports.terraform(trust, alias=alias, external_id_variable=external_id_variable)
+        elif format_ is ExportFormat.aws_config:
+            text = exports.aws_config_section(trust, profile_name or cfg.role_name)
+        elif format_ is ExportFormat.cloudformation:
+            text = exports.cloudformation(trust)
+        else:
+            text = exports.documents(trust)
+        if not write:
+            typer.echo(text, nl=False)
+            return
+        target_file = awsconfig.config_file()
+        backup = awsconfig.upsert_profile(target_file, profile_name or cfg.role_name, text, force=force)
+        kept = f" (backup: {backup})" if backup else ""
+        _err(f"Wrote profile {profile_name or cfg.role_name} to {target_file}{kept}.")
+
+
+@app.command()
+def init(
+    file: Annotated[Path, typer.Argument(help="The config file to write.")] = Path("trust-bootstrap.yaml"),
+    source_profile: SourceProfileOpt = None,
+    target_profile: TargetProfileOpt = None,
+    role_name: RoleNameOpt = None,
+    principal: PrincipalOpt = None,
+    external_id: ExternalIdOpt = None,
+    policy_arn: PolicyArnOpt = None,
+    verify_profile: VerifyProfileOpt = None,
+    interactive: Annotated[
+        bool | None,
+        typer.Option("--interactive/--no-interactive", help="Ask for what is missing [default: on a terminal]."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Write a commented config file: from flags, or by asking (defaults from your AWS profiles).
+
+    Example:
+
+      trust-bootstrap init trust.yaml --source-profile a-admin --target-profile b-admin --role-name deploy
+    """
+    with _edge(debug):
+        if file.exists() and not force:
+            raise InvalidInput(f"{file} exists: not overwritten. Pass --force to replace it, or another file name.")
+        values: dict[str, Any] = {
+            "source_profile": source_profile, "target_profile": target_profile, "role_name": role_name,
+            "principal": principal, "external_id": external_id, "policy_arns": policy_arn,
+            "verify_profile": verify_profile,
+        }  # fmt: skip
+        if interactive if interactive is not None else sys.stdin.isatty():
+            values = _ask(values)
+        if not values.get("role_name"):
+            raise InvalidInput(
+                "A role name is required: pass --role-name NAME (or answer the prompt with --interactive)."
+            )
+        from bootstrap import config, initfile
+
+        text = initfile.render(values)
+        file.write_text(text, encoding="utf-8")
+        config.load(file, {})  # what we wrote must load: fail loudly here, not at apply time
+        _err(f"Wrote {file}. Next: trust-bootstrap plan --config {file}")
+
+
+def _ask(values: dict[str, Any]) -> dict[str, Any]:
+    import boto3
+
+    profiles = boto3.Session().available_profiles
+    if profiles:
+        _err("Profiles found: " + ", ".join(profiles))
+    questions = [
+        ("source_profile", "Profile of the source account A (the principal's)", profiles[0] if profiles else ""),
+        ("target_profile", "Profile of the target account B (gets the role)", profiles[1] if len(profiles) > 1 else ""),
+        ("role_name", "Role name in B", "terraform-deploy"),
+        ("principal", "Principal ARN in A (empty: the source profile's identity)", ""),
+        ("external_id", "ExternalId to require (empty: none)", ""),
+        ("verify_profile", "Profile with the principal's credentials, to verify (empty: none)", ""),
+    ]
+    answered = dict(values)
+    for key, question, default in questions:
+        if answered.get(key) is None:
+            answer = typer.prompt(question, default=default, show_default=bool(default), err=True)
+            answered[key] = answer.strip() or None
+    return answered
 
 
 class Only(StrEnum):

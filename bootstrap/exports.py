@@ -1,0 +1,152 @@
+"""Pure: the trust rendered for the tools people already run: Terraform, ~/.aws/config,
+CloudFormation (StackSets), and the raw policy documents."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from bootstrap.state import Role
+
+
+@dataclass(frozen=True)
+class Trust:
+    """What every export needs; built from the live role, or from config alone (--offline)."""
+
+    role: Role
+    principal_arn: str
+    grant_document: str
+    external_id: str | None
+    require_mfa: bool
+    mfa_max_age: int | None
+    session_name: str
+    caller_profile: str | None  # the profile with the principal's credentials
+    mfa_serial: str | None
+    endpoint_url: str | None  # copied from the caller profile, if it sets one
+
+
+def _hcl_string(value: str) -> str:
+    return json.dumps(value).replace("${", "$${").replace("%{", "%%{")
+
+
+def terraform(trust: Trust, *, alias: str | None = None, external_id_variable: bool = False) -> str:
+    """A provider "aws" block whose assume_role reaches the role; credentials stay with the
+    environment or profile, as AWS recommends."""
+    lines: list[str] = []
+    if trust.external_id and external_id_variable:
+        lines += [
+            'variable "external_id" {',
+            f"  description = {_hcl_string('sts:ExternalId required by ' + trust.role.arn)}",
+            "  type        = string",
+            "  sensitive   = true",
+            "}",
+            "",
+        ]
+    lines.append('provider "aws" {')
+    if alias:
+        lines.append(f"  alias = {_hcl_string(alias)}")
+    lines += ["  assume_role {", f"    role_arn     = {_hcl_string(trust.role.arn)}"]
+    lines.append(f"    session_name = {_hcl_string(trust.session_name)}")
+    if trust.external_id:
+        value = "var.external_id" if external_id_variable else _hcl_string(trust.external_id)
+        lines.append(f"    external_id  = {value}")
+    lines += ["  }", "}"]
+    return "\n".join(lines) + "\n"
+
+
+def aws_config_section(trust: Trust, profile: str, duration_seconds: int | None = None) -> str:
+    lines = [f"[profile {profile}]", f"role_arn = {trust.role.arn}"]
+    if trust.caller_profile:
+        lines.append(f"source_profile = {trust.caller_profile}")
+    if trust.external_id:
+        lines.append(f"external_id = {trust.external_id}")
+    if trust.require_mfa and trust.mfa_serial:
+        lines.append(f"mfa_serial = {trust.mfa_serial}")
+    lines.append(f"role_session_name = {trust.session_name}")
+    lines.append(f"duration_seconds = {duration_seconds or min(trust.role.max_session_duration, 43200)}")
+    if trust.endpoint_url:
+        lines.append(f"endpoint_url = {trust.endpoint_url}")
+    return "\n".join(lines) + "\n"
+
+
+def _trust_document(trust: Trust) -> dict[str, Any]:
+    condition: dict[str, Any] = {}
+    if trust.external_id:
+        condition["StringEquals"] = {"sts:ExternalId": {"Ref": "ExternalId"}}
+    if trust.require_mfa:
+        condition["Bool"] = {"aws:MultiFactorAuthPresent": "true"}
+        if trust.mfa_max_age:
+            condition["NumericLessThan"] = {"aws:MultiFactorAuthAge": str(trust.mfa_max_age)}
+    statement: dict[str, Any] = {
+        "Sid": "TrustBootstrapAssumeRole",
+        "Effect": "Allow",
+        "Principal": {"AWS": {"Ref": "SourcePrincipalArn"}},
+        "Action": "sts:AssumeRole",
+    }
+    if condition:
+        statement["Condition"] = condition
+    return {"Version": "2012-10-17", "Statement": [statement]}
+
+
+def cloudformation(trust: Trust) -> str:
+    """The target side as a template, for CloudFormation StackSets to roll out to every account of
+    an OU. The source principal and the ExternalId are parameters."""
+    role = trust.role
+    parameters: dict[str, Any] = {
+        "SourcePrincipalArn": {
+            "Type": "String",
+            "Description": "The IAM user or role (exact ARN) in the source account that may assume the role.",
+            "Default": trust.principal_arn,
+            "AllowedPattern": r"arn:aws[a-z-]*:iam::\d{12}:(user|role)/.+",
+        }
+    }
+    if trust.external_id:
+        parameters["ExternalId"] = {
+            "Type": "String",
+            "Description": "The sts:ExternalId the caller must send.",
+            "NoEcho": True,
+            "MinLength": 2,
+            "MaxLength": 1224,
+            "AllowedPattern": r"[\w+=,.@:/-]+",
+        }
+    properties: dict[str, Any] = {
+        "RoleName": role.name,
+        "Path": role.path,
+        "AssumeRolePolicyDocument": _trust_document(trust),
+        "MaxSessionDuration": role.max_session_duration,
+        "Tags": [{"Key": k, "Value": v} for k, v in role.tags],
+    }
+    if role.description:
+        properties["Description"] = role.description
+    if role.managed_policies:
+        properties["ManagedPolicyArns"] = list(role.managed_policies)
+    if role.inline_policies:
+        properties["Policies"] = [{"PolicyName": n, "PolicyDocument": json.loads(d)} for n, d in role.inline_policies]
+    if role.permissions_boundary:
+        properties["PermissionsBoundary"] = role.permissions_boundary
+    template = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": f"Cross-account role {role.name} trusted by a principal of the source account (trust-bootstrap).",
+        "Parameters": parameters,
+        "Resources": {"Role": {"Type": "AWS::IAM::Role", "Properties": properties}},
+        "Outputs": {
+            "RoleArn": {"Description": "Give this ARN to the source side.", "Value": {"Fn::GetAtt": ["Role", "Arn"]}}
+        },
+    }
+    return json.dumps(template, indent=2) + "\n"
+
+
+def documents(trust: Trust) -> str:
+    return (
+        json.dumps(
+            {
+                "role_arn": trust.role.arn,
+                "principal_arn": trust.principal_arn,
+                "trust_policy": json.loads(trust.role.trust_policy),
+                "grant_policy": json.loads(trust.grant_document),
+            },
+            indent=2,
+        )
+        + "\n"
+    )
