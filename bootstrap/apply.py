@@ -6,12 +6,14 @@ converges, because the next plan is computed from the live state again.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from bootstrap import aws
-from bootstrap.errors import ApplyFailed, BootstrapError
+from bootstrap.errors import ApplyFailed, AwsError, BootstrapError, Interrupted, NotOwned
 from bootstrap.plan import Change, Op, Plan, Side
+from bootstrap.state import OWNER_TAG
 
 OnDone = Callable[[Change], None]
 
@@ -62,12 +64,37 @@ def _run_side(
     deadline_s: float,
     done: list[Change],
     on_done: OnDone | None,
+    stop: threading.Event,
 ) -> None:
     for change in changes:
-        _write(change, account, deadline_s)
+        if stop.is_set():
+            return
+        try:
+            _write(change, account, deadline_s)
+        except AwsError as err:
+            if not (
+                change.op is Op.CREATE_ROLE
+                and err.code == "EntityAlreadyExists"
+                and _created_by_a_twin(change, account)
+            ):
+                raise
         done.append(change)
         if on_done is not None:
             on_done(change)
+
+
+def _created_by_a_twin(change: Change, account: aws.Account) -> bool:
+    """CreateRole lost a race: another run of trust-bootstrap created the role a moment ago. That is
+    the expected outcome of two concurrent applies, not an error, if the role is ours; the steps
+    after it are idempotent. A role someone else made is still refused."""
+    role = aws.get_role(account, change.owner)
+    tags = {(t["Key"], t["Value"]) for t in (role or {}).get("Tags", [])}
+    if OWNER_TAG not in tags:
+        raise NotOwned(
+            f"Role {change.owner} appeared while this run was creating it, and trust-bootstrap does not own it. "
+            "Nothing else was written on that side; re-run to see the plan."
+        )
+    return True
 
 
 def execute(
@@ -80,38 +107,62 @@ def execute(
     on_done: OnDone | None = None,
 ) -> tuple[Change, ...]:
     """Make the plan's writes. Concurrently per side, or, with ``source_first`` (teardown), all of
-    the source side before any of the target side. Returns the changes made, in order."""
+    the source side before any of the target side. Returns the changes made, in order.
+
+    On Ctrl-C the write in flight finishes, nothing after it starts, and Interrupted says what was
+    done."""
     done: list[Change] = []
     accounts = {Side.SOURCE: source, Side.TARGET: target}
     errors: list[BootstrapError] = []
+    stop = threading.Event()
 
     def side(s: Side) -> None:
         try:
-            _run_side(plan.side(s), accounts[s], deadline_s, done, on_done)
+            _run_side(plan.side(s), accounts[s], deadline_s, done, on_done, stop)
         except BootstrapError as err:
             errors.append(err)
 
-    if source_first:
-        side(Side.SOURCE)
-        if not errors:
-            side(Side.TARGET)
-    else:
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            list(pool.map(side, (Side.TARGET, Side.SOURCE)))
+    try:
+        if source_first:
+            side(Side.SOURCE)
+            if not errors:
+                side(Side.TARGET)
+        else:
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                futures = [pool.submit(side, s) for s in (Side.TARGET, Side.SOURCE)]
+                try:
+                    for future in futures:
+                        future.result()
+                except KeyboardInterrupt:
+                    stop.set()
+                    raise
+    except KeyboardInterrupt:
+        stop.set()
+        raise _interrupted(plan, done) from None
     if errors:
         raise _partial_failure(plan, done, errors)
     return tuple(done)
 
 
-def _partial_failure(plan: Plan, done: list[Change], errors: list[BootstrapError]) -> ApplyFailed:
+def _progress(plan: Plan, done: list[Change]) -> str:
     not_done = [c for c in plan.changes if c not in done]
-    lines = [" ".join(e.message for e in errors)]
-    if done:
-        lines.append("Done: " + "; ".join(f"{c.action} {c.resource}" for c in done) + ".")
-    else:
-        lines.append("Nothing was changed.")
-    lines.append("Not done: " + "; ".join(f"{c.action} {c.resource}" for c in not_done) + ".")
-    lines.append("Fix the cause and re-run the same command: it reads both accounts again and finishes the job.")
-    err = ApplyFailed(" ".join(lines))
+    lines = ["Done: " + "; ".join(f"{c.action} {c.resource}" for c in done) + "." if done else "Nothing was changed."]
+    if not_done:
+        lines.append("Not done: " + "; ".join(f"{c.action} {c.resource}" for c in not_done) + ".")
+    return " ".join(lines)
+
+
+def _interrupted(plan: Plan, done: list[Change]) -> Interrupted:
+    return Interrupted(
+        f"Interrupted while writing. {_progress(plan, done)} Re-run the same command to finish: it converges."
+    )
+
+
+def _partial_failure(plan: Plan, done: list[Change], errors: list[BootstrapError]) -> ApplyFailed:
+    message = " ".join(e.message for e in errors)
+    err = ApplyFailed(
+        f"{message} {_progress(plan, done)} Fix the cause and re-run the same command: it reads both accounts "
+        "again and finishes the job."
+    )
     err.__cause__ = errors[0]
     return err

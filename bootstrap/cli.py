@@ -91,6 +91,14 @@ VerifyTimeoutOpt = Annotated[
     float | None,
     typer.Option(help="Seconds to wait for IAM propagation when verifying [default: 120]."),
 ]
+TrustAccountOpt = Annotated[
+    bool | None,
+    typer.Option("--trust-account", help="Trust the whole source account (its root), not the exact principal. Weaker."),
+]
+AllowAdminOpt = Annotated[bool | None, typer.Option("--allow-admin", help="Allow attaching AdministratorAccess.")]
+PolicyQuotaOpt = Annotated[
+    int | None, typer.Option(help="Your account's managed-policies-per-role quota, if raised (10-20).")
+]
 ReplacesOpt = Annotated[
     str | None,
     typer.Option(
@@ -192,6 +200,9 @@ def _trust_options(
     verify: VerifyOpt = None,
     verify_timeout: VerifyTimeoutOpt = None,
     replaces: ReplacesOpt = None,
+    trust_account: TrustAccountOpt = None,
+    allow_admin: AllowAdminOpt = None,
+    managed_policy_quota: PolicyQuotaOpt = None,
     output: OutputOpt = Output.text,
     debug: DebugOpt = False,
 ) -> None:
@@ -234,6 +245,8 @@ def apply(yes: YesOpt = False, adopt: AdoptOpt = False, **opts: Any) -> None:
         from bootstrap import commands, render
 
         prepared = commands.prepare(cfg, adopt=adopt)
+        for note in commands.warnings(cfg):
+            _err(f"Warning: {note}")
         typer.echo(render.plan_text(prepared.plan, prepared.accounts), err=output is Output.json)
         try:
             outcome = commands.run_apply(prepared, _confirmer(yes))
@@ -529,6 +542,15 @@ def sandbox(
         float,
         typer.Option(help="Deny AssumeRole on a role created or changed less than this many seconds ago."),
     ] = 0.0,
+    fail: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fail",
+            metavar="OPERATION:CODE:COUNT[:DELAY]",
+            help="Fault injection: fail the next COUNT calls of OPERATION (* for any) with CODE (Throttling, "
+            "ServiceFailure, InternalFailure, ServiceUnavailable, or reset), after DELAY seconds. Repeatable.",
+        ),
+    ] = None,
     debug: DebugOpt = False,
 ) -> None:
     """Run a local two-account AWS (A=111111111111, B=222222222222) until Ctrl-C.
@@ -538,11 +560,17 @@ def sandbox(
     """
     with _edge(debug):
         try:
-            from bootstrap.sandbox.server import ACCOUNT_A, ACCOUNT_B, Sandbox, iter_exports
+            from bootstrap.sandbox.server import ACCOUNT_A, ACCOUNT_B, Fault, Sandbox, iter_exports
         except ImportError as err:
             raise BootstrapError("The sandbox needs moto: pip install 'trust-bootstrap[sandbox]'.") from err
+        try:
+            faults = [Fault.parse(text) for text in fail or []]
+        except ValueError as err:
+            raise InvalidInput(f"--fail: {err}.") from err
         box = Sandbox(directory.resolve(), port=port, propagation_delay=propagation_delay)
         box.start()
+        for fault in faults:
+            box.inject(fault)
         try:
             _err(
                 f"Sandbox running at {box.endpoint}: account A={ACCOUNT_A} (profiles a-admin, ci), "

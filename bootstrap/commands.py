@@ -26,7 +26,15 @@ from bootstrap import (
     verify,
 )
 from bootstrap.config import Config, DiagnoseConfig
-from bootstrap.errors import BootstrapError, InvalidInput, NotConfirmed, NotOwned, PreconditionFailed, VerifyFailed
+from bootstrap.errors import (
+    BootstrapError,
+    Interrupted,
+    InvalidInput,
+    NotConfirmed,
+    NotOwned,
+    PreconditionFailed,
+    VerifyFailed,
+)
 from bootstrap.facts import Facts, Params
 from bootstrap.plan import Plan, Side
 from bootstrap.progress import Spinner, status
@@ -119,6 +127,22 @@ def prepare(config: Config, adopt: bool = False) -> Prepared:
     )
 
 
+def warnings(config: Config) -> list[str]:
+    """Safe-default warnings: what the run allows that a security review would question."""
+    notes = []
+    if config.trust_account:
+        notes.append(
+            "--trust-account: the role trusts the whole source account, so any user or role there whose own policies "
+            "allow sts:AssumeRole can assume it. Trusting the exact principal (the default) is stronger."
+        )
+    if not (config.external_id or config.generate_external_id or config.require_mfa):
+        notes.append(
+            "The role requires neither an ExternalId nor MFA. For a third party, require an ExternalId "
+            "(--generate-external-id) against the confused-deputy problem; for people, --require-mfa."
+        )
+    return notes
+
+
 def run_apply(prepared: Prepared, confirm: Confirm) -> Outcome:
     """Apply the prepared plan (after ``confirm``), then verify."""
     config, the_plan = prepared.config, prepared.plan
@@ -155,7 +179,14 @@ def run_apply(prepared: Prepared, confirm: Confirm) -> Outcome:
         )
     result = None
     if verifier is not None:
-        result = _verify(prepared, verifier)
+        try:
+            result = _verify(prepared, verifier)
+        except KeyboardInterrupt:
+            raise Interrupted(
+                f"Verification interrupted. Both sides are in place: the role {the_plan.role_arn} and the grant on "
+                f"{prepared.principal.arn} ({len(done)} change(s) applied now). Not verified: that AssumeRole succeeds. "
+                "Re-run the same command to verify; it writes nothing again."
+            ) from None
     outcome = Outcome(
         role_arn=the_plan.role_arn,
         principal_arn=prepared.principal.arn,

@@ -22,7 +22,9 @@ from bootstrap.errors import InvalidInput
 T = TypeVar("T")
 
 ROLE_INLINE_POLICIES_MAX_CHARS = 10_240
-MANAGED_POLICIES_MAX = 20  # IAM's hard maximum per role (the default quota is 10)
+MANAGED_POLICIES_MAX = 20  # IAM's hard maximum per role
+MANAGED_POLICIES_DEFAULT_QUOTA = 10
+ADMIN_POLICY_SUFFIX = "policy/AdministratorAccess"
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,9 @@ class Config:
     verify: bool = True
     verify_timeout: float = 120.0
     replaces: str | None = None  # the previous name of a renamed role
+    managed_policy_quota: int = 10
+    allow_admin: bool = False  # AdministratorAccess needs saying so
+    trust_account: bool = False  # trust the source account's root instead of the exact principal
 
 
 # The keys a config file may hold: every Config field (file form: tags and inline_policies are
@@ -121,11 +126,25 @@ def load(file: Path | None, flags: Mapping[str, Any]) -> Config:
     replaces = get("replaces", str, arns.check_role_name)
     if replaces == role_name:
         raise InvalidInput(f"{source.where('replaces')}: the role cannot replace itself ('{role_name}').")
-    policy_arns = _str_list(merged.get("policy_arns"), source.where("policy_arns"), arns.check_managed_policy_arn)
-    if len(policy_arns) > MANAGED_POLICIES_MAX:
+    policy_arns = list(
+        dict.fromkeys(_str_list(merged.get("policy_arns"), source.where("policy_arns"), arns.check_managed_policy_arn))
+    )
+    quota = get("managed_policy_quota", int) or MANAGED_POLICIES_DEFAULT_QUOTA
+    if not MANAGED_POLICIES_DEFAULT_QUOTA <= quota <= MANAGED_POLICIES_MAX:
         raise InvalidInput(
-            f"{source.where('policy_arns')}: {len(policy_arns)} managed policies; IAM allows at most "
-            f"{MANAGED_POLICIES_MAX} per role (the default quota is 10)."
+            f"{source.where('managed_policy_quota')}: {quota} is outside {MANAGED_POLICIES_DEFAULT_QUOTA}-"
+            f"{MANAGED_POLICIES_MAX}, the range IAM allows for managed policies per role."
+        )
+    if len(policy_arns) > quota:
+        raise InvalidInput(
+            f"{source.where('policy_arns')}: {len(policy_arns)} managed policies, over the quota of {quota} per role "
+            f"(IAM's default is {MANAGED_POLICIES_DEFAULT_QUOTA}, raisable to {MANAGED_POLICIES_MAX}). If your account's "
+            "quota was raised, pass --managed-policy-quota N; otherwise merge policies."
+        )
+    if ADMIN_POLICY_SUFFIX in {p.split(":", 5)[-1] for p in policy_arns} and not merged.get("allow_admin"):
+        raise InvalidInput(
+            f"{source.where('policy_arns')}: AdministratorAccess on a cross-account role hands the whole target "
+            "account to the source principal. If that is intended, pass --allow-admin."
         )
     return Config(
         role_name=role_name,
@@ -136,7 +155,10 @@ def load(file: Path | None, flags: Mapping[str, Any]) -> Config:
         generate_external_id=generate,
         require_mfa=bool(get("require_mfa", bool)) or mfa_max_age is not None,
         mfa_max_age=mfa_max_age,
-        policy_arns=tuple(dict.fromkeys(policy_arns)),
+        policy_arns=tuple(policy_arns),
+        managed_policy_quota=quota,
+        allow_admin=bool(get("allow_admin", bool)),
+        trust_account=bool(get("trust_account", bool)),
         inline_policies=_inline_policies(merged.get("inline_policies"), source.where("inline_policies"), base_dir),
         max_session_duration=get("max_session_duration", int, arns.check_max_session_duration) or 3600,
         path=get("path", str, arns.check_path) or "/",

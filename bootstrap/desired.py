@@ -8,6 +8,7 @@ from typing import Any
 
 from bootstrap import arns
 from bootstrap.config import Config
+from bootstrap.errors import InvalidInput
 from bootstrap.state import GRANT_SID, OWNER_TAG, TRUST_SID, Grant, Role, State
 
 POLICY_VERSION = "2012-10-17"
@@ -62,13 +63,24 @@ def grant_policy(role_arn: str) -> str:
     return _json({"Version": POLICY_VERSION, "Statement": [statement]})
 
 
+TRUST_POLICY_MAX_CHARS = 2048  # IAM's default quota for a role trust policy (raisable to 4096)
+
+
 def build(config: Config, ctx: Context) -> State:
+    """Raises InvalidInput when the result would break an IAM quota, before any write."""
     role_arn = arns.role_arn(ctx.partition, ctx.target_account, config.path, config.role_name)
+    trusted = f"arn:{ctx.partition}:iam::{ctx.source_account}:root" if config.trust_account else ctx.principal.arn
+    trust = trust_policy(trusted, ctx.external_id, config.require_mfa, config.mfa_max_age)
+    if len(trust) > TRUST_POLICY_MAX_CHARS:
+        raise InvalidInput(
+            f"The trust policy would be {len(trust)} characters; IAM's default quota is {TRUST_POLICY_MAX_CHARS} "
+            "(raisable to 4096 through Service Quotas). Shorten the ExternalId or the role path."
+        )
     role = Role(
         name=config.role_name,
         path=config.path,
         arn=role_arn,
-        trust_policy=trust_policy(ctx.principal.arn, ctx.external_id, config.require_mfa, config.mfa_max_age),
+        trust_policy=trust,
         max_session_duration=config.max_session_duration,
         permissions_boundary=config.permissions_boundary,
         description=config.description,

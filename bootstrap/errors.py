@@ -65,3 +65,9 @@ class AwsError(BootstrapError):
     def __init__(self, message: str, code: str = "") -> None:
         super().__init__(message)
         self.code = code
+
+
+class Interrupted(BootstrapError):
+    """Ctrl-C: the message says what is in place and how to finish."""
+
+    exit_code = ExitCode.INTERRUPTED

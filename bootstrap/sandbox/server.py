@@ -18,11 +18,12 @@ import io
 import json
 import logging
 import os
+import socket
 import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -84,9 +85,40 @@ class Profile:
     secret_access_key: str
 
 
+# What an injected fault answers: HTTP status and message. "reset" drops the connection instead.
+FAULT_STATUS = {
+    "Throttling": (400, "Rate exceeded"),
+    "ThrottlingException": (400, "Rate exceeded"),
+    "ServiceFailure": (500, "The request processing has failed because of an unknown error."),
+    "InternalFailure": (500, "An internal error occurred."),
+    "ServiceUnavailable": (503, "Service is unavailable."),
+}
+
+
+@dataclass
+class Fault:
+    """Fail the next ``count`` calls of ``operation`` ('*': any) with ``code``, after ``delay`` s."""
+
+    operation: str
+    code: str
+    count: int
+    delay: float = 0.0
+
+    @classmethod
+    def parse(cls, text: str) -> Fault:
+        """OPERATION:CODE:COUNT[:DELAY], e.g. CreateRole:Throttling:2 or *:ServiceFailure:1."""
+        parts = text.split(":")
+        if len(parts) not in (3, 4) or not parts[2].isdigit():
+            raise ValueError(f"'{text}' is not OPERATION:CODE:COUNT[:DELAY_SECONDS]")
+        if parts[1] not in FAULT_STATUS and parts[1] != "reset":
+            raise ValueError(f"unknown fault code '{parts[1]}': one of {', '.join([*FAULT_STATUS, 'reset'])}")
+        return cls(parts[0], parts[1], int(parts[2]), float(parts[3]) if len(parts) == 4 else 0.0)
+
+
 @dataclass
 class _State:
     propagation_delay: float = 0.0
+    faults: list[Fault] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
     # (account, role name) -> monotonic time of its creation or last trust-policy change
     role_changed: dict[tuple[str, str], float] = field(default_factory=dict)
@@ -160,6 +192,12 @@ class SandboxApp:
         caller = _find_caller(access_key) if access_key else None
         account = environ.get("HTTP_X_MOTO_ACCOUNT_ID") or (caller.account if caller else "")
 
+        fault = self._take_fault(operation) if operation else None
+        if fault is not None:
+            return self._answer_fault(
+                fault, environ, start_response, Call(account, service, operation, 0, "", "injected")
+            )
+
         if caller is not None and caller.temporary and self._expired(access_key):
             self._record(Call(account, service, operation, 403, caller.principal_arn, "expired session"))
             start_response("403 Forbidden", [("Content-Type", "text/xml")])
@@ -208,6 +246,29 @@ class SandboxApp:
                 self._state.role_changed[(account, params.get("RoleName", ""))] = time.monotonic()
         start_response(status_line, headers)
         return chunks
+
+    def _take_fault(self, operation: str) -> Fault | None:
+        with self._state.lock:
+            for fault in self._state.faults:
+                if fault.count > 0 and fault.operation in ("*", operation):
+                    fault.count -= 1
+                    return Fault(fault.operation, fault.code, 1, fault.delay)
+        return None
+
+    def _answer_fault(
+        self, fault: Fault, environ: Environ, start_response: StartResponse, call: Call
+    ) -> Iterable[bytes]:
+        if fault.delay:
+            time.sleep(fault.delay)
+        if fault.code == "reset":
+            self._record(replace(call, status=0, note="injected: connection reset"))
+            environ["werkzeug.socket"].shutdown(socket.SHUT_RDWR)
+            return []
+        status, message = FAULT_STATUS[fault.code]
+        self._record(replace(call, status=status, note=f"injected: {fault.code}"))
+        reason = {400: "Bad Request", 500: "Internal Server Error", 503: "Service Unavailable"}[status]
+        start_response(f"{status} {reason}", [("Content-Type", "text/xml")])
+        return [_error_xml(fault.code, message)]
 
     @staticmethod
     def _expired(access_key: str) -> bool:
@@ -284,6 +345,7 @@ class Sandbox:
         with self._state.lock:
             self._state.calls.clear()
             self._state.role_changed.clear()
+            self._state.faults.clear()
         for account in (ACCOUNT_A, ACCOUNT_B):
             iam = iam_backends[account]["aws"]
             policies = iam.aws_managed_policies
@@ -342,6 +404,11 @@ class Sandbox:
     def clear_calls(self) -> None:
         with self._state.lock:
             self._state.calls.clear()
+
+    def inject(self, fault: Fault) -> None:
+        """Make the next calls of an operation fail (see Fault)."""
+        with self._state.lock:
+            self._state.faults.append(fault)
 
     def expire_session(self, access_key_id: str) -> None:
         """Make a role session's credentials expired, as if its duration had passed."""
