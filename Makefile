@@ -13,10 +13,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# checkov lives in a venv of its own: it pins old versions of boto3 and friends.
+TOOLS   := .venv-tools
+CHECKOV := $(TOOLS)/bin/checkov
 
-test: $(STAMP)
-	$(BIN)/pytest -n 2 -q
+$(CHECKOV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet 'checkov>=3.2,<4'
+
+install: $(STAMP) $(CHECKOV)
+
+test: $(STAMP) $(CHECKOV)
+	CHECKOV=$(CHECKOV) $(BIN)/pytest -n 2 -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check bootstrap tests
@@ -33,4 +41,4 @@ demo: $(STAMP)
 	@$(BIN)/python -m bootstrap.sandbox.demo --dir $(SANDBOX_DIR)
 
 clean:
-	rm -rf $(VENV) $(SANDBOX_DIR) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) $(SANDBOX_DIR) .pytest_cache .mypy_cache .ruff_cache

@@ -44,11 +44,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-CLIENT_CONFIG = BotoConfig(
-    retries={"mode": "standard", "max_attempts": 8},
-    connect_timeout=10,
-    read_timeout=60,
-)
+# Throttling, 5xx and dropped connections: botocore's standard retry mode, with its default of 3
+# attempts unless the user sets AWS_MAX_ATTEMPTS or max_attempts in the profile.
+CLIENT_CONFIG = BotoConfig(retries={"mode": "standard"}, connect_timeout=10, read_timeout=60)
 DEFAULT_REGION = "us-east-1"  # IAM is global; STS needs some region to sign for
 
 CREDENTIAL_CODES = frozenset(
@@ -319,6 +317,13 @@ def get_user(account: Account, name: str) -> dict[str, Any] | None:
         f"{account.label}: reading user {name} (iam:GetUser)",
     )
     return dict(reply["User"]) if reply else None
+
+
+def policy_exists(account: Account, arn: str) -> bool:
+    found = _absent_if_no_such_entity(
+        lambda: account.iam.get_policy(PolicyArn=arn), f"{account.label}: reading policy {arn} (iam:GetPolicy)"
+    )
+    return found is not None
 
 
 def list_attached_role_policies(account: Account, role: str) -> list[str]:

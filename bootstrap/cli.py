@@ -347,6 +347,7 @@ def diagnose(
 
 class ExportFormat(StrEnum):
     terraform = "terraform"
+    terraform_role = "terraform-role"
     aws_config = "aws-config"
     cloudformation = "cloudformation"
     json = "json"
@@ -392,6 +393,8 @@ def export(
         trust = commands.build_export(cfg, offline=offline, target_account=target_account)
         if format_ is ExportFormat.terraform:
             text = exports.terraform(trust, alias=alias, external_id_variable=external_id_variable)
+        elif format_ is ExportFormat.terraform_role:
+            text = exports.terraform_role(trust)
         elif format_ is ExportFormat.aws_config:
             text = exports.aws_config_section(trust, profile_name or cfg.role_name)
         elif format_ is ExportFormat.cloudformation:

@@ -39,7 +39,7 @@ from bootstrap.facts import Facts, Params
 from bootstrap.plan import Plan, Side
 from bootstrap.progress import Spinner, status
 from bootstrap.render import Outcome
-from bootstrap.state import OWNER_TAG, State
+from bootstrap.state import OWNER_TAG, Role, State
 
 Confirm = Callable[[Plan], bool]
 
@@ -74,6 +74,26 @@ def _external_id_in(trust_policy: str) -> str | None:
     return None
 
 
+def _check_policies_exist(target: aws.Account, config: Config, role: Role | None) -> None:
+    """Policies to attach (or the boundary) must exist in the target account: a typo found now
+    costs nothing, found after CreateRole it leaves half a role."""
+    attached = set(role.managed_policies) if role else set()
+    if role and role.permissions_boundary:
+        attached.add(role.permissions_boundary)
+    wanted = [*config.policy_arns, *([config.permissions_boundary] if config.permissions_boundary else [])]
+    to_check = [arn for arn in wanted if arn not in attached]
+    if not to_check:
+        return
+    with ThreadPoolExecutor(max_workers=min(8, len(to_check))) as pool:
+        exists = dict(zip(to_check, pool.map(lambda arn: aws.policy_exists(target, arn), to_check), strict=True))
+    missing = [arn for arn, found in exists.items() if not found]
+    if missing:
+        raise InvalidInput(
+            f"{', '.join(missing)} does not exist in the target account (or is not attachable): check the ARN; "
+            "customer managed policies are per account. Nothing was written."
+        )
+
+
 def prepare(config: Config, adopt: bool = False) -> Prepared:
     """Connect to both accounts, check the principal, read both sides and plan. Read-only."""
     sides = sessions.connect(config.source_profile, config.target_profile)
@@ -102,6 +122,7 @@ def prepare(config: Config, adopt: bool = False) -> Prepared:
         checked.result()
         live_state = State(target_account, source_account, live_role.result(), live_grant.result())
 
+    _check_policies_exist(sides.target, config, live_state.role)
     external_id, generated = config.external_id, False
     if external_id is None and config.generate_external_id:
         existing = _external_id_in(live_state.role.trust_policy) if live_state.role else None

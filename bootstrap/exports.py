@@ -150,3 +150,51 @@ def documents(trust: Trust) -> str:
         )
         + "\n"
     )
+
+
+def _hcl_json(document: Any, indent: str) -> str:
+    """A JSON value as an HCL expression (HCL2 object syntax accepts JSON's ':' separators)."""
+    text = json.dumps(document, indent=2).replace("${", "$${").replace("%{", "%%{")
+    return text.replace("\n", "\n" + indent)
+
+
+def terraform_role(trust: Trust, resource_name: str = "trust_bootstrap") -> str:
+    """The target side as Terraform resources, for teams that manage account B with Terraform
+    (and for scanners such as checkov, which judge the trust policy's real values)."""
+    role = trust.role
+    trust_document = json.loads(role.trust_policy)
+    ref = f"aws_iam_role.{resource_name}.name"
+    lines = [
+        f'resource "aws_iam_role" "{resource_name}" {{',
+        f"  name                 = {_hcl_string(role.name)}",
+        f"  path                 = {_hcl_string(role.path)}",
+        f"  max_session_duration = {role.max_session_duration}",
+    ]
+    if role.description:
+        lines.append(f"  description          = {_hcl_string(role.description)}")
+    if role.permissions_boundary:
+        lines.append(f"  permissions_boundary = {_hcl_string(role.permissions_boundary)}")
+    lines.append(f"  assume_role_policy   = jsonencode({_hcl_json(trust_document, '  ')})")
+    if role.tags:
+        lines.append("  tags = {")
+        lines += [f"    {_hcl_string(k)} = {_hcl_string(v)}" for k, v in role.tags]
+        lines.append("  }")
+    lines.append("}")
+    for index, arn in enumerate(role.managed_policies):
+        lines += [
+            "",
+            f'resource "aws_iam_role_policy_attachment" "{resource_name}_{index}" {{',
+            f"  role       = {ref}",
+            f"  policy_arn = {_hcl_string(arn)}",
+            "}",
+        ]
+    for index, (name, document) in enumerate(role.inline_policies):
+        lines += [
+            "",
+            f'resource "aws_iam_role_policy" "{resource_name}_inline_{index}" {{',
+            f"  name   = {_hcl_string(name)}",
+            f"  role   = {ref}",
+            f"  policy = jsonencode({_hcl_json(json.loads(document), '  ')})",
+            "}",
+        ]
+    return "\n".join(lines) + "\n"

@@ -85,7 +85,8 @@ class Profile:
     secret_access_key: str
 
 
-# What an injected fault answers: HTTP status and message. "reset" drops the connection instead.
+# What an injected fault answers: HTTP status and message. "reset" drops the connection instead;
+# "delay" only slows the call down.
 FAULT_STATUS = {
     "Throttling": (400, "Rate exceeded"),
     "ThrottlingException": (400, "Rate exceeded"),
@@ -110,8 +111,8 @@ class Fault:
         parts = text.split(":")
         if len(parts) not in (3, 4) or not parts[2].isdigit():
             raise ValueError(f"'{text}' is not OPERATION:CODE:COUNT[:DELAY_SECONDS]")
-        if parts[1] not in FAULT_STATUS and parts[1] != "reset":
-            raise ValueError(f"unknown fault code '{parts[1]}': one of {', '.join([*FAULT_STATUS, 'reset'])}")
+        if parts[1] not in FAULT_STATUS and parts[1] not in ("reset", "delay"):
+            raise ValueError(f"unknown fault code '{parts[1]}': one of {', '.join([*FAULT_STATUS, 'reset', 'delay'])}")
         return cls(parts[0], parts[1], int(parts[2]), float(parts[3]) if len(parts) == 4 else 0.0)
 
 
@@ -193,7 +194,9 @@ class SandboxApp:
         account = environ.get("HTTP_X_MOTO_ACCOUNT_ID") or (caller.account if caller else "")
 
         fault = self._take_fault(operation) if operation else None
-        if fault is not None:
+        if fault is not None and fault.code == "delay":
+            time.sleep(fault.delay)  # then served as usual: a slow call, not a failed one
+        elif fault is not None:
             return self._answer_fault(
                 fault, environ, start_response, Call(account, service, operation, 0, "", "injected")
             )
