@@ -18,44 +18,50 @@ from bootstrap.state import OWNER_TAG
 OnDone = Callable[[Change], None]
 
 
+def _create_role(c: Change, account: aws.Account, deadline_s: float) -> None:
+    assert c.role is not None
+    r = c.role
+    aws.create_role(
+        account,
+        name=r.name,
+        path=r.path,
+        trust_policy=r.trust_policy,
+        description=r.description,
+        max_session_duration=r.max_session_duration,
+        permissions_boundary=r.permissions_boundary,
+        tags=r.tags,
+        deadline_s=deadline_s,
+    )
+
+
+def _update_role(c: Change, account: aws.Account, _: float) -> None:
+    assert c.role is not None
+    aws.update_role(account, c.owner, c.role.description, c.role.max_session_duration)
+
+
+Writer = Callable[[Change, aws.Account, float], None]
+# One AWS write per kind of change; each is idempotent, so a re-run after a failure converges.
+WRITERS: dict[Op, Writer] = {
+    Op.CREATE_ROLE: _create_role,
+    Op.UPDATE_TRUST: lambda c, a, deadline: aws.update_trust_policy(a, c.owner, c.after or "", deadline),
+    Op.UPDATE_ROLE: _update_role,
+    Op.SET_BOUNDARY: lambda c, a, _: aws.put_permissions_boundary(a, c.owner, c.after),
+    Op.TAG_ROLE: lambda c, a, _: aws.tag_role(a, c.owner, c.tags),
+    Op.UNTAG_ROLE: lambda c, a, _: aws.untag_role(a, c.owner, tuple(k for k, _ in c.tags)),
+    Op.ATTACH_POLICY: lambda c, a, _: aws.attach_role_policy(a, c.owner, c.key),
+    Op.DETACH_POLICY: lambda c, a, _: aws.detach_role_policy(a, c.owner, c.key),
+    Op.PUT_ROLE_POLICY: lambda c, a, _: aws.put_inline_policy(a, c.owner_kind, c.owner, c.key, c.after or ""),
+    Op.PUT_GRANT: lambda c, a, _: aws.put_inline_policy(a, c.owner_kind, c.owner, c.key, c.after or ""),
+    Op.DELETE_ROLE_POLICY: lambda c, a, _: aws.delete_inline_policy(a, c.owner_kind, c.owner, c.key),
+    Op.DELETE_GRANT: lambda c, a, _: aws.delete_inline_policy(a, c.owner_kind, c.owner, c.key),
+    Op.DELETE_ROLE: lambda c, a, _: aws.delete_role(a, c.owner),
+    Op.PUT_MANAGED_GRANT: lambda c, a, _: aws.put_managed_policy(a, c.key, c.after or "", c.owner_kind, c.owner),
+    Op.DELETE_MANAGED_GRANT: lambda c, a, _: aws.delete_managed_policy(a, c.key, c.owner_kind, c.owner),
+}
+
+
 def _write(change: Change, account: aws.Account, deadline_s: float) -> None:
-    c = change
-    match c.op:
-        case Op.CREATE_ROLE:
-            assert c.role is not None
-            r = c.role
-            aws.create_role(
-                account,
-                name=r.name,
-                path=r.path,
-                trust_policy=r.trust_policy,
-                description=r.description,
-                max_session_duration=r.max_session_duration,
-                permissions_boundary=r.permissions_boundary,
-                tags=r.tags,
-                deadline_s=deadline_s,
-            )
-        case Op.UPDATE_TRUST:
-            aws.update_trust_policy(account, c.owner, c.after or "", deadline_s)
-        case Op.UPDATE_ROLE:
-            assert c.role is not None
-            aws.update_role(account, c.owner, c.role.description, c.role.max_session_duration)
-        case Op.SET_BOUNDARY:
-            aws.put_permissions_boundary(account, c.owner, c.after)
-        case Op.TAG_ROLE:
-            aws.tag_role(account, c.owner, c.tags)
-        case Op.UNTAG_ROLE:
-            aws.untag_role(account, c.owner, tuple(k for k, _ in c.tags))
-        case Op.ATTACH_POLICY:
-            aws.attach_role_policy(account, c.owner, c.key)
-        case Op.DETACH_POLICY:
-            aws.detach_role_policy(account, c.owner, c.key)
-        case Op.PUT_ROLE_POLICY | Op.PUT_GRANT:
-            aws.put_inline_policy(account, c.owner_kind, c.owner, c.key, c.after or "")
-        case Op.DELETE_ROLE_POLICY | Op.DELETE_GRANT:
-            aws.delete_inline_policy(account, c.owner_kind, c.owner, c.key)
-        case Op.DELETE_ROLE:
-            aws.delete_role(account, c.owner)
+    WRITERS[change.op](change, account, deadline_s)
 
 
 def _run_side(

@@ -603,3 +603,77 @@ def assume_role_denials(account: Account, role_arn: str, hours: int = 24) -> lis
                 f"{record.get('eventTime')}: {who}: {record.get('errorCode')}: {record.get('errorMessage', '')}"
             )
     return denials
+
+
+# -- a fleet's grant as a customer managed policy in the source account ---------------------------
+
+POLICY_VERSIONS_MAX = 5
+
+
+def managed_policy(account: Account, arn: str) -> dict[str, Any] | None:
+    """The default version's document of a customer managed policy, or None when absent."""
+    found = _absent_if_no_such_entity(
+        lambda: account.iam.get_policy(PolicyArn=arn), f"{account.label}: reading policy {arn} (iam:GetPolicy)"
+    )
+    if found is None:
+        return None
+    return managed_policy_document(account, arn)
+
+
+def attached_policy_arns(account: Account, kind: str, owner: str) -> list[str]:
+    return _attached_arns(account, kind, owner)
+
+
+def put_managed_policy(account: Account, arn: str, document: str, kind: str, owner: str) -> None:
+    """Create the policy or add a new default version (dropping the oldest when IAM's limit of five
+    versions is reached), then attach it to the principal. Each step is idempotent."""
+    name, path = arn.rsplit("/", 1)[-1], "/" + "/".join(arn.split(":", 5)[5].split("/")[1:-1]) + "/"
+    path = path.replace("//", "/")
+    with translate_errors(f"{account.label}: writing managed policy {arn}"):
+        if managed_policy(account, arn) is None:
+            account.iam.create_policy(PolicyName=name, Path=path, PolicyDocument=document)
+        else:
+            versions = account.iam.list_policy_versions(PolicyArn=arn)["Versions"]
+            if len(versions) >= POLICY_VERSIONS_MAX:
+                oldest = min((v for v in versions if not v["IsDefaultVersion"]), key=lambda v: v["CreateDate"])
+                account.iam.delete_policy_version(PolicyArn=arn, VersionId=oldest["VersionId"])
+            account.iam.create_policy_version(PolicyArn=arn, PolicyDocument=document, SetAsDefault=True)
+        if kind == "user":
+            account.iam.attach_user_policy(UserName=owner, PolicyArn=arn)
+        else:
+            account.iam.attach_role_policy(RoleName=owner, PolicyArn=arn)
+
+
+def delete_managed_policy(account: Account, arn: str, kind: str, owner: str) -> None:
+    with translate_errors(f"{account.label}: deleting managed policy {arn}"):
+        try:
+            if kind == "user":
+                account.iam.detach_user_policy(UserName=owner, PolicyArn=arn)
+            else:
+                account.iam.detach_role_policy(RoleName=owner, PolicyArn=arn)
+        except ClientError as err:
+            if error_code(err) != "NoSuchEntity":
+                raise
+        try:
+            for version in account.iam.list_policy_versions(PolicyArn=arn)["Versions"]:
+                if not version["IsDefaultVersion"]:
+                    account.iam.delete_policy_version(PolicyArn=arn, VersionId=version["VersionId"])
+            account.iam.delete_policy(PolicyArn=arn)
+        except ClientError as err:
+            if error_code(err) != "NoSuchEntity":
+                raise
+
+
+def accounts_in_ou(management: Account, ou_id: str) -> list[str]:
+    """Active accounts of an organization unit and of every unit below it."""
+    org = management.client("organizations")
+    accounts: list[str] = []
+    pending = [ou_id]
+    with translate_errors(f"{management.label}: listing the accounts of {ou_id} (organizations)"):
+        while pending:
+            parent = pending.pop()
+            for page in org.get_paginator("list_accounts_for_parent").paginate(ParentId=parent):
+                accounts += [a["Id"] for a in page["Accounts"] if a.get("Status", "ACTIVE") == "ACTIVE"]
+            for page in org.get_paginator("list_organizational_units_for_parent").paginate(ParentId=parent):
+                pending += [unit["Id"] for unit in page["OrganizationalUnits"]]
+    return sorted(accounts)

@@ -203,13 +203,75 @@ def _trust_options(
     trust_account: TrustAccountOpt = None,
     allow_admin: AllowAdminOpt = None,
     managed_policy_quota: PolicyQuotaOpt = None,
+    targets_from_org: Annotated[
+        str | None, typer.Option(help="Fleet: every account of this organization unit (and those below it).")
+    ] = None,
+    management_profile: Annotated[
+        str | None, typer.Option(help="Fleet: profile of the organization's management account.")
+    ] = None,
+    access_role: Annotated[
+        str | None,
+        typer.Option(help="Fleet: role to reach each member account [default: OrganizationAccountAccessRole]."),
+    ] = None,
+    parallel: Annotated[int, typer.Option(min=1, max=64, help="Fleet: targets worked on at once.")] = 8,
     output: OutputOpt = Output.text,
     debug: DebugOpt = False,
 ) -> None:
     """The options that identify and describe one trust: shared by apply, plan and teardown."""
 
 
-_NOT_CONFIG = ("config_file", "output", "debug")
+_NOT_CONFIG = ("config_file", "output", "debug", "targets_from_org", "management_profile", "access_role", "parallel")
+
+
+def _fleet_mode(opts: dict[str, Any]) -> bool:
+    from bootstrap import config
+
+    return bool(opts["targets_from_org"]) or config.is_fleet(opts["config_file"])
+
+
+def _run_fleet(
+    opts: dict[str, Any], *, mode: str, yes: bool = False, adopt: bool = False, detailed_exitcode: bool = False
+) -> int:
+    """apply / plan / teardown over a fleet. Returns the exit code."""
+    from bootstrap import aws, config, fleet, render, sessions
+    from bootstrap.progress import FleetProgress
+
+    output: Output = opts["output"]
+    flags = _flags(**{k: v for k, v in opts.items() if k not in _NOT_CONFIG})
+    flags.update({k: opts[k] for k in ("management_profile", "access_role") if opts[k]})
+    org_accounts: tuple[str, ...] = ()
+    if opts["targets_from_org"]:
+        if not opts["management_profile"]:
+            raise InvalidInput("--targets-from-org needs --management-profile (the organization's management account).")
+        management, _ = sessions.open_profile(opts["management_profile"], "management")
+        org_accounts = tuple(aws.accounts_in_ou(management, opts["targets_from_org"]))
+    the_fleet = config.load_fleet(opts["config_file"], flags, org_accounts)
+    progress = FleetProgress(len(the_fleet.targets))
+    teardown = mode == "teardown"
+    prepared = fleet.prepare(the_fleet, parallel=opts["parallel"], teardown=teardown, adopt=adopt, on_event=progress)
+    progress.close()
+    typer.echo(render.fleet_plan_text(prepared), err=output is Output.json or mode != "plan")
+    if mode == "plan":
+        if output is Output.json:
+            planned = [fleet.TargetResult(r.target.label, r.account_id, r.plan.role_arn, r.plan.changes,
+                                          not_owned=r.plan.not_owned) for r in prepared.reached]  # fmt: skip
+            typer.echo(
+                render.fleet_json(prepared.source_account, prepared.grant_plan.changes, [*planned, *prepared.unreached])
+            )
+        drift = prepared.changes > 0 or bool(prepared.not_owned) or bool(prepared.unreached)
+        return 2 if detailed_exitcode and drift else (1 if prepared.unreached else 0)
+    if prepared.changes and not _confirmer(yes)(prepared.grant_plan):
+        raise NotConfirmed("Not confirmed: nothing was written.")
+    progress = FleetProgress(len(the_fleet.targets))
+    grant_done, results = fleet.run(
+        prepared, parallel=opts["parallel"], verify_trust=the_fleet.base.verify, teardown=teardown, on_event=progress
+    )
+    progress.close()
+    if output is Output.json:
+        typer.echo(render.fleet_json(prepared.source_account, grant_done, results))
+    else:
+        typer.echo(render.fleet_result_text(grant_done, results))
+    return 0 if all(r.ok for r in results) else int(ExitCode.APPLY_FAILED)
 
 
 def trust_command(fn: Callable[..., None]) -> Callable[..., None]:
@@ -241,6 +303,11 @@ def apply(yes: YesOpt = False, adopt: AdoptOpt = False, **opts: Any) -> None:
     """
     output: Output = opts["output"]
     with _edge(opts["debug"]):
+        if _fleet_mode(opts):
+            code = _run_fleet(opts, mode="apply", yes=yes, adopt=adopt)
+            if code:
+                _fail(code)
+            return
         cfg = _config_of(opts)
         from bootstrap import commands, render
 
@@ -276,6 +343,11 @@ def plan(
     output: Output = opts["output"]
     # Terraform's convention: with --detailed-exitcode every error is 1, so 2 always means drift.
     with _edge(opts["debug"], error_code=(lambda _: 1) if detailed_exitcode else (lambda c: c)):
+        if _fleet_mode(opts):
+            code = _run_fleet(opts, mode="plan", adopt=adopt, detailed_exitcode=detailed_exitcode)
+            if code:
+                _fail(code)
+            return
         cfg = _config_of(opts)
         from bootstrap import commands, render
 
@@ -509,6 +581,11 @@ def teardown(
     """
     output: Output = opts["output"]
     with _edge(opts["debug"]):
+        if _fleet_mode(opts):
+            code = _run_fleet(opts, mode="teardown", yes=yes)
+            if code:
+                _fail(code)
+            return
         cfg = _config_of(opts)
         if target_account is not None:
             _check_account(target_account)
@@ -545,6 +622,12 @@ def sandbox(
         float,
         typer.Option(help="Deny AssumeRole on a role created or changed less than this many seconds ago."),
     ] = 0.0,
+    org_accounts: Annotated[
+        int, typer.Option(help="Also seed an organization (management profile org-admin) with N member accounts.")
+    ] = 0,
+    latency: Annotated[
+        float, typer.Option(help="Seconds added to every call, like a real endpoint's round trip.")
+    ] = 0.0,
     fail: Annotated[
         list[str] | None,
         typer.Option(
@@ -563,14 +646,28 @@ def sandbox(
     """
     with _edge(debug):
         try:
-            from bootstrap.sandbox.server import ACCOUNT_A, ACCOUNT_B, Fault, Sandbox, iter_exports
+            from bootstrap.sandbox.server import (
+                ACCESS_ROLE,
+                ACCOUNT_A,
+                ACCOUNT_B,
+                MANAGEMENT_ACCOUNT,
+                Fault,
+                Sandbox,
+                iter_exports,
+            )
         except ImportError as err:
             raise BootstrapError("The sandbox needs moto: pip install 'trust-bootstrap[sandbox]'.") from err
         try:
             faults = [Fault.parse(text) for text in fail or []]
         except ValueError as err:
             raise InvalidInput(f"--fail: {err}.") from err
-        box = Sandbox(directory.resolve(), port=port, propagation_delay=propagation_delay)
+        box = Sandbox(
+            directory.resolve(),
+            port=port,
+            propagation_delay=propagation_delay,
+            org_accounts=org_accounts,
+            latency=latency,
+        )
         box.start()
         for fault in faults:
             box.inject(fault)
@@ -582,6 +679,11 @@ def sandbox(
             )
             for line in iter_exports(box):
                 typer.echo(line)
+            if box.org_members:
+                _err(
+                    f"Organization: management account {MANAGEMENT_ACCOUNT} (profile org-admin), organization unit "
+                    f"{box.org_unit} with {len(box.org_members)} member accounts reachable through {ACCESS_ROLE}."
+                )
             sys.stdout.flush()
             _err("Press Ctrl-C to stop.")
             import threading

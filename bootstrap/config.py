@@ -68,17 +68,24 @@ class Config:
 CONFIG_KEYS = tuple(f.name for f in fields(Config))
 
 
+# Keys of a fleet config file: shared defaults at the top, one entry per target account.
+FLEET_KEYS = ("targets", "management_profile", "access_role", "fleet_name")
+TARGET_KEYS = ("label", "account_id", "access_role")
+FLEET_ONLY_AT_TOP = ("source_profile", "principal", "verify_profile")  # the fleet has one principal
+
+
 class _Source:
     """Says where a value came from, for error messages."""
 
-    def __init__(self, file: Path | None, flags: Mapping[str, Any]) -> None:
+    def __init__(self, file: Path | None, flags: Mapping[str, Any], prefix: str = "") -> None:
         self.file = file
         self.flags = flags
+        self.prefix = prefix
 
     def where(self, key: str) -> str:
         if key in self.flags:
             return _flag(key)
-        return f"config key '{key}' in {self.file}"
+        return f"config key '{self.prefix}{key}' in {self.file}"
 
 
 _LIST_FLAGS = {"policy_arns": "--policy-arn", "inline_policies": "--inline-policy", "tags": "--tag"}
@@ -91,9 +98,17 @@ def _flag(key: str) -> str:
 def load(file: Path | None, flags: Mapping[str, Any]) -> Config:
     """Build the Config. ``flags`` holds only the options the user actually gave."""
     raw = _read_file(file) if file else {}
-    merged: dict[str, Any] = {**raw, **flags}
-    source = _Source(file, flags)
-    base_dir = file.parent if file else Path.cwd()
+    if "targets" in raw:
+        raise InvalidInput(
+            f"The config file {file} lists targets: it describes a fleet, which this command does not take. "
+            "Use apply, plan or teardown with it."
+        )
+    raw = {k: v for k, v in raw.items() if k not in FLEET_KEYS}
+    return _build({**raw, **flags}, _Source(file, flags), file.parent if file else Path.cwd())
+
+
+def _build(merged: dict[str, Any], source: _Source, base_dir: Path) -> Config:
+    """One Config from merged file values and flags, every value checked."""
 
     def get(key: str, kind: type[T], check: Callable[[T], object] | None = None) -> T | None:
         value = merged.get(key)
@@ -191,12 +206,16 @@ def _read_file(file: Path) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise InvalidInput(f"The config file {file} must be a mapping of keys to values, not a {type(data).__name__}.")
-    for key in data:
-        if key not in CONFIG_KEYS:
-            close = difflib.get_close_matches(str(key), CONFIG_KEYS, n=1)
-            hint = f" Did you mean '{close[0]}'?" if close else f" Known keys: {', '.join(CONFIG_KEYS)}."
-            raise InvalidInput(f"Unknown key '{key}' in the config file {file}.{hint}")
+    _check_keys(data, (*CONFIG_KEYS, *FLEET_KEYS), f"the config file {file}")
     return data
+
+
+def _check_keys(data: Mapping[str, Any], known: tuple[str, ...], where: str) -> None:
+    for key in data:
+        if key not in known:
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else f" Known keys: {', '.join(known)}."
+            raise InvalidInput(f"Unknown key '{key}' in {where}.{hint}")
 
 
 def _kind_name(kind: type) -> str:
@@ -381,3 +400,87 @@ def _check_role_arn(value: str) -> None:
 def _check_duration(value: int) -> None:
     if not 900 <= value <= 43200:
         raise ValueError(f"{value} is outside the AssumeRole DurationSeconds range of 900-43200 seconds")
+
+
+# -- fleets --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """One account of a fleet: its own trust settings, and how to reach it."""
+
+    label: str
+    config: Config
+    account_id: str | None = None  # reached by assuming access_role from the management profile
+    access_role: str | None = None
+
+
+@dataclass(frozen=True)
+class Fleet:
+    base: Config  # the shared settings: source profile, principal, verification
+    targets: tuple[Target, ...]
+    management_profile: str | None
+    access_role: str
+    name: str
+
+    @property
+    def grant_name(self) -> str:
+        return f"trust-bootstrap-fleet-{self.name}"
+
+
+DEFAULT_ACCESS_ROLE = "OrganizationAccountAccessRole"
+
+
+def is_fleet(file: Path | None) -> bool:
+    return file is not None and "targets" in _read_file(file)
+
+
+def load_fleet(file: Path | None, flags: Mapping[str, Any], org_accounts: tuple[str, ...] = ()) -> Fleet:
+    """A fleet from a config file's ``targets`` (defaults at the top) and/or the accounts of an
+    organization unit. Flags override every target."""
+    raw = _read_file(file) if file else {}
+    base_dir = file.parent if file else Path.cwd()
+    top = {k: v for k, v in raw.items() if k not in FLEET_KEYS}
+    entries = raw.get("targets") or []
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise InvalidInput(f"config key 'targets' in {file}: expected a list of mappings, one per target account.")
+    access_role = str(flags.get("access_role") or raw.get("access_role") or DEFAULT_ACCESS_ROLE)
+    management = flags.get("management_profile") or raw.get("management_profile")
+    trust_flags = {k: v for k, v in flags.items() if k in CONFIG_KEYS}
+    base = _build({**top, **trust_flags, "role_name": top.get("role_name") or "fleet"}, _Source(file, flags), base_dir)
+    targets = []
+    for index, entry in enumerate(entries):
+        where = f"targets[{index}] of {file}"
+        _check_keys(entry, (*CONFIG_KEYS, *TARGET_KEYS), where)
+        for key in FLEET_ONLY_AT_TOP:
+            if key in entry:
+                raise InvalidInput(f"{where}: '{key}' belongs at the top: a fleet trusts one principal in all targets.")
+        merged = {**top, **{k: v for k, v in entry.items() if k not in TARGET_KEYS}, **trust_flags}
+        config = _build(merged, _Source(file, flags, prefix=f"targets[{index}]."), base_dir)
+        account = entry.get("account_id")
+        if account is not None:
+            try:
+                arns.check_account_id(str(account))
+            except ValueError as err:
+                raise InvalidInput(f"{where}: account_id: {err}.") from err
+        if account is None and config.target_profile is None:
+            raise InvalidInput(f"{where}: give target_profile, or account_id to reach it through {access_role}.")
+        label = str(entry.get("label") or config.target_profile or account)
+        targets.append(
+            Target(label, config, str(account) if account else None, entry.get("access_role") or access_role)
+        )
+    for account in org_accounts:
+        config = _build({**top, **trust_flags}, _Source(file, flags), base_dir)
+        targets.append(Target(account, config, account, access_role))
+    if not targets:
+        raise InvalidInput("The fleet has no targets: list them under 'targets' or pass --targets-from-org OU_ID.")
+    if any(t.account_id for t in targets) and not management:
+        raise InvalidInput(
+            "Targets reached by account_id need --management-profile (the organization's management account)."
+        )
+    name = str(raw.get("fleet_name") or base.role_name)
+    try:
+        arns.check_policy_name(f"trust-bootstrap-fleet-{name}")
+    except ValueError as err:
+        raise InvalidInput(f"fleet_name: {err}.") from err
+    return Fleet(base, tuple(targets), management, access_role, name)

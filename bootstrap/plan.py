@@ -34,6 +34,8 @@ class Op(StrEnum):
     DELETE_ROLE = "delete-role"
     PUT_GRANT = "put-grant"
     DELETE_GRANT = "delete-grant"
+    PUT_MANAGED_GRANT = "put-managed-grant"  # a fleet's grant, too large to be inline
+    DELETE_MANAGED_GRANT = "delete-managed-grant"
 
 
 ACTIONS = {
@@ -44,6 +46,7 @@ ACTIONS = {
     Op.DELETE_ROLE_POLICY: "delete",
     Op.DELETE_ROLE: "delete",
     Op.DELETE_GRANT: "delete",
+    Op.DELETE_MANAGED_GRANT: "delete",
     Op.UNTAG_ROLE: "delete",
 }
 

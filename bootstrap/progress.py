@@ -59,3 +59,35 @@ def status(message: str, stream: TextIO | None = None) -> None:
     out = stream or sys.stderr
     out.write(message + "\n")
     out.flush()
+
+
+class FleetProgress:
+    """Targets done / failed / waiting on propagation, on one line of a terminal, or a line per
+    event in a log. Called from worker threads."""
+
+    def __init__(self, total: int, stream: TextIO | None = None) -> None:
+        self.total = total
+        self.stream = stream or sys.stderr
+        self._tty = self.stream.isatty()
+        self._lock = threading.Lock()
+        self._state: dict[str, str] = {}
+
+    def __call__(self, label: str, what: str) -> None:
+        with self._lock:
+            self._state[label] = what
+            if not self._tty:
+                self.stream.write(f"  [{label}] {what}\n")
+            else:
+                states = list(self._state.values())
+                done = sum(s.startswith(("verified", "done", "planned")) for s in states)
+                failed = sum(s.startswith(("failed", "left alone")) for s in states)
+                waiting = sum(s.startswith("waiting") for s in states)
+                self.stream.write(
+                    f"\r\033[K{done} done, {failed} failed, {waiting} waiting on propagation, of {self.total} targets"
+                )
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self._tty:
+            self.stream.write("\n")
+            self.stream.flush()

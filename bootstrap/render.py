@@ -200,3 +200,77 @@ def findings_json(role_arn: str, principal_arn: str, findings: Sequence[Any]) ->
         },
         indent=2,
     )
+
+
+# -- fleets ----------------------------------------------------------------------------------------
+
+
+def fleet_plan_text(prepared: Any) -> str:
+    """``prepared``: fleet.FleetPrepared (duck-typed, as above)."""
+    lines = [f"Fleet plan: {len(prepared.reached) + len(prepared.unreached)} target(s)."]
+    if prepared.grant_plan.changes:
+        lines.append(f"  source account {prepared.source_account}:")
+        for change in prepared.grant_plan.changes:
+            lines += _change_lines(change)
+    for reached in prepared.reached:
+        head = f"  target {reached.target.label} ({reached.account_id}):"
+        if reached.plan.not_owned:
+            lines.append(f"{head} ! {reached.plan.not_owned[0]}; left alone (see --adopt)")
+        elif reached.plan.empty:
+            lines.append(f"{head} no changes")
+        else:
+            lines.append(head)
+            for change in reached.plan.changes:
+                lines += _change_lines(change)
+    lines += [f"  target {r.label}: FAILED: {r.error}" for r in prepared.unreached]
+    if prepared.changes == 0 and not prepared.unreached and not prepared.not_owned:
+        lines.append("All targets match: no changes.")
+    return "\n".join(lines)
+
+
+def _verified(result: Any) -> str:
+    v = result.verification
+    if v is None:
+        return "-"
+    return f"yes ({v.attempts} attempt(s), {v.waited_s:.1f}s)" if v.ok else "NO"
+
+
+def fleet_result_text(grant_done: Sequence[Change], results: Sequence[Any]) -> str:
+    rows = [("TARGET", "ACCOUNT", "CHANGES", "VERIFIED", "RESULT")]
+    for r in results:
+        outcome = "ok" if r.ok else f"FAILED: {r.error or (r.verification.error if r.verification else '')}"
+        rows.append((r.label, r.account or "?", str(len(r.done)), _verified(r), outcome))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4] for row in rows]
+    failed = sum(1 for r in results if not r.ok)
+    grant = f"Grant: {len(grant_done)} change(s) in the source account." if grant_done else "Grant: unchanged."
+    summary = f"{len(results) - failed} of {len(results)} target(s) ok" + (f", {failed} failed." if failed else ".")
+    return "\n".join([grant, *lines, summary])
+
+
+def _target_json(r: Any, accounts: dict[Side, str]) -> dict[str, Any]:
+    v = r.verification
+    return {
+        "label": r.label,
+        "account": r.account,
+        "role_arn": r.role_arn,
+        "ok": r.ok,
+        "planned": [change_json(c, {Side.SOURCE: "", Side.TARGET: r.account or ""}) for c in r.planned],
+        "changes": [change_json(c, {Side.SOURCE: "", Side.TARGET: r.account or ""}) for c in r.done],
+        "verification": None
+        if v is None
+        else {"ok": v.ok, "assumed_arn": v.assumed_arn, "attempts": v.attempts, "waited_s": round(v.waited_s, 3)},
+        "error": r.error,
+    }
+
+
+def fleet_json(source_account: str, grant_changes: Sequence[Change], results: Sequence[Any]) -> str:
+    accounts = {Side.SOURCE: source_account, Side.TARGET: ""}
+    return json.dumps(
+        {
+            "ok": all(r.ok for r in results),
+            "grant": [change_json(c, accounts) for c in grant_changes],
+            "targets": [_target_json(r, accounts) for r in results],
+        },
+        indent=2,
+    )

@@ -25,7 +25,7 @@ READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 
 @pytest.fixture(scope="session")
 def _sandbox_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    box = Sandbox(tmp_path_factory.mktemp("sandbox"))
+    box = Sandbox(tmp_path_factory.mktemp("sandbox"), org_accounts=3)
     box.start()
     yield box
     box.stop()

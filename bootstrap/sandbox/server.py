@@ -39,6 +39,8 @@ from bootstrap.sandbox.referee import Caller, Request, Verdict, judge
 
 ACCOUNT_A = "111111111111"
 ACCOUNT_B = "222222222222"
+MANAGEMENT_ACCOUNT = "000000000000"  # the organization's management account, when seeded
+ACCESS_ROLE = "OrganizationAccountAccessRole"
 REGION = "us-east-1"
 
 WRITE_PREFIXES = (
@@ -119,6 +121,7 @@ class Fault:
 @dataclass
 class _State:
     propagation_delay: float = 0.0
+    latency: float = 0.0  # seconds added to every call, like the round trip to a real endpoint
     faults: list[Fault] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
     # (account, role name) -> monotonic time of its creation or last trust-policy change
@@ -183,6 +186,8 @@ class SandboxApp:
         self._state = state
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        if self._state.latency:
+            time.sleep(self._state.latency)
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
@@ -310,10 +315,20 @@ class Sandbox:
     no policies of its own) and B=222222222222 (profile ``b-admin``).
     """
 
-    def __init__(self, directory: Path, port: int = 0, propagation_delay: float = 0.0) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        port: int = 0,
+        propagation_delay: float = 0.0,
+        org_accounts: int = 0,
+        latency: float = 0.0,
+    ) -> None:
         self.directory = Path(directory)
         self._port = port
-        self._state = _State(propagation_delay=propagation_delay)
+        self._state = _State(propagation_delay=propagation_delay, latency=latency)
+        self._org_size = org_accounts
+        self.org_unit = ""  # the OU holding the member accounts (one of them in a child OU)
+        self.org_members: list[str] = []
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self.profiles: dict[str, Profile] = {}
@@ -349,7 +364,8 @@ class Sandbox:
             self._state.calls.clear()
             self._state.role_changed.clear()
             self._state.faults.clear()
-        for account in (ACCOUNT_A, ACCOUNT_B):
+        management = (MANAGEMENT_ACCOUNT,) if self.org_members else ()
+        for account in (ACCOUNT_A, ACCOUNT_B, *management, *self.org_members):
             iam = iam_backends[account]["aws"]
             policies = iam.aws_managed_policies
             for policy in policies:
@@ -384,6 +400,14 @@ class Sandbox:
     @property
     def credentials_file(self) -> Path:
         return self.directory / "credentials"
+
+    @property
+    def latency(self) -> float:
+        return self._state.latency
+
+    @latency.setter
+    def latency(self, seconds: float) -> None:
+        self._state.latency = seconds
 
     @property
     def propagation_delay(self) -> float:
@@ -442,11 +466,10 @@ class Sandbox:
             self._seed_clients[account] = self._make_seed_client(account)
         return self._seed_clients[account]
 
-    def _make_seed_client(self, account: str) -> Any:
-
-        client = boto3.session.Session(
-            aws_access_key_id="seed", aws_secret_access_key="seed", region_name=REGION
-        ).client("iam", endpoint_url=self.endpoint)
+    def _make_seed_client(self, account: str, service: str = "iam") -> Any:
+        session = boto3.session.Session(aws_access_key_id="seed", aws_secret_access_key="seed", region_name=REGION)
+        make: Callable[..., Any] = session.client
+        client = make(service, endpoint_url=self.endpoint)
 
         def add_account_header(request: Any, **_: Any) -> None:
             request.headers["x-moto-account-id"] = account
@@ -470,17 +493,53 @@ class Sandbox:
         key = iam.create_access_key(UserName=user)["AccessKey"]
         return key["AccessKeyId"], key["SecretAccessKey"]
 
+    def _seed_organization(self) -> None:
+        """An organization managed from MANAGEMENT_ACCOUNT, with members in an OU (one in a child
+        OU, to exercise recursion); each member has the access role the management account uses."""
+        org = self._make_seed_client(MANAGEMENT_ACCOUNT, "organizations")
+        org.create_organization(FeatureSet="ALL")
+        root = org.list_roots()["Roots"][0]["Id"]
+        self.org_unit = org.create_organizational_unit(ParentId=root, Name="workloads")["OrganizationalUnit"]["Id"]
+        child = org.create_organizational_unit(ParentId=self.org_unit, Name="team")["OrganizationalUnit"]["Id"]
+        for index in range(self._org_size):
+            status = org.create_account(Email=f"member{index}@sandbox.test", AccountName=f"member{index}")
+            account = status["CreateAccountStatus"]["AccountId"]
+            parent = child if index == self._org_size - 1 else self.org_unit
+            org.move_account(AccountId=account, SourceParentId=root, DestinationParentId=parent)
+            self.org_members.append(account)
+
+    def _seed_access_roles(self) -> None:
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{MANAGEMENT_ACCOUNT}:root"},
+                           "Action": "sts:AssumeRole"}],
+        }  # fmt: skip
+        admin = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+        for account in self.org_members:
+            iam = self._iam(account)
+            try:  # moto's CreateAccount makes the role already, as AWS does; a reset removes it
+                iam.create_role(RoleName=ACCESS_ROLE, AssumeRolePolicyDocument=json.dumps(trust))
+            except iam.exceptions.EntityAlreadyExistsException:
+                iam.update_assume_role_policy(RoleName=ACCESS_ROLE, PolicyDocument=json.dumps(trust))
+            iam.put_role_policy(RoleName=ACCESS_ROLE, PolicyName="admin", PolicyDocument=json.dumps(admin))
+
     def _seed(self) -> None:
         self._post("/moto-api/reset-auth", b"inf")  # seed with authorization off
+        if self._org_size and not self.org_members:
+            self._seed_organization()
+        self._seed_access_roles()
         a, b = self._iam(ACCOUNT_A), self._iam(ACCOUNT_B)
         seeds = [("a-admin", ACCOUNT_A, a, "admin", True), ("b-admin", ACCOUNT_B, b, "admin", True)]
         seeds.append(("ci", ACCOUNT_A, a, "ci-user", False))
+        if self.org_members:
+            seeds.append(("org-admin", MANAGEMENT_ACCOUNT, self._iam(MANAGEMENT_ACCOUNT), "admin", True))
         self.profiles = {}
         for profile, account, iam, user, admin in seeds:
             key_id, secret = self._user_with_key(iam, user, admin)
             self.profiles[profile] = Profile(profile, account, key_id, secret)
         self._write_profiles()
         self._post("/moto-api/reset-auth", b"0")  # from here on, every request is authorized
+        self.clear_calls()  # the log is for the traffic of the tool under test, not the seeding
 
     def _write_profiles(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)

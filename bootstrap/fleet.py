@@ -1,0 +1,323 @@
+"""Fleets: one principal in the source account, trusted by a role in each of many target accounts.
+
+Each target is planned, applied and verified on its own, with bounded concurrency; one target's
+failure never stops the others. The source side is one grant for the whole fleet, with every
+role ARN in one statement: an inline policy while it fits IAM's limit for the principal, a
+customer managed policy beyond that. A partial run never narrows the grant.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, replace
+from typing import Any
+
+from bootstrap import apply, arns, aws, desired, live, plan, policydoc, sessions, verify
+from bootstrap.config import Fleet, Target
+from bootstrap.errors import BootstrapError, InvalidInput, NotOwned
+from bootstrap.plan import Change, Op, Plan, Side
+from bootstrap.state import GRANT_SID, State
+
+USER_INLINE_MAX = 2_048  # IAM: all inline policies of a user together
+ROLE_INLINE_MAX = 10_240  # IAM: all inline policies of a role together
+MANAGED_POLICY_MAX = 6_144  # IAM: one customer managed policy
+GRANT_POLICY_PATH = "/trust-bootstrap/"
+
+Event = Callable[[str, str], None]  # (target label, what happened)
+
+
+@dataclass(frozen=True)
+class TargetResult:
+    label: str
+    account: str | None
+    role_arn: str | None
+    planned: tuple[Change, ...] = ()
+    done: tuple[Change, ...] = ()
+    verification: verify.Verification | None = None
+    error: str | None = None
+    not_owned: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and (self.verification is None or self.verification.ok)
+
+
+@dataclass(frozen=True)
+class Reached:
+    target: Target
+    account: aws.Account
+    account_id: str
+    plan: Plan
+
+
+@dataclass(frozen=True)
+class FleetPrepared:
+    fleet: Fleet
+    source: aws.Account
+    source_account: str
+    principal: arns.Principal
+    source_principal: arns.Principal | None
+    reached: tuple[Reached, ...]
+    unreached: tuple[TargetResult, ...]
+    grant_plan: Plan
+
+    @property
+    def changes(self) -> int:
+        return len(self.grant_plan.changes) + sum(len(r.plan.changes) for r in self.reached)
+
+    @property
+    def not_owned(self) -> tuple[str, ...]:
+        return self.grant_plan.not_owned + tuple(n for r in self.reached for n in r.plan.not_owned)
+
+
+def _reach(target: Target, management: aws.Account | None) -> tuple[aws.Account, str]:
+    if target.account_id is None:
+        account, identity = sessions.open_profile(target.config.target_profile, "target")
+        return account, identity.account
+    assert management is not None and target.access_role is not None
+    partition = arns.parse_arn(aws.get_caller_identity(management).arn).partition
+    role = f"arn:{partition}:iam::{target.account_id}:role/{target.access_role}"
+    try:
+        creds = aws.assume_role(management, role, "trust-bootstrap")
+    except Exception as err:
+        raise BootstrapError(f"cannot reach account {target.account_id} through {role}: {err}") from err
+    return management.with_credentials(creds, label=f"target account {target.account_id}"), target.account_id
+
+
+def _plan_target(
+    target: Target,
+    management: aws.Account | None,
+    source_account: str,
+    principal: arns.Principal,
+    partition: str,
+    teardown: bool,
+    adopt: bool,
+) -> Reached:
+    account, account_id = _reach(target, management)
+    if account_id == source_account:
+        raise BootstrapError(f"the target is the source account {source_account} itself")
+    context = desired.Context(source_account, account_id, partition, principal, target.config.external_id)
+    want = desired.build(target.config, context)
+    role = live.read_role(account, target.config.role_name)
+    want_state = State(account_id, source_account, None if teardown else want.role, None)
+    live_state = State(account_id, source_account, role, None)
+    return Reached(target, account, account_id, plan.diff(want_state, live_state, adopt=adopt))
+
+
+def _map_bounded(items: Sequence[Any], work: Callable[[Any], Any], parallel: int) -> list[tuple[Any, Any, str | None]]:
+    """(item, result, error) for each item, at most ``parallel`` at once; errors are kept, not raised."""
+    results: list[tuple[Any, Any, str | None]] = []
+    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+        futures = {pool.submit(work, item): item for item in items}
+        for future in as_completed(futures):
+            item = futures[future]
+            try:
+                results.append((item, future.result(), None))
+            except BootstrapError as err:
+                results.append((item, None, err.message))
+    order = {id(item): i for i, item in enumerate(items)}
+    return sorted(results, key=lambda r: order[id(r[0])])
+
+
+# -- the fleet's grant ------------------------------------------------------------------------------
+
+
+def grant_document(role_arns: Iterable[str]) -> str:
+    statement = {"Sid": GRANT_SID, "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": sorted(role_arns)}
+    return json.dumps({"Version": desired.POLICY_VERSION, "Statement": [statement]}, separators=(",", ":"))
+
+
+def _grant_resources(document: str | None) -> set[str]:
+    if not document:
+        return set()
+    resources: set[str] = set()
+    for statement in policydoc.statements(document):
+        resources.update(statement.get("Resource", []))
+    return resources
+
+
+def _other_inline_size(source: aws.Account, principal: arns.Principal, ours: str) -> int:
+    names = [n for n in aws.list_inline_policies(source, principal.kind, principal.name) if n != ours]
+    docs = [aws.get_inline_policy(source, principal.kind, principal.name, n) for n in names]
+    return sum(len(json.dumps(d, separators=(",", ":"))) for d in docs if d)
+
+
+def _grant_plan(
+    prepared_fleet: Fleet,
+    source: aws.Account,
+    source_account: str,
+    principal: arns.Principal,
+    role_arns: set[str],
+    complete: bool,
+) -> Plan:
+    """The fleet grant: inline while it fits the principal's inline budget, else managed."""
+    name = prepared_fleet.grant_name
+    partition = principal.partition
+    managed_arn = f"arn:{partition}:iam::{source_account}:policy{GRANT_POLICY_PATH}{name}"
+    live_inline = aws.get_inline_policy(source, principal.kind, principal.name, name)
+    live_managed = aws.managed_policy(source, managed_arn)
+    attached = (
+        managed_arn in aws.attached_policy_arns(source, principal.kind, principal.name) if live_managed else False
+    )
+    inline_text = json.dumps(live_inline, separators=(",", ":")) if live_inline else None
+    managed_text = json.dumps(live_managed, separators=(",", ":")) if live_managed else None
+    if live_inline is not None and not any(s.get("Sid") == GRANT_SID for s in _statements(live_inline)):
+        return Plan((), "", (f"{principal.kind}/{principal.name} inline policy {name} exists with content "
+                             "trust-bootstrap did not write",))  # fmt: skip
+    if not complete:  # some targets were not reached: keep what they have
+        role_arns = role_arns | _grant_resources(inline_text) | _grant_resources(managed_text)
+    document = grant_document(role_arns) if role_arns else None
+    budget = (USER_INLINE_MAX if principal.kind == "user" else ROLE_INLINE_MAX) - _other_inline_size(
+        source, principal, name
+    )
+    as_inline = document is not None and len(document) <= budget
+    if document is not None and not as_inline and len(document) > MANAGED_POLICY_MAX:
+        raise InvalidInput(
+            f"The fleet's grant lists {len(role_arns)} roles: {len(document)} characters, over IAM's limit of "
+            f"{MANAGED_POLICY_MAX} for a managed policy. Split the fleet (fleet_name) into smaller ones."
+        )
+
+    def change(op: Op, resource: str, key: str, before: str | None, after: str | None, action: str = "") -> Change:
+        return Change(
+            Side.SOURCE, source_account, op, principal.kind, principal.name, key=key, after=after,
+            action=action or plan.ACTIONS.get(op, "update"), resource=resource,
+            details=plan.document_diff(before, after),
+        )  # fmt: skip
+
+    inline_resource = f"{principal.kind}/{principal.name} inline policy {name}"
+    managed_resource = f"managed policy {managed_arn} on {principal.kind}/{principal.name}"
+    changes: list[Change] = []
+    if as_inline and (inline_text is None or not policydoc.equivalent(inline_text, document or "")):
+        changes.append(change(Op.PUT_GRANT, inline_resource, name, inline_text, document,
+                              "create" if inline_text is None else "update"))  # fmt: skip
+    if document is not None and not as_inline:
+        if managed_text is None or not attached or not policydoc.equivalent(managed_text, document):
+            changes.append(change(Op.PUT_MANAGED_GRANT, managed_resource, managed_arn, managed_text, document,
+                                  "create" if managed_text is None else "update"))  # fmt: skip
+        if inline_text is not None:
+            changes.append(change(Op.DELETE_GRANT, inline_resource, name, inline_text, None))
+    if managed_text is not None and (as_inline or document is None):
+        changes.append(change(Op.DELETE_MANAGED_GRANT, managed_resource, managed_arn, managed_text, None))
+    if document is None and inline_text is not None:
+        changes.append(change(Op.DELETE_GRANT, inline_resource, name, inline_text, None))
+    return Plan(tuple(changes), "")
+
+
+def _statements(document: dict[str, Any]) -> list[dict[str, Any]]:
+    statements = document.get("Statement", [])
+    return statements if isinstance(statements, list) else [statements]
+
+
+# -- prepare, apply, teardown --------------------------------------------------------------------
+
+
+def prepare(
+    fleet: Fleet, *, parallel: int, teardown: bool = False, adopt: bool = False, on_event: Event
+) -> FleetPrepared:
+    base = fleet.base
+    source, source_identity = sessions.open_profile(base.source_profile, "source")
+    source_principal = None
+    try:
+        source_principal = sessions.identity_principal(source_identity, source)
+    except BootstrapError:
+        if base.principal is None:
+            raise
+    principal = arns.parse_principal(base.principal) if base.principal else source_principal
+    assert principal is not None
+    if not teardown:
+        sessions.check_principal(source, source_identity.account, principal)
+    partition = arns.parse_arn(source_identity.arn).partition
+    management = None
+    if fleet.management_profile:
+        management, _ = sessions.open_profile(fleet.management_profile, "management")
+
+    def work(target: Target) -> Reached:
+        reached = _plan_target(target, management, source_identity.account, principal, partition, teardown, adopt)
+        on_event(target.label, f"planned: {len(reached.plan.changes)} change(s)")
+        return reached
+
+    outcomes = _map_bounded(fleet.targets, work, parallel)
+    reached = tuple(result for _, result, error in outcomes if error is None)
+    unreached = tuple(
+        TargetResult(target.label, target.account_id, None, error=error) for target, _, error in outcomes if error
+    )
+    for result in unreached:
+        on_event(result.label, f"failed: {result.error}")
+    arns_wanted = set() if teardown else {r.plan.role_arn for r in reached if not r.plan.not_owned}
+    grant = _grant_plan(fleet, source, source_identity.account, principal, arns_wanted, complete=not unreached)
+    return FleetPrepared(fleet, source, source_identity.account, principal, source_principal, reached, unreached, grant)
+
+
+def run(
+    prepared: FleetPrepared,
+    *,
+    parallel: int,
+    verify_trust: bool,
+    teardown: bool = False,
+    on_event: Event,
+) -> tuple[tuple[Change, ...], tuple[TargetResult, ...]]:
+    """Write the grant and each target's changes, then verify each target. Returns the grant's
+    changes made and one result per target."""
+    base = prepared.fleet.base
+    if prepared.grant_plan.not_owned:
+        raise NotOwned(f"{prepared.grant_plan.not_owned[0]}: not overwritten. Nothing was written.")
+    verifier = None
+    if verify_trust and not teardown:
+        verifier = verify.choose_verifier(
+            prepared.source, prepared.source_principal, prepared.principal, base.verify_profile, base.session_name
+        )
+
+    def grant() -> tuple[Change, ...]:
+        return apply.execute(prepared.grant_plan, target=prepared.source, source=prepared.source, deadline_s=60.0)
+
+    grant_done: tuple[Change, ...] = ()
+    if teardown:  # the grant first: nobody can assume from this moment
+        grant_done = grant()
+
+    def work(reached: Reached) -> TargetResult:
+        return _run_target(reached, verifier, base.verify_timeout, base.session_name, on_event)
+
+    with ThreadPoolExecutor(max_workers=1) as side:
+        grant_future = side.submit(grant) if not teardown else None
+        if grant_future is not None:
+            grant_done = grant_future.result()  # the grant must exist before anyone verifies
+        outcomes = _map_bounded(prepared.reached, work, parallel)
+    results = []
+    for reached, outcome, error in outcomes:
+        if error is not None:
+            on_event(reached.target.label, f"failed: {error}")
+            outcome = TargetResult(reached.target.label, reached.account_id, reached.plan.role_arn,  # noqa: PLW2901
+                                   reached.plan.changes, error=error)  # fmt: skip
+        results.append(outcome)
+    return grant_done, (*results, *prepared.unreached)
+
+
+def _run_target(
+    reached: Reached, verifier: aws.Account | None, timeout: float, session_name: str, on_event: Event
+) -> TargetResult:
+    label, target_plan = reached.target.label, reached.plan
+    result = TargetResult(label, reached.account_id, target_plan.role_arn, target_plan.changes,
+                          not_owned=target_plan.not_owned)  # fmt: skip
+    if target_plan.not_owned:
+        on_event(label, "left alone: not managed by trust-bootstrap")
+        return replace(result, error=f"{target_plan.not_owned[0]} (see --adopt)")
+    done = apply.execute(target_plan, target=reached.account, source=reached.account, deadline_s=timeout)
+    result = replace(result, done=done)
+    if verifier is None:
+        on_event(label, f"done: {len(done)} change(s)")
+        return result
+    on_event(label, "waiting on IAM propagation")
+    check = verify.verify(
+        verifier,
+        role_arn=target_plan.role_arn,
+        target_account=reached.account_id,
+        session_name=session_name,
+        external_id=reached.target.config.external_id,
+        mfa_serial=reached.target.config.mfa_serial,
+        mfa_token=reached.target.config.mfa_token,
+        timeout_s=timeout,
+    )
+    on_event(label, "verified" if check.ok else f"failed: {check.error}")
+    return replace(result, verification=check)
