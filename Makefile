@@ -10,7 +10,7 @@ SANDBOX_DIR := .sandbox
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev]' --config-settings editable_mode=compat
 	touch $(STAMP)
 
 # checkov lives in a venv of its own: it pins old versions of boto3 and friends.
@@ -42,3 +42,8 @@ demo: $(STAMP)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) $(SANDBOX_DIR) .pytest_cache .mypy_cache .ruff_cache
+
+# Medians of fresh processes against the sandbox (100 ms added per call), beside a bare boto3
+# floor; prints a table, writes bench-results.json, exits non-zero if a target is missed.
+bench: $(STAMP)
+	$(BIN)/python -m bootstrap.sandbox.bench

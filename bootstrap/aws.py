@@ -95,41 +95,58 @@ class AssumeOutcome:
     error: str = ""  # "Code: message" of the last failure
 
 
-class Account:
-    """One side of the trust: a boto3 Session with its IAM and STS clients.
+_LOCKS_GUARD = threading.Lock()
 
-    Clients are made once, here, because boto3 Sessions are not thread-safe while making clients;
-    the clients themselves are, so the A and B sides can run in parallel threads.
+
+def _session_lock(session: boto3.Session) -> threading.Lock:
+    """boto3 Sessions are not thread-safe while making clients: one lock per Session, shared by
+    every Account made from it (targets reached through one management session, say)."""
+    with _LOCKS_GUARD:
+        lock: threading.Lock | None = getattr(session, "_trust_bootstrap_lock", None)
+        if lock is None:
+            lock = threading.Lock()
+            session._trust_bootstrap_lock = lock  # type: ignore[attr-defined]
+        return lock
+
+
+class Account:
+    """One side of the trust: a boto3 Session, and its clients, each made on first use.
+
+    Clients are thread-safe once made, so the A and B sides (and fleet targets) run in parallel.
     """
 
     def __init__(self, session: boto3.Session, label: str, credentials: Credentials | None = None) -> None:
         self.session = session
         self.label = label
-        region = session.region_name or DEFAULT_REGION
-        keys: dict[str, Any] = {}
+        self.credentials = credentials
+        self._region = session.region_name or DEFAULT_REGION
+        self._keys: dict[str, Any] = {}
         if credentials is not None:
-            keys = {
+            self._keys = {
                 "aws_access_key_id": credentials.access_key_id,
                 "aws_secret_access_key": credentials.secret_access_key,
                 "aws_session_token": credentials.session_token,
             }
-        with translate_errors(f"{label}: creating AWS clients"):
-            self.iam: IAMClient = session.client("iam", config=CLIENT_CONFIG, region_name=region, **keys)
-            self.sts: STSClient = session.client("sts", config=CLIENT_CONFIG, region_name=region, **keys)
-        self._keys = keys
-        self._region = region
-        self._lock = threading.Lock()
-        self._others: dict[str, Any] = {}
-        self.credentials = credentials
+        self._lock = _session_lock(session)
+        self._clients: dict[str, Any] = {}
 
     def client(self, service: str) -> Any:
-        """A client for a service used rarely (CloudTrail in diagnose), made on first use."""
         with self._lock:
-            if service not in self._others:
+            if service not in self._clients:
                 with translate_errors(f"{self.label}: creating the {service} client"):
                     make: Callable[..., Any] = self.session.client
-                    self._others[service] = make(service, config=CLIENT_CONFIG, region_name=self._region, **self._keys)
-            return self._others[service]
+                    self._clients[service] = make(service, config=CLIENT_CONFIG, region_name=self._region, **self._keys)
+            return self._clients[service]
+
+    @property
+    def iam(self) -> IAMClient:
+        client: IAMClient = self.client("iam")
+        return client
+
+    @property
+    def sts(self) -> STSClient:
+        client: STSClient = self.client("sts")
+        return client
 
     def with_credentials(self, credentials: Credentials, label: str) -> Account:
         """The same profile settings (region, endpoint) with other credentials."""

@@ -311,7 +311,7 @@ def apply(yes: YesOpt = False, adopt: AdoptOpt = False, **opts: Any) -> None:
         cfg = _config_of(opts)
         from bootstrap import commands, render
 
-        prepared = commands.prepare(cfg, adopt=adopt)
+        prepared = commands.prepare(cfg, adopt=adopt, for_apply=True)
         for note in commands.warnings(cfg):
             _err(f"Warning: {note}")
         typer.echo(render.plan_text(prepared.plan, prepared.accounts), err=output is Output.json)
@@ -399,7 +399,7 @@ def diagnose(
       --source-profile ci --target-profile b-admin --external-id my_external_id
     """
     with _edge(debug):
-        from bootstrap import commands, config, render
+        from bootstrap import config, diagnose, render
 
         request = config.load_diagnose(
             config_file,
@@ -410,7 +410,7 @@ def diagnose(
                 session_name=session_name, tags=tag, source_identity=source_identity,
             ),
         )  # fmt: skip
-        result = commands.run_diagnose(request)
+        result = diagnose.run(request)
         show = render.findings_json if output is Output.json else render.findings_text
         typer.echo(show(result.facts.params.role_arn, result.principal_arn, result.findings))
         if not result.ok:

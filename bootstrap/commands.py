@@ -14,9 +14,7 @@ from bootstrap import (
     apply,
     arns,
     aws,
-    checks,
     desired,
-    diagnose,
     exports,
     live,
     plan,
@@ -25,7 +23,7 @@ from bootstrap import (
     sessions,
     verify,
 )
-from bootstrap.config import Config, DiagnoseConfig
+from bootstrap.config import Config
 from bootstrap.errors import (
     BootstrapError,
     Interrupted,
@@ -35,7 +33,6 @@ from bootstrap.errors import (
     PreconditionFailed,
     VerifyFailed,
 )
-from bootstrap.facts import Facts, Params
 from bootstrap.plan import Plan, Side
 from bootstrap.progress import Spinner, status
 from bootstrap.render import Outcome
@@ -57,6 +54,7 @@ class Prepared:
     plan: Plan
     external_id: str | None
     external_id_generated: bool
+    verifier: aws.Account | None = None  # credentials acting as the principal (apply with verification)
 
     @property
     def accounts(self) -> dict[Side, str]:
@@ -94,25 +92,48 @@ def _check_policies_exist(target: aws.Account, config: Config, role: Role | None
         )
 
 
-def prepare(config: Config, adopt: bool = False) -> Prepared:
-    """Connect to both accounts, check the principal, read both sides and plan. Read-only."""
-    sides = sessions.connect(config.source_profile, config.target_profile)
-    source_principal = None
-    if config.principal is None or config.verify:
-        try:
-            source_principal = sessions.identity_principal(sides.source_identity, sides.source)
-        except BootstrapError:
-            if config.principal is None:
-                raise
-    principal = arns.parse_principal(config.principal) if config.principal else source_principal
-    assert principal is not None
-    target_account = sides.target_identity.account
-    grant_name = desired.grant_policy_name(target_account, config.role_name)
-    source_account = sides.source_identity.account
-    with ThreadPoolExecutor(max_workers=5) as pool:
+def prepare(config: Config, adopt: bool = False, for_apply: bool = False) -> Prepared:
+    """Connect to both accounts, check the principal, read both sides and plan. Read-only.
+
+    Independent calls go out together, in three rounds: who each profile is (and the verify
+    profile, for apply); the principal, the role and the grant; then only what those answers
+    make necessary (do the policies to attach exist?)."""
+    verifying = for_apply and config.verify
+    if verifying and config.require_mfa and not config.mfa_serial:
+        raise InvalidInput(
+            "The trust policy will require MFA, so verifying it needs an MFA code: pass --mfa-serial and "
+            "--mfa-token, or --no-verify. Nothing was written."
+        )
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        sides_job = pool.submit(sessions.connect, config.source_profile, config.target_profile)
+        verify_job = (
+            pool.submit(sessions.open_profile, config.verify_profile, "verify")
+            if verifying and config.verify_profile
+            else None
+        )
+        sides = sides_job.result()
+        source_principal = None
+        if config.principal is None or verifying:
+            try:
+                source_principal = sessions.identity_principal(sides.source_identity, sides.source)
+            except BootstrapError:
+                if config.principal is None:
+                    raise
+        principal = arns.parse_principal(config.principal) if config.principal else source_principal
+        assert principal is not None
+        target_account, source_account = sides.target_identity.account, sides.source_identity.account
+        grant_name = desired.grant_policy_name(target_account, config.role_name)
+
         checked = pool.submit(sessions.check_principal, sides.source, source_account, principal)
         live_role = pool.submit(live.read_role, sides.target, config.role_name)
         live_grant = pool.submit(live.read_grant, sides.source, principal, grant_name)
+        verifier_job = None
+        if verifying:
+            opened = verify_job.result() if verify_job else None
+            verifier_job = pool.submit(
+                verify.choose_verifier, sides.source, source_principal, principal, config.verify_profile,
+                config.session_name, opened,
+            )  # fmt: skip
         retired = None
         if config.replaces:
             old_grant_name = desired.grant_policy_name(target_account, config.replaces)
@@ -121,6 +142,7 @@ def prepare(config: Config, adopt: bool = False) -> Prepared:
             retired = State(target_account, source_account, old_role.result(), old_grant.result())
         checked.result()
         live_state = State(target_account, source_account, live_role.result(), live_grant.result())
+        verifier = verifier_job.result() if verifier_job else None
 
     _check_policies_exist(sides.target, config, live_state.role)
     external_id, generated = config.external_id, False
@@ -128,7 +150,7 @@ def prepare(config: Config, adopt: bool = False) -> Prepared:
         existing = _external_id_in(live_state.role.trust_policy) if live_state.role else None
         external_id, generated = (existing, False) if existing else (secrets.token_urlsafe(24), True)
     context = desired.Context(
-        source_account=sides.source_identity.account,
+        source_account=source_account,
         target_account=target_account,
         partition=sides.partition,
         principal=principal,
@@ -145,6 +167,7 @@ def prepare(config: Config, adopt: bool = False) -> Prepared:
         plan=plan.diff(want, live_state, adopt=adopt, retired=retired),
         external_id=external_id,
         external_id_generated=generated,
+        verifier=verifier,
     )
 
 
@@ -173,20 +196,7 @@ def run_apply(prepared: Prepared, confirm: Confirm) -> Outcome:
             f"{OWNER_TAG[0]}={OWNER_TAG[1]}). Pick another --role-name, or re-run with --adopt to take it "
             "over (the plan shows every change first). Nothing was written."
         )
-    verifier = None
-    if config.verify:
-        if config.require_mfa and not config.mfa_serial:
-            raise InvalidInput(
-                "The trust policy will require MFA, so verifying it needs an MFA code: pass --mfa-serial and "
-                "--mfa-token, or --no-verify. Nothing was written."
-            )
-        verifier = verify.choose_verifier(
-            prepared.sides.source,
-            prepared.source_principal,
-            prepared.principal,
-            config.verify_profile,
-            config.session_name,
-        )
+    verifier = prepared.verifier if config.verify else None
     if not the_plan.empty and not confirm(the_plan):
         raise NotConfirmed("Not confirmed: nothing was written.")
     done: tuple[plan.Change, ...] = ()
@@ -221,7 +231,10 @@ def run_apply(prepared: Prepared, confirm: Confirm) -> Outcome:
     if result is not None and not result.ok:
         assert verifier is not None
         status("Verification failed; walking the diagnose checks:")
-        diagnosis = diagnose_failed_verification(prepared, verifier)
+        # Imported here: only a failed verification pays for the diagnose machinery.
+        from bootstrap import diagnose  # noqa: PLC0415
+
+        diagnosis = diagnose.after_failed_verification(prepared, verifier)
         status(render.findings_text(outcome.role_arn, outcome.principal_arn, diagnosis.findings))
         raise VerificationFailed(outcome)
     return outcome
@@ -375,65 +388,6 @@ def run_teardown(prepared: TeardownPrepared, confirm: Confirm) -> tuple[plan.Cha
         source_first=True,
         on_done=lambda c: status(f"  done: {c.action} {c.resource}"),
     )
-
-
-# -- diagnose ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Diagnosis:
-    facts: Facts
-    findings: tuple[checks.Finding, ...]
-
-    @property
-    def ok(self) -> bool:
-        return not any(f.status == checks.FAIL for f in self.findings)
-
-    @property
-    def principal_arn(self) -> str:
-        return self.facts.caller.principal_arn if self.facts.caller else ""
-
-
-def run_diagnose(request: DiagnoseConfig) -> Diagnosis:
-    source = diagnose.open_source(request.source_profile)
-    target = diagnose.open_optional(request.target_profile, "target")
-    reader = diagnose.open_optional(request.reader_profile, "source-admin")
-    role_arn = request.role_arn
-    if role_arn is None:
-        # From a config file: the role's ARN needs the target account.
-        if target is None or request.role_name is None:
-            raise InvalidInput("Say which role: pass --role-arn, or a config file with target_profile and role_name.")
-        identity = aws.get_caller_identity(target)
-        partition = arns.parse_arn(identity.arn).partition
-        role_arn = arns.role_arn(partition, identity.account, request.path, request.role_name)
-    params = Params(
-        role_arn=role_arn,
-        external_id=request.external_id,
-        mfa_serial=request.mfa_serial,
-        mfa_token=request.mfa_token,
-        duration_seconds=request.duration_seconds,
-        session_name=request.session_name,
-        tags=request.tags,
-        source_identity=request.source_identity,
-    )
-    facts = diagnose.gather(source, params, target=target, reader=reader, principal=request.principal)
-    return Diagnosis(facts, tuple(checks.run(facts)))
-
-
-def diagnose_failed_verification(prepared: Prepared, verifier: aws.Account) -> Diagnosis:
-    """apply's verification failed: walk the same checks with what apply already holds."""
-    config = prepared.config
-    params = Params(
-        role_arn=prepared.plan.role_arn,
-        external_id=prepared.external_id,
-        mfa_serial=config.mfa_serial,
-        mfa_token=config.mfa_token,
-        session_name=config.session_name,
-    )
-    facts = diagnose.gather(
-        verifier, params, target=prepared.sides.target, reader=prepared.sides.source, principal=prepared.principal.arn
-    )
-    return Diagnosis(facts, tuple(checks.run(facts)))
 
 
 # -- export --------------------------------------------------------------------------------------

@@ -14,8 +14,6 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
-
 from bootstrap import arns
 from bootstrap.errors import InvalidInput
 
@@ -195,6 +193,8 @@ def _read_file(file: Path) -> dict[str, Any]:
         text = file.read_text(encoding="utf-8")
     except OSError as err:
         raise InvalidInput(f"Cannot read the config file {file}: {err.strerror}.") from err
+    import yaml  # noqa: PLC0415 (only runs that read a config file pay for its import)
+
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:

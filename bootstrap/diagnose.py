@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import difflib
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from bootstrap import arns, aws
-from bootstrap.errors import BootstrapError, CredentialsError
+from bootstrap import arns, aws, checks
+from bootstrap.config import DiagnoseConfig
+from bootstrap.errors import BootstrapError, CredentialsError, InvalidInput
 from bootstrap.facts import Caller, Facts, Params, RoleFacts, request_context
+
+if TYPE_CHECKING:
+    from bootstrap.commands import Prepared
 
 
 def _caller(identity: aws.Identity, reader: aws.Account | None, principal_override: str | None) -> Caller:
@@ -189,3 +194,62 @@ def open_optional(profile: str | None, what: str) -> aws.Account | None:
     if profile is None:
         return None
     return aws.Account(aws.open_session(profile, what), label=f"{what} account ({profile})")
+
+
+# -- the command ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    facts: Facts
+    findings: tuple[checks.Finding, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not any(f.status == checks.FAIL for f in self.findings)
+
+    @property
+    def principal_arn(self) -> str:
+        return self.facts.caller.principal_arn if self.facts.caller else ""
+
+
+def run(request: DiagnoseConfig) -> Diagnosis:
+    source = open_source(request.source_profile)
+    target = open_optional(request.target_profile, "target")
+    reader = open_optional(request.reader_profile, "source-admin")
+    role_arn = request.role_arn
+    if role_arn is None:
+        # From a config file: the role's ARN needs the target account.
+        if target is None or request.role_name is None:
+            raise InvalidInput("Say which role: pass --role-arn, or a config file with target_profile and role_name.")
+        identity = aws.get_caller_identity(target)
+        partition = arns.parse_arn(identity.arn).partition
+        role_arn = arns.role_arn(partition, identity.account, request.path, request.role_name)
+    params = Params(
+        role_arn=role_arn,
+        external_id=request.external_id,
+        mfa_serial=request.mfa_serial,
+        mfa_token=request.mfa_token,
+        duration_seconds=request.duration_seconds,
+        session_name=request.session_name,
+        tags=request.tags,
+        source_identity=request.source_identity,
+    )
+    facts = gather(source, params, target=target, reader=reader, principal=request.principal)
+    return Diagnosis(facts, tuple(checks.run(facts)))
+
+
+def after_failed_verification(prepared: Prepared, verifier: aws.Account) -> Diagnosis:
+    """apply's verification failed: walk the same checks with what apply already holds."""
+    config = prepared.config
+    params = Params(
+        role_arn=prepared.plan.role_arn,
+        external_id=prepared.external_id,
+        mfa_serial=config.mfa_serial,
+        mfa_token=config.mfa_token,
+        session_name=config.session_name,
+    )
+    facts = gather(
+        verifier, params, target=prepared.sides.target, reader=prepared.sides.source, principal=prepared.principal.arn
+    )
+    return Diagnosis(facts, tuple(checks.run(facts)))

@@ -34,11 +34,13 @@ def choose_verifier(
     principal: arns.Principal,
     verify_profile: str | None,
     session_name: str,
+    opened: tuple[aws.Account, aws.Identity] | None = None,
 ) -> aws.Account:
     """Credentials that act as the principal: the source profile itself, --verify-profile, or a
-    session of the principal role assumed from the source profile. Checked before any write."""
+    session of the principal role assumed from the source profile. Checked before any write.
+    ``opened``: the verify profile, already opened (and asked who it is) by the caller."""
     if verify_profile:
-        account, identity = sessions.open_profile(verify_profile, "verify")
+        account, identity = opened or sessions.open_profile(verify_profile, "verify")
         acting_as = sessions.identity_principal(identity, account)
         if acting_as.arn.lower() != principal.arn.lower():
             raise _cannot_verify(

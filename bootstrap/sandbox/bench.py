@@ -1,0 +1,177 @@
+"""``make bench``: what trust-bootstrap costs, measured against the sandbox, beside a bare boto3
+"floor" that makes only the unavoidable calls.
+
+Every figure is the median of several runs of a fresh process, so start-up (imports, clients)
+counts, as it does for a user. The sandbox adds a fixed latency to every call (default 100 ms,
+about what an IAM call costs from a CI runner) so that concurrency shows as it would against AWS.
+Targets are ratios, so they hold on any machine: first onboarding <= 1.3x the floor, a no-op
+re-run <= 1.0x, a 50-account fleet at --parallel 8 >= 4x faster than at --parallel 1, --help
+<= 0.25 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bootstrap.sandbox.server import ACCOUNT_A, Sandbox
+
+CI_USER = f"arn:aws:iam::{ACCOUNT_A}:user/ci-user"
+READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+
+# The unavoidable calls, one after the other: who am I (both sides), the role, its policy, the
+# grant, and the proof (AssumeRole as the principal, then who am I with its credentials).
+FLOOR = r"""
+import json, sys, boto3
+role, grant = sys.argv[1], sys.argv[2]
+a, b, ci = (boto3.Session(profile_name=p) for p in ("a-admin", "b-admin", "ci"))
+a.client("sts").get_caller_identity()
+b_id = b.client("sts").get_caller_identity()["Account"]
+trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+         "Principal": {"AWS": "arn:aws:iam::111111111111:user/ci-user"},
+         "Condition": {"StringEquals": {"sts:ExternalId": "ext-1"}}}]}
+iam_b = b.client("iam")
+arn = iam_b.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+iam_b.attach_role_policy(RoleName=role, PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
+a.client("iam").put_user_policy(UserName="ci-user", PolicyName=grant, PolicyDocument=json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": arn}]}))
+c = ci.client("sts").assume_role(RoleArn=arn, RoleSessionName="floor", ExternalId="ext-1")["Credentials"]
+ci.client("sts", aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"],
+          aws_session_token=c["SessionToken"]).get_caller_identity()
+"""
+
+
+def _timed(command: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(command[:6])}... failed ({result.returncode}): {result.stderr[-2000:]}")
+    return elapsed
+
+
+def _tool(*args: str) -> list[str]:
+    return [sys.executable, "-m", "bootstrap", *args]
+
+
+def _trust(role: str) -> list[str]:
+    return ["--source-profile", "a-admin", "--target-profile", "b-admin", "--role-name", role, "--principal",
+            CI_USER, "--external-id", "ext-1", "--policy-arn", READ_ONLY, "--verify-profile", "ci", "--yes"]  # fmt: skip
+
+
+class Bench:
+    def __init__(self, box: Sandbox, repeats: int) -> None:
+        self.box = box
+        self.repeats = repeats
+        self.env = {**os.environ, **box.env()}
+        for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            self.env.pop(key, None)
+
+    def measure(self, make_command: Callable[[int], list[str]]) -> dict[str, Any]:
+        """Median wall time over the repeats, and the calls of the last run by operation."""
+        times = []
+        calls: Counter[str] = Counter()
+        for i in range(self.repeats):
+            self.box.clear_calls()
+            times.append(_timed(make_command(i), self.env))
+            calls = Counter(c.operation for c in self.box.calls())
+        writes = sum(n for op, n in calls.items() if op.startswith(("Create", "Put", "Attach", "Delete", "Detach")))
+        return {"median_s": round(statistics.median(times), 3), "runs_s": [round(t, 3) for t in times],
+                "calls": dict(sorted(calls.items())), "total_calls": sum(calls.values()), "writes": writes}  # fmt: skip
+
+
+def run(repeats: int, fleet_size: int, fleet_repeats: int, latency: float) -> dict[str, Any]:
+    results: dict[str, Any] = {"latency_s": latency, "repeats": repeats}
+    with (
+        tempfile.TemporaryDirectory() as directory,
+        Sandbox(Path(directory), org_accounts=fleet_size, latency=latency) as box,
+    ):
+        bench = Bench(box, repeats)
+        results["floor"] = bench.measure(lambda i: [sys.executable, "-c", FLOOR, f"floor-{i}", f"floor-grant-{i}"])
+        results["first_onboarding"] = bench.measure(lambda i: _tool("apply", *_trust(f"bench-{i}")))
+        results["noop_rerun"] = bench.measure(lambda i: _tool("apply", *_trust("bench-0")))
+        results["teardown"] = bench.measure(lambda i: _tool("teardown", *_trust(f"bench-{i}")))
+        results["help"] = bench.measure(lambda i: _tool("--help"))
+        fleet: dict[str, Any] = {}
+        fleet_bench = Bench(box, fleet_repeats)
+        for parallel in (1, 8):
+            role = f"fleet-p{parallel}"
+            args = ["--targets-from-org", box.org_unit, "--management-profile", "org-admin", "--source-profile",
+                    "a-admin", "--principal", CI_USER, "--verify-profile", "ci", "--role-name", role,
+                    "--external-id", "ext-1", "--policy-arn", READ_ONLY, "--yes", "--parallel", str(parallel)]  # fmt: skip
+
+            def once(_: int, args: list[str] = args) -> list[str]:
+                subprocess.run(_tool("teardown", *args), env=bench.env, capture_output=True, check=False)  # noqa: S603
+                return _tool("apply", *args)
+
+            fleet[f"parallel_{parallel}"] = fleet_bench.measure(once)
+        results["fleet"] = {"accounts": fleet_size, **fleet}
+    return results
+
+
+def ratios(r: dict[str, Any]) -> dict[str, tuple[float, str, bool]]:
+    floor = r["floor"]["median_s"]
+    p1, p8 = r["fleet"]["parallel_1"]["median_s"], r["fleet"]["parallel_8"]["median_s"]
+    return {
+        "first onboarding / floor": (r["first_onboarding"]["median_s"] / floor, "<= 1.3", r["first_onboarding"]["median_s"] <= 1.3 * floor),
+        "no-op re-run / floor": (r["noop_rerun"]["median_s"] / floor, "<= 1.0", r["noop_rerun"]["median_s"] <= floor),
+        "no-op re-run writes": (float(r["noop_rerun"]["writes"]), "== 0", r["noop_rerun"]["writes"] == 0),
+        "fleet parallel 1 / parallel 8": (p1 / p8, ">= 4", p1 / p8 >= 4),
+        "--help seconds": (r["help"]["median_s"], "<= 0.25", r["help"]["median_s"] <= 0.25),
+    }  # fmt: skip
+
+
+def table(r: dict[str, Any]) -> str:
+    rows = [("measure", "median s", "calls", "writes")]
+    for key in ("floor", "first_onboarding", "noop_rerun", "teardown", "help"):
+        m = r[key]
+        rows.append((key, f"{m['median_s']:.3f}", str(m["total_calls"]), str(m["writes"])))
+    for key in ("parallel_1", "parallel_8"):
+        m = r["fleet"][key]
+        rows.append(
+            (
+                f"fleet of {r['fleet']['accounts']}, {key}",
+                f"{m['median_s']:.3f}",
+                str(m["total_calls"]),
+                str(m["writes"]),
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = ["  ".join(c.ljust(widths[i]) for i, c in enumerate(row)) for row in rows]
+    lines.append("")
+    for name, (value, target, ok) in ratios(r).items():
+        lines.append(f"{'ok  ' if ok else 'MISS'}  {name}: {value:.2f} (target {target})")
+    lines.append("")
+    lines.append("first onboarding calls: " + ", ".join(f"{k} {v}" for k, v in r["first_onboarding"]["calls"].items()))
+    lines.append("floor calls:            " + ", ".join(f"{k} {v}" for k, v in r["floor"]["calls"].items()))
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--fleet-size", type=int, default=50)
+    parser.add_argument("--fleet-repeats", type=int, default=3)
+    parser.add_argument("--latency", type=float, default=0.1, help="seconds the sandbox adds to every call")
+    parser.add_argument("--json", type=Path, default=Path("bench-results.json"))
+    options = parser.parse_args()
+    results = run(options.repeats, options.fleet_size, options.fleet_repeats, options.latency)
+    options.json.write_text(json.dumps(results, indent=2) + "\n")
+    print(table(results))
+    print(f"\n(JSON: {options.json}; sandbox latency {options.latency}s per call; medians of {options.repeats} runs, "
+          f"fleet of {options.fleet_repeats})")  # fmt: skip
+    return 0 if all(ok for _, _, ok in ratios(results).values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
