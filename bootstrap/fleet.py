@@ -72,12 +72,11 @@ class FleetPrepared:
         return self.grant_plan.not_owned + tuple(n for r in self.reached for n in r.plan.not_owned)
 
 
-def _reach(target: Target, management: aws.Account | None) -> tuple[aws.Account, str]:
+def _reach(target: Target, management: aws.Account | None, partition: str) -> tuple[aws.Account, str]:
     if target.account_id is None:
         account, identity = sessions.open_profile(target.config.target_profile, "target")
         return account, identity.account
     assert management is not None and target.access_role is not None
-    partition = arns.parse_arn(aws.get_caller_identity(management).arn).partition
     role = f"arn:{partition}:iam::{target.account_id}:role/{target.access_role}"
     try:
         creds = aws.assume_role(management, role, "trust-bootstrap")
@@ -95,7 +94,7 @@ def _plan_target(
     teardown: bool,
     adopt: bool,
 ) -> Reached:
-    account, account_id = _reach(target, management)
+    account, account_id = _reach(target, management, partition)
     if account_id == source_account:
         raise BootstrapError(f"the target is the source account {source_account} itself")
     context = desired.Context(source_account, account_id, partition, principal, target.config.external_id)
@@ -144,9 +143,33 @@ def _other_inline_size(source: aws.Account, principal: arns.Principal, ours: str
     return sum(len(json.dumps(d, separators=(",", ":"))) for d in docs if d)
 
 
+@dataclass(frozen=True)
+class LiveGrant:
+    """What the source account holds of the fleet's grant, read while the targets are planned."""
+
+    inline: dict[str, Any] | None
+    managed: dict[str, Any] | None
+    attached: bool
+    other_inline_size: int
+    managed_arn: str
+
+
+def read_grant(fleet_config: Fleet, source: aws.Account, source_account: str, principal: arns.Principal) -> LiveGrant:
+    name = fleet_config.grant_name
+    managed_arn = f"arn:{principal.partition}:iam::{source_account}:policy{GRANT_POLICY_PATH}{name}"
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        inline = pool.submit(aws.get_inline_policy, source, principal.kind, principal.name, name)
+        managed = pool.submit(aws.managed_policy, source, managed_arn)
+        attached = pool.submit(aws.attached_policy_arns, source, principal.kind, principal.name)
+        others = pool.submit(_other_inline_size, source, principal, name)
+        return LiveGrant(
+            inline.result(), managed.result(), managed_arn in attached.result(), others.result(), managed_arn
+        )
+
+
 def _grant_plan(
     prepared_fleet: Fleet,
-    source: aws.Account,
+    grant: LiveGrant,
     source_account: str,
     principal: arns.Principal,
     role_arns: set[str],
@@ -154,13 +177,8 @@ def _grant_plan(
 ) -> Plan:
     """The fleet grant: inline while it fits the principal's inline budget, else managed."""
     name = prepared_fleet.grant_name
-    partition = principal.partition
-    managed_arn = f"arn:{partition}:iam::{source_account}:policy{GRANT_POLICY_PATH}{name}"
-    live_inline = aws.get_inline_policy(source, principal.kind, principal.name, name)
-    live_managed = aws.managed_policy(source, managed_arn)
-    attached = (
-        managed_arn in aws.attached_policy_arns(source, principal.kind, principal.name) if live_managed else False
-    )
+    managed_arn = grant.managed_arn
+    live_inline, live_managed, attached = grant.inline, grant.managed, grant.attached
     inline_text = json.dumps(live_inline, separators=(",", ":")) if live_inline else None
     managed_text = json.dumps(live_managed, separators=(",", ":")) if live_managed else None
     if live_inline is not None and not any(s.get("Sid") == GRANT_SID for s in _statements(live_inline)):
@@ -169,9 +187,7 @@ def _grant_plan(
     if not complete:  # some targets were not reached: keep what they have
         role_arns = role_arns | _grant_resources(inline_text) | _grant_resources(managed_text)
     document = grant_document(role_arns) if role_arns else None
-    budget = (USER_INLINE_MAX if principal.kind == "user" else ROLE_INLINE_MAX) - _other_inline_size(
-        source, principal, name
-    )
+    budget = (USER_INLINE_MAX if principal.kind == "user" else ROLE_INLINE_MAX) - grant.other_inline_size
     as_inline = document is not None and len(document) <= budget
     if document is not None and not as_inline and len(document) > MANAGED_POLICY_MAX:
         raise InvalidInput(
@@ -238,7 +254,10 @@ def prepare(
         on_event(target.label, f"planned: {len(reached.plan.changes)} change(s)")
         return reached
 
-    outcomes = _map_bounded(fleet.targets, work, parallel)
+    with ThreadPoolExecutor(max_workers=1) as side:
+        live_grant = side.submit(read_grant, fleet, source, source_identity.account, principal)
+        outcomes = _map_bounded(fleet.targets, work, parallel)
+        grant_facts = live_grant.result()
     reached = tuple(result for _, result, error in outcomes if error is None)
     unreached = tuple(
         TargetResult(target.label, target.account_id, None, error=error) for target, _, error in outcomes if error
@@ -246,7 +265,7 @@ def prepare(
     for result in unreached:
         on_event(result.label, f"failed: {result.error}")
     arns_wanted = set() if teardown else {r.plan.role_arn for r in reached if not r.plan.not_owned}
-    grant = _grant_plan(fleet, source, source_identity.account, principal, arns_wanted, complete=not unreached)
+    grant = _grant_plan(fleet, grant_facts, source_identity.account, principal, arns_wanted, complete=not unreached)
     return FleetPrepared(fleet, source, source_identity.account, principal, source_principal, reached, unreached, grant)
 
 
