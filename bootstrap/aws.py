@@ -344,15 +344,15 @@ def policy_exists(account: Account, arn: str) -> bool:
 
 
 def list_attached_role_policies(account: Account, role: str) -> list[str]:
+    """ARNs of the managed policies attached to a role ([] when the role does not exist)."""
     with translate_errors(f"{account.label}: listing managed policies of role {role}"):
-        pages = account.iam.get_paginator("list_attached_role_policies").paginate(RoleName=role)
-        return [p["PolicyArn"] for page in pages for p in page["AttachedPolicies"]]
-
-
-def list_role_policies(account: Account, role: str) -> list[str]:
-    with translate_errors(f"{account.label}: listing inline policies of role {role}"):
-        pages = account.iam.get_paginator("list_role_policies").paginate(RoleName=role)
-        return [name for page in pages for name in page["PolicyNames"]]
+        try:
+            pages = account.iam.get_paginator("list_attached_role_policies").paginate(RoleName=role)
+            return [p["PolicyArn"] for page in pages for p in page["AttachedPolicies"]]
+        except ClientError as err:
+            if error_code(err) == "NoSuchEntity":
+                return []
+            raise
 
 
 def list_inline_policies(account: Account, kind: str, owner: str) -> list[str]:

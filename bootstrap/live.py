@@ -15,12 +15,15 @@ def _json(document: dict[str, object]) -> str:
 
 
 def read_role(target: aws.Account, name: str) -> Role | None:
-    raw = aws.get_role(target, name)
-    if raw is None:
-        return None
-    with ThreadPoolExecutor(max_workers=3) as pool:
+    # The two listings go out with GetRole rather than after it: a re-run, where the role exists,
+    # waits one round trip less; a first run pays two quick NoSuchEntity answers.
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        role = pool.submit(aws.get_role, target, name)
         managed = pool.submit(aws.list_attached_role_policies, target, name)
-        inline_names = pool.submit(aws.list_role_policies, target, name)
+        inline_names = pool.submit(aws.list_inline_policies, target, "role", name)
+        raw = role.result()
+        if raw is None:
+            return None
         # GetRole returns tags too, but only the first page of them; ask for all only when cut.
         tags_future = pool.submit(aws.list_role_tags, target, name) if len(raw.get("Tags", [])) >= 50 else None
         documents = {

@@ -123,6 +123,7 @@ class _State:
     propagation_delay: float = 0.0
     latency: float = 0.0  # seconds added to every call, like the round trip to a real endpoint
     faults: list[Fault] = field(default_factory=list)
+    callers: dict[str, Caller] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     # (account, role name) -> monotonic time of its creation or last trust-policy change
     role_changed: dict[tuple[str, str], float] = field(default_factory=dict)
@@ -195,7 +196,7 @@ class SandboxApp:
         # Query protocol (IAM, STS) names the operation in the body; JSON protocol in a header.
         operation = params.get("Action") or environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2]
         access_key, service = _access_key_of(environ)
-        caller = _find_caller(access_key) if access_key else None
+        caller = self._caller(access_key) if access_key else None
         account = environ.get("HTTP_X_MOTO_ACCOUNT_ID") or (caller.account if caller else "")
 
         fault = self._take_fault(operation) if operation else None
@@ -254,6 +255,18 @@ class SandboxApp:
                 self._state.role_changed[(account, params.get("RoleName", ""))] = time.monotonic()
         start_response(status_line, headers)
         return chunks
+
+    def _caller(self, access_key: str) -> Caller | None:
+        """Who signs with this key. A key never changes hands, so answers are kept (until reset):
+        the lookup walks every user of every account."""
+        with self._state.lock:
+            known = self._state.callers.get(access_key)
+        if known is None:
+            known = _find_caller(access_key)
+            if known is not None:
+                with self._state.lock:
+                    self._state.callers[access_key] = known
+        return known
 
     def _take_fault(self, operation: str) -> Fault | None:
         with self._state.lock:
@@ -364,6 +377,7 @@ class Sandbox:
             self._state.calls.clear()
             self._state.role_changed.clear()
             self._state.faults.clear()
+            self._state.callers.clear()
         management = (MANAGEMENT_ACCOUNT,) if self.org_members else ()
         for account in (ACCOUNT_A, ACCOUNT_B, *management, *self.org_members):
             iam = iam_backends[account]["aws"]
