@@ -232,6 +232,7 @@ def _fleet_mode(opts: dict[str, Any]) -> bool:
 def _run_fleet(
     opts: dict[str, Any], *, mode: str, yes: bool = False, adopt: bool = False, detailed_exitcode: bool = False
 ) -> int:
+    """``mode``: apply, plan, teardown or verify."""
     """apply / plan / teardown over a fleet. Returns the exit code."""
     from bootstrap import aws, config, fleet, render, sessions
     from bootstrap.progress import FleetProgress
@@ -260,18 +261,25 @@ def _run_fleet(
             )
         drift = prepared.changes > 0 or bool(prepared.not_owned) or bool(prepared.unreached)
         return 2 if detailed_exitcode and drift else (1 if prepared.unreached else 0)
-    if prepared.changes and not _confirmer(yes)(prepared.grant_plan):
+    writing = mode != "verify"
+    if writing and prepared.changes and not _confirmer(yes)(prepared.grant_plan):
         raise NotConfirmed("Not confirmed: nothing was written.")
     progress = FleetProgress(len(the_fleet.targets))
     grant_done, results = fleet.run(
-        prepared, parallel=opts["parallel"], verify_trust=the_fleet.base.verify, teardown=teardown, on_event=progress
+        prepared,
+        parallel=opts["parallel"],
+        verify_trust=the_fleet.base.verify or not writing,
+        teardown=teardown,
+        write=writing,
+        on_event=progress,
     )
     progress.close()
     if output is Output.json:
         typer.echo(render.fleet_json(prepared.source_account, grant_done, results))
     else:
         typer.echo(render.fleet_result_text(grant_done, results))
-    return 0 if all(r.ok for r in results) else int(ExitCode.APPLY_FAILED)
+    failed_code = ExitCode.VERIFY_FAILED if not writing else ExitCode.APPLY_FAILED
+    return 0 if all(r.ok for r in results) else int(failed_code)
 
 
 def trust_command(fn: Callable[..., None]) -> Callable[..., None]:
@@ -322,6 +330,48 @@ def apply(yes: YesOpt = False, adopt: AdoptOpt = False, **opts: Any) -> None:
                 typer.echo(render.outcome_json(failed.outcome))
             raise
         typer.echo(render.outcome_json(outcome) if output is Output.json else "\n" + render.outcome_text(outcome))
+
+
+@app.command()
+@trust_command
+def verify(**opts: Any) -> None:
+    """Prove the trust works, writing nothing: AssumeRole as the principal, then GetCallerIdentity.
+
+    Takes the same options and config as apply. Exit 0 when the principal gets in, 7 when not
+    (the diagnose checks are printed). Works on a fleet too.
+
+    Example (a nightly check):
+
+      trust-bootstrap verify --config trust.yaml --output json
+    """
+    output: Output = opts["output"]
+    with _edge(opts["debug"]):
+        if _fleet_mode(opts):
+            code = _run_fleet(opts, mode="verify")
+            if code:
+                _fail(code)
+            return
+        cfg = _config_of(opts)
+        from bootstrap import commands, render
+
+        prepared = commands.prepare(cfg, for_apply=True)
+        result = commands.run_verify(prepared)
+        outcome = render.Outcome(
+            role_arn=prepared.plan.role_arn,
+            principal_arn=prepared.principal.arn,
+            external_id=prepared.external_id,
+            external_id_generated=False,
+            session_name=cfg.session_name,
+            changes=(),
+            verification=result,
+            accounts=prepared.accounts,
+        )
+        if output is Output.json:
+            typer.echo(render.outcome_json(outcome))
+        else:
+            typer.echo(render.verification_line(result))
+        if not result.ok:
+            _fail(int(ExitCode.VERIFY_FAILED))
 
 
 @app.command()

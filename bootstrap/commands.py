@@ -256,6 +256,25 @@ class VerificationFailed(VerifyFailed):
         self.outcome = outcome
 
 
+def run_verify(prepared: Prepared) -> verify.Verification:
+    """Only the proof: AssumeRole as the principal, no writes. On failure, the diagnose checks."""
+    if prepared.verifier is None:
+        raise InvalidInput("verify needs verification on: drop --no-verify (or 'verify: false' in the config).")
+    if prepared.live.role is None:
+        raise VerifyFailed(
+            f"There is no role {prepared.config.role_name} in account {prepared.live.target_account}: nothing to "
+            "verify. Create it with 'trust-bootstrap apply' and the same options."
+        )
+    result = _verify(prepared, prepared.verifier)
+    if not result.ok:
+        from bootstrap import diagnose  # noqa: PLC0415 (only a failure pays for it)
+
+        status("Verification failed; walking the diagnose checks:")
+        diagnosis = diagnose.after_failed_verification(prepared, prepared.verifier)
+        status(render.findings_text(prepared.plan.role_arn, prepared.principal.arn, diagnosis.findings))
+    return result
+
+
 def _verify(prepared: Prepared, verifier: aws.Account) -> verify.Verification:
     config = prepared.config
     with Spinner("Verifying: AssumeRole as the principal, waiting for IAM propagation") as spinner:

@@ -275,10 +275,11 @@ def run(
     parallel: int,
     verify_trust: bool,
     teardown: bool = False,
+    write: bool = True,
     on_event: Event,
 ) -> tuple[tuple[Change, ...], tuple[TargetResult, ...]]:
-    """Write the grant and each target's changes, then verify each target. Returns the grant's
-    changes made and one result per target."""
+    """Write the grant and each target's changes, then verify each target (``write=False``: only
+    verify). Returns the grant's changes made and one result per target."""
     base = prepared.fleet.base
     if prepared.grant_plan.not_owned:
         raise NotOwned(f"{prepared.grant_plan.not_owned[0]}: not overwritten. Nothing was written.")
@@ -289,6 +290,8 @@ def run(
         )
 
     def grant() -> tuple[Change, ...]:
+        if not write:
+            return ()
         return apply.execute(prepared.grant_plan, target=prepared.source, source=prepared.source, deadline_s=60.0)
 
     grant_done: tuple[Change, ...] = ()
@@ -296,7 +299,7 @@ def run(
         grant_done = grant()
 
     def work(reached: Reached) -> TargetResult:
-        return _run_target(reached, verifier, base.verify_timeout, base.session_name, on_event)
+        return _run_target(reached, verifier, base.verify_timeout, base.session_name, on_event, write)
 
     with ThreadPoolExecutor(max_workers=1) as side:
         grant_future = side.submit(grant) if not teardown else None
@@ -314,7 +317,7 @@ def run(
 
 
 def _run_target(
-    reached: Reached, verifier: aws.Account | None, timeout: float, session_name: str, on_event: Event
+    reached: Reached, verifier: aws.Account | None, timeout: float, session_name: str, on_event: Event, write: bool
 ) -> TargetResult:
     label, target_plan = reached.target.label, reached.plan
     result = TargetResult(label, reached.account_id, target_plan.role_arn, target_plan.changes,
@@ -322,7 +325,9 @@ def _run_target(
     if target_plan.not_owned:
         on_event(label, "left alone: not managed by trust-bootstrap")
         return replace(result, error=f"{target_plan.not_owned[0]} (see --adopt)")
-    done = apply.execute(target_plan, target=reached.account, source=reached.account, deadline_s=timeout)
+    done = (
+        apply.execute(target_plan, target=reached.account, source=reached.account, deadline_s=timeout) if write else ()
+    )
     result = replace(result, done=done)
     if verifier is None:
         on_event(label, f"done: {len(done)} change(s)")

@@ -79,6 +79,14 @@ def terraform_block(role_arn: str, external_id: str | None, session_name: str) -
     return "\n".join(lines)
 
 
+def verification_line(v: Any) -> str:
+    if v is None:
+        return "Verified:    skipped (--no-verify)"
+    if v.ok:
+        return f"Verified:    {v.assumed_arn} ({v.attempts} attempt(s), {v.waited_s:.1f}s waiting for IAM propagation)"
+    return f"Verified:    NO: {v.error} ({v.attempts} attempt(s) over {v.waited_s:.1f}s)"
+
+
 def outcome_text(outcome: Outcome) -> str:
     counts = {side: sum(1 for c in outcome.changes if c.side is side) for side in (Side.TARGET, Side.SOURCE)}
     if outcome.changes:
@@ -92,15 +100,7 @@ def outcome_text(outcome: Outcome) -> str:
     if outcome.external_id:
         note = "  (generated: store it now, it is shown only this once)" if outcome.external_id_generated else ""
         lines.append(f"ExternalId:  {outcome.external_id}{note}")
-    v = outcome.verification
-    if v is None:
-        lines.append("Verified:    skipped (--no-verify)")
-    elif v.ok:
-        lines.append(
-            f"Verified:    {v.assumed_arn} ({v.attempts} attempt(s), {v.waited_s:.1f}s waiting for IAM propagation)"
-        )
-    else:
-        lines.append(f"Verified:    NO: {v.error} ({v.attempts} attempt(s) over {v.waited_s:.1f}s)")
+    lines.append(verification_line(outcome.verification))
     lines += [
         "",
         "Use it from Terraform:",

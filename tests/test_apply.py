@@ -264,3 +264,19 @@ def test_config_file_with_flags_overriding(cli: Any, tmp_path: Path) -> None:
     assert role["Description"] == "made from a file"
     document = iam("b-admin").get_role_policy(RoleName="from-file", PolicyName="list-buckets")["PolicyDocument"]
     assert document["Statement"][0]["Action"] == "s3:ListAllMyBuckets"
+
+
+def test_verify_command_proves_the_trust_without_writing(cli: Any, sandbox: Any) -> None:
+    args = [*base_args(), "--principal", CI_USER_ARN, "--verify-profile", "ci", "--external-id", "x-1"]
+    assert cli("verify", *args).exit_code == 7  # nothing there yet
+    assert cli("apply", *args, "--yes").exit_code == 0
+    sandbox.clear_calls()
+    run = cli("verify", *args, "--output", "json")
+    assert run.exit_code == 0, run.stderr
+    assert run.json()["verification"]["ok"] is True
+    assert run.json()["changes"] == []
+    assert [c for c in sandbox.calls() if c.is_write] == []
+    iam("a-admin").delete_user_policy(UserName="ci-user", PolicyName=GRANT)
+    broken = cli("verify", *args, "--verify-timeout", "1")
+    assert broken.exit_code == 7
+    assert "[FAIL] source-permission" in broken.stderr

@@ -149,3 +149,13 @@ def test_fleet_config_errors_name_the_target(cli: Any, sandbox: Sandbox, tmp_pat
     bad_key = fleet_file(tmp_path, sandbox, {"target_profle": "x"})
     run = cli("plan", "--config", str(bad_key))
     assert run.exit_code == 2 and "Did you mean 'target_profile'?" in run.stderr
+
+
+def test_fleet_verify_writes_nothing(cli: Any, sandbox: Sandbox, tmp_path: Path) -> None:
+    config = fleet_file(tmp_path, sandbox)
+    assert cli("apply", "--config", str(config), "--yes").exit_code == 0
+    sandbox.clear_calls()
+    run = cli("verify", "--config", str(config), "--output", "json")
+    assert run.exit_code == 0, run.stderr
+    assert all(t["verification"]["ok"] for t in run.json()["targets"])
+    assert [c for c in sandbox.calls() if c.is_write] == []
