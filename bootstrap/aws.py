@@ -220,6 +220,16 @@ def translate_errors(action: str) -> Iterator[None]:
         raise AwsError(f"{action}: {err}") from err
 
 
+@contextmanager
+def _gone_is_fine() -> Iterator[None]:
+    """For deletes and detaches: NoSuchEntity means the goal is already reached."""
+    try:
+        yield
+    except ClientError as err:
+        if error_code(err) != "NoSuchEntity":
+            raise
+
+
 def _absent_if_no_such_entity(call: Callable[[], T], action: str) -> T | None:
     with translate_errors(action):
         try:
@@ -464,12 +474,11 @@ def attach_role_policy(account: Account, role: str, policy_arn: str) -> None:
 
 
 def detach_role_policy(account: Account, role: str, policy_arn: str) -> None:
-    with translate_errors(f"{account.label}: detaching {policy_arn} from role {role} (iam:DetachRolePolicy)"):
-        try:
-            account.iam.detach_role_policy(RoleName=role, PolicyArn=policy_arn)
-        except ClientError as err:
-            if error_code(err) != "NoSuchEntity":  # already gone: the goal is reached
-                raise
+    with (
+        translate_errors(f"{account.label}: detaching {policy_arn} from role {role} (iam:DetachRolePolicy)"),
+        _gone_is_fine(),
+    ):
+        account.iam.detach_role_policy(RoleName=role, PolicyArn=policy_arn)
 
 
 def put_inline_policy(account: Account, kind: str, owner: str, policy: str, document: str) -> None:
@@ -481,24 +490,16 @@ def put_inline_policy(account: Account, kind: str, owner: str, policy: str, docu
 
 
 def delete_inline_policy(account: Account, kind: str, owner: str, policy: str) -> None:
-    with translate_errors(f"{account.label}: deleting inline policy {policy} of {kind} {owner}"):
-        try:
-            if kind == "user":
-                account.iam.delete_user_policy(UserName=owner, PolicyName=policy)
-            else:
-                account.iam.delete_role_policy(RoleName=owner, PolicyName=policy)
-        except ClientError as err:
-            if error_code(err) != "NoSuchEntity":
-                raise
+    with translate_errors(f"{account.label}: deleting inline policy {policy} of {kind} {owner}"), _gone_is_fine():
+        if kind == "user":
+            account.iam.delete_user_policy(UserName=owner, PolicyName=policy)
+        else:
+            account.iam.delete_role_policy(RoleName=owner, PolicyName=policy)
 
 
 def delete_role(account: Account, role: str) -> None:
-    with translate_errors(f"{account.label}: deleting role {role} (iam:DeleteRole)"):
-        try:
-            account.iam.delete_role(RoleName=role)
-        except ClientError as err:
-            if error_code(err) != "NoSuchEntity":
-                raise
+    with translate_errors(f"{account.label}: deleting role {role} (iam:DeleteRole)"), _gone_is_fine():
+        account.iam.delete_role(RoleName=role)
 
 
 # -- diagnose: reads of the principal's policies and of evidence ---------------------------------
@@ -663,22 +664,16 @@ def put_managed_policy(account: Account, arn: str, document: str, kind: str, own
 
 def delete_managed_policy(account: Account, arn: str, kind: str, owner: str) -> None:
     with translate_errors(f"{account.label}: deleting managed policy {arn}"):
-        try:
+        with _gone_is_fine():
             if kind == "user":
                 account.iam.detach_user_policy(UserName=owner, PolicyArn=arn)
             else:
                 account.iam.detach_role_policy(RoleName=owner, PolicyArn=arn)
-        except ClientError as err:
-            if error_code(err) != "NoSuchEntity":
-                raise
-        try:
+        with _gone_is_fine():
             for version in account.iam.list_policy_versions(PolicyArn=arn)["Versions"]:
                 if not version["IsDefaultVersion"]:
                     account.iam.delete_policy_version(PolicyArn=arn, VersionId=version["VersionId"])
             account.iam.delete_policy(PolicyArn=arn)
-        except ClientError as err:
-            if error_code(err) != "NoSuchEntity":
-                raise
 
 
 def accounts_in_ou(management: Account, ou_id: str) -> list[str]:

@@ -191,17 +191,28 @@ def _condition_values(statements: list[dict[str, Any]], keys: tuple[str, ...]) -
     return found
 
 
-def check_external_id(f: Facts) -> Finding:
+def _judge_keys(
+    f: Facts, check_id: str, keys: tuple[str, ...]
+) -> Finding | tuple[bool, list[tuple[str, str, list[str]]]]:
+    """For the checks of one kind of trust condition: an 'unknown' Finding when the question cannot
+    be asked, else (whether the request satisfies it, the conditions the trust sets on those keys)."""
     missing = _unknown_without_role(f)
     if missing:
-        return Finding("external-id", missing.status, missing.summary)
+        return Finding(check_id, missing.status, missing.summary)
     try:
-        applicable, holds = _applicable_statements(f, EXTERNAL_ID_KEYS)
+        applicable, holds = _applicable_statements(f, keys)
     except evaluator.UnsupportedCondition as err:
-        return Finding("external-id", UNKNOWN, f"cannot evaluate the trust policy: {err}")
+        return Finding(check_id, UNKNOWN, f"cannot evaluate the trust policy: {err}")
     if not applicable:
-        return Finding("external-id", UNKNOWN, "no trust statement applies to this principal (see trust-policy)")
-    required = _condition_values(applicable, EXTERNAL_ID_KEYS)
+        return Finding(check_id, UNKNOWN, "no trust statement applies to this principal (see trust-policy)")
+    return holds, _condition_values(applicable, keys)
+
+
+def check_external_id(f: Facts) -> Finding:
+    judged = _judge_keys(f, "external-id", EXTERNAL_ID_KEYS)
+    if isinstance(judged, Finding):
+        return judged
+    holds, required = judged
     given = f.params.external_id
     if not required:
         note = " (the ExternalId given is ignored)" if given else ""
@@ -221,16 +232,10 @@ def check_external_id(f: Facts) -> Finding:
 
 
 def check_mfa(f: Facts) -> Finding:
-    missing = _unknown_without_role(f)
-    if missing:
-        return Finding("mfa", missing.status, missing.summary)
-    try:
-        applicable, holds = _applicable_statements(f, MFA_KEYS)
-    except evaluator.UnsupportedCondition as err:
-        return Finding("mfa", UNKNOWN, f"cannot evaluate the trust policy: {err}")
-    if not applicable:
-        return Finding("mfa", UNKNOWN, "no trust statement applies to this principal (see trust-policy)")
-    required = _condition_values(applicable, MFA_KEYS)
+    judged = _judge_keys(f, "mfa", MFA_KEYS)
+    if isinstance(judged, Finding):
+        return judged
+    holds, required = judged
     if not required:
         return Finding("mfa", PASS, "not required")
     wanted = "; ".join(f"{op} {key} = {', '.join(values)}" for op, key, values in required)
