@@ -95,9 +95,9 @@ def _check_policies_exist(target: aws.Account, config: Config, role: Role | None
 def prepare(config: Config, adopt: bool = False, for_apply: bool = False) -> Prepared:
     """Connect to both accounts, check the principal, read both sides and plan. Read-only.
 
-    Independent calls go out together, in three rounds: who each profile is (and the verify
-    profile, for apply); the principal, the role and the grant; then only what those answers
-    make necessary (do the policies to attach exist?)."""
+    Independent calls go out together, in rounds: who the two profiles are; the principal, the
+    role and the grant; then, only when there is something to write, what writing needs checked
+    first (do the policies to attach exist? is the verify profile the principal?)."""
     verifying = for_apply and config.verify
     if verifying and config.require_mfa and not config.mfa_serial:
         raise InvalidInput(
@@ -106,10 +106,8 @@ def prepare(config: Config, adopt: bool = False, for_apply: bool = False) -> Pre
         )
     with ThreadPoolExecutor(max_workers=6) as pool:
         sides_job = pool.submit(sessions.connect, config.source_profile, config.target_profile)
-        verify_job = (
-            pool.submit(sessions.open_profile, config.verify_profile, "verify")
-            if verifying and config.verify_profile
-            else None
+        verify_account = (
+            verify.open_verify_profile(config.verify_profile) if verifying and config.verify_profile else None
         )
         sides = sides_job.result()
         source_principal = None
@@ -129,11 +127,9 @@ def prepare(config: Config, adopt: bool = False, for_apply: bool = False) -> Pre
         live_grant = pool.submit(live.read_grant, sides.source, principal, grant_name)
         verifier_job = None
         if verifying:
-            opened = verify_job.result() if verify_job else None
             verifier_job = pool.submit(
-                verify.choose_verifier, sides.source, source_principal, principal, config.verify_profile,
-                config.session_name, opened,
-            )  # fmt: skip
+                verify.choose_verifier, sides.source, source_principal, principal, verify_account, config.session_name
+            )
         retired = None
         if config.replaces:
             old_grant_name = desired.grant_policy_name(target_account, config.replaces)
@@ -144,7 +140,6 @@ def prepare(config: Config, adopt: bool = False, for_apply: bool = False) -> Pre
         live_state = State(target_account, source_account, live_role.result(), live_grant.result())
         verifier = verifier_job.result() if verifier_job else None
 
-    _check_policies_exist(sides.target, config, live_state.role)
     external_id, generated = config.external_id, False
     if external_id is None and config.generate_external_id:
         existing = _external_id_in(live_state.role.trust_policy) if live_state.role else None
@@ -157,6 +152,14 @@ def prepare(config: Config, adopt: bool = False, for_apply: bool = False) -> Pre
         external_id=external_id,
     )
     want = desired.build(config, context)
+    the_plan = plan.diff(want, live_state, adopt=adopt, retired=retired)
+    if not the_plan.empty:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            jobs = [pool.submit(_check_policies_exist, sides.target, config, live_state.role)]
+            if verify_account is not None and config.verify_profile:
+                jobs.append(pool.submit(verify.check_verifier, verify_account, principal, config.verify_profile))
+            for job in jobs:
+                job.result()
     return Prepared(
         config=config,
         sides=sides,
@@ -164,7 +167,7 @@ def prepare(config: Config, adopt: bool = False, for_apply: bool = False) -> Pre
         source_principal=source_principal,
         desired=want,
         live=live_state,
-        plan=plan.diff(want, live_state, adopt=adopt, retired=retired),
+        plan=the_plan,
         external_id=external_id,
         external_id_generated=generated,
         verifier=verifier,

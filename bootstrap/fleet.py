@@ -285,8 +285,12 @@ def run(
         raise NotOwned(f"{prepared.grant_plan.not_owned[0]}: not overwritten. Nothing was written.")
     verifier = None
     if verify_trust and not teardown:
+        verify_account = None
+        if base.verify_profile:
+            verify_account = verify.open_verify_profile(base.verify_profile)
+            verify.check_verifier(verify_account, prepared.principal, base.verify_profile)
         verifier = verify.choose_verifier(
-            prepared.source, prepared.source_principal, prepared.principal, base.verify_profile, base.session_name
+            prepared.source, prepared.source_principal, prepared.principal, verify_account, base.session_name
         )
 
     def grant() -> tuple[Change, ...]:

@@ -28,26 +28,31 @@ def _cannot_verify(principal: arns.Principal, why: str) -> PreconditionFailed:
     )
 
 
+def open_verify_profile(profile: str) -> aws.Account:
+    """The verify profile's session; who it is gets checked (check_verifier) only before writes."""
+    return aws.Account(aws.open_session(profile, "verify"), label=f"verify account ({profile})")
+
+
+def check_verifier(account: aws.Account, principal: arns.Principal, profile: str) -> None:
+    """Before any write: the verify profile must be the principal. (With nothing to write, the
+    verification itself proves it: only the principal may assume the role.)"""
+    identity = aws.get_caller_identity(account)
+    acting_as = sessions.identity_principal(identity, account)
+    if acting_as.arn.lower() != principal.arn.lower():
+        raise _cannot_verify(principal, f"the verify profile '{profile}' is {identity.arn}, not the principal.")
+
+
 def choose_verifier(
     source: aws.Account,
     source_principal: arns.Principal | None,
     principal: arns.Principal,
-    verify_profile: str | None,
+    verify_account: aws.Account | None,
     session_name: str,
-    opened: tuple[aws.Account, aws.Identity] | None = None,
 ) -> aws.Account:
-    """Credentials that act as the principal: the source profile itself, --verify-profile, or a
-    session of the principal role assumed from the source profile. Checked before any write.
-    ``opened``: the verify profile, already opened (and asked who it is) by the caller."""
-    if verify_profile:
-        account, identity = opened or sessions.open_profile(verify_profile, "verify")
-        acting_as = sessions.identity_principal(identity, account)
-        if acting_as.arn.lower() != principal.arn.lower():
-            raise _cannot_verify(
-                principal,
-                f"the verify profile '{verify_profile}' is {identity.arn}, not the principal.",
-            )
-        return account
+    """Credentials that act as the principal: --verify-profile (``verify_account``), the source
+    profile itself, or a session of the principal role assumed from the source profile."""
+    if verify_account is not None:
+        return verify_account
     if source_principal is not None and source_principal.arn == principal.arn:
         return source
     if principal.kind == "role":

@@ -280,3 +280,11 @@ def test_verify_command_proves_the_trust_without_writing(cli: Any, sandbox: Any)
     broken = cli("verify", *args, "--verify-timeout", "1")
     assert broken.exit_code == 7
     assert "[FAIL] source-permission" in broken.stderr
+
+
+def test_verify_profile_that_is_not_the_principal_is_refused_before_writing(cli: Any) -> None:
+    run = cli("apply", *base_args(), "--principal", CI_USER_ARN, "--verify-profile", "a-admin", "--yes")
+    assert run.exit_code == 4
+    assert "the verify profile 'a-admin' is arn:aws:iam::111111111111:user/admin, not the principal" in run.stderr
+    assert "terraform-deploy" not in role_names()
+    assert user_policies() == []
