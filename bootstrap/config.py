@@ -105,6 +105,15 @@ def load(file: Path | None, flags: Mapping[str, Any]) -> Config:
     return _build({**raw, **flags}, _Source(file, flags), file.parent if file else Path.cwd())
 
 
+def _checked(value: T, where: str, check: Callable[[T], object]) -> T:
+    """Run one of AWS's constraint checks; its complaint becomes an error naming where the value came from."""
+    try:
+        check(value)
+    except ValueError as err:
+        raise InvalidInput(f"{where}: {err}.") from err
+    return value
+
+
 def _build(merged: dict[str, Any], source: _Source, base_dir: Path) -> Config:
     """One Config from merged file values and flags, every value checked."""
 
@@ -116,12 +125,7 @@ def _build(merged: dict[str, Any], source: _Source, base_dir: Path) -> Config:
             value = float(value)
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             raise InvalidInput(f"{source.where(key)}: expected {_kind_name(kind)}, got {value!r}.")
-        if check is not None:
-            try:
-                check(value)
-            except ValueError as err:
-                raise InvalidInput(f"{source.where(key)}: {err}.") from err
-        return value
+        return _checked(value, source.where(key), check) if check is not None else value
 
     role_name = get("role_name", str, arns.check_role_name)
     if role_name is None:
@@ -248,10 +252,7 @@ def _str_list(value: Any, where: str, check: Callable[[str], object]) -> list[st
     if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
         raise InvalidInput(f"{where}: expected a list of strings, got {value!r}.")
     for item in items:
-        try:
-            check(item)
-        except ValueError as err:
-            raise InvalidInput(f"{where}: {err}.") from err
+        _checked(item, where, check)
     return items
 
 
@@ -276,20 +277,15 @@ def _tags(value: Any, where: str) -> tuple[tuple[str, str], ...]:
     pairs = _pairs(value, where, "KEY=VALUE")
     if len(pairs) > arns.MAX_TAGS - 1:  # one tag is the ownership tag
         raise InvalidInput(f"{where}: {len(pairs)} tags; a role takes at most {arns.MAX_TAGS}, one of which is ours.")
-    try:
-        checked = dict(arns.check_tag(k, v) for k, v in pairs)
-    except ValueError as err:
-        raise InvalidInput(f"{where}: {err}.") from err
-    return tuple(sorted(checked.items()))
+    for key, val in pairs:
+        _checked((key, val), where, lambda pair: arns.check_tag(*pair))
+    return tuple(sorted(dict(pairs).items()))
 
 
 def _inline_policies(value: Any, where: str, base_dir: Path) -> tuple[InlinePolicy, ...]:
     policies = []
     for name, file_name in _pairs(value, where, "NAME=FILE"):
-        try:
-            arns.check_policy_name(name)
-        except ValueError as err:
-            raise InvalidInput(f"{where}: {err}.") from err
+        _checked(name, where, arns.check_policy_name)
         path = Path(file_name).expanduser()
         if not path.is_absolute():
             path = base_dir / path
@@ -350,12 +346,7 @@ def load_diagnose(file: Path | None, flags: Mapping[str, Any]) -> DiagnoseConfig
 
     def checked(key: str, check: Callable[[Any], object]) -> Any:
         value = given.get(key)
-        if value is not None:
-            try:
-                check(value)
-            except ValueError as err:
-                raise InvalidInput(f"{_flag(key)}: {err}.") from err
-        return value
+        return _checked(value, _flag(key), check) if value is not None else None
 
     checked("role_arn", _check_role_arn)
     checked("principal", arns.parse_principal)
@@ -459,10 +450,7 @@ def load_fleet(file: Path | None, flags: Mapping[str, Any], org_accounts: tuple[
         config = _build(merged, _Source(file, flags, prefix=f"targets[{index}]."), base_dir)
         account = entry.get("account_id")
         if account is not None:
-            try:
-                arns.check_account_id(str(account))
-            except ValueError as err:
-                raise InvalidInput(f"{where}: account_id: {err}.") from err
+            _checked(str(account), f"{where}: account_id", arns.check_account_id)
         if account is None and config.target_profile is None:
             raise InvalidInput(f"{where}: give target_profile, or account_id to reach it through {access_role}.")
         label = str(entry.get("label") or config.target_profile or account)
@@ -479,8 +467,5 @@ def load_fleet(file: Path | None, flags: Mapping[str, Any], org_accounts: tuple[
             "Targets reached by account_id need --management-profile (the organization's management account)."
         )
     name = str(raw.get("fleet_name") or base.role_name)
-    try:
-        arns.check_policy_name(f"trust-bootstrap-fleet-{name}")
-    except ValueError as err:
-        raise InvalidInput(f"fleet_name: {err}.") from err
+    _checked(f"trust-bootstrap-fleet-{name}", "fleet_name", arns.check_policy_name)
     return Fleet(base, tuple(targets), management, access_role, name)
