@@ -140,6 +140,22 @@ def test_throttling_and_5xx_are_retried(cli: Any, sandbox: Sandbox) -> None:
     assert converged(cli, *TRUST)
 
 
+def test_a_principal_too_new_for_iam_is_retried_until_it_is_known(cli: Any, sandbox: Sandbox) -> None:
+    sandbox.inject(Fault.parse("CreateRole:MalformedPolicyDocument:2"))
+    run = cli("apply", *TRUST, "--no-verify", "--yes")
+    assert run.exit_code == 0, run.stderr
+    creates = Counter(c.status for c in sandbox.calls() if c.operation == "CreateRole")
+    assert creates == Counter({400: 2, 200: 1})
+
+
+def test_a_malformed_policy_that_is_not_about_propagation_is_not_retried(cli: Any, sandbox: Sandbox) -> None:
+    sandbox.inject(Fault.parse("PutUserPolicy:MalformedPolicyDocument:5"))
+    run = cli("apply", *TRUST, "--no-verify", "--yes")
+    assert run.exit_code == 6
+    assert "MalformedPolicyDocument" in run.stderr
+    assert Counter(c.operation for c in sandbox.calls())["PutUserPolicy"] == 1
+
+
 def test_connection_lost_mid_run_says_what_was_done_and_a_rerun_converges(
     cli: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -95,6 +95,8 @@ FAULT_STATUS = {
     "ServiceFailure": (500, "The request processing has failed because of an unknown error."),
     "InternalFailure": (500, "An internal error occurred."),
     "ServiceUnavailable": (503, "Service is unavailable."),
+    # What IAM answers for a trust policy naming a principal created moments ago.
+    "MalformedPolicyDocument": (400, "Invalid principal in policy: the principal is not yet known"),
 }
 
 
