@@ -436,12 +436,20 @@ def diagnose(
     ] = None,
     source_identity: Annotated[str | None, typer.Option(help="Source identity the caller sets.")] = None,
     config_file: ConfigOpt = None,
+    targets_from_org: Annotated[
+        str | None, typer.Option(help="Fleet: diagnose every account of this organization unit.")
+    ] = None,
+    management_profile: Annotated[
+        str | None, typer.Option(help="Fleet: profile of the organization's management account.")
+    ] = None,
+    parallel: Annotated[int, typer.Option(min=1, max=64, help="Fleet: targets diagnosed at once.")] = 8,
     output: OutputOpt = Output.text,
     debug: DebugOpt = False,
 ) -> None:
     """Name the exact cause of an AssumeRole AccessDenied, and the fix. Works on any role.
 
-    Exit 0 when every check passes, 9 when a check names a cause.
+    Exit 0 when every check passes, 9 when a check names a cause. Given a fleet config file (or
+    --targets-from-org), it diagnoses every target's role.
 
     Example:
 
@@ -451,6 +459,11 @@ def diagnose(
     with _edge(debug):
         from bootstrap import config, diagnose, render
 
+        if targets_from_org or config.is_fleet(config_file):
+            code = _diagnose_fleet(config_file, targets_from_org, management_profile, source_profile, parallel, output)
+            if code:
+                _fail(code)
+            return
         request = config.load_diagnose(
             config_file,
             dict(
@@ -465,6 +478,36 @@ def diagnose(
         typer.echo(show(result.facts.params.role_arn, result.principal_arn, result.findings))
         if not result.ok:
             _fail(int(ExitCode.CAUSE_FOUND))
+
+
+def _diagnose_fleet(
+    config_file: Path | None,
+    targets_from_org: str | None,
+    management_profile: str | None,
+    source_profile: str | None,
+    parallel: int,
+    output: Output,
+) -> int:
+    from bootstrap import aws, config, fleet, render, sessions
+    from bootstrap.progress import FleetProgress
+
+    flags: dict[str, Any] = {k: v for k, v in (("management_profile", management_profile),
+                                               ("source_profile", source_profile)) if v}  # fmt: skip
+    org_accounts: tuple[str, ...] = ()
+    if targets_from_org:
+        if not management_profile:
+            raise InvalidInput("--targets-from-org needs --management-profile (the organization's management account).")
+        management, _ = sessions.open_profile(management_profile, "management")
+        org_accounts = tuple(aws.accounts_in_ou(management, targets_from_org))
+    the_fleet = config.load_fleet(config_file, flags, org_accounts)
+    progress = FleetProgress(len(the_fleet.targets))
+    prepared = fleet.prepare(the_fleet, parallel=parallel, on_event=progress)
+    progress.close()
+    diagnosed = fleet.diagnose_targets(prepared, parallel)
+    show = render.fleet_findings_json if output is Output.json else render.fleet_findings_text
+    typer.echo(show(diagnosed, prepared.unreached))
+    healthy = all(error is None and d.ok for _, d, error in diagnosed) and not prepared.unreached
+    return 0 if healthy else int(ExitCode.CAUSE_FOUND)
 
 
 class ExportFormat(StrEnum):

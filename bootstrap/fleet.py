@@ -14,9 +14,10 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bootstrap import apply, arns, aws, desired, live, plan, policydoc, sessions, verify
+from bootstrap import apply, arns, aws, checks, desired, diagnose, live, plan, policydoc, sessions, verify
 from bootstrap.config import Fleet, Target
 from bootstrap.errors import BootstrapError, InvalidInput, NotOwned
+from bootstrap.facts import Params
 from bootstrap.plan import Change, Op, Plan, Side
 from bootstrap.state import GRANT_SID, State
 
@@ -349,3 +350,25 @@ def _run_target(
     )
     on_event(label, "verified" if check.ok else f"failed: {check.error}")
     return replace(result, verification=check)
+
+
+def diagnose_targets(prepared: FleetPrepared, parallel: int) -> list[tuple[Reached, Any, str | None]]:
+    """The diagnose checks for every reached target, as the principal would call: (target, the
+    diagnosis, or the error that kept it from being made)."""
+    base = prepared.fleet.base
+    caller = verify.open_verify_profile(base.verify_profile) if base.verify_profile else prepared.source
+
+    def work(reached: Reached) -> diagnose.Diagnosis:
+        config = reached.target.config
+        params = Params(
+            role_arn=reached.plan.role_arn,
+            external_id=config.external_id,
+            mfa_serial=config.mfa_serial,
+            mfa_token=config.mfa_token,
+            session_name=base.session_name,
+        )
+        facts = diagnose.gather(caller, params, target=reached.account, reader=prepared.source,
+                                principal=prepared.principal.arn)  # fmt: skip
+        return diagnose.Diagnosis(facts, tuple(checks.run(facts)))
+
+    return _map_bounded(prepared.reached, work, parallel)

@@ -274,3 +274,32 @@ def fleet_json(source_account: str, grant_changes: Sequence[Change], results: Se
         },
         indent=2,
     )
+
+
+def fleet_findings_text(diagnosed: Sequence[tuple[Any, Any, str | None]], unreached: Sequence[Any]) -> str:
+    blocks = []
+    for reached, diagnosis, error in diagnosed:
+        head = f"== target {reached.target.label} ({reached.account_id}) =="
+        body = error or findings_text(reached.plan.role_arn, diagnosis.principal_arn, diagnosis.findings)
+        blocks.append(f"{head}\n{body}")
+    blocks += [f"== target {r.label} ==\nFAILED: {r.error}" for r in unreached]
+    bad = sum(1 for _, d, e in diagnosed if e or not d.ok) + len(unreached)
+    total = len(diagnosed) + len(unreached)
+    blocks.append(f"{total - bad} of {total} target(s) pass every check.")
+    return "\n\n".join(blocks)
+
+
+def fleet_findings_json(diagnosed: Sequence[tuple[Any, Any, str | None]], unreached: Sequence[Any]) -> str:
+    targets: list[dict[str, Any]] = []
+    for reached, diagnosis, error in diagnosed:
+        entry: dict[str, Any] = {"label": reached.target.label, "account": reached.account_id,
+                                 "role_arn": reached.plan.role_arn, "error": error}  # fmt: skip
+        if diagnosis is not None:
+            entry.update(json.loads(findings_json(reached.plan.role_arn, diagnosis.principal_arn, diagnosis.findings)))
+        else:
+            entry["ok"] = False
+        targets.append(entry)
+    targets += [
+        {"label": r.label, "account": r.account, "ok": False, "error": r.error, "checks": []} for r in unreached
+    ]
+    return json.dumps({"ok": all(t["ok"] for t in targets), "targets": targets}, indent=2)

@@ -159,3 +159,26 @@ def test_fleet_verify_writes_nothing(cli: Any, sandbox: Sandbox, tmp_path: Path)
     assert run.exit_code == 0, run.stderr
     assert all(t["verification"]["ok"] for t in run.json()["targets"])
     assert [c for c in sandbox.calls() if c.is_write] == []
+
+
+def test_fleet_diagnose_names_the_broken_target(cli: Any, sandbox: Sandbox, tmp_path: Path) -> None:
+    config = fleet_file(tmp_path, sandbox)
+    assert cli("apply", "--config", str(config), "--yes").exit_code == 0
+    healthy = cli("diagnose", "--config", str(config), "--output", "json")
+    assert healthy.exit_code == 0, healthy.stdout + healthy.stderr
+    assert all(t["ok"] for t in healthy.json()["targets"])
+
+    member = sandbox.org_members[0]
+    client = member_iam(member)
+    doc = client.get_role(RoleName="deploy")["Role"]["AssumeRolePolicyDocument"]
+    doc["Statement"][0]["Principal"] = {"AWS": f"arn:aws:iam::{ACCOUNT_A}:user/admin"}
+    client.update_assume_role_policy(RoleName="deploy", PolicyDocument=json.dumps(doc))
+    run = cli("diagnose", "--config", str(config), "--output", "json")
+    assert run.exit_code == 9
+    results = {t["label"]: t for t in run.json()["targets"]}
+    assert results["member-0"]["ok"] is False
+    failing = {c["id"] for c in results["member-0"]["checks"] if c["status"] == "fail"}
+    assert failing - {"live-assume", "cloudtrail"} == {"trust-policy"}
+    assert results["b-admin"]["ok"] is True
+    text = cli("diagnose", "--config", str(config))
+    assert "== target member-0" in text.stdout and "2 of 3 target(s) pass every check." in text.stdout
