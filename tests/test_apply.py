@@ -18,6 +18,7 @@ from tests.conftest import (
     base_args,
     iam,
     role_names,
+    session,
     user_policies,
 )
 
@@ -288,3 +289,40 @@ def test_verify_profile_that_is_not_the_principal_is_refused_before_writing(cli:
     assert "the verify profile 'a-admin' is arn:aws:iam::111111111111:user/admin, not the principal" in run.stderr
     assert "terraform-deploy" not in role_names()
     assert user_policies() == []
+
+
+def test_default_principal_of_a_role_session_is_the_role_with_its_path(cli: Any, sandbox: Any) -> None:
+    admin_trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_A}:user/admin"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    everything = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    a = iam("a-admin")
+    a.create_role(RoleName="platform", Path="/ops/", AssumeRolePolicyDocument=json.dumps(admin_trust))
+    a.put_role_policy(RoleName="platform", PolicyName="all", PolicyDocument=json.dumps(everything))
+    creds = (
+        session("a-admin")
+        .client("sts")
+        .assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT_A}:role/ops/platform", RoleSessionName="me")["Credentials"]
+    )
+    with sandbox.credentials_file.open("a") as out:
+        out.write(
+            f"\n[platform-session]\naws_access_key_id = {creds['AccessKeyId']}\n"
+            f"aws_secret_access_key = {creds['SecretAccessKey']}\naws_session_token = {creds['SessionToken']}\n"
+        )
+    with sandbox.config_file.open("a") as out:
+        out.write(f"\n[profile platform-session]\nregion = us-east-1\nendpoint_url = {sandbox.endpoint}\n")
+    run = cli("apply", "--source-profile", "platform-session", "--target-profile", "b-admin", "--role-name", "from-role",
+              "--external-id", "ext-1", "--yes", "--output", "json")  # fmt: skip
+    assert run.exit_code == 0, run.stderr
+    out = run.json()
+    assert out["principal_arn"] == f"arn:aws:iam::{ACCOUNT_A}:role/ops/platform"  # the role, path included
+    assert out["verification"]["ok"] is True  # verified as the source profile itself (role chaining)
+    trust = iam("b-admin").get_role(RoleName="from-role")["Role"]["AssumeRolePolicyDocument"]
+    assert trust["Statement"][0]["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT_A}:role/ops/platform"}
