@@ -79,10 +79,8 @@ def _reach(target: Target, management: aws.Account | None, partition: str) -> tu
         return account, identity.account
     assert management is not None and target.access_role is not None
     role = f"arn:{partition}:iam::{target.account_id}:role/{target.access_role}"
-    try:
+    with aws.translate_errors(f"cannot reach account {target.account_id} through {role}"):
         creds = aws.assume_role(management, role, "trust-bootstrap")
-    except Exception as err:
-        raise BootstrapError(f"cannot reach account {target.account_id} through {role}: {err}") from err
     return management.with_credentials(creds, label=f"target account {target.account_id}"), target.account_id
 
 
