@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from bootstrap import arns, aws, checks
-from bootstrap.config import DiagnoseConfig
+from bootstrap.config import Config, DiagnoseConfig
 from bootstrap.errors import BootstrapError, CredentialsError, InvalidInput
 from bootstrap.facts import Caller, Facts, Params, RoleFacts, request_context
 
@@ -239,17 +239,31 @@ def run(request: DiagnoseConfig) -> Diagnosis:
     return Diagnosis(facts, tuple(checks.run(facts)))
 
 
-def after_failed_verification(prepared: Prepared, verifier: aws.Account) -> Diagnosis:
-    """apply's verification failed: walk the same checks with what apply already holds."""
-    config = prepared.config
+def for_trust(
+    config: Config,
+    role_arn: str,
+    external_id: str | None,
+    caller: aws.Account,
+    *,
+    target: aws.Account,
+    reader: aws.Account,
+    principal: str,
+) -> Diagnosis:
+    """The checks for a trust the tool manages, with the AssumeRole its config describes."""
     params = Params(
-        role_arn=prepared.plan.role_arn,
-        external_id=prepared.external_id,
+        role_arn=role_arn,
+        external_id=external_id,
         mfa_serial=config.mfa_serial,
         mfa_token=config.mfa_token,
         session_name=config.session_name,
     )
-    facts = gather(
-        verifier, params, target=prepared.sides.target, reader=prepared.sides.source, principal=prepared.principal.arn
-    )
+    facts = gather(caller, params, target=target, reader=reader, principal=principal)
     return Diagnosis(facts, tuple(checks.run(facts)))
+
+
+def after_failed_verification(prepared: Prepared, verifier: aws.Account) -> Diagnosis:
+    """apply's verification failed: walk the same checks with what apply already holds."""
+    return for_trust(
+        prepared.config, prepared.plan.role_arn, prepared.external_id, verifier,
+        target=prepared.sides.target, reader=prepared.sides.source, principal=prepared.principal.arn,
+    )  # fmt: skip

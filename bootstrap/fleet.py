@@ -14,10 +14,9 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bootstrap import apply, arns, aws, checks, desired, diagnose, live, plan, policydoc, sessions, verify
+from bootstrap import apply, arns, aws, desired, diagnose, live, plan, policydoc, sessions, verify
 from bootstrap.config import Fleet, Target
 from bootstrap.errors import BootstrapError, InvalidInput, NotOwned
-from bootstrap.facts import Params
 from bootstrap.plan import Change, Op, Plan, Side
 from bootstrap.state import GRANT_SID, State
 
@@ -358,15 +357,9 @@ def diagnose_targets(prepared: FleetPrepared, parallel: int) -> list[tuple[Reach
 
     def work(reached: Reached) -> diagnose.Diagnosis:
         config = reached.target.config
-        params = Params(
-            role_arn=reached.plan.role_arn,
-            external_id=config.external_id,
-            mfa_serial=config.mfa_serial,
-            mfa_token=config.mfa_token,
-            session_name=base.session_name,
-        )
-        facts = diagnose.gather(caller, params, target=reached.account, reader=prepared.source,
-                                principal=prepared.principal.arn)  # fmt: skip
-        return diagnose.Diagnosis(facts, tuple(checks.run(facts)))
+        return diagnose.for_trust(
+            config, reached.plan.role_arn, config.external_id, caller,
+            target=reached.account, reader=prepared.source, principal=prepared.principal.arn,
+        )  # fmt: skip
 
     return _map_bounded(prepared.reached, work, parallel)
