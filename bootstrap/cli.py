@@ -125,6 +125,7 @@ def _err(message: str) -> None:
 
 
 def _fail(code: int) -> NoReturn:
+    """End the command with this exit code (0 too: a fleet run ends its command either way)."""
     raise typer.Exit(code)
 
 
@@ -312,10 +313,7 @@ def apply(yes: YesOpt = False, adopt: AdoptOpt = False, **opts: Any) -> None:
     output: Output = opts["output"]
     with _edge(opts["debug"]):
         if _fleet_mode(opts):
-            code = _run_fleet(opts, mode="apply", yes=yes, adopt=adopt)
-            if code:
-                _fail(code)
-            return
+            _fail(_run_fleet(opts, mode="apply", yes=yes, adopt=adopt))
         cfg = _config_of(opts)
         from bootstrap import commands, render
 
@@ -347,10 +345,7 @@ def verify(**opts: Any) -> None:
     output: Output = opts["output"]
     with _edge(opts["debug"]):
         if _fleet_mode(opts):
-            code = _run_fleet(opts, mode="verify")
-            if code:
-                _fail(code)
-            return
+            _fail(_run_fleet(opts, mode="verify"))
         cfg = _config_of(opts)
         from bootstrap import commands, render
 
@@ -394,10 +389,7 @@ def plan(
     # Terraform's convention: with --detailed-exitcode every error is 1, so 2 always means drift.
     with _edge(opts["debug"], error_code=(lambda _: 1) if detailed_exitcode else (lambda c: c)):
         if _fleet_mode(opts):
-            code = _run_fleet(opts, mode="plan", adopt=adopt, detailed_exitcode=detailed_exitcode)
-            if code:
-                _fail(code)
-            return
+            _fail(_run_fleet(opts, mode="plan", adopt=adopt, detailed_exitcode=detailed_exitcode))
         cfg = _config_of(opts)
         from bootstrap import commands, render
 
@@ -460,10 +452,7 @@ def diagnose(
         from bootstrap import config, diagnose, render
 
         if targets_from_org or config.is_fleet(config_file):
-            code = _diagnose_fleet(config_file, targets_from_org, management_profile, source_profile, parallel, output)
-            if code:
-                _fail(code)
-            return
+            _fail(_diagnose_fleet(config_file, targets_from_org, management_profile, source_profile, parallel, output))
         request = config.load_diagnose(
             config_file,
             dict(
@@ -675,10 +664,7 @@ def teardown(
     output: Output = opts["output"]
     with _edge(opts["debug"]):
         if _fleet_mode(opts):
-            code = _run_fleet(opts, mode="teardown", yes=yes)
-            if code:
-                _fail(code)
-            return
+            _fail(_run_fleet(opts, mode="teardown", yes=yes))
         cfg = _config_of(opts)
         if target_account is not None:
             _check_account(target_account)

@@ -25,7 +25,6 @@ from bootstrap import (
 )
 from bootstrap.config import Config
 from bootstrap.errors import (
-    BootstrapError,
     Interrupted,
     InvalidInput,
     NotConfirmed,
@@ -110,15 +109,9 @@ def prepare(config: Config, adopt: bool = False, for_apply: bool = False) -> Pre
             verify.open_verify_profile(config.verify_profile) if verifying and config.verify_profile else None
         )
         sides = sides_job.result()
-        source_principal = None
-        if config.principal is None or verifying:
-            try:
-                source_principal = sessions.identity_principal(sides.source_identity, sides.source)
-            except BootstrapError:
-                if config.principal is None:
-                    raise
-        principal = arns.parse_principal(config.principal) if config.principal else source_principal
-        assert principal is not None
+        principal, source_principal = sessions.resolve_principal(
+            config.principal, sides.source_identity, sides.source, own_needed=verifying
+        )
         target_account, source_account = sides.target_identity.account, sides.source_identity.account
         grant_name = desired.grant_policy_name(target_account, config.role_name)
 
@@ -233,12 +226,7 @@ def run_apply(prepared: Prepared, confirm: Confirm) -> Outcome:
     )
     if result is not None and not result.ok:
         assert verifier is not None
-        status("Verification failed; walking the diagnose checks:")
-        # Imported here: only a failed verification pays for the diagnose machinery.
-        from bootstrap import diagnose  # noqa: PLC0415
-
-        diagnosis = diagnose.after_failed_verification(prepared, verifier)
-        status(render.findings_text(outcome.role_arn, outcome.principal_arn, diagnosis.findings))
+        _explain_failed_verification(prepared, verifier)
         raise VerificationFailed(outcome)
     return outcome
 
@@ -270,12 +258,17 @@ def run_verify(prepared: Prepared) -> verify.Verification:
         )
     result = _verify(prepared, prepared.verifier)
     if not result.ok:
-        from bootstrap import diagnose  # noqa: PLC0415 (only a failure pays for it)
-
-        status("Verification failed; walking the diagnose checks:")
-        diagnosis = diagnose.after_failed_verification(prepared, prepared.verifier)
-        status(render.findings_text(prepared.plan.role_arn, prepared.principal.arn, diagnosis.findings))
+        _explain_failed_verification(prepared, prepared.verifier)
     return result
+
+
+def _explain_failed_verification(prepared: Prepared, verifier: aws.Account) -> None:
+    """Walk the diagnose checks with what the run already holds, and print the findings."""
+    from bootstrap import diagnose  # noqa: PLC0415 (only a failed verification pays for its import)
+
+    status("Verification failed; walking the diagnose checks:")
+    diagnosis = diagnose.after_failed_verification(prepared, verifier)
+    status(render.findings_text(prepared.plan.role_arn, prepared.principal.arn, diagnosis.findings))
 
 
 def _verify(prepared: Prepared, verifier: aws.Account) -> verify.Verification:
@@ -339,11 +332,11 @@ def prepare_teardown(config: Config, only: Side | None = None, target_account: s
         sides = sessions.connect(config.source_profile, config.target_profile)
         source, target = sides.source, sides.target
         source_account, target_account = sides.source_identity.account, sides.target_identity.account
-        principal = _teardown_principal(config, sides.source_identity, source)
+        principal, _ = sessions.resolve_principal(config.principal, sides.source_identity, source, own_needed=False)
     elif only is Side.SOURCE:
         source, source_identity = sessions.open_profile(config.source_profile, "source")
         source_account = source_identity.account
-        principal = _teardown_principal(config, source_identity, source)
+        principal, _ = sessions.resolve_principal(config.principal, source_identity, source, own_needed=False)
         target_account = target_account or _target_account_from_grants(source, principal, config.role_name)
     else:
         target, target_identity = sessions.open_profile(config.target_profile, "target")
@@ -376,12 +369,6 @@ def prepare_teardown(config: Config, only: Side | None = None, target_account: s
         target=target,
         left=tuple(left),
     )
-
-
-def _teardown_principal(config: Config, identity: aws.Identity, source: aws.Account) -> arns.Principal:
-    if config.principal:
-        return arns.parse_principal(config.principal)
-    return sessions.identity_principal(identity, source)
 
 
 def run_teardown(prepared: TeardownPrepared, confirm: Confirm) -> tuple[plan.Change, ...]:
@@ -440,7 +427,7 @@ def build_export(config: Config, *, offline: bool, target_account: str | None = 
             principal = arns.parse_principal(config.principal)
         else:
             source, source_identity = sessions.open_profile(config.source_profile, "source")
-            principal = sessions.identity_principal(source_identity, source)
+            principal, _ = sessions.resolve_principal(None, source_identity, source)
         external_id = config.external_id or (
             _external_id_in(role.trust_policy) if config.generate_external_id else None
         )

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from bootstrap import arns, aws
-from bootstrap.errors import PreconditionFailed
+from bootstrap.errors import BootstrapError, PreconditionFailed
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,25 @@ def identity_principal(identity: aws.Identity, account: aws.Account) -> arns.Pri
         f"The source profile signs in as {identity.arn}, which cannot be a trusted principal "
         "(only IAM users and roles can). Pass the principal to trust with --principal."
     )
+
+
+def resolve_principal(
+    given: str | None, identity: aws.Identity, source: aws.Account, *, own_needed: bool = True
+) -> tuple[arns.Principal, arns.Principal | None]:
+    """(the principal to trust, the source profile's own principal). The trusted one is --principal
+    when given, else the source profile's own identity, which must then resolve. ``own_needed``:
+    resolve the source's own principal even when --principal is given (to see whether the source
+    can verify as itself); a failure to resolve it then is not an error."""
+    own = None
+    if given is None or own_needed:
+        try:
+            own = identity_principal(identity, source)
+        except BootstrapError:
+            if given is None:
+                raise
+    principal = arns.parse_principal(given) if given else own
+    assert principal is not None
+    return principal, own
 
 
 def check_principal(source: aws.Account, source_account: str, principal: arns.Principal) -> arns.Principal:
