@@ -645,8 +645,9 @@ def attached_policy_arns(account: Account, kind: str, owner: str) -> list[str]:
 def put_managed_policy(account: Account, arn: str, document: str, kind: str, owner: str) -> None:
     """Create the policy or add a new default version (dropping the oldest when IAM's limit of five
     versions is reached), then attach it to the principal. Each step is idempotent."""
-    name, path = arn.rsplit("/", 1)[-1], "/" + "/".join(arn.split(":", 5)[5].split("/")[1:-1]) + "/"
-    path = path.replace("//", "/")
+    # arn:aws:iam::ACCOUNT:policy/PATH/NAME -> "/PATH/", "NAME"
+    path, _, name = arn.split(":", 5)[5].removeprefix("policy").rpartition("/")
+    path += "/"
     with translate_errors(f"{account.label}: writing managed policy {arn}"):
         if managed_policy(account, arn) is None:
             account.iam.create_policy(PolicyName=name, Path=path, PolicyDocument=document)

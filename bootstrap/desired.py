@@ -53,7 +53,8 @@ def trust_policy(principal_arn: str, external_id: str | None, require_mfa: bool,
     return _json({"Version": POLICY_VERSION, "Statement": [statement]})
 
 
-def grant_policy(role_arn: str) -> str:
+def grant_policy(role_arn: str | list[str]) -> str:
+    """sts:AssumeRole on exactly these roles (one, or a fleet's list): never a wildcard."""
     statement = {
         "Sid": GRANT_SID,
         "Effect": "Allow",

@@ -9,7 +9,7 @@ customer managed policy beyond that. A partial run never narrows the grant.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from typing import Any
@@ -18,7 +18,7 @@ from bootstrap import apply, arns, aws, desired, diagnose, live, plan, policydoc
 from bootstrap.config import Fleet, Target
 from bootstrap.errors import BootstrapError, InvalidInput, NotOwned
 from bootstrap.plan import Change, Op, Plan, Side
-from bootstrap.state import GRANT_SID, State
+from bootstrap.state import State
 
 USER_INLINE_MAX = 2_048  # IAM: all inline policies of a user together
 ROLE_INLINE_MAX = 10_240  # IAM: all inline policies of a role together
@@ -121,11 +121,6 @@ def _map_bounded(items: Sequence[Any], work: Callable[[Any], Any], parallel: int
 # -- the fleet's grant ------------------------------------------------------------------------------
 
 
-def grant_document(role_arns: Iterable[str]) -> str:
-    statement = {"Sid": GRANT_SID, "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": sorted(role_arns)}
-    return json.dumps({"Version": desired.POLICY_VERSION, "Statement": [statement]}, separators=(",", ":"))
-
-
 def _grant_resources(document: str | None) -> set[str]:
     if not document:
         return set()
@@ -179,12 +174,12 @@ def _grant_plan(
     live_inline, live_managed, attached = grant.inline, grant.managed, grant.attached
     inline_text = json.dumps(live_inline, separators=(",", ":")) if live_inline else None
     managed_text = json.dumps(live_managed, separators=(",", ":")) if live_managed else None
-    if live_inline is not None and not any(s.get("Sid") == GRANT_SID for s in _statements(live_inline)):
+    if live_inline is not None and not plan.document_is_our_grant(live_inline):
         return Plan((), "", (f"{principal.kind}/{principal.name} inline policy {name} exists with content "
                              "trust-bootstrap did not write",))  # fmt: skip
     if not complete:  # some targets were not reached: keep what they have
         role_arns = role_arns | _grant_resources(inline_text) | _grant_resources(managed_text)
-    document = grant_document(role_arns) if role_arns else None
+    document = desired.grant_policy(sorted(role_arns)) if role_arns else None
     budget = (USER_INLINE_MAX if principal.kind == "user" else ROLE_INLINE_MAX) - grant.other_inline_size
     as_inline = document is not None and len(document) <= budget
     if document is not None and not as_inline and len(document) > MANAGED_POLICY_MAX:
@@ -219,11 +214,6 @@ def _grant_plan(
     return Plan(tuple(changes), "")
 
 
-def _statements(document: dict[str, Any]) -> list[dict[str, Any]]:
-    statements = document.get("Statement", [])
-    return statements if isinstance(statements, list) else [statements]
-
-
 # -- prepare, apply, teardown --------------------------------------------------------------------
 
 
@@ -232,14 +222,7 @@ def prepare(
 ) -> FleetPrepared:
     base = fleet.base
     source, source_identity = sessions.open_profile(base.source_profile, "source")
-    source_principal = None
-    try:
-        source_principal = sessions.identity_principal(source_identity, source)
-    except BootstrapError:
-        if base.principal is None:
-            raise
-    principal = arns.parse_principal(base.principal) if base.principal else source_principal
-    assert principal is not None
+    principal, source_principal = sessions.resolve_principal(base.principal, source_identity, source)
     if not teardown:
         sessions.check_principal(source, source_identity.account, principal)
     partition = arns.parse_arn(source_identity.arn).partition
@@ -296,18 +279,14 @@ def run(
             return ()
         return apply.execute(prepared.grant_plan, target=prepared.source, source=prepared.source, deadline_s=60.0)
 
-    grant_done: tuple[Change, ...] = ()
-    if teardown:  # the grant first: nobody can assume from this moment
-        grant_done = grant()
+    # The grant goes first either way: on apply it must exist before anyone verifies; on teardown,
+    # removing it first means nobody can assume from that moment.
+    grant_done = grant()
 
     def work(reached: Reached) -> TargetResult:
         return _run_target(reached, verifier, base.verify_timeout, base.session_name, on_event, write)
 
-    with ThreadPoolExecutor(max_workers=1) as side:
-        grant_future = side.submit(grant) if not teardown else None
-        if grant_future is not None:
-            grant_done = grant_future.result()  # the grant must exist before anyone verifies
-        outcomes = _map_bounded(prepared.reached, work, parallel)
+    outcomes = _map_bounded(prepared.reached, work, parallel)
     results = []
     for reached, outcome, error in outcomes:
         if error is not None:

@@ -7,6 +7,7 @@ compared semantically (policydoc), so IAM's re-serialization never shows up as d
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -267,8 +268,11 @@ def _grant_changes(desired: Grant | None, live: Grant | None) -> list[Change]:
 
 
 def grant_is_ours(grant: Grant) -> bool:
+    return document_is_our_grant(json.loads(grant.document))
+
+
+def document_is_our_grant(document: Mapping[str, Any]) -> bool:
     """Inline policies cannot be tagged: ours carry our statement id, which console edits keep."""
-    document = json.loads(grant.document)
     statements = document.get("Statement", [])
     statements = statements if isinstance(statements, list) else [statements]
     return any(isinstance(s, dict) and s.get("Sid") == GRANT_SID for s in statements)
