@@ -7,10 +7,12 @@ SANDBOX_DIR := .sandbox
 
 .PHONY: install demo test lint format bench clean
 
+# The editable install comes from hatchling (pinned in pyproject.toml): it writes a plain .pth path
+# entry, so start-up is as fast as a regular install without setuptools' transitional 'compat' mode.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]' --config-settings editable_mode=compat
+	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
 # checkov lives in a venv of its own: it pins old versions of boto3 and friends.
@@ -18,6 +20,7 @@ TOOLS   := .venv-tools
 CHECKOV := $(TOOLS)/bin/checkov
 
 $(CHECKOV):
+	rm -rf $(TOOLS)
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet 'checkov>=3.2,<4'
 
