@@ -14,9 +14,7 @@ MACHINE_PATH = re.compile(r"(?<![\w./-])/(?:tmp|var/tmp|home|root|Users|work)/[\
 
 
 def _tracked() -> list[tuple[str, str]]:
-    out = subprocess.run(
-        ["git", "ls-files", "-s", "-z"], cwd=ROOT, check=True, capture_output=True, text=True
-    ).stdout
+    out = subprocess.run(["git", "ls-files", "-s", "-z"], cwd=ROOT, check=True, capture_output=True, text=True).stdout
     rows = []
     for entry in filter(None, out.split("\0")):
         meta, path = entry.split("\t", 1)
