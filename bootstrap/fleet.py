@@ -126,8 +126,10 @@ def _grant_resources(document: str | None) -> set[str]:
         return set()
     resources: set[str] = set()
     for statement in policydoc.statements(document):
-        resources.update(statement.get("Resource", []))
-    return resources
+        if statement.get("Effect") == "Allow":
+            resources.update(statement.get("Resource", []))
+    # Only exact role ARNs are kept for unreached targets: a widened grant's "*" is never carried over.
+    return {r for r in resources if ":role/" in r and "*" not in r and "?" not in r}
 
 
 def _other_inline_size(source: aws.Account, principal: arns.Principal, ours: str) -> int:
@@ -174,9 +176,7 @@ def _grant_plan(
     live_inline, live_managed, attached = grant.inline, grant.managed, grant.attached
     inline_text = json.dumps(live_inline, separators=(",", ":")) if live_inline else None
     managed_text = json.dumps(live_managed, separators=(",", ":")) if live_managed else None
-    if live_inline is not None and not plan.document_is_our_grant(live_inline):
-        return Plan((), "", (f"{principal.kind}/{principal.name} inline policy {name} exists with content "
-                             "trust-bootstrap did not write",))  # fmt: skip
+    # The grant's name is trust-bootstrap's: other content under it is drift, narrowed here.
     if not complete:  # some targets were not reached: keep what they have
         role_arns = role_arns | _grant_resources(inline_text) | _grant_resources(managed_text)
     document = desired.grant_policy(sorted(role_arns)) if role_arns else None
@@ -192,7 +192,7 @@ def _grant_plan(
         return Change(
             Side.SOURCE, source_account, op, principal.kind, principal.name, key=key, after=after,
             action=action or plan.ACTIONS.get(op, "update"), resource=resource,
-            details=plan.document_diff(before, after),
+            details=plan.grant_details(before, after),
         )  # fmt: skip
 
     inline_resource = f"{principal.kind}/{principal.name} inline policy {name}"

@@ -242,20 +242,43 @@ def test_adopt_shows_the_diff_then_tags_and_converges(cli: Any, sandbox: Sandbox
     assert plan_json(cli, sandbox, args)[0] == 0  # owned now: no --adopt needed any more
 
 
-def test_foreign_grant_with_our_name_is_shown_not_overwritten(cli: Any, sandbox: Sandbox) -> None:
+def test_edited_grant_with_our_name_is_drift_shown_wider_and_narrowed(cli: Any, sandbox: Sandbox) -> None:
+    # The grant's name is trust-bootstrap's namespace: any other content under it is drift to repair.
+    args = [*base_args(ROLE), "--principal", CI_USER_ARN, "--no-verify"]
+    assert cli("apply", *args, "--yes").exit_code == 0
+    _put_grant({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:*", "Resource": "*"}]})
+    text = cli("plan", *args)
+    assert text.exit_code == 0, text.stderr
+    assert f"~ update user/ci-user inline policy {GRANT}" in text.stdout
+    assert "- Allow sts:* on *" in text.stdout
+    assert f"+ Allow sts:assumerole on {ROLE_ARN}" in text.stdout
+    assert "wider than the grant trust-bootstrap writes" in text.stdout
+    assert "No changes to make" not in text.stdout and "left alone" not in text.stdout
+    code, planned = plan_json(cli, sandbox, args)
+    assert code == 2
+    assert [c["operation"] for c in planned["changes"]] == ["put-grant"]
+    assert planned["not_owned"] == []
+    run = cli("apply", *args, "--yes")
+    assert run.exit_code == 0, run.stderr
+    narrowed = iam("a-admin").get_user_policy(UserName="ci-user", PolicyName=GRANT)["PolicyDocument"]
+    assert narrowed["Statement"][0]["Action"] == "sts:AssumeRole"
+    assert narrowed["Statement"][0]["Resource"] == ROLE_ARN
+    assert plan_json(cli, sandbox, args)[0] == 0
+
+
+def test_edited_grant_and_deleted_role_are_both_recreated(cli: Any, sandbox: Sandbox) -> None:
     foreign = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
     _put_grant(foreign)
     args = [*base_args(ROLE), "--principal", CI_USER_ARN, "--no-verify"]
     code, planned = plan_json(cli, sandbox, args)
     assert code == 2
-    assert planned["not_owned"] == [
-        f"user/ci-user inline policy {GRANT} exists with content trust-bootstrap did not write"
-    ]
+    assert [c["operation"] for c in planned["changes"]] == ["put-grant", "create-role"]
+    assert any("wider" in d for d in planned["changes"][0]["details"])
     run = cli("apply", *args, "--yes")
-    assert run.exit_code == 8
-    assert role_names() == []
+    assert run.exit_code == 0, run.stderr
+    assert role_names() == [ROLE]
     kept = iam("a-admin").get_user_policy(UserName="ci-user", PolicyName=GRANT)["PolicyDocument"]
-    assert kept["Statement"][0]["Action"] == "s3:*"
+    assert kept["Statement"][0]["Action"] == "sts:AssumeRole"
 
 
 def test_no_op_rerun_makes_only_these_reads(cli: Any, sandbox: Sandbox, trust_args: list[str]) -> None:
