@@ -184,7 +184,8 @@ def warnings(config: Config) -> list[str]:
 
 
 def run_apply(prepared: Prepared, confirm: Confirm) -> Outcome:
-    """Apply the prepared plan (after ``confirm``), then verify."""
+    """Apply the prepared plan (after ``confirm``), then verify; a rename's old role and grant are
+    removed only after that verification succeeds."""
     config, the_plan = prepared.config, prepared.plan
     if the_plan.not_owned:
         raise NotOwned(
@@ -196,14 +197,8 @@ def run_apply(prepared: Prepared, confirm: Confirm) -> Outcome:
     if not the_plan.empty and not confirm(the_plan):
         raise NotConfirmed("Not confirmed: nothing was written.")
     done: tuple[plan.Change, ...] = ()
-    if not the_plan.empty:
-        done = apply.execute(
-            the_plan,
-            target=prepared.sides.target,
-            source=prepared.sides.source,
-            deadline_s=config.verify_timeout,
-            on_done=lambda c: status(f"  done: {c.action} {c.resource}"),
-        )
+    if the_plan.changes:
+        done = _execute(prepared, replace(the_plan, after_verify=()))
     result = None
     if verifier is not None:
         try:
@@ -212,8 +207,18 @@ def run_apply(prepared: Prepared, confirm: Confirm) -> Outcome:
             raise Interrupted(
                 f"Verification interrupted. Both sides are in place: the role {the_plan.role_arn} and the grant on "
                 f"{prepared.principal.arn} ({len(done)} change(s) applied now). Not verified: that AssumeRole succeeds. "
-                "Re-run the same command to verify; it writes nothing again."
+                f"{_kept_old_role(prepared)}Re-run the same command to verify; it writes nothing again."
             ) from None
+    notes: tuple[str, ...] = ()
+    if the_plan.after_verify and result is not None and result.ok:
+        retire = Plan(changes=the_plan.after_verify, role_arn=the_plan.role_arn)
+        done += _execute(prepared, retire)
+    elif the_plan.after_verify and result is None:
+        notes = (
+            f"{_kept_old_role(prepared)}Once the new role is proven, remove it: re-run this apply with "
+            f"--replaces {config.replaces} and verification on (--verify-profile with the principal's "
+            f"credentials), or 'trust-bootstrap teardown --role-name {config.replaces}'.",
+        )
     outcome = Outcome(
         role_arn=the_plan.role_arn,
         principal_arn=prepared.principal.arn,
@@ -223,25 +228,45 @@ def run_apply(prepared: Prepared, confirm: Confirm) -> Outcome:
         changes=done,
         verification=result,
         accounts=prepared.accounts,
+        notes=notes,
     )
     if result is not None and not result.ok:
         assert verifier is not None
         _explain_failed_verification(prepared, verifier)
-        raise VerificationFailed(outcome)
+        raise VerificationFailed(outcome, kept=_kept_old_role(prepared) if the_plan.after_verify else "")
     return outcome
+
+
+def _execute(prepared: Prepared, the_plan: Plan) -> tuple[plan.Change, ...]:
+    return apply.execute(
+        the_plan,
+        target=prepared.sides.target,
+        source=prepared.sides.source,
+        deadline_s=prepared.config.verify_timeout,
+        on_done=lambda c: status(f"  done: {c.action} {c.resource}"),
+    )
+
+
+def _kept_old_role(prepared: Prepared) -> str:
+    if not prepared.plan.after_verify:
+        return ""
+    return (
+        f"The old role {prepared.config.replaces} and its grant were kept (a rename removes them only after the "
+        "new role is verified). "
+    )
 
 
 class VerificationFailed(VerifyFailed):
     """Both sides are in place, but the principal could not assume the role in time."""
 
-    def __init__(self, outcome: Outcome) -> None:
+    def __init__(self, outcome: Outcome, kept: str = "") -> None:
         v = outcome.verification
         super().__init__(
             f"Both sides are in place ({len(outcome.changes)} change(s) applied now; the role {outcome.role_arn} "
             f"exists and {outcome.principal_arn} holds the sts:AssumeRole grant), but the principal could not "
             f"assume the role: {v.error} after {v.attempts} attempt(s) over {v.waited_s:.1f}s. "
-            "Verified: the role and the grant. Not verified: that AssumeRole succeeds. IAM can take longer to "
-            "propagate: re-run with a larger --verify-timeout (nothing will be written again), or check the "
+            f"Verified: the role and the grant. Not verified: that AssumeRole succeeds. {kept}IAM can take longer "
+            "to propagate: re-run with a larger --verify-timeout (nothing will be written again), or check the "
             "ExternalId/MFA values you passed."
         )
         self.outcome = outcome

@@ -75,10 +75,12 @@ class Plan:
     role_arn: str
     # Things the plan will not touch because trust-bootstrap does not own them.
     not_owned: tuple[str, ...] = field(default=())
+    # A rename's removal of the old role and its grant: made only once the new role is verified.
+    after_verify: tuple[Change, ...] = field(default=())
 
     @property
     def empty(self) -> bool:
-        return not self.changes
+        return not self.changes and not self.after_verify
 
     def side(self, side: Side) -> tuple[Change, ...]:
         return tuple(c for c in self.changes if c.side is side)
@@ -311,7 +313,8 @@ def diff(desired: State, live: State, adopt: bool = False, retired: State | None
 
     A live role or grant that trust-bootstrap does not own is never touched unless ``adopt``: it
     is reported in ``not_owned`` and the plan leaves it out. ``retired`` is the live state of a
-    previous role this one replaces (a rename): removed after the new one is in place.
+    previous role this one replaces (a rename): its removal goes to ``after_verify``, made only once
+    the new role is verified.
     """
     role, not_owned = _owned_parts(live, adopt)
     if live.role is not None and role is None:
@@ -320,11 +323,17 @@ def diff(desired: State, live: State, adopt: bool = False, retired: State | None
         # Adopting needs no special case: the ownership tag is among the desired tags.
         role_changes = _role_changes(desired.role, role, desired.target_account)
     grant_changes = _grant_changes(desired.grant, live.grant)
+    retiring: list[Change] = []
     if retired is not None:
         old_role, notes = _owned_parts(retired, adopt=False)
         not_owned += notes
-        role_changes += _role_changes(None, old_role, desired.target_account)
-        grant_changes += _grant_changes(None, retired.grant)
+        # The old grant first (as in teardown), then the old role: only after the new one is proven.
+        retiring = _grant_changes(None, retired.grant) + _role_changes(None, old_role, desired.target_account)
     shown = desired.role or live.role
     role_arn = shown.arn if shown is not None else ""
-    return Plan(changes=tuple(grant_changes + role_changes), role_arn=role_arn, not_owned=tuple(not_owned))
+    return Plan(
+        changes=tuple(grant_changes + role_changes),
+        role_arn=role_arn,
+        not_owned=tuple(not_owned),
+        after_verify=tuple(retiring),
+    )
