@@ -380,6 +380,20 @@ def list_inline_policies(account: Account, kind: str, owner: str) -> list[str]:
             raise
 
 
+def inline_policy_holders(account: Account, wanted: Callable[[str], bool]) -> list[tuple[str, str]]:
+    """(holder ARN, policy name) of every user and role inline policy whose name is ``wanted``: one
+    paginated iam:GetAccountAuthorizationDetails read, instead of a listing per identity."""
+    found: list[tuple[str, str]] = []
+    with translate_errors(f"{account.label}: looking for inline policies (iam:GetAccountAuthorizationDetails)"):
+        pages = account.iam.get_paginator("get_account_authorization_details").paginate(Filter=["User", "Role"])
+        for page in pages:
+            for user in page.get("UserDetailList", []):
+                found += [(user["Arn"], p["PolicyName"]) for p in user.get("UserPolicyList", [])]
+            for role in page.get("RoleDetailList", []):
+                found += [(role["Arn"], p["PolicyName"]) for p in role.get("RolePolicyList", [])]
+    return [(arn, name) for arn, name in found if wanted(name)]
+
+
 def list_role_tags(account: Account, role: str) -> list[tuple[str, str]]:
     with translate_errors(f"{account.label}: listing tags of role {role}"):
         pages = account.iam.get_paginator("list_role_tags").paginate(RoleName=role)

@@ -668,13 +668,14 @@ def teardown(
         cfg = _config_of(opts)
         if target_account is not None:
             _check_account(target_account)
-        from bootstrap import commands, render
+        from bootstrap import render
+        from bootstrap import teardown as workflow
         from bootstrap.plan import Side
 
         side = None if only is None else Side(only.value)
-        prepared = commands.prepare_teardown(cfg, only=side, target_account=target_account)
+        prepared = workflow.prepare_teardown(cfg, only=side, target_account=target_account)
         typer.echo(render.teardown_text(prepared.plan, prepared.accounts, ()), err=output is Output.json)
-        done = commands.run_teardown(prepared, _confirmer(yes))
+        done = workflow.run_teardown(prepared, _confirmer(yes))
         if output is Output.json:
             typer.echo(render.teardown_json(prepared.plan, done, prepared.accounts, prepared.left))
         else:

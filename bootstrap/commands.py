@@ -4,7 +4,6 @@ boto3 (through the steps), so cli.py imports it only once a command runs."""
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -310,118 +309,6 @@ def _verify(prepared: Prepared, verifier: aws.Account) -> verify.Verification:
             timeout_s=config.verify_timeout,
             on_attempt=spinner.attempt,
         )
-
-
-# -- teardown ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TeardownPrepared:
-    plan: Plan
-    accounts: dict[Side, str]
-    source: aws.Account | None
-    target: aws.Account | None
-    left: tuple[str, ...]  # what this run leaves on a side it does not touch (--only)
-
-
-# Deletes never wait for propagation; this only bounds retries that should not occur.
-TEARDOWN_DEADLINE_S = 60.0
-_GRANT_NAME = re.compile(r"trust-bootstrap-(\d{12})-(.+)")
-
-
-def _target_account_from_grants(source: aws.Account, principal: arns.Principal, role_name: str) -> str:
-    """With --only source and no target profile: the target account from our grant's name."""
-    accounts = sorted(
-        m.group(1)
-        for name in aws.list_inline_policies(source, principal.kind, principal.name)
-        if (m := _GRANT_NAME.fullmatch(name)) and m.group(2) == role_name
-    )
-    if len(accounts) == 1:
-        return accounts[0]
-    if not accounts:
-        raise PreconditionFailed(
-            f"{principal.arn} holds no trust-bootstrap grant for a role named {role_name}: nothing to remove in the "
-            "source account. Pass --target-account if the grant has another name."
-        )
-    raise InvalidInput(
-        f"{principal.arn} holds grants for roles named {role_name} in several accounts ({', '.join(accounts)}): "
-        "pass --target-account to say which."
-    )
-
-
-def prepare_teardown(config: Config, only: Side | None = None, target_account: str | None = None) -> TeardownPrepared:
-    """Plan the removal: the desired state is "nothing", planned against what is live. Read-only."""
-    source = target = None
-    principal: arns.Principal | None = None
-    if only is None:
-        sides = sessions.connect(config.source_profile, config.target_profile)
-        source, target = sides.source, sides.target
-        source_account, target_account = sides.source_identity.account, sides.target_identity.account
-        principal, _ = sessions.resolve_principal(config.principal, sides.source_identity, source, own_needed=False)
-    elif only is Side.SOURCE:
-        source, source_identity = sessions.open_profile(config.source_profile, "source")
-        source_account = source_identity.account
-        principal, _ = sessions.resolve_principal(config.principal, source_identity, source, own_needed=False)
-        target_account = target_account or _target_account_from_grants(source, principal, config.role_name)
-    else:
-        target, target_identity = sessions.open_profile(config.target_profile, "target")
-        target_account, source_account = target_identity.account, "(not read)"
-    assert target_account is not None
-    grant_name = desired.grant_policy_name(target_account, config.role_name)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        role = pool.submit(live.read_role, target, config.role_name) if target else None
-        grant = pool.submit(live.read_grant, source, principal, grant_name) if source and principal else None
-        live_state = State(
-            target_account, source_account, role.result() if role else None, grant.result() if grant else None
-        )
-    nothing_here = State(target_account, source_account, None, None)
-    left = []
-    if only is Side.TARGET:
-        who = config.principal or "the principal"
-        left.append(
-            f"source account: the grant {grant_name} on {who} was not checked (--only target); remove it with "
-            "'trust-bootstrap teardown --only source' and the same options"
-        )
-    elif only is Side.SOURCE:
-        left.append(
-            f"target account {target_account}: the role {config.role_name} was not checked (--only source); remove "
-            "it with 'trust-bootstrap teardown --only target' and the same options"
-        )
-    return TeardownPrepared(
-        plan=plan.diff(nothing_here, live_state),
-        accounts={Side.SOURCE: source_account, Side.TARGET: target_account},
-        source=source,
-        target=target,
-        left=tuple(left),
-    )
-
-
-def run_teardown(prepared: TeardownPrepared, confirm: Confirm) -> tuple[plan.Change, ...]:
-    """Remove what the plan lists: the source-side grant first, so nobody can assume the role from
-    that moment, then the role's policies and the role."""
-    the_plan = prepared.plan
-    if the_plan.not_owned:
-        raise NotOwned(
-            f"{'; '.join(the_plan.not_owned)}: trust-bootstrap removes only what it created, so it removes "
-            "nothing. Delete it by hand (aws iam delete-role after detaching its policies), or take it over "
-            "first with 'trust-bootstrap apply --adopt' and the same options. Nothing was removed."
-        )
-    if the_plan.empty or not confirm(the_plan):
-        if the_plan.empty:
-            return ()
-        raise NotConfirmed("Not confirmed: nothing was removed.")
-    # One side may be absent (--only): it has no changes in the plan, so it is never used.
-    source = prepared.source or prepared.target
-    target = prepared.target or prepared.source
-    assert source is not None and target is not None
-    return apply.execute(
-        the_plan,
-        target=target,
-        source=source,
-        deadline_s=TEARDOWN_DEADLINE_S,
-        source_first=True,
-        on_done=lambda c: status(f"  done: {c.action} {c.resource}"),
-    )
 
 
 # -- export --------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bootstrap.plan import Change, Plan, Side
+from bootstrap.plan import Change, Op, Plan, Side
 
 SYMBOLS = {"create": "+", "update": "~", "delete": "-"}
 SIDE_NAMES = {Side.TARGET: "target", Side.SOURCE: "source"}
@@ -159,7 +159,10 @@ def removed_text(done: Sequence[Change], left: Sequence[str]) -> str:
     if not done:
         lines = ["Nothing to remove: no role or grant of this trust is left."]
     else:
-        lines = [f"Removed {len(done)} item(s); the principal can no longer assume the role."]
+        # Say only what this run removed: the grant and the role are two separate claims.
+        what = [f"the grant {c.key} on {c.owner_kind}/{c.owner}" for c in done if c.op is Op.DELETE_GRANT]
+        what += [f"the role {c.owner}" for c in done if c.op is Op.DELETE_ROLE]
+        lines = [f"Removed {len(done)} item(s)" + (f", including {' and '.join(what)}." if what else ".")]
     return "\n".join([*lines, *(f"Left alone: {note}." for note in left)])
 
 

@@ -139,7 +139,8 @@ def test_drift_is_planned_then_repaired(cli: Any, sandbox: Sandbox, trust_args: 
     assert run.exit_code == 0, run.stderr
     assert [c["operation"] for c in run.json()["changes"]] == [c["operation"] for c in planned["changes"]]
     assert plan_json(cli, sandbox, trust_args) == (
-        0, {"role_arn": ROLE_ARN, "changes": [], "after_verification": [], "not_owned": []}
+        0,
+        {"role_arn": ROLE_ARN, "changes": [], "after_verification": [], "not_owned": []},
     )
 
 
