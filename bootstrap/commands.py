@@ -24,6 +24,7 @@ from bootstrap import (
 )
 from bootstrap.config import Config
 from bootstrap.errors import (
+    BootstrapError,
     Interrupted,
     InvalidInput,
     NotConfirmed,
@@ -202,6 +203,13 @@ def run_apply(prepared: Prepared, confirm: Confirm) -> Outcome:
     if verifier is not None:
         try:
             result = _verify(prepared, verifier)
+        except BootstrapError as err:  # the network, the credentials, an unreadable answer
+            err.message = (
+                f"{_in_place(prepared, done)} Not verified: the verification could not finish: {err.message} "
+                f"{_kept_old_role(prepared)}Re-run the same command to verify; it writes nothing again."
+            )
+            err.done = _done_lines(done)
+            raise
         except KeyboardInterrupt:
             raise Interrupted(
                 f"Verification interrupted. Both sides are in place: the role {the_plan.role_arn} and the grant on "
@@ -236,6 +244,17 @@ def run_apply(prepared: Prepared, confirm: Confirm) -> Outcome:
     return outcome
 
 
+def _done_lines(done: tuple[plan.Change, ...]) -> tuple[str, ...]:
+    return tuple(f"{c.action} {c.resource}" for c in done)
+
+
+def _in_place(prepared: Prepared, done: tuple[plan.Change, ...]) -> str:
+    return (
+        f"Both sides are in place: the role {prepared.plan.role_arn} and the grant on {prepared.principal.arn} "
+        f"({len(done)} change(s) applied now)."
+    )
+
+
 def _execute(prepared: Prepared, the_plan: Plan) -> tuple[plan.Change, ...]:
     return apply.execute(
         the_plan,
@@ -266,7 +285,8 @@ class VerificationFailed(VerifyFailed):
             f"assume the role: {v.error} after {v.attempts} attempt(s) over {v.waited_s:.1f}s. "
             f"Verified: the role and the grant. Not verified: that AssumeRole succeeds. {kept}IAM can take longer "
             "to propagate: re-run with a larger --verify-timeout (nothing will be written again), or check the "
-            "ExternalId/MFA values you passed."
+            "ExternalId/MFA values you passed.",
+            done=_done_lines(outcome.changes),
         )
         self.outcome = outcome
 

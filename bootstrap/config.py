@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bootstrap import arns
+from bootstrap import arns, policydoc
 from bootstrap.errors import InvalidInput
 
 T = TypeVar("T")
@@ -127,10 +127,10 @@ def _build(merged: dict[str, Any], source: _Source, base_dir: Path) -> Config:
             raise InvalidInput(f"{source.where(key)}: expected {_kind_name(kind)}, got {value!r}.")
         return _checked(value, source.where(key), check) if check is not None else value
 
-    role_name = get("role_name", str, arns.check_role_name)
+    role_name = get("role_name", str, _and_model(arns.check_role_name, "iam", "CreateRole", "RoleName"))
     if role_name is None:
         raise InvalidInput("A role name is required: pass --role-name NAME or set role_name in the config file.")
-    external_id = get("external_id", str, arns.check_external_id)
+    external_id = get("external_id", str, _and_model(arns.check_external_id, "sts", "AssumeRole", "ExternalId"))
     generate = bool(get("generate_external_id", bool))
     if external_id and generate:
         raise InvalidInput("--external-id and --generate-external-id exclude each other: give one or the other.")
@@ -140,7 +140,7 @@ def _build(merged: dict[str, Any], source: _Source, base_dir: Path) -> Config:
     if bool(mfa_serial) != bool(mfa_token):
         raise InvalidInput("--mfa-serial and --mfa-token go together: give both, or neither.")
     principal = get("principal", str, arns.parse_principal)
-    replaces = get("replaces", str, arns.check_role_name)
+    replaces = get("replaces", str, _and_model(arns.check_role_name, "iam", "CreateRole", "RoleName"))
     if replaces == role_name:
         raise InvalidInput(f"{source.where('replaces')}: the role cannot replace itself ('{role_name}').")
     policy_arns = list(
@@ -178,11 +178,14 @@ def _build(merged: dict[str, Any], source: _Source, base_dir: Path) -> Config:
         trust_account=bool(get("trust_account", bool)),
         inline_policies=_inline_policies(merged.get("inline_policies"), source.where("inline_policies"), base_dir),
         max_session_duration=get("max_session_duration", int, arns.check_max_session_duration) or 3600,
-        path=get("path", str, arns.check_path) or "/",
+        path=get("path", str, _and_model(arns.check_path, "iam", "CreateRole", "Path")) or "/",
         permissions_boundary=get("permissions_boundary", str, arns.check_managed_policy_arn),
-        description=get("description", str, _check_description) or "",
+        description=get("description", str, _and_model(_check_description, "iam", "CreateRole", "Description")) or "",
         tags=_tags(merged.get("tags"), source.where("tags")),
-        session_name=get("session_name", str, arns.check_session_name) or "trust-bootstrap-verify",
+        session_name=get(
+            "session_name", str, _and_model(arns.check_session_name, "sts", "AssumeRole", "RoleSessionName")
+        )
+        or "trust-bootstrap-verify",
         verify_profile=get("verify_profile", str),
         mfa_serial=mfa_serial,
         mfa_token=mfa_token,
@@ -224,6 +227,19 @@ def _check_keys(data: Mapping[str, Any], known: tuple[str, ...], where: str) -> 
 
 def _kind_name(kind: type) -> str:
     return {str: "a string", int: "a whole number", float: "a number", bool: "true or false"}.get(kind, kind.__name__)
+
+
+def _and_model(check: Callable[[Any], object], service: str, operation: str, member: str) -> Callable[[Any], None]:
+    """Our readable check first, then the API's own constraint from botocore's model (model.py):
+    whatever the model refuses, AWS would refuse after the first writes."""
+
+    def both(value: Any) -> None:
+        check(value)
+        from bootstrap import model  # noqa: PLC0415 (botocore's models load only when a value is checked)
+
+        model.check(service, operation, member, value)
+
+    return both
 
 
 def _positive(value: float) -> None:
@@ -285,7 +301,7 @@ def _tags(value: Any, where: str) -> tuple[tuple[str, str], ...]:
 def _inline_policies(value: Any, where: str, base_dir: Path) -> tuple[InlinePolicy, ...]:
     policies = []
     for name, file_name in _pairs(value, where, "NAME=FILE"):
-        _checked(name, where, arns.check_policy_name)
+        _checked(name, where, _and_model(arns.check_policy_name, "iam", "PutRolePolicy", "PolicyName"))
         path = Path(file_name).expanduser()
         if not path.is_absolute():
             path = base_dir / path
@@ -312,6 +328,12 @@ def _read_policy_file(path: Path, name: str, where: str) -> str:
         ) from err
     if not isinstance(document, dict) or "Statement" not in document:
         raise InvalidInput(f"{where}: the policy file {path} is not an IAM policy (a JSON object with a Statement).")
+    try:
+        policydoc.check_grammar(document)
+    except ValueError as err:
+        raise InvalidInput(
+            f"{where}: the policy file {path} for '{name}' breaks IAM's policy grammar: {err}. Nothing was written."
+        ) from err
     return json.dumps(document, separators=(",", ":"))
 
 

@@ -241,3 +241,54 @@ def test_config_example_is_a_valid_config() -> None:
     text = example.read_text()
     for key in config.CONFIG_KEYS:
         assert f"{key}:" in text, key
+
+
+GRAMMAR = [
+    # (id, the policy file's text, words the message must contain)
+    ("statement-not-an-object", '{"Version": "2012-10-17", "Statement": [1]}', ["statement 1", "object"]),
+    ("condition-not-an-object", '{"Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "*", '
+     '"Condition": "x"}}', ["statement 1", "Condition"]),
+    ("effect-maybe", '{"Statement": [{"Effect": "Maybe", "Action": "s3:*", "Resource": "*"}]}',
+     ["statement 1", "Effect", "Maybe", "Allow or Deny"]),
+    ("action-and-notaction", '{"Statement": [{"Effect": "Allow", "Action": "s3:*", "NotAction": "iam:*", '
+     '"Resource": "*"}]}', ["exactly one of Action and NotAction"]),
+    ("no-resource", '{"Statement": [{"Effect": "Allow", "Action": "s3:*"}]}', ["Resource"]),
+    ("principal-in-identity-policy", '{"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*", '
+     '"Principal": "*"}]}', ["Principal", "trust"]),
+    ("unknown-operator", '{"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*", '
+     '"Condition": {"StringEqualz": {"aws:username": "x"}}}]}', ["StringEqualz", "operator"]),
+    ("condition-value-object", '{"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*", '
+     '"Condition": {"StringEquals": {"aws:username": {"a": 1}}}}]}', ["aws:username", "string"]),
+    ("bad-version", '{"Version": "2020-01-01", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}',
+     ["Version", "2012-10-17"]),
+    ("sid-with-dash", '{"Statement": [{"Sid": "a-b", "Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}',
+     ["Sid"]),
+    ("action-without-service", '{"Statement": [{"Effect": "Allow", "Action": "GetObject", "Resource": "*"}]}',
+     ["GetObject", "service:action"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "text", "words"), GRAMMAR, ids=[c[0] for c in GRAMMAR])
+def test_policy_grammar_is_checked_before_any_write(
+    cli: Any, sandbox: Any, tmp_path: Path, case: str, text: str, words: list[str]
+) -> None:
+    sandbox.clear_calls()
+    run = cli("apply", *base_args(), "--principal", CI_USER_ARN, "--no-verify", "--yes",
+              "--inline-policy", _policy_file(tmp_path, text))  # fmt: skip
+    assert run.exit_code == INVALID_INPUT, run.stderr
+    message = " ".join(run.stderr.split())
+    for word in words:
+        assert word in message
+    assert "Internal error" not in run.stderr
+    assert [c for c in sandbox.calls() if c.is_write] == []
+
+
+def test_description_outside_iams_pattern_is_refused(cli: Any, sandbox: Any) -> None:
+    sandbox.clear_calls()
+    run = cli("apply", *base_args(), "--principal", CI_USER_ARN, "--no-verify", "--yes",
+              "--description", "デプロイ用ロール 🚀")  # fmt: skip
+    assert run.exit_code == INVALID_INPUT, run.stderr
+    assert "--description" in run.stderr and "pattern" in run.stderr
+    assert [c for c in sandbox.calls() if c.is_write] == []
+    ok = cli("apply", *base_args(), "--principal", CI_USER_ARN, "--no-verify", "--yes", "--description", "Déploiement")
+    assert ok.exit_code == 0, ok.stderr

@@ -88,7 +88,8 @@ class Profile:
 
 
 # What an injected fault answers: HTTP status and message. "reset" drops the connection instead;
-# "delay" only slows the call down.
+# "delay" only slows the call down; "html" answers 200 with an HTML page, as a captive portal or a
+# misconfigured proxy does (botocore cannot parse it: ResponseParserError).
 FAULT_STATUS = {
     "Throttling": (400, "Rate exceeded"),
     "ThrottlingException": (400, "Rate exceeded"),
@@ -98,6 +99,9 @@ FAULT_STATUS = {
     # What IAM answers for a trust policy naming a principal created moments ago.
     "MalformedPolicyDocument": (400, "Invalid principal in policy: the principal is not yet known"),
 }
+
+
+_OTHER_FAULTS = ("reset", "delay", "html")
 
 
 @dataclass
@@ -115,8 +119,8 @@ class Fault:
         parts = text.split(":")
         if len(parts) not in (3, 4) or not parts[2].isdigit():
             raise ValueError(f"'{text}' is not OPERATION:CODE:COUNT[:DELAY_SECONDS]")
-        if parts[1] not in FAULT_STATUS and parts[1] not in ("reset", "delay"):
-            raise ValueError(f"unknown fault code '{parts[1]}': one of {', '.join([*FAULT_STATUS, 'reset', 'delay'])}")
+        if parts[1] not in FAULT_STATUS and parts[1] not in _OTHER_FAULTS:
+            raise ValueError(f"unknown fault code '{parts[1]}': one of {', '.join([*FAULT_STATUS, *_OTHER_FAULTS])}")
         return cls(parts[0], parts[1], int(parts[2]), float(parts[3]) if len(parts) == 4 else 0.0)
 
 
@@ -287,6 +291,10 @@ class SandboxApp:
             self._record(replace(call, status=0, note="injected: connection reset"))
             environ["werkzeug.socket"].shutdown(socket.SHUT_RDWR)
             return []
+        if fault.code == "html":
+            self._record(replace(call, status=200, note="injected: html"))
+            start_response("200 OK", [("Content-Type", "text/html")])
+            return [b"<html><body><h1>Sign in to continue</h1><br></body></html>"]  # HTML, not XML
         status, message = FAULT_STATUS[fault.code]
         self._record(replace(call, status=status, note=f"injected: {fault.code}"))
         reason = {400: "Bad Request", 500: "Internal Server Error", 503: "Service Unavailable"}[status]
