@@ -4,6 +4,7 @@ boto3 (through the steps), so cli.py imports it only once a command runs."""
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -91,6 +92,30 @@ def _check_policies_exist(target: aws.Account, config: Config, role: Role | None
         )
 
 
+def _check_grant_fits(source: aws.Account, the_plan: Plan) -> None:
+    """IAM caps the inline policies of a user (2,048 characters) or role (10,240) in total, and
+    answers LimitExceeded only when the grant is written, perhaps after the role. Count first."""
+    puts = [c for c in the_plan.changes if c.op is plan.Op.PUT_GRANT]
+    if not puts:
+        return
+    grant = puts[0]
+    names = [n for n in aws.list_inline_policies(source, grant.owner_kind, grant.owner) if n != grant.key]
+    with ThreadPoolExecutor(max_workers=min(8, len(names) or 1)) as pool:
+        documents = list(pool.map(lambda n: aws.get_inline_policy(source, grant.owner_kind, grant.owner, n), names))
+    others = sum(policydoc.size(json.dumps(d)) for d in documents if d)
+    mine = policydoc.size(grant.after or "")
+    limit = desired.INLINE_TOTAL_MAX_CHARS[grant.owner_kind]
+    if others + mine > limit:
+        raise PreconditionFailed(
+            f"The grant would bring the inline policies of {grant.owner_kind}/{grant.owner} to {others + mine:,} "
+            f"characters ({len(names)} other inline policies: {others:,}; the grant: {mine:,}), but IAM allows "
+            f"{limit:,} in total for a {grant.owner_kind} (white space not counted) and would refuse it with "
+            "LimitExceeded part-way through the run. Remove or shrink another inline policy of the principal "
+            "(or move it into a managed policy), or onboard these roles as a fleet, whose grant becomes one "
+            "customer managed policy when it does not fit inline. Nothing was written."
+        )
+
+
 def prepare(config: Config, adopt: bool = False, for_apply: bool = False) -> Prepared:
     """Connect to both accounts, check the principal, read both sides and plan. Read-only.
 
@@ -148,7 +173,10 @@ def prepare(config: Config, adopt: bool = False, for_apply: bool = False) -> Pre
     the_plan = plan.diff(want, live_state, adopt=adopt, retired=retired)
     if not the_plan.empty:
         with ThreadPoolExecutor(max_workers=2) as pool:
-            jobs = [pool.submit(_check_policies_exist, sides.target, config, live_state.role)]
+            jobs = [
+                pool.submit(_check_policies_exist, sides.target, config, live_state.role),
+                pool.submit(_check_grant_fits, sides.source, the_plan),
+            ]
             if verify_account is not None and config.verify_profile:
                 jobs.append(pool.submit(verify.check_verifier, verify_account, principal, config.verify_profile))
             for job in jobs:

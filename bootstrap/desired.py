@@ -65,6 +65,9 @@ def grant_policy(role_arn: str | list[str]) -> str:
 
 
 TRUST_POLICY_MAX_CHARS = 2048  # IAM's default quota for a role trust policy (raisable to 4096)
+# IAM: all inline policies of one identity together, white space not counted (not raisable).
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
+INLINE_TOTAL_MAX_CHARS = {"user": 2_048, "role": 10_240, "group": 5_120}
 
 
 def build(config: Config, ctx: Context) -> State:

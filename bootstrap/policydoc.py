@@ -70,6 +70,11 @@ def canonical(document: Mapping[str, Any] | str) -> str:
     return json.dumps({"Version": doc.get("Version", "2008-10-17"), "Statement": statements}, sort_keys=True)
 
 
+def size(document: str) -> int:
+    """A policy's size as IAM counts it against its quotas: white space is not counted."""
+    return len(re.sub(r"\s", "", document))
+
+
 def equivalent(a: Mapping[str, Any] | str, b: Mapping[str, Any] | str) -> bool:
     return canonical(a) == canonical(b)
 

@@ -35,6 +35,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from moto.sts.models import sts_backends
 from werkzeug.serving import make_server
 
+from bootstrap.sandbox import quotas
 from bootstrap.sandbox.referee import Caller, Request, Verdict, judge
 
 ACCOUNT_A = "111111111111"
@@ -189,7 +190,7 @@ class SandboxApp:
     """WSGI layer in front of moto: referee, propagation delay, request log."""
 
     def __init__(self, inner: WsgiApp, state: _State) -> None:
-        self._inner = inner
+        self._inner = quotas.Enforcer(inner, _error_xml)
         self._state = state
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
@@ -240,6 +241,7 @@ class SandboxApp:
             held.append((status, headers))  # sent below, once we know what to answer
             return lambda data: None
 
+        environ[quotas.ACCOUNT_KEY] = account  # for IAM's size quotas, checked in front of moto
         try:
             chunks = list(self._inner(environ, holding_start_response))  # moto answers in one piece
             status_line, headers = held[0] if held else ("500 Internal Server Error", [])
