@@ -690,11 +690,28 @@ def _ask(values: dict[str, Any]) -> dict[str, Any]:
         ("external_id", "ExternalId to require (empty: none)", ""),
         ("verify_profile", "Profile with the principal's credentials, to verify (empty: none)", ""),
     ]
+    from bootstrap import arns
+
+    # The answers the config file will be checked against: asked again until they pass, so init
+    # never writes a file that the next run rejects.
+    checks: dict[str, Callable[[str], object]] = {
+        "role_name": arns.check_role_name,
+        "principal": arns.parse_principal,
+        "external_id": arns.check_external_id,
+    }
     answered = dict(values)
     for key, question, default in questions:
-        if answered.get(key) is None:
-            answer = typer.prompt(question, default=default, show_default=bool(default), err=True)
-            answered[key] = answer.strip() or None
+        while answered.get(key) is None:
+            answer = typer.prompt(question, default=default, show_default=bool(default), err=True).strip()
+            try:
+                if answer and key in checks:
+                    checks[key](answer)
+            except ValueError as err:
+                _err(f"Not valid: {err}. Try again.")
+                continue
+            answered[key] = answer or None
+            if not answer:
+                break
     return answered
 
 

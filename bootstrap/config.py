@@ -124,7 +124,10 @@ def _build(merged: dict[str, Any], source: _Source, base_dir: Path) -> Config:
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise InvalidInput(f"{source.where(key)}: expected {_kind_name(kind)}, got {value!r}.")
+            hint = ""
+            if kind is bool and isinstance(value, str) and value.lower() in ("true", "false"):
+                hint = f" (a quoted string): write {key}: {value.lower()} without quotes"
+            raise InvalidInput(f"{source.where(key)}: expected {_kind_name(kind)}, got {value!r}{hint}.")
         return _checked(value, source.where(key), check) if check is not None else value
 
     role_name = get("role_name", str, _and_model(arns.check_role_name, "iam", "CreateRole", "RoleName"))
@@ -189,7 +192,7 @@ def _build(merged: dict[str, Any], source: _Source, base_dir: Path) -> Config:
         verify_profile=get("verify_profile", str),
         mfa_serial=mfa_serial,
         mfa_token=mfa_token,
-        verify=merged.get("verify", True) is not False,
+        verify=get("verify", bool) is not False,
         verify_timeout=get("verify_timeout", float, _positive) or 120.0,
         replaces=replaces,
     )
@@ -202,8 +205,12 @@ def _read_file(file: Path) -> dict[str, Any]:
         raise InvalidInput(f"Cannot read the config file {file}: {err.strerror}.") from err
     import yaml  # noqa: PLC0415 (only runs that read a config file pay for its import)
 
+    from bootstrap import yamlstrict  # noqa: PLC0415 (imports yaml)
+
     try:
-        data = yaml.safe_load(text)
+        data = yamlstrict.load(text)
+    except yamlstrict.StrictYamlError as err:
+        raise InvalidInput(f"The config file {file}, line {err.line}: {err}.") from err
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

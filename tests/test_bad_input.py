@@ -292,3 +292,36 @@ def test_description_outside_iams_pattern_is_refused(cli: Any, sandbox: Any) -> 
     assert [c for c in sandbox.calls() if c.is_write] == []
     ok = cli("apply", *base_args(), "--principal", CI_USER_ARN, "--no-verify", "--yes", "--description", "Déploiement")
     assert ok.exit_code == 0, ok.stderr
+
+
+STRICT_YAML = [
+    # (id, config file text after role_name, words the message must contain)
+    ("verify-quoted-false", 'verify: "false"\n', ["verify", "true or false", "without quotes"]),
+    ("verify-nope", "verify: nope\n", ["verify", "true or false", "'nope'"]),
+    ("verify-yes", "verify: yes\n", ["line 2", "'yes'", "YAML 1.1", 'quote it ("yes")']),
+    ("tag-value-on", "tags:\n  env: on\n", ["line 3", "'on'", 'quote it ("on")']),
+    ("duplicate-key", "external_id: first-1\nexternal_id: second-2\n", ["external_id", "twice", "lines 2 and 3"]),
+    ("octal-number", "max_session_duration: 07200\n", ["line 2", "07200", "another base"]),
+]
+
+
+@pytest.mark.parametrize(("case", "text", "words"), STRICT_YAML, ids=[c[0] for c in STRICT_YAML])
+def test_config_values_are_typed_strictly(cli: Any, tmp_path: Path, case: str, text: str, words: list[str]) -> None:
+    config_file = tmp_path / "trust.yaml"
+    config_file.write_text("role_name: terraform-deploy\n" + text)
+    run = cli("plan", "--config", str(config_file), "--source-profile", "a-admin", "--target-profile", "b-admin")
+    assert run.exit_code == INVALID_INPUT, run.stderr
+    message = " ".join(run.stderr.split())
+    for word in words:
+        assert word in message
+
+
+def test_init_asks_again_for_an_invalid_answer(cli: Any, tmp_path: Path) -> None:
+    target = tmp_path / "asked.yaml"
+    answers = "\n".join(["a-admin", "b-admin", "bad role!", "good-role", "not-an-arn", CI_USER_ARN, "x", "ext-id-1",
+                         ""]) + "\n"  # fmt: skip
+    run = cli("init", str(target), "--interactive", input=answers)
+    assert run.exit_code == 0, run.stderr
+    assert run.stderr.count("Not valid:") == 3
+    text = target.read_text()
+    assert "role_name: good-role" in text and "ext-id-1" in text
