@@ -388,12 +388,19 @@ def assume_role_through_propagation(
     mfa_serial: str | None = None,
     mfa_token: str | None = None,
     on_attempt: Callable[[int, float], None] | None = None,
+    keep_waiting: Callable[[BaseException], bool] | None = None,
 ) -> AssumeOutcome:
-    """AssumeRole, retried on the codes IAM gives while a change propagates, until the deadline."""
+    """AssumeRole, retried on the codes IAM gives while a change propagates, until the deadline,
+    and only while ``keep_waiting`` (when given) says the denial can still be propagation."""
     started = time.monotonic()
     attempts = 0
+    propagating = _is_code(*ASSUME_PROPAGATION_CODES)
+
+    def should_retry(err: BaseException) -> bool:
+        return propagating(err) and (keep_waiting is None or keep_waiting(err))
+
     try:
-        for attempt in propagation(deadline_s, _is_code(*ASSUME_PROPAGATION_CODES), on_attempt):
+        for attempt in propagation(deadline_s, should_retry, on_attempt):
             with attempt:
                 attempts += 1
                 creds = assume_role(account, role_arn, session_name, external_id, mfa_serial, mfa_token)

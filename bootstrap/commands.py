@@ -9,6 +9,8 @@ import secrets
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
 
 from bootstrap import (
     apply,
@@ -228,9 +230,10 @@ def run_apply(prepared: Prepared, confirm: Confirm) -> Outcome:
     if the_plan.changes:
         done = _execute(prepared, replace(the_plan, after_verify=()))
     result = None
-    if verifier is not None:
+    judge = _Judge(prepared, verifier, wrote=bool(done)) if verifier is not None else None
+    if verifier is not None and judge is not None:
         try:
-            result = _verify(prepared, verifier)
+            result = _verify(prepared, verifier, judge)
         except BootstrapError as err:  # the network, the credentials, an unreadable answer
             err.message = (
                 f"{_in_place(prepared, done)} Not verified: the verification could not finish: {err.message} "
@@ -266,8 +269,8 @@ def run_apply(prepared: Prepared, confirm: Confirm) -> Outcome:
         notes=notes,
     )
     if result is not None and not result.ok:
-        assert verifier is not None
-        _explain_failed_verification(prepared, verifier)
+        assert judge is not None
+        judge.explain()
         raise VerificationFailed(outcome, kept=_kept_old_role(prepared) if the_plan.after_verify else "")
     return outcome
 
@@ -328,25 +331,64 @@ def run_verify(prepared: Prepared) -> verify.Verification:
             f"There is no role {prepared.config.role_name} in account {prepared.live.target_account}: nothing to "
             "verify. Create it with 'trust-bootstrap apply' and the same options."
         )
-    result = _verify(prepared, prepared.verifier)
+    judge = _Judge(prepared, prepared.verifier, wrote=False)
+    result = _verify(prepared, prepared.verifier, judge)
     if not result.ok:
-        _explain_failed_verification(prepared, prepared.verifier)
+        judge.explain()
     return result
 
 
-def _explain_failed_verification(prepared: Prepared, verifier: aws.Account) -> None:
-    """Walk the diagnose checks with what the run already holds, and print the findings."""
-    from bootstrap import diagnose  # noqa: PLC0415 (only a failed verification pays for its import)
-
-    status("Verification failed; walking the diagnose checks:")
-    diagnosis = diagnose.after_failed_verification(prepared, verifier)
-    status(render.findings_text(prepared.plan.role_arn, prepared.principal.arn, diagnosis.findings))
+# A role created this recently may still be propagating (IAM is eventually consistent; AWS speaks
+# of seconds, sometimes minutes): https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html
+RECENT_S = 600.0
 
 
-def _verify(prepared: Prepared, verifier: aws.Account) -> verify.Verification:
+class _Judge:
+    """Decides, on a denied AssumeRole, whether waiting can still help: only while the denial can be
+    propagation (this run wrote, or the role is new) and the diagnose checks name no definite cause."""
+
+    def __init__(self, prepared: Prepared, verifier: aws.Account, wrote: bool) -> None:
+        self.prepared, self.verifier, self.wrote = prepared, verifier, wrote
+        self.diagnosis: Any = None
+        self.stopped = ""  # why waiting stopped before the deadline
+
+    def _diagnose(self) -> Any:
+        from bootstrap import diagnose  # noqa: PLC0415 (only a failed verification pays for its import)
+
+        if self.diagnosis is None:
+            self.diagnosis = diagnose.after_failed_verification(self.prepared, self.verifier)
+        return self.diagnosis
+
+    def keep_waiting(self, _: BaseException) -> bool:
+        role = self.prepared.live.role
+        created = role.created if role is not None else None
+        young = created is not None and (datetime.now(UTC) - created).total_seconds() < RECENT_S
+        if not (self.wrote or young or role is None):
+            self.stopped = (
+                "not retried: this run wrote nothing and the role is older than "
+                f"{RECENT_S / 60:.0f} minutes, so the denial is not IAM propagation"
+            )
+            return False
+        try:
+            findings = self._diagnose().findings
+        except BootstrapError:
+            return True  # the checks could not run: keep waiting, as for propagation
+        causes = [f for f in findings if f.status == "fail" and f.id != "live-assume"]
+        if causes:
+            self.stopped = f"stopped waiting: the checks name the cause ({causes[0].id}), which waiting cannot fix"
+        return not causes
+
+    def explain(self) -> None:
+        """Walk the diagnose checks with what the run already holds, and print the findings."""
+        status("Verification failed; walking the diagnose checks:")
+        diagnosis = self._diagnose()
+        status(render.findings_text(self.prepared.plan.role_arn, self.prepared.principal.arn, diagnosis.findings))
+
+
+def _verify(prepared: Prepared, verifier: aws.Account, judge: _Judge) -> verify.Verification:
     config = prepared.config
     with Spinner("Verifying: AssumeRole as the principal, waiting for IAM propagation") as spinner:
-        return verify.verify(
+        result = verify.verify(
             verifier,
             role_arn=prepared.plan.role_arn,
             target_account=prepared.sides.target_identity.account,
@@ -356,7 +398,11 @@ def _verify(prepared: Prepared, verifier: aws.Account) -> verify.Verification:
             mfa_token=config.mfa_token,
             timeout_s=config.verify_timeout,
             on_attempt=spinner.attempt,
+            keep_waiting=judge.keep_waiting,
         )
+    if not result.ok and judge.stopped:
+        return replace(result, error=f"{result.error} ({judge.stopped})")
+    return result
 
 
 # -- export --------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ Both use these same frozen dataclasses, so plan.py can compare them field by fie
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from bootstrap.arns import Principal
 
@@ -30,6 +31,7 @@ class Role:
     managed_policies: tuple[str, ...]  # sorted
     inline_policies: tuple[tuple[str, str], ...]  # (name, JSON text), sorted by name
     role_id: str = ""  # live roles only
+    created: datetime | None = None  # live roles only: CreateDate
 
     @property
     def owned(self) -> bool:
