@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 import sys
 import traceback
 from collections.abc import Callable, Iterator
@@ -101,7 +102,7 @@ PrincipalOpt = Annotated[
 ExternalIdOpt = Annotated[str | None, typer.Option(help="Require this sts:ExternalId (2-1224 chars).")]
 GenerateExternalIdOpt = Annotated[
     bool | None,
-    typer.Option("--generate-external-id", help="Require a random ExternalId, printed once."),
+    typer.Option("--generate-external-id", help="Require a random ExternalId (kept by later runs)."),
 ]
 RequireMfaOpt = Annotated[bool | None, typer.Option("--require-mfa", help="Require MFA in the trust policy.")]
 MfaMaxAgeOpt = Annotated[
@@ -319,7 +320,8 @@ def _run_fleet(
     teardown = mode == "teardown"
     prepared = fleet.prepare(the_fleet, parallel=opts["parallel"], teardown=teardown, adopt=adopt, on_event=progress)
     progress.close()
-    typer.echo(render.fleet_plan_text(prepared), err=output is Output.json or mode != "plan")
+    # Like a single run: the plan on stdout (stderr when stdout carries the JSON document).
+    typer.echo(render.fleet_plan_text(prepared), err=output is Output.json or mode == "verify")
     if mode == "plan":
         if output is Output.json:
             planned = [fleet.TargetResult(r.target.label, r.account_id, r.plan.role_arn, r.plan.changes,
@@ -350,10 +352,22 @@ def _run_fleet(
     return 0 if all(r.ok for r in results) else int(failed_code)
 
 
-def trust_command(fn: Callable[..., None]) -> Callable[..., None]:
+_FLEET_ONLY = ("targets_from_org", "management_profile", "access_role", "parallel")
+
+
+def single_trust_command(fn: Callable[..., None]) -> Callable[..., None]:
+    """trust_command without the fleet options: for commands that work on one trust (export)."""
+    return trust_command(fn, fleet=False)
+
+
+def trust_command(fn: Callable[..., None], fleet: bool = True) -> Callable[..., None]:
     """Give a command (``def cmd(own options..., **opts)``) the shared trust options as well, so
     apply, plan and teardown accept exactly the same flags and config file."""
-    shared = inspect.signature(_trust_options, eval_str=True).parameters.values()
+    shared = [
+        p
+        for p in inspect.signature(_trust_options, eval_str=True).parameters.values()
+        if fleet or p.name not in _FLEET_ONLY
+    ]
     own = [p for p in inspect.signature(fn, eval_str=True).parameters.values() if p.kind is not p.VAR_KEYWORD]
     params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in (*own, *shared)]
     fn.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
@@ -566,6 +580,10 @@ def _diagnose_fleet(
     return 0 if healthy else int(ExitCode.CAUSE_FOUND)
 
 
+# botocore reads "[profile NAME]" back only for names without white space, brackets or comment marks.
+_PROFILE_NAME = re.compile(r"[A-Za-z0-9_.@+=,:/-]+")
+
+
 class ExportFormat(StrEnum):
     terraform = "terraform"
     terraform_role = "terraform-role"
@@ -575,7 +593,7 @@ class ExportFormat(StrEnum):
 
 
 @app.command()
-@trust_command
+@single_trust_command
 def export(
     format_: Annotated[ExportFormat, typer.Option("--format", "-f", help="What to render.")] = ExportFormat.terraform,
     offline: Annotated[
@@ -607,6 +625,11 @@ def export(
         cfg = _config_of(opts)
         if target_account is not None:
             _check_account(target_account)
+        if profile_name is not None and not _PROFILE_NAME.fullmatch(profile_name):
+            raise InvalidInput(
+                f"--profile-name {profile_name!r}: an AWS config profile name that botocore reads back is letters, "
+                "digits and _ . @ + = , : / - only (no spaces, brackets, ; or #). Nothing was written."
+            )
         if write and format_ is not ExportFormat.aws_config:
             raise InvalidInput("--write goes with --format aws-config.")
         from bootstrap import awsconfig, commands, exports

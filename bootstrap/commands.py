@@ -453,4 +453,5 @@ def build_export(config: Config, *, offline: bool, target_account: str | None = 
         caller_profile=caller_profile,
         mfa_serial=config.mfa_serial,
         endpoint_url=aws.profile_setting(caller_profile, "endpoint_url"),
+        region=aws.profile_setting(caller_profile, "region") or aws.DEFAULT_REGION,
     )

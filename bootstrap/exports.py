@@ -24,6 +24,7 @@ class Trust:
     caller_profile: str | None  # the profile with the principal's credentials
     mfa_serial: str | None
     endpoint_url: str | None  # copied from the caller profile, if it sets one
+    region: str = "us-east-1"  # the caller profile's, else IAM's home region: STS needs one to sign for
 
 
 def _hcl_string(value: str) -> str:
@@ -65,6 +66,7 @@ def aws_config_section(trust: Trust, profile: str, duration_seconds: int | None 
         lines.append(f"mfa_serial = {trust.mfa_serial}")
     lines.append(f"role_session_name = {trust.session_name}")
     lines.append(f"duration_seconds = {duration_seconds or min(trust.role.max_session_duration, 43200)}")
+    lines.append(f"region = {trust.region}")  # without it, every client of the profile asks for one
     if trust.endpoint_url:
         lines.append(f"endpoint_url = {trust.endpoint_url}")
     return "\n".join(lines) + "\n"

@@ -108,7 +108,11 @@ def outcome_text(outcome: Outcome) -> str:
         head = "No changes: both sides already match (no write calls made)."
     lines = [head, "", f"Role:        {outcome.role_arn}", f"Principal:   {outcome.principal_arn}"]
     if outcome.external_id:
-        note = "  (generated: store it now, it is shown only this once)" if outcome.external_id_generated else ""
+        note = (
+            "  (generated now; it lives in the role's trust policy, and re-runs and 'export' show it again)"
+            if outcome.external_id_generated
+            else ""
+        )
         lines.append(f"ExternalId:  {outcome.external_id}{note}")
     lines.append(verification_line(outcome.verification))
     lines += [f"Note:        {note}" for note in outcome.notes]
