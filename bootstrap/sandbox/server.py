@@ -186,6 +186,19 @@ def _find_role(role_arn: str) -> Any:
     return None
 
 
+def _leave_trust_to_the_referee() -> None:
+    """moto's own same-account trust check compares principal ARNs exactly, so a role trusting
+    arn:aws:iam::A:root refuses a user of A, which AWS allows. Every AssumeRole is judged by the
+    referee before moto sees it (SandboxApp), so moto's check is switched off; moto still checks
+    the caller's own identity policies (sts:AssumeRole on the role)."""
+    from moto.iam import access_control  # noqa: PLC0415
+
+    def trusted(self: Any, role_arn: str) -> bool:
+        return True
+
+    access_control.IAMRequestBase._check_role_trust_relationship = trusted  # type: ignore[method-assign]
+
+
 class SandboxApp:
     """WSGI layer in front of moto: referee, propagation delay, request log."""
 
@@ -363,7 +376,7 @@ class Sandbox:
     def start(self) -> None:
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
-
+        _leave_trust_to_the_referee()
         app = SandboxApp(DomainDispatcherApplication(create_backend_app), self._state)
         self._server = make_server("127.0.0.1", self._port, app, threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
