@@ -226,9 +226,6 @@ class SandboxApp:
         caller = self._caller(access_key) if access_key else None
         account = environ.get("HTTP_X_MOTO_ACCOUNT_ID") or (caller.account if caller else "")
 
-        gate = self._state.gates.get(operation) if operation else None
-        if gate is not None:
-            gate.pass_through()
         fault = self._take_fault(operation) if operation else None
         if fault is not None and fault.code == "delay":
             time.sleep(fault.delay)  # then served as usual: a slow call, not a failed one
@@ -299,6 +296,10 @@ class SandboxApp:
         return known
 
     def _take_fault(self, operation: str) -> Fault | None:
+        """A held call waits at its gate first; then the call takes the next fault, if any."""
+        gate = self._state.gates.get(operation)
+        if gate is not None:
+            gate.pass_through()
         with self._state.lock:
             for fault in self._state.faults:
                 if fault.count > 0 and fault.operation in ("*", operation):
