@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 from bootstrap.cli_help import PanelCommand
-from bootstrap.errors import BootstrapError, ExitCode, InvalidInput, NotConfirmed
+from bootstrap.errors import BootstrapError, ExitCode, InvalidInput, NotConfirmed, PreconditionFailed
 
 if TYPE_CHECKING:
     from bootstrap.config import Config
@@ -281,8 +281,12 @@ def _run_fleet(
             typer.echo(
                 render.fleet_json(prepared.source_account, prepared.grant_plan.changes, [*planned, *prepared.unreached])
             )
-        drift = prepared.changes > 0 or bool(prepared.not_owned) or bool(prepared.unreached)
-        return 2 if detailed_exitcode and drift else (1 if prepared.unreached else 0)
+        if prepared.unreached:  # a target not read is an error, never "no drift" (and never a bug's 1)
+            return (
+                1 if detailed_exitcode else max(r.exit_code or int(ExitCode.PRECONDITION) for r in prepared.unreached)
+            )
+        drift = prepared.changes > 0 or bool(prepared.not_owned)
+        return 2 if detailed_exitcode and drift else 0
     writing = mode != "verify"
     if writing and prepared.changes and not _confirmer(yes)(prepared.grant_plan):
         raise NotConfirmed("Not confirmed: nothing was written.")
@@ -782,7 +786,10 @@ def sandbox(
                 iter_exports,
             )
         except ImportError as err:
-            raise BootstrapError("The sandbox needs moto: pip install 'trust-bootstrap[sandbox]'.") from err
+            raise PreconditionFailed(
+                "The sandbox needs the 'sandbox' extra (moto), which is not installed: "
+                "pip install 'trust-bootstrap[sandbox]'."
+            ) from err
         try:
             faults = [Fault.parse(text) for text in fail or []]
         except ValueError as err:
