@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bootstrap import arns
+from bootstrap import arns, fieldcheck
 from bootstrap.errors import InvalidInput
 
 T = TypeVar("T")
@@ -165,8 +165,8 @@ def _build(merged: dict[str, Any], source: _Source, base_dir: Path) -> Config:
         )
     return Config(
         role_name=role_name,
-        source_profile=get("source_profile", str),
-        target_profile=get("target_profile", str),
+        source_profile=get("source_profile", str, fieldcheck.check_profile_name),
+        target_profile=get("target_profile", str, fieldcheck.check_profile_name),
         principal=principal,
         external_id=external_id,
         generate_external_id=generate,
@@ -183,7 +183,7 @@ def _build(merged: dict[str, Any], source: _Source, base_dir: Path) -> Config:
         description=get("description", str, _check_description) or "",
         tags=_tags(merged.get("tags"), source.where("tags")),
         session_name=get("session_name", str, arns.check_session_name) or "trust-bootstrap-verify",
-        verify_profile=get("verify_profile", str),
+        verify_profile=get("verify_profile", str, fieldcheck.check_profile_name),
         mfa_serial=mfa_serial,
         mfa_token=mfa_token,
         verify=merged.get("verify", True) is not False,
@@ -231,13 +231,7 @@ def _positive(value: float) -> None:
         raise ValueError(f"{value} must be greater than zero")
 
 
-def _check_mfa_serial(value: str) -> None:
-    if value.startswith("arn:"):
-        arn = arns.parse_arn(value)
-        if arn.service != "iam" or not arn.resource.startswith("mfa/"):
-            raise ValueError(f"'{value}' is not an MFA device ARN (arn:aws:iam::ACCOUNT:mfa/NAME)")
-    elif not 9 <= len(value) <= 256:
-        raise ValueError(f"'{value}' is not an MFA device ARN or hardware serial number")
+_check_mfa_serial = fieldcheck.check_mfa_serial  # a full device ARN: it is written into ~/.aws/config
 
 
 def _check_description(value: str) -> None:
@@ -278,7 +272,7 @@ def _tags(value: Any, where: str) -> tuple[tuple[str, str], ...]:
     if len(pairs) > arns.MAX_TAGS - 1:  # one tag is the ownership tag
         raise InvalidInput(f"{where}: {len(pairs)} tags; a role takes at most {arns.MAX_TAGS}, one of which is ours.")
     for key, val in pairs:
-        _checked((key, val), where, lambda pair: arns.check_tag(*pair))
+        _checked((key, val), where, lambda pair: fieldcheck.check_tag(*pair))
     return tuple(sorted(dict(pairs).items()))
 
 
@@ -353,6 +347,8 @@ def load_diagnose(file: Path | None, flags: Mapping[str, Any]) -> DiagnoseConfig
     checked("external_id", arns.check_external_id)
     checked("mfa_token", arns.check_mfa_token)
     checked("mfa_serial", _check_mfa_serial)
+    for profile_key in ("source_profile", "target_profile", "source_admin_profile"):
+        checked(profile_key, fieldcheck.check_profile_name)
     checked("session_name", arns.check_session_name)
     checked("duration_seconds", _check_duration)
     tags = _tags(given.get("tags"), "--tag") if "tags" in given else ()
@@ -437,6 +433,8 @@ def load_fleet(file: Path | None, flags: Mapping[str, Any], org_accounts: tuple[
         raise InvalidInput(f"config key 'targets' in {file}: expected a list of mappings, one per target account.")
     access_role = str(flags.get("access_role") or raw.get("access_role") or DEFAULT_ACCESS_ROLE)
     management = flags.get("management_profile") or raw.get("management_profile")
+    if management is not None:
+        _checked(str(management), "management_profile", fieldcheck.check_profile_name)
     trust_flags = {k: v for k, v in flags.items() if k in CONFIG_KEYS}
     base = _build({**top, **trust_flags, "role_name": top.get("role_name") or "fleet"}, _Source(file, flags), base_dir)
     targets = []

@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from bootstrap import fieldcheck
+from bootstrap.errors import InvalidInput
 from bootstrap.state import Role
 
 
@@ -56,17 +58,25 @@ def terraform(trust: Trust, *, alias: str | None = None, external_id_variable: b
 
 
 def aws_config_section(trust: Trust, profile: str, duration_seconds: int | None = None) -> str:
-    lines = [f"[profile {profile}]", f"role_arn = {trust.role.arn}"]
+    """A ``[profile NAME]`` section. Every name and value is checked for its field again here, so
+    nothing can end a line or a header early and plant a section of its own (config.py checked
+    them already; this writer does not rely on it)."""
+    settings: list[tuple[str, str]] = [("role_arn", trust.role.arn)]
     if trust.caller_profile:
-        lines.append(f"source_profile = {trust.caller_profile}")
+        settings.append(("source_profile", fieldcheck.check_profile_name(trust.caller_profile)))
     if trust.external_id:
-        lines.append(f"external_id = {trust.external_id}")
+        settings.append(("external_id", trust.external_id))
     if trust.require_mfa and trust.mfa_serial:
-        lines.append(f"mfa_serial = {trust.mfa_serial}")
-    lines.append(f"role_session_name = {trust.session_name}")
-    lines.append(f"duration_seconds = {duration_seconds or min(trust.role.max_session_duration, 43200)}")
+        settings.append(("mfa_serial", fieldcheck.check_mfa_serial(trust.mfa_serial)))
+    settings.append(("role_session_name", trust.session_name))
+    settings.append(("duration_seconds", str(duration_seconds or min(trust.role.max_session_duration, 43200))))
     if trust.endpoint_url:
-        lines.append(f"endpoint_url = {trust.endpoint_url}")
+        settings.append(("endpoint_url", trust.endpoint_url))
+    try:
+        lines = [f"[profile {fieldcheck.check_profile_name(profile)}]"]
+        lines += [f"{key} = {fieldcheck.check_ini_value(key, value)}" for key, value in settings]
+    except ValueError as err:
+        raise InvalidInput(f"Not rendered: {err}. Nothing was written.") from err
     return "\n".join(lines) + "\n"
 
 
