@@ -234,9 +234,7 @@ def _positive(value: float) -> None:
 _check_mfa_serial = fieldcheck.check_mfa_serial  # a full device ARN: it is written into ~/.aws/config
 
 
-def _check_description(value: str) -> None:
-    if len(value) > 1000:
-        raise ValueError(f"a role description is at most 1000 characters (this one has {len(value)})")
+_check_description = fieldcheck.check_description
 
 
 def _str_list(value: Any, where: str, check: Callable[[str], object]) -> list[str]:

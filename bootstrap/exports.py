@@ -4,6 +4,7 @@ CloudFormation (StackSets), and the raw policy documents."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,8 +29,24 @@ class Trust:
     endpoint_url: str | None  # copied from the caller profile, if it sets one
 
 
+# HCL's quoted-template escapes are \n \r \t \" \\ \uNNNN and \UNNNNNNNN only; JSON's \b, \f and \/ are
+# not among them, and a JSON surrogate pair (\ud83d\ude00) is two invalid characters to HCL.
+# https://github.com/hashicorp/hcl/blob/main/hclsyntax/spec.md#template-expressions
+_JSON_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)")
+_HCL_FOR_JSON = {"b": "\\u0008", "f": "\\u000c", "/": "/"}
+_RAW_CONTROL = re.compile("[\x7f-\x9f\u2028\u2029]")
+
+
+def _hcl_from_json(text: str) -> str:
+    """JSON text (written with ensure_ascii=False: UTF-8 characters as they are) made valid HCL:
+    escapes HCL lacks rewritten, remaining control characters escaped, and ${ / %{ made literal."""
+    text = _JSON_ESCAPE.sub(lambda m: _HCL_FOR_JSON.get(m.group(1), m.group(0)), text)
+    text = _RAW_CONTROL.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+    return text.replace("${", "$${").replace("%{", "%%{")
+
+
 def _hcl_string(value: str) -> str:
-    return json.dumps(value).replace("${", "$${").replace("%{", "%%{")
+    return _hcl_from_json(json.dumps(value, ensure_ascii=False))
 
 
 def terraform(trust: Trust, *, alias: str | None = None, external_id_variable: bool = False) -> str:
@@ -164,7 +181,7 @@ def documents(trust: Trust) -> str:
 
 def _hcl_json(document: Any, indent: str) -> str:
     """A JSON value as an HCL expression (HCL2 object syntax accepts JSON's ':' separators)."""
-    text = json.dumps(document, indent=2).replace("${", "$${").replace("%{", "%%{")
+    text = _hcl_from_json(json.dumps(document, indent=2, ensure_ascii=False))
     return text.replace("\n", "\n" + indent)
 
 

@@ -14,6 +14,8 @@ import re
 import unicodedata
 from collections.abc import Callable
 
+from bootstrap import botomodel
+
 # What botocore can read back as a profile name: it splits a section header with shlex
 # (botocore/configloader.py, build_profile_map), so quotes, backslashes and white space would
 # change the name; configparser ends a header at ']' and a value at a newline, and treats
@@ -56,10 +58,7 @@ def _model_pattern(shape: str) -> tuple[Callable[[str], bool], int, int]:
 
     The model's patterns are Java-style classes such as ``[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+``: Python's
     ``re`` has no ``\\p{...}``, so the Unicode categories are matched with unicodedata."""
-    import botocore.loaders  # noqa: PLC0415 (botocore, not boto3; only runs that set tags pay for it)
-
-    model = botocore.loaders.Loader().load_service_model("iam", "service-2")
-    spec = model["shapes"][shape]
+    spec = botomodel.shape("iam", shape)  # only runs that set tags pay for the model (shared with the sessions)
     pattern: str = spec["pattern"]
     if not (pattern.startswith("[") and pattern[-2:] in ("]+", "]*")):
         raise AssertionError(f"unexpected pattern {pattern!r} for {shape} in botocore's IAM model")
@@ -92,6 +91,20 @@ def check_tag(key: str, value: str) -> tuple[str, str]:
         raise ValueError(f"tag key {key!r} uses the prefix 'aws:', which AWS reserves")
     _check_against_model("tagValueType", value, f"tag value {value!r} for key {key!r}")
     return key, value
+
+
+def check_description(value: str) -> str:
+    """A role description, by IAM's model (roleDescriptionType: its pattern is valid Python too)."""
+    spec = botomodel.shape("iam", "roleDescriptionType")
+    if len(value) > int(spec["max"]):
+        raise ValueError(f"a role description is at most {spec['max']} characters (this one has {len(value)})")
+    if not re.fullmatch(spec["pattern"], value):
+        bad = sorted({c for c in value if not re.fullmatch(spec["pattern"], c)})
+        raise ValueError(
+            "a role description may hold tab, line breaks, printable ASCII and Latin-1 letters only "
+            f"(not allowed: {' '.join(repr(c) for c in bad)}); this is IAM's pattern, from botocore's model"
+        )
+    return value
 
 
 def check_ini_value(name: str, value: str) -> str:

@@ -4,6 +4,7 @@ operator would."""
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
@@ -203,3 +204,42 @@ def test_moto_api_needs_the_sandbox_owners_secret(sandbox: Sandbox) -> None:
     with pytest.raises(ClientError):
         stranger.get_caller_identity()
     assert boto3.Session(profile_name="b-admin").client("sts").get_caller_identity()["Account"] == ACCOUNT_B
+
+
+# -- 6. rendering ----------------------------------------------------------------------------------
+
+
+def test_terraform_role_is_utf8_hcl_that_terraform_parses(cli: Any, tmp_path: Path) -> None:
+    policy = tmp_path / "odd.json"
+    odd = "smile \U0001f600 bell \b feed \f del \x7f ${var.x} \\b"
+    policy.write_text(json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+        "Condition": {"StringEquals": {"aws:PrincipalTag/x": odd}}}]}, ensure_ascii=False), encoding="utf-8")  # fmt: skip
+    run = cli("export", "--role-name", ROLE, "--principal", CI_USER_ARN, "--offline", "--target-account", ACCOUNT_B,
+              "--format", "terraform-role", "--inline-policy", f"odd={policy}",
+              "--description", "tab\there, é")  # fmt: skip
+    assert run.exit_code == 0, run.stderr
+    assert "\U0001f600" in run.stdout and "\\ud83d" not in run.stdout
+    assert "\\b" not in run.stdout.replace("\\\\b", "") and "\\f" not in run.stdout
+    assert "$${var.x}" in run.stdout
+    checked = subprocess.run(
+        ["terraform", "fmt", "-"], input=run.stdout.encode("utf-8"), capture_output=True, check=False
+    )
+    assert checked.returncode == 0, checked.stderr.decode()
+
+
+TAGS = [("newline", "team=a\nb"), ("form-feed", "team=a\x0cb"), ("emoji", "team=\U0001f600"), ("tab", "te\tam=x")]
+
+
+@pytest.mark.parametrize(("case", "tag"), TAGS, ids=[t[0] for t in TAGS])
+def test_tags_follow_iams_model_pattern(cli: Any, sandbox: Sandbox, case: str, tag: str) -> None:
+    sandbox.clear_calls()
+    run = cli("plan", "--source-profile", "a-admin", "--target-profile", "b-admin", "--role-name", ROLE, "--tag", tag)
+    assert run.exit_code == 2, run.stderr
+    assert "botocore's model" in run.stderr and sandbox.calls() == []
+
+
+def test_unicode_letters_and_spaces_are_valid_tags(cli: Any) -> None:
+    run = cli("export", "--role-name", ROLE, "--principal", CI_USER_ARN, "--offline", "--target-account", ACCOUNT_B,
+              "--format", "json", "--tag", "équipe=plate forme ü")  # fmt: skip
+    assert run.exit_code == 0, run.stderr
