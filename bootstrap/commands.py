@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from bootstrap import (
+    adminpolicy,
     apply,
     arns,
     aws,
@@ -35,7 +36,7 @@ from bootstrap.errors import (
 from bootstrap.plan import Plan, Side
 from bootstrap.progress import Spinner, status
 from bootstrap.render import Outcome
-from bootstrap.state import OWNER_TAG, Role, State
+from bootstrap.state import OWNER_TAG, TRUST_SID, Role, State
 
 Confirm = Callable[[Plan], bool]
 
@@ -89,6 +90,17 @@ def _check_policies_exist(target: aws.Account, config: Config, role: Role | None
             f"{', '.join(missing)} does not exist in the target account (or is not attachable): check the ARN; "
             "customer managed policies are per account. Nothing was written."
         )
+    customer = [arn for arn in to_check if arn in config.policy_arns and arns.parse_arn(arn).account != "aws"]
+    if customer and not config.allow_admin:
+        with ThreadPoolExecutor(max_workers=min(8, len(customer))) as pool:
+            documents = list(pool.map(lambda arn: aws.managed_policy_document(target, arn), customer))
+        admin = [arn for arn, doc in zip(customer, documents, strict=True) if adminpolicy.is_admin_equivalent(doc)]
+        if admin:
+            raise InvalidInput(
+                f"{admin[0]} is admin-equivalent (it allows every IAM action on every resource, so anything at all); "
+                "on a cross-account role it hands the whole target account to the source principal. If that is "
+                "intended, pass --allow-admin. Nothing was written."
+            )
 
 
 def prepare(config: Config, adopt: bool = False, for_apply: bool = False) -> Prepared:
@@ -189,7 +201,7 @@ def run_apply(prepared: Prepared, confirm: Confirm) -> Outcome:
     if the_plan.not_owned:
         raise NotOwned(
             f"{'; '.join(the_plan.not_owned)}. trust-bootstrap changes only what it created (tagged "
-            f"{OWNER_TAG[0]}={OWNER_TAG[1]}). Pick another --role-name, or re-run with --adopt to take it "
+            f"{OWNER_TAG[0]}={OWNER_TAG[1]} and trusting through its statement {TRUST_SID}). Pick another --role-name, or re-run with --adopt to take it "
             "over (the plan shows every change first). Nothing was written."
         )
     verifier = prepared.verifier if config.verify else None

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bootstrap import arns, fieldcheck
+from bootstrap import adminpolicy, arns, fieldcheck
 from bootstrap.errors import InvalidInput
 
 T = TypeVar("T")
@@ -158,12 +158,7 @@ def _build(merged: dict[str, Any], source: _Source, base_dir: Path) -> Config:
             f"(IAM's default is {MANAGED_POLICIES_DEFAULT_QUOTA}, raisable to {MANAGED_POLICIES_MAX}). If your account's "
             "quota was raised, pass --managed-policy-quota N; otherwise merge policies."
         )
-    if ADMIN_POLICY_SUFFIX in {p.split(":", 5)[-1] for p in policy_arns} and not merged.get("allow_admin"):
-        raise InvalidInput(
-            f"{source.where('policy_arns')}: AdministratorAccess on a cross-account role hands the whole target "
-            "account to the source principal. If that is intended, pass --allow-admin."
-        )
-    return Config(
+    built = Config(
         role_name=role_name,
         source_profile=get("source_profile", str, fieldcheck.check_profile_name),
         target_profile=get("target_profile", str, fieldcheck.check_profile_name),
@@ -190,6 +185,27 @@ def _build(merged: dict[str, Any], source: _Source, base_dir: Path) -> Config:
         verify_timeout=get("verify_timeout", float, _positive) or 120.0,
         replaces=replaces,
     )
+    if not built.allow_admin:
+        _refuse_admin(built, source)
+    return built
+
+
+def _refuse_admin(config: Config, source: _Source) -> None:
+    """Admin-equivalent permissions (AdministratorAccess, IAMFullAccess, an inline "*" or "iam:*" on
+    "*") hand the whole target account to the source principal: only with --allow-admin."""
+    found = [(source.where("policy_arns"), arn) for arn in config.policy_arns if adminpolicy.is_admin_managed(arn)]
+    found += [
+        (source.where("inline_policies"), f"inline policy '{p.name}' ({p.source})")
+        for p in config.inline_policies
+        if adminpolicy.is_admin_equivalent(json.loads(p.document))
+    ]
+    if found:
+        where, what = found[0]
+        raise InvalidInput(
+            f"{where}: {what} is admin-equivalent (like AdministratorAccess: it can do anything in IAM, so "
+            "anything at all); on a cross-account role it hands the whole target account to the source principal. "
+            "If that is intended, pass --allow-admin."
+        )
 
 
 def _read_file(file: Path) -> dict[str, Any]:

@@ -243,3 +243,102 @@ def test_unicode_letters_and_spaces_are_valid_tags(cli: Any) -> None:
     run = cli("export", "--role-name", ROLE, "--principal", CI_USER_ARN, "--offline", "--target-account", ACCOUNT_B,
               "--format", "json", "--tag", "équipe=plate forme ü")  # fmt: skip
     assert run.exit_code == 0, run.stderr
+
+
+# -- 5. ownership and admin-equivalent policies --------------------------------------------------
+
+OWNED_ARGS = ["--source-profile", "a-admin", "--target-profile", "b-admin", "--role-name", ROLE,
+              "--principal", CI_USER_ARN, "--no-verify"]  # fmt: skip
+
+
+def _foreign_role_tagged_as_ours() -> dict[str, Any]:
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_A}:root"}, "Action": "sts:AssumeRole"}]}  # fmt: skip
+    b = boto3.Session(profile_name="b-admin").client("iam")
+    b.create_role(RoleName=ROLE, AssumeRolePolicyDocument=json.dumps(trust),
+                  Tags=[{"Key": "trust-bootstrap:managed", "Value": "true"}])  # fmt: skip
+    b.put_role_policy(RoleName=ROLE, PolicyName="theirs", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}]}))  # fmt: skip
+    return dict(b.get_role(RoleName=ROLE)["Role"])
+
+
+def test_a_foreign_role_tagged_as_ours_is_not_owned(cli: Any, sandbox: Sandbox) -> None:
+    before = _foreign_role_tagged_as_ours()
+    sandbox.clear_calls()
+    plan = cli("plan", *OWNED_ARGS, "--output", "json")
+    assert plan.exit_code == 0, plan.stderr
+    assert plan.json()["not_owned"] == [
+        f"role arn:aws:iam::{ACCOUNT_B}:role/{ROLE} exists, not managed by trust-bootstrap "
+        "(tagged as ours, but without our trust statement)"
+    ]
+    apply = cli("apply", *OWNED_ARGS, "--yes")
+    assert apply.exit_code == 8, apply.stdout + apply.stderr
+    teardown = cli("teardown", *OWNED_ARGS, "--yes")
+    assert teardown.exit_code == 8, teardown.stdout + teardown.stderr
+    assert [c for c in sandbox.calls() if c.is_write] == []
+    b = boto3.Session(profile_name="b-admin").client("iam")
+    after = b.get_role(RoleName=ROLE)["Role"]
+    assert after["AssumeRolePolicyDocument"] == before["AssumeRolePolicyDocument"]
+    assert b.list_role_policies(RoleName=ROLE)["PolicyNames"] == ["theirs"]
+    adopted = cli("apply", *OWNED_ARGS, "--adopt", "--yes")
+    assert adopted.exit_code == 0, adopted.stderr
+    assert cli("plan", *OWNED_ARGS, "--detailed-exitcode").exit_code == 0
+
+
+ADMIN_DOCS = [
+    ("star-star", {"Effect": "Allow", "Action": "*", "Resource": "*"}),
+    ("star-colon-star", {"Effect": "Allow", "Action": ["s3:GetObject", "*:*"], "Resource": ["*"]}),
+    ("iam-star", {"Effect": "Allow", "Action": "iam:*", "Resource": "*"}),
+    ("iam-star-on-all-iam", {"Effect": "Allow", "Action": "IAM:*", "Resource": "arn:aws:iam::*:role/*"}),
+    ("not-action", {"Effect": "Allow", "NotAction": "s3:*", "Resource": "*"}),
+]
+
+
+@pytest.mark.parametrize(("case", "statement"), ADMIN_DOCS, ids=[d[0] for d in ADMIN_DOCS])
+def test_admin_equivalent_inline_policies_need_allow_admin(
+    cli: Any, sandbox: Sandbox, tmp_path: Path, case: str, statement: dict[str, Any]
+) -> None:
+    policy = tmp_path / "p.json"
+    policy.write_text(json.dumps({"Version": "2012-10-17", "Statement": [statement]}))
+    sandbox.clear_calls()
+    run = cli("apply", *OWNED_ARGS, "--inline-policy", f"ops={policy}", "--yes")
+    assert run.exit_code == 2, run.stdout + run.stderr
+    assert "admin-equivalent" in run.stderr and "--allow-admin" in run.stderr
+    assert sandbox.calls() == []
+    allowed = cli("apply", *OWNED_ARGS, "--inline-policy", f"ops={policy}", "--allow-admin", "--yes")
+    assert allowed.exit_code == 0, allowed.stderr
+
+
+def test_iam_full_access_and_a_customer_managed_star_policy_need_allow_admin(cli: Any, sandbox: Sandbox) -> None:
+    full = cli("apply", *OWNED_ARGS, "--policy-arn", "arn:aws:iam::aws:policy/IAMFullAccess", "--yes")
+    assert full.exit_code == 2 and "admin-equivalent" in full.stderr
+    b = boto3.Session(profile_name="b-admin").client("iam")
+    arn = b.create_policy(PolicyName="everything", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*:*", "Resource": "*"}]}))["Policy"]["Arn"]  # fmt: skip
+    sandbox.clear_calls()
+    run = cli("apply", *OWNED_ARGS, "--policy-arn", arn, "--yes")
+    assert run.exit_code == 2, run.stdout + run.stderr
+    assert f"{arn} is admin-equivalent" in run.stderr and "Nothing was written" in run.stderr
+    assert [c for c in sandbox.calls() if c.is_write] == []
+    narrow = b.create_policy(PolicyName="narrow", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))["Policy"]["Arn"]  # fmt: skip
+    assert cli("apply", *OWNED_ARGS, "--policy-arn", narrow, "--yes").exit_code == 0
+    assert cli("apply", *OWNED_ARGS, "--policy-arn", arn, "--allow-admin", "--yes").exit_code == 0
+
+
+NOT_ADMIN = [
+    {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+    {"Effect": "Allow", "Action": ["iam:Get*", "iam:List*"], "Resource": "*"},
+    {"Effect": "Allow", "Action": "iam:*", "Resource": f"arn:aws:iam::{ACCOUNT_B}:user/ci"},
+    {"Effect": "Deny", "Action": "*", "Resource": "*"},
+    {"Effect": "Allow", "NotAction": ["iam:*", "organizations:*"], "Resource": "*"},
+    {"Effect": "Allow", "Action": "i[a]m:*", "Resource": "*"},  # no character classes in IAM wildcards
+]
+
+
+@pytest.mark.parametrize("statement", NOT_ADMIN, ids=[str(i) for i in range(len(NOT_ADMIN))])
+def test_documents_that_are_not_admin_equivalent(statement: dict[str, Any]) -> None:
+    from bootstrap import adminpolicy
+
+    assert not adminpolicy.is_admin_equivalent({"Version": "2012-10-17", "Statement": [statement]})
+    assert adminpolicy.is_admin_equivalent({"Statement": [statement, dict(ADMIN_DOCS[0][1])]})
