@@ -186,3 +186,20 @@ def test_session_tags_reach_request_tag_and_tag_keys() -> None:
     assert judge(policy, USER, request(tags=(("team", "platform"),))).allowed
     assert not judge(policy, USER, request(tags=(("team", "platform"), ("x", "y")))).allowed
     assert not judge(policy, USER, request()).allowed
+
+
+def test_not_principal_and_a_named_role_session() -> None:
+    session = Caller("111111111111", "arn:aws:iam::111111111111:role/ci", True,
+                     session_arn="arn:aws:sts::111111111111:assumed-role/ci/build-7")  # fmt: skip
+    by_session = trust({**allow(), "Principal": {"AWS": session.session_arn}})
+    assert judge(by_session, session, request()).allowed
+    assert not judge(by_session, USER, request()).allowed
+    everyone_but_ci = {"Effect": "Deny", "NotPrincipal": {"AWS": USER.principal_arn}, "Action": "sts:AssumeRole"}
+    role_trust = trust({**allow(), "Principal": {"AWS": "111111111111"}}, everyone_but_ci)
+    assert judge(role_trust, USER, request()).allowed
+    assert not judge(role_trust, session, request()).allowed
+
+
+def test_global_keys_present_in_every_request() -> None:
+    policy = trust(allow({"Bool": {"aws:ViaAWSService": "false"}, "StringEquals": {"aws:PrincipalType": "User"}}))
+    assert judge(policy, USER, request()).allowed

@@ -31,6 +31,8 @@ class Caller:
     # The ARN a trust policy names for this caller: a user ARN, or a role ARN for a role session.
     principal_arn: str
     temporary: bool
+    user_id: str = ""  # aws:userid: the user's unique id, or ROLEID:session for a session
+    session_arn: str = ""  # a role session's own ARN (arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION)
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,6 @@ def _as_list(value: Any) -> list[Any]:
 def context_for(caller: Caller, request: Request) -> dict[str, tuple[str, ...]]:
     """The request context AWS builds for AssumeRole (the keys a trust policy can test)."""
     now = request.now or datetime.now(UTC)
-    partition = caller.principal_arn.split(":")[1] if caller.principal_arn.count(":") >= 5 else "aws"
     context: dict[str, tuple[str, ...]] = {
         "aws:principalarn": (caller.principal_arn,),
         "aws:principalaccount": (caller.account,),
@@ -71,8 +72,13 @@ def context_for(caller: Caller, request: Request) -> dict[str, tuple[str, ...]]:
         "aws:currenttime": (now.strftime("%Y-%m-%dT%H:%M:%SZ"),),
         "aws:epochtime": (str(int(now.timestamp())),),
         "aws:securetransport": ("true",),  # STS is reached over HTTPS only
-        "aws:principalpartition": (partition,),
+        # Present in every signed request (global condition context keys).
+        # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
+        "aws:viaawsservice": ("false",),
+        "aws:principalisawsservice": ("false",),
     }
+    if caller.user_id:
+        context["aws:userid"] = (caller.user_id,)
     if not caller.temporary:
         context["aws:username"] = (caller.principal_arn.rpartition("/")[2],)
     if request.external_id is not None:
@@ -261,10 +267,10 @@ def _principal_matches(principal: Any, caller: Caller) -> bool:
     if not isinstance(principal, Mapping):
         return False
     partition = caller.principal_arn.split(":")[1] if caller.principal_arn.count(":") >= 5 else "aws"
-    for value in _as_list(principal.get("AWS", [])):
-        if value in ("*", caller.principal_arn, caller.account, f"arn:{partition}:iam::{caller.account}:root"):
-            return True
-    return False
+    names = {"*", caller.principal_arn, caller.account, f"arn:{partition}:iam::{caller.account}:root"}
+    if caller.session_arn:
+        names.add(caller.session_arn)  # a trust policy may name one role session
+    return any(value in names for value in _as_list(principal.get("AWS", [])))
 
 
 def _action_matches(statement: Mapping[str, Any]) -> bool:
@@ -285,7 +291,11 @@ def judge(trust_policy: Mapping[str, Any], caller: Caller, request: Request) -> 
             continue
         name = statement.get("Sid") or f"statement {index}"
         effect = str(statement.get("Effect"))
-        if not _action_matches(statement) or not _principal_matches(statement.get("Principal"), caller):
+        if "NotPrincipal" in statement:  # everyone except those named
+            named = not _principal_matches(statement["NotPrincipal"], caller)
+        else:
+            named = _principal_matches(statement.get("Principal"), caller)
+        if not named or not _action_matches(statement):
             continue
         if not _conditions_hold(statement.get("Condition"), context, effect):
             continue

@@ -171,11 +171,11 @@ def _find_caller(access_key: str) -> Caller | None:
     for account_id, backends in list(iam_backends.items()):
         user = backends["aws"].get_user_from_access_key_id(access_key)
         if user is not None:
-            return Caller(account=account_id, principal_arn=user.arn, temporary=False)
+            return Caller(account=account_id, principal_arn=user.arn, temporary=False, user_id=user.id)
     for account_id, sts in list(sts_backends.items()):
         session = sts["aws"].get_assumed_role_from_access_key(access_key)
         if session is not None:
-            return Caller(account=account_id, principal_arn=session.role_arn, temporary=True)
+            return Caller(account_id, session.role_arn, True, user_id=session.user_id, session_arn=session.arn)
     return None
 
 
