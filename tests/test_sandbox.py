@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -127,3 +128,18 @@ def test_sandbox_command_prints_exports_and_serves(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_sandbox_without_moto_says_how_to_install_it(tmp_path: Path) -> None:
+    # A machine without the 'sandbox' extra: moto cannot be imported.
+    blocker = tmp_path / "moto"
+    blocker.mkdir()
+    (blocker / "__init__.py").write_text("raise ImportError('no moto here')\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    run = subprocess.run(
+        [sys.executable, "-m", "bootstrap", "sandbox", "--dir", str(tmp_path / "box")],
+        capture_output=True, text=True, env=env, check=False,
+    )  # fmt: skip
+    assert run.returncode == 4, run.stderr
+    assert "pip install 'trust-bootstrap[sandbox]'" in run.stderr
+    assert "Traceback" not in run.stderr
