@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from bootstrap import (
-    adminpolicy,
+    admincheck,
     apply,
     arns,
     aws,
@@ -90,17 +90,7 @@ def _check_policies_exist(target: aws.Account, config: Config, role: Role | None
             f"{', '.join(missing)} does not exist in the target account (or is not attachable): check the ARN; "
             "customer managed policies are per account. Nothing was written."
         )
-    customer = [arn for arn in to_check if arn in config.policy_arns and arns.parse_arn(arn).account != "aws"]
-    if customer and not config.allow_admin:
-        with ThreadPoolExecutor(max_workers=min(8, len(customer))) as pool:
-            documents = list(pool.map(lambda arn: aws.managed_policy_document(target, arn), customer))
-        admin = [arn for arn, doc in zip(customer, documents, strict=True) if adminpolicy.is_admin_equivalent(doc)]
-        if admin:
-            raise InvalidInput(
-                f"{admin[0]} is admin-equivalent (it allows every IAM action on every resource, so anything at all); "
-                "on a cross-account role it hands the whole target account to the source principal. If that is "
-                "intended, pass --allow-admin. Nothing was written."
-            )
+    admincheck.refuse_admin_managed(target, config, attached)
 
 
 def prepare(config: Config, adopt: bool = False, for_apply: bool = False) -> Prepared:

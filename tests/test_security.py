@@ -342,3 +342,20 @@ def test_documents_that_are_not_admin_equivalent(statement: dict[str, Any]) -> N
 
     assert not adminpolicy.is_admin_equivalent({"Version": "2012-10-17", "Statement": [statement]})
     assert adminpolicy.is_admin_equivalent({"Statement": [statement, dict(ADMIN_DOCS[0][1])]})
+
+
+def test_a_fleet_target_with_a_customer_managed_star_policy_needs_allow_admin(
+    cli: Any, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    b = boto3.Session(profile_name="b-admin").client("iam")
+    arn = b.create_policy(PolicyName="everything", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))["Policy"]["Arn"]  # fmt: skip
+    fleet = tmp_path / "fleet.json"
+    fleet.write_text(json.dumps({"source_profile": "a-admin", "principal": CI_USER_ARN, "role_name": ROLE,
+                                 "verify": False, "targets": [{"target_profile": "b-admin", "policy_arns": [arn]}]}))  # fmt: skip
+    sandbox.clear_calls()
+    run = cli("apply", "--config", str(fleet), "--yes")
+    assert run.exit_code != 0
+    assert "admin-equivalent" in run.stdout + run.stderr
+    assert [c for c in sandbox.calls() if c.is_write and c.account == ACCOUNT_B] == []
+    assert cli("apply", "--config", str(fleet), "--allow-admin", "--yes").exit_code == 0
