@@ -11,7 +11,6 @@ own message and the operation's name, never with credentials.
 
 from __future__ import annotations
 
-import functools
 import json
 import threading
 import time
@@ -36,6 +35,7 @@ from botocore.exceptions import (
     ProfileNotFound,
 )
 
+from bootstrap import botomodel
 from bootstrap.errors import AwsError, BootstrapError, CredentialsError
 
 if TYPE_CHECKING:
@@ -153,11 +153,9 @@ class Account:
         return Account(self.session, label, credentials)
 
 
-@functools.cache
 def _shared_loader() -> botocore.loaders.Loader:
-    """One loader of botocore's service models for all sessions: each new Session would otherwise
-    parse the large IAM model again (~150 ms per profile)."""
-    return botocore.loaders.create_loader()
+    """One loader of botocore's service models for all sessions (and the input checks)."""
+    return botomodel.shared_loader()
 
 
 def open_session(profile: str | None, what: str) -> boto3.Session:
