@@ -55,10 +55,15 @@ def test_healthy_setup_is_all_green(cli: Any) -> None:
     assert out["ok"] is True
     assert out["role_arn"] == ROLE_ARN and out["principal_arn"] == CI_USER_ARN
     assert [c["id"] for c in out["checks"]] == [
-        "credentials", "role-arn", "trust-policy", "external-id", "mfa", "source-permission", "session",
-        "live-assume", "cloudtrail",
+        "credentials", "role-arn", "trust-policy", "external-id", "mfa", "source-permission", "scp", "rcp",
+        "session", "live-assume", "cloudtrail",
     ]  # fmt: skip
     assert statuses(run)["cloudtrail"] == "unknown"  # the sandbox has no CloudTrail: said, not guessed
+    # Without --management-profile the SCPs are not read: said, with how to read them.
+    assert statuses(run)["scp"] == statuses(run)["rcp"] == "unknown"
+    assert "--management-profile" in check(run, "scp")["fix"]
+    assert all(c["doc"].startswith("https://docs.aws.amazon.com/") and c["title"] for c in out["checks"])
+    assert {c["kind"] for c in out["checks"] if c["id"] in ("live-assume", "cloudtrail")} == {"evidence"}
     assert "policy simulator is not available" in check(run, "source-permission")["summary"]
     assert failed(run) == set()
 

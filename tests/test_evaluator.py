@@ -287,8 +287,3 @@ def test_identity_policy_resource_must_cover_the_role() -> None:
 def test_orphaned_unique_id_is_reported() -> None:
     decision = evaluate(trust(allow("AROAEXAMPLEEXAMPLE12")), req(), is_resource_policy=True)
     assert decision.orphaned == ("AROAEXAMPLEEXAMPLE12",)
-
-
-def test_ignored_condition_keys_are_judged_elsewhere() -> None:
-    policy = trust(allow(Condition={"StringEquals": {"sts:ExternalId": "x1"}}))
-    assert evaluate(policy, req(), is_resource_policy=True, ignore_condition_keys=["sts:externalid"]).allowed
