@@ -202,3 +202,43 @@ def test_apply_verification_failure_walks_the_checks(cli: Any, sandbox: Sandbox)
     assert "[ok  ] trust-policy" in run.stderr
     assert "[FAIL] live-assume" in run.stderr
     assert "Cause not found by the static checks" in run.stderr
+
+
+def _set_trust(*statements: dict[str, Any]) -> None:
+    doc = {"Version": "2012-10-17", "Statement": list(statements)}
+    iam("b-admin").update_assume_role_policy(RoleName=ROLE, PolicyDocument=json.dumps(doc))
+
+
+def _allow(principal: str = CI_USER_ARN, **condition: Any) -> dict[str, Any]:
+    statement = {"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"}
+    return statement | ({"Condition": condition} if condition else {})
+
+
+def test_a_deny_on_a_key_the_call_lacks_does_not_apply(cli: Any) -> None:
+    # AWS: a condition on a key absent from the request is false (condition operators, "Important"),
+    # so this Deny does not apply to a call without an ExternalId; the Allow does.
+    onboard(cli)
+    deny = {"Sid": "NoPartnerX", "Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"sts:ExternalId": "partner-x"}}}  # fmt: skip
+    _set_trust(deny, _allow())
+    run = diagnose(cli, external_id=None)
+    got = statuses(run)
+    assert got["trust-policy"] == got["external-id"] == got["mfa"] == "pass", run.stdout
+    assert "explicitly denies" not in check(run, "trust-policy")["summary"]
+    denied = diagnose(cli, external_id="partner-x")  # and with that ExternalId, it does apply
+    assert statuses(denied)["trust-policy"] == "fail" and "NoPartnerX" in check(denied, "trust-policy")["summary"]
+
+
+def test_external_id_and_mfa_are_judged_in_one_statement(cli: Any) -> None:
+    # AWS: every condition of one statement must hold. Statement 1 wants the ExternalId (and MFA if
+    # present), statement 2 wants MFA: a call with neither meets no statement whole.
+    onboard(cli)
+    _set_trust(
+        _allow(StringEquals={"sts:ExternalId": "ext-1"}, BoolIfExists={"aws:MultiFactorAuthPresent": "true"}),
+        _allow(f"arn:aws:iam::{ACCOUNT_A}:root", Bool={"aws:MultiFactorAuthPresent": "true"}),
+    )
+    run = diagnose(cli, external_id=None)
+    assert run.exit_code == 9, run.stdout
+    assert run.json()["ok"] is False
+    assert "fail" in {statuses(run)[c] for c in ("trust-policy", "external-id", "mfa")}
+    assert statuses(run)["external-id"] == "fail" and "statement 1" in check(run, "external-id")["summary"]
