@@ -537,6 +537,8 @@ def _why_unusable(err: BaseException) -> str:  # noqa: PLR0911 (one line per kin
         return "cannot reach the endpoint"
     if isinstance(err, BootstrapError):
         return _clean(err.message)
+    if isinstance(err, (KeyError, TypeError, ValueError)):
+        return f"the answer lacks what an AWS answer holds ({type(err).__name__}: {_clean(str(err), 80)})"
     return f"an unexpected answer ({type(err).__name__})"
 
 
@@ -650,7 +652,7 @@ def simulate_assume_role(
             if error_code(err) in UNAVAILABLE_CODES:
                 return None
             raise
-        results = reply.get("EvaluationResults", [])
+        results = reply["EvaluationResults"]  # a body without it is no answer: unknown, not "no result"
         return str(results[0]["EvalDecision"]) if results else None
 
 
@@ -672,7 +674,7 @@ def assume_role_denials(account: Account, role_arn: str, hours: int = 24) -> lis
                 return None
             raise
         denials = []
-        for event in reply.get("Events", []):
+        for event in reply["Events"]:  # a body without it is no answer: unknown, never "no denials"
             record = json.loads(event.get("CloudTrailEvent", "{}"))
             if record.get("errorCode") and role_arn in json.dumps(record.get("requestParameters") or {}):
                 who = (record.get("userIdentity") or {}).get("arn", "?")

@@ -718,7 +718,8 @@ def sandbox(
             "--fail",
             metavar="OPERATION:CODE:COUNT[:DELAY]",
             help="Fault injection: fail the next COUNT calls of OPERATION (* for any) with CODE (Throttling, "
-            "ServiceFailure, InternalFailure, ServiceUnavailable, or reset), after DELAY seconds. Repeatable.",
+            "ServiceFailure, InternalFailure, ServiceUnavailable, reset, html: an HTML 500 page, garbage: a body that "
+            "is no AWS response), after DELAY seconds. Repeatable.",
         ),
     ] = None,
     debug: DebugOpt = False,

@@ -242,3 +242,48 @@ def test_external_id_and_mfa_are_judged_in_one_statement(cli: Any) -> None:
     assert run.json()["ok"] is False
     assert "fail" in {statuses(run)[c] for c in ("trust-policy", "external-id", "mfa")}
     assert statuses(run)["external-id"] == "fail" and "statement 1" in check(run, "external-id")["summary"]
+
+
+def test_without_an_admin_profile_a_missing_grant_is_inferred_on_the_source_side(cli: Any) -> None:
+    onboard(cli)
+    iam("a-admin").delete_user_policy(UserName="ci-user", PolicyName=GRANT)
+    run = cli("diagnose", "--role-arn", ROLE_ARN, "--source-profile", "ci", "--target-profile", "b-admin",
+              "--external-id", "ext-1", "--output", "json")  # fmt: skip
+    assert run.exit_code == 9, run.stdout + run.stderr
+    finding = check(run, "source-permission")
+    assert finding["status"] == "inferred" and finding["summary"].startswith("inferred, not read")
+    assert "--source-admin-profile" in finding["fix"]
+    assert run.json()["ok"] is False
+    assert run.json()["conclusion"].startswith("Cause (inferred, not read)")
+
+
+def test_without_an_admin_profile_an_explicit_deny_is_inferred_and_text_says_so(cli: Any) -> None:
+    onboard(cli)
+    _deny_in_a()
+    run = cli("diagnose", "--role-arn", ROLE_ARN, "--source-profile", "ci", "--target-profile", "b-admin",
+              "--external-id", "ext-1")  # fmt: skip
+    assert run.exit_code == 9, run.stdout + run.stderr
+    assert "[INFR] source-permission  inferred, not read" in run.stdout
+    assert "Cause (inferred, not read): source-permission" in run.stdout
+    assert "look right" not in run.stdout  # nothing claims the source permissions were checked
+
+
+OPTIONAL = ["SimulatePrincipalPolicy", "LookupEvents", "DescribeOrganization", "ListParents"]
+
+
+@pytest.mark.parametrize("code", ["html", "garbage", "ServiceFailure", "Throttling"])
+def test_odd_answers_from_optional_sources_leave_the_run_clean(cli: Any, sandbox: Sandbox, code: str) -> None:
+    from bootstrap.sandbox.server import Fault
+
+    onboard(cli)
+    for operation in OPTIONAL:
+        sandbox.inject(Fault(operation, code, 20))
+    run = diagnose(cli, "--management-profile", "org-admin")
+    assert run.exit_code == 0, run.stdout + run.stderr  # the healthy trust is still judged healthy
+    text = run.stdout + run.stderr
+    assert "<html" not in text.lower() and "Internal error" not in text and "Traceback" not in text
+    got = statuses(run)
+    assert got["cloudtrail"] == got["scp"] == got["rcp"] == "unknown", run.stdout
+    for line in (check(run, c)["summary"] for c in ("cloudtrail", "scp")):
+        assert "\n" not in line and len(line) < 400
+    assert "policy simulator gave no answer" in check(run, "source-permission")["summary"]
