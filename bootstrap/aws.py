@@ -529,7 +529,8 @@ def _why_unusable(err: BaseException) -> str:  # noqa: PLR0911 (one line per kin
     if isinstance(err, ClientError):
         code, message = error_code(err), _clean(error_message(err))
         if code.isdigit() or not code:
-            return f"the endpoint answered HTTP {code or '?'} without an AWS error"
+            status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or code or "?"
+            return f"the endpoint answered HTTP {status} without an AWS error code (an HTML error page?)"
         return f"{code}: {message}" if message else code
     if isinstance(err, ReadTimeoutError):
         return "no answer in time (read timeout)"

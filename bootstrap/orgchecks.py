@@ -63,7 +63,13 @@ def _judge(f: Facts, check_id: str, org: OrgPolicies | None, note: str, whose: s
                 check_id, Status.FAIL, f"AWS's answer names a {kind}: {words.phrase}; the policies were not read "
                 f"({note})", f"Find and change it from the management account. {MANAGEMENT_FIX}",
             )  # fmt: skip
-        return Finding(check_id, Status.UNKNOWN, note, MANAGEMENT_FIX)
+        if note.startswith("no --management-profile"):
+            return Finding(check_id, Status.UNKNOWN, note, MANAGEMENT_FIX)
+        return Finding(
+            check_id, Status.UNKNOWN, note,
+            "Check that the management profile may call organizations:DescribeOrganization, ListRoots, ListParents, "
+            "ListPoliciesForTarget and DescribePolicy, then run diagnose again.",
+        )  # fmt: skip
     if org.management:
         return Finding(
             check_id,

@@ -154,7 +154,7 @@ def _unread_source_permission(f: Facts, words: awswords.AwsWords | None, sim: st
     assert f.caller is not None
     caller, role_arn = f.caller, f.params.role_arn
     confirm = "Pass --source-admin-profile with a profile that may read IAM in the source account to confirm."
-    unread = f"could not read the identity policies of {caller.principal_arn}: {f.policies_error}"
+    unread = f"could not read the identity policies of {caller.principal_arn}: {(f.policies_error or '').rstrip('.')}"
     if words is not None and words.source_side:
         kind = "explicitly denies it" if words.explicit else "does not allow it"
         return Finding(

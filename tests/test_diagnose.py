@@ -287,3 +287,70 @@ def test_odd_answers_from_optional_sources_leave_the_run_clean(cli: Any, sandbox
     for line in (check(run, c)["summary"] for c in ("cloudtrail", "scp")):
         assert "\n" not in line and len(line) < 400
     assert "policy simulator gave no answer" in check(run, "source-permission")["summary"]
+
+
+def _add_profile(sandbox: Sandbox, name: str, key_id: str, secret: str) -> None:
+    files = configparser.ConfigParser()
+    files.read(sandbox.credentials_file)
+    files[name] = {"aws_access_key_id": key_id, "aws_secret_access_key": secret}
+    with sandbox.credentials_file.open("w") as out:
+        files.write(out)
+    with sandbox.config_file.open("a") as out:
+        out.write(f"\n[profile {name}]\nregion = us-east-1\nendpoint_url = {sandbox.endpoint}\n")
+
+
+def _member_caller(sandbox: Sandbox, role_name: str) -> str:
+    """A user 'deployer' in the first member account (in the sandbox organization's OU), granted
+    sts:AssumeRole on a role of B that trusts it; its profile is 'member-ci'. Returns the role ARN."""
+    member = sandbox.org_members[0]
+    creds = (
+        session("org-admin")
+        .client("sts")
+        .assume_role(RoleArn=f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole", RoleSessionName="seed")[
+            "Credentials"
+        ]
+    )
+    member_iam = session("org-admin").client(
+        "iam", aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+    )  # fmt: skip
+    role_arn = f"arn:aws:iam::{ACCOUNT_B}:role/{role_name}"
+    member_iam.create_user(UserName="deployer")
+    grant = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role_arn}],
+    }
+    member_iam.put_user_policy(UserName="deployer", PolicyName="grant", PolicyDocument=json.dumps(grant))
+    key = member_iam.create_access_key(UserName="deployer")["AccessKey"]
+    _add_profile(sandbox, "member-ci", key["AccessKeyId"], key["SecretAccessKey"])
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{member}:user/deployer"}, "Action": "sts:AssumeRole"}]}  # fmt: skip
+    iam("b-admin").create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(trust))
+    return role_arn
+
+
+def test_scp_check_finds_a_deny_scp_in_the_organization(cli: Any, sandbox: Sandbox) -> None:
+    role_arn = _member_caller(sandbox, "scp-target")
+    args = ["diagnose", "--role-arn", role_arn, "--source-profile", "member-ci", "--target-profile", "b-admin",
+            "--management-profile", "org-admin", "--output", "json"]  # fmt: skip
+    before = cli(*args)
+    assert statuses(before)["scp"] == "pass", before.stdout  # FullAWSAccess at every level
+    assert "root" in check(before, "scp")["summary"]
+    assert statuses(before)["rcp"] == "unknown"  # B is not a member of the sandbox organization
+    org = session("org-admin").client("organizations")
+    deny = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "NoRoleHopping", "Effect": "Deny", "Action": "sts:AssumeRole", "Resource": "*"}]}  # fmt: skip
+    policy = org.create_policy(Name="no-assume", Description="test", Type="SERVICE_CONTROL_POLICY",
+                               Content=json.dumps(deny))["Policy"]["PolicySummary"]["Id"]  # fmt: skip
+    org.attach_policy(PolicyId=policy, TargetId=sandbox.org_unit)
+    try:
+        run = cli(*args)
+    finally:
+        org.detach_policy(PolicyId=policy, TargetId=sandbox.org_unit)
+        org.delete_policy(PolicyId=policy)
+    assert run.exit_code == 9, run.stdout + run.stderr
+    finding = check(run, "scp")
+    assert finding["status"] == "fail", run.stdout
+    for word in ("no-assume", "NoRoleHopping", f"OU {sandbox.org_unit}", "explicitly denies"):
+        assert word in finding["summary"]
+    assert "update-policy" in finding["fix"]
