@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import shlex
 
-from bootstrap import awswords, evaluator
+from bootstrap import awswords, evaluator, orgchecks
 from bootstrap.facts import Facts
 from bootstrap.findings import Finding, Status
 from bootstrap.trustchecks import TrustView, check_session, request, trust_view
@@ -163,7 +163,8 @@ def _unread_source_permission(f: Facts, words: awswords.AwsWords | None, sim: st
             f"{caller.principal_arn} {kind}); {unread}",
             f"{'Remove or narrow the Deny' if words.explicit else f'Grant it: {_grant_command(f)}'}. {confirm}",
         )  # fmt: skip
-    if words is None and f.live_code == "AccessDenied" and caller.account != role_arn.split(":")[4]:
+    org_named = any(c(f).status is Status.FAIL for c in (orgchecks.check_scp, orgchecks.check_rcp))
+    if words is None and not org_named and f.live_code == "AccessDenied" and caller.account != role_arn.split(":")[4]:
         view = _trust_allows(f)
         if view is not None:
             return Finding(

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bootstrap import evaluator
+from bootstrap import awswords, evaluator
 from bootstrap.facts import UNKNOWN_KEYS, Facts
 from bootstrap.findings import Finding, Status
 
@@ -97,6 +97,14 @@ def check_trust_policy(f: Facts) -> Finding:  # noqa: PLR0911 (a decision table:
     assert f.caller is not None
     who, update = f.caller.principal_arn, _update_command(f)
     decision = view.decision
+    words = awswords.read(f.live_error) if f.live_code == "AccessDenied" else None
+    if decision.allowed and words is not None and words.policy == "resource":
+        return Finding(
+            "trust-policy", Status.FAIL,
+            f"AWS's answer says it: {words.phrase}, though {decision.deciding} reads as allowing {who}: a condition on "
+            "a key this tool cannot see, or a trust change IAM has not propagated yet",
+            f"Compare the trust policy with the call, and retry once IAM has propagated a recent change; if needed: {update}",
+        )  # fmt: skip
     if decision.allowed:
         return Finding("trust-policy", Status.PASS, f"allows {who}, by {decision.deciding}")
     deny = view.deny

@@ -202,6 +202,19 @@ def test_aws_words_are_evidence() -> None:
     assert g["source-permission"].status is Status.UNKNOWN  # the cause is named by scp, not guessed here
 
 
+def test_aws_words_name_the_trust_side() -> None:
+    # [denied] "because no resource-based policy allows": the role's trust policy refused.
+    words = DENIED + " because no resource-based policy allows the sts:AssumeRole action"
+    f = findings(facts(allow(), live_error=words))["trust-policy"]
+    assert f.status is Status.FAIL and "no resource-based policy allows" in f.summary
+
+
+def test_no_inference_when_an_scp_is_named() -> None:
+    denied = _org((f"account {A}", [FULL, NO_ASSUME]))
+    f = findings(facts(allow(), policies=None, live_error=DENIED, scp=denied))
+    assert f["scp"].status is Status.FAIL and f["source-permission"].status is Status.UNKNOWN
+
+
 def _org(*levels: tuple[str, list[dict[str, Any]]], kind: str = "SCP", account: str = A) -> OrgPolicies:
     return OrgPolicies(
         kind, account, True, False, True,
