@@ -549,6 +549,11 @@ def optional_source(action: str) -> Iterator[None]:
     becomes EvidenceUnavailable with one clean line (the check that needed it says 'unknown')."""
     try:
         yield
+    except BootstrapError as err:  # already says what was being done, unless AWS said nothing
+        cause = err.__cause__
+        odd = isinstance(cause, ClientError) and not error_code(cause).isalpha()
+        message = f"{action}: {_why_unusable(cause)}" if cause is not None and odd else _clean(err.message, 400)
+        raise EvidenceUnavailable(message) from err
     except Exception as err:  # any answer of an optional source: see the docstring
         raise EvidenceUnavailable(f"{action}: {_why_unusable(err)}") from err
 

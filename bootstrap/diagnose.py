@@ -184,7 +184,8 @@ def _read_policies(
     if kind not in ("user", "role"):
         return None, None, f"{caller.principal_arn} is not a user or role"
     try:
-        policies, boundary = aws.identity_policies(reader, kind, rest.rsplit("/", 1)[-1])
+        with aws.optional_source(f"{reader.label}: reading the policies of {caller.principal_arn}"):
+            policies, boundary = aws.identity_policies(reader, kind, rest.rsplit("/", 1)[-1])
     except BootstrapError as err:
         return None, None, err.message
     return tuple(policies), boundary, None

@@ -271,6 +271,19 @@ def test_without_an_admin_profile_an_explicit_deny_is_inferred_and_text_says_so(
 OPTIONAL = ["SimulatePrincipalPolicy", "LookupEvents", "DescribeOrganization", "ListParents"]
 
 
+def test_an_html_answer_to_the_policy_reads_leaves_source_permission_unknown(cli: Any, sandbox: Sandbox) -> None:
+    from bootstrap.sandbox.server import Fault
+
+    onboard(cli)
+    sandbox.inject(Fault("ListGroupsForUser", "html", 20))
+    run = diagnose(cli)
+    assert run.exit_code == 0, run.stdout + run.stderr
+    finding = check(run, "source-permission")
+    assert finding["status"] == "unknown"
+    assert "not an AWS response" in finding["summary"] or "HTTP 500 without an AWS error code" in finding["summary"]
+    assert "<html" not in run.stdout.lower()
+
+
 @pytest.mark.parametrize("code", ["html", "garbage", "ServiceFailure", "Throttling"])
 def test_odd_answers_from_optional_sources_leave_the_run_clean(cli: Any, sandbox: Sandbox, code: str) -> None:
     from bootstrap.sandbox.server import Fault
