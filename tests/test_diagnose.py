@@ -312,21 +312,22 @@ def _add_profile(sandbox: Sandbox, name: str, key_id: str, secret: str) -> None:
         out.write(f"\n[profile {name}]\nregion = us-east-1\nendpoint_url = {sandbox.endpoint}\n")
 
 
+def _member_iam(member: str) -> Any:
+    """IAM in an organization member account, through the access role the management account uses."""
+    access_role = f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole"
+    creds = session("org-admin").client("sts").assume_role(RoleArn=access_role, RoleSessionName="seed")
+    keys = creds["Credentials"]
+    return session("org-admin").client(
+        "iam", aws_access_key_id=keys["AccessKeyId"], aws_secret_access_key=keys["SecretAccessKey"],
+        aws_session_token=keys["SessionToken"],
+    )  # fmt: skip
+
+
 def _member_caller(sandbox: Sandbox, role_name: str) -> str:
     """A user 'deployer' in the first member account (in the sandbox organization's OU), granted
     sts:AssumeRole on a role of B that trusts it; its profile is 'member-ci'. Returns the role ARN."""
     member = sandbox.org_members[0]
-    creds = (
-        session("org-admin")
-        .client("sts")
-        .assume_role(RoleArn=f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole", RoleSessionName="seed")[
-            "Credentials"
-        ]
-    )
-    member_iam = session("org-admin").client(
-        "iam", aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-    )  # fmt: skip
+    member_iam = _member_iam(member)
     role_arn = f"arn:aws:iam::{ACCOUNT_B}:role/{role_name}"
     member_iam.create_user(UserName="deployer")
     grant = {
@@ -367,3 +368,37 @@ def test_scp_check_finds_a_deny_scp_in_the_organization(cli: Any, sandbox: Sandb
     for word in ("no-assume", "NoRoleHopping", f"OU {sandbox.org_unit}", "explicitly denies"):
         assert word in finding["summary"]
     assert "update-policy" in finding["fix"]
+
+
+def test_rcp_check_finds_a_deny_rcp_on_the_role_account(cli: Any, sandbox: Sandbox) -> None:
+    member = sandbox.org_members[1]
+    role_arn = f"arn:aws:iam::{member}:role/rcp-target"
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": CI_USER_ARN}, "Action": "sts:AssumeRole"}]}  # fmt: skip
+    _member_iam(member).create_role(RoleName="rcp-target", AssumeRolePolicyDocument=json.dumps(trust))
+    grant = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role_arn}],
+    }
+    iam("a-admin").put_user_policy(UserName="ci-user", PolicyName="grant", PolicyDocument=json.dumps(grant))
+    args = ["diagnose", "--role-arn", role_arn, "--source-profile", "ci", "--source-admin-profile", "a-admin",
+            "--management-profile", "org-admin", "--output", "json"]  # fmt: skip
+    assert statuses(cli(*args))["rcp"] == "pass"  # RCPFullAWSAccess at every level
+    org = session("org-admin").client("organizations")
+    guard = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "OrgCallersOnly", "Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole", "Resource": "*",
+         "Condition": {"StringNotEquals": {"aws:PrincipalAccount": member}}}]}  # fmt: skip
+    policy = org.create_policy(Name="org-only", Description="test", Type="RESOURCE_CONTROL_POLICY",
+                               Content=json.dumps(guard))["Policy"]["PolicySummary"]["Id"]  # fmt: skip
+    org.attach_policy(PolicyId=policy, TargetId=member)
+    try:
+        run = cli(*args)
+    finally:
+        org.detach_policy(PolicyId=policy, TargetId=member)
+        org.delete_policy(PolicyId=policy)
+    assert run.exit_code == 9, run.stdout + run.stderr
+    finding = check(run, "rcp")
+    assert finding["status"] == "fail" and "OrgCallersOnly" in finding["summary"], run.stdout
+    assert f"account {member}" in finding["summary"]
+    assert statuses(run)["scp"] == "unknown"  # A is not a member of the sandbox organization: said, not guessed
+    assert "not a member" in check(run, "scp")["summary"]
