@@ -120,7 +120,7 @@ class Facts:
         return (self.live_error or "").partition(":")[0].strip()
 
     def context(self) -> dict[str, list[str]]:
-        return request_context(self.params, self.caller)
+        return request_context(self.params, self.caller) | ambient_context(self.params, self.caller)
 
 
 def request_context(p: Params, c: Caller | None) -> dict[str, list[str]]:
@@ -136,10 +136,22 @@ def request_context(p: Params, c: Caller | None) -> dict[str, list[str]]:
     if c is not None:
         keys["aws:PrincipalArn"] = [c.principal_arn]
         keys["aws:PrincipalAccount"] = [c.account]
-        keys["aws:PrincipalType"] = ["AssumedRole" if c.session_arn else "User"]
         if c.username:
             keys["aws:username"] = [c.username]
-    # Keys every API request carries, with the values a diagnose-time call has.
+    if p.tags:
+        keys["aws:TagKeys"] = [k for k, _ in p.tags]
+        keys.update({f"aws:RequestTag/{k}": [v] for k, v in p.tags})
+    if p.source_identity:
+        keys["sts:SourceIdentity"] = [p.source_identity]
+    return keys
+
+
+def ambient_context(p: Params, c: Caller | None) -> dict[str, list[str]]:
+    """Keys AWS adds to every such request, with the values a call made now has. Kept apart from
+    request_context: IAM's policy simulator fills these itself."""
+    keys: dict[str, list[str]] = {}
+    if c is not None:
+        keys["aws:PrincipalType"] = ["AssumedRole" if c.session_arn else "User"]
     now = datetime.now(UTC)
     keys["aws:CurrentTime"] = [now.strftime("%Y-%m-%dT%H:%M:%SZ")]
     keys["aws:EpochTime"] = [str(int(now.timestamp()))]
@@ -149,9 +161,4 @@ def request_context(p: Params, c: Caller | None) -> dict[str, list[str]]:
     parts = p.role_arn.split(":")
     if len(parts) > 4 and parts[4]:
         keys["aws:ResourceAccount"] = [parts[4]]
-    if p.tags:
-        keys["aws:TagKeys"] = [k for k, _ in p.tags]
-        keys.update({f"aws:RequestTag/{k}": [v] for k, v in p.tags})
-    if p.source_identity:
-        keys["sts:SourceIdentity"] = [p.source_identity]
     return keys

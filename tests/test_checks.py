@@ -312,3 +312,24 @@ def test_trust_checks_fail_exactly_when_the_trust_denies(
     allowed = evaluator.evaluate(f.role.trust_policy, request(f), is_resource_policy=True).allowed
     got = statuses(f)
     assert ("fail" not in {got[c] for c in TRUST_CHECKS}) is allowed, got
+
+
+@pytest.mark.parametrize(
+    ("message", "policy", "explicit"),
+    [
+        ("... with an explicit deny in a service control policy", "scp", True),
+        ("... due to an explicit deny in a Service Control Policy", "scp", True),
+        ("... with an explicit deny in a resource control policy", "rcp", True),
+        ("... because no identity-based policy allows the sts:AssumeRole action", "identity", False),
+        ("... because no resource-based policy allows the sts:AssumeRole action", "resource", False),
+        ("... with an explicit deny in an identity-based policy", "identity", True),
+        ("... because no permissions boundary allows the sts:AssumeRole action", "boundary", False),
+    ],
+)
+def test_aws_words_are_read_as_aws_writes_them(message: str, policy: str, explicit: bool) -> None:
+    # [denied] "with an explicit deny in a TYPE policy" / "because no TYPE policy allows the ACTION action"
+    from bootstrap import awswords
+
+    words = awswords.read(f"User: {USER} is not authorized to perform: sts:AssumeRole on resource: {ROLE} {message}")
+    assert words is not None and (words.policy, words.explicit) == (policy, explicit)
+    assert awswords.read(f"User: {USER} is not authorized to perform: sts:AssumeRole on resource: {ROLE}") is None
