@@ -718,8 +718,9 @@ def org_policies(management: Account, account_id: str, kind: str) -> OrgPolicies
 
     with optional_source(f"{management.label}: reading the {kind}s of account {account_id} (organizations)"):
         described = org.describe_organization()["Organization"]
+        org_id = str(described.get("Id", ""))
         if described.get("MasterAccountId") == account_id:
-            return OrgPolicies(kind, account_id, member=True, management=True, enabled=True)
+            return OrgPolicies(kind, account_id, member=True, management=True, enabled=True, org_id=org_id)
         roots = org.list_roots()["Roots"]
         enabled = any(
             t.get("Type") == policy_type and t.get("Status") == "ENABLED"
@@ -742,7 +743,9 @@ def org_policies(management: Account, account_id: str, kind: str) -> OrgPolicies
             if parent["Type"] == "ROOT":
                 break
             parents = org.list_parents(ChildId=parent["Id"])["Parents"]
-    return OrgPolicies(kind, account_id, member=True, management=False, enabled=enabled, levels=tuple(levels))
+    return OrgPolicies(
+        kind, account_id, member=True, management=False, enabled=enabled, levels=tuple(levels), org_id=org_id
+    )
 
 
 # -- a fleet's grant as a customer managed policy in the source account ---------------------------

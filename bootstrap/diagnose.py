@@ -267,8 +267,10 @@ def for_trust(
     target: aws.Account,
     reader: aws.Account,
     principal: str,
+    management: aws.Account | None = None,
 ) -> Diagnosis:
-    """The checks for a trust the tool manages, with the AssumeRole its config describes."""
+    """The checks for a trust the tool manages, with the AssumeRole its config describes
+    (``management``: reads the organization's SCPs and RCPs, when given)."""
     params = Params(
         role_arn=role_arn,
         external_id=external_id,
@@ -276,7 +278,7 @@ def for_trust(
         mfa_token=config.mfa_token,
         session_name=config.session_name,
     )
-    facts = gather(caller, params, target=target, reader=reader, principal=principal)
+    facts = gather(caller, params, target=target, reader=reader, principal=principal, management=management)
     return Diagnosis(facts, tuple(checks.run(facts)))
 
 

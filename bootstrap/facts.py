@@ -89,6 +89,18 @@ class OrgPolicies:
     management: bool  # it is the organization's management account (exempt from SCPs and RCPs)
     enabled: bool  # the policy type is enabled on the root
     levels: tuple[OrgLevel, ...] = ()  # the account first, then each OU upwards, the root last
+    org_id: str = ""  # o-...: the organization that was read
+
+    def org_context(self, side: str) -> dict[str, list[str]]:
+        """aws:PrincipalOrgID/OrgPaths (side "Principal") or aws:ResourceOrgID/OrgPaths ("Resource")
+        of a member account, as AWS sets them: "o-id/r-root/ou-1/.../" for the paths."""
+        if not (self.member and self.org_id):
+            return {}
+        ids = [level.target.split()[-1] for level in reversed(self.levels) if not level.target.startswith("account")]
+        keys = {f"aws:{side}OrgID": [self.org_id]}
+        if ids:
+            keys[f"aws:{side}OrgPaths"] = ["/".join([self.org_id, *ids]) + "/"]
+        return keys
 
 
 @dataclass(frozen=True)
@@ -120,7 +132,13 @@ class Facts:
         return (self.live_error or "").partition(":")[0].strip()
 
     def context(self) -> dict[str, list[str]]:
-        return request_context(self.params, self.caller) | ambient_context(self.params, self.caller)
+        keys = request_context(self.params, self.caller) | ambient_context(self.params, self.caller)
+        # What the organization read says about both sides' organization (when it was read).
+        if self.scp is not None:
+            keys |= self.scp.org_context("Principal")
+        if self.rcp is not None:
+            keys |= self.rcp.org_context("Resource")
+        return keys
 
 
 def request_context(p: Params, c: Caller | None) -> dict[str, list[str]]:

@@ -333,3 +333,19 @@ def test_aws_words_are_read_as_aws_writes_them(message: str, policy: str, explic
     words = awswords.read(f"User: {USER} is not authorized to perform: sts:AssumeRole on resource: {ROLE} {message}")
     assert words is not None and (words.policy, words.explicit) == (policy, explicit)
     assert awswords.read(f"User: {USER} is not authorized to perform: sts:AssumeRole on resource: {ROLE}") is None
+
+
+def test_the_organization_read_fills_the_org_keys() -> None:
+    # With the SCPs read, the caller's aws:PrincipalOrgID/OrgPaths are known: a trust conditioned on
+    # them is decided, not left unknown. https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
+    org = replace(
+        _org((f"account {A}", [FULL]), ("OU ou-ab12-11111111", [FULL]), ("root r-ab12", [FULL])), org_id="o-1"
+    )
+    assert org.org_context("Principal") == {
+        "aws:PrincipalOrgID": ["o-1"], "aws:PrincipalOrgPaths": ["o-1/r-ab12/ou-ab12-11111111/"],
+    }  # fmt: skip
+    same_org = allow(condition={"StringEquals": {"aws:PrincipalOrgID": "o-1"}})
+    assert statuses(facts(same_org, scp=org))["trust-policy"] == "pass"
+    other_org = allow(condition={"StringEquals": {"aws:PrincipalOrgID": "o-2"}})
+    assert statuses(facts(other_org, scp=org))["trust-policy"] == "fail"
+    assert statuses(facts(same_org))["trust-policy"] == "unknown"  # not read: not guessed
