@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import inspect
 import json
-import re
+import os
 import sys
 import traceback
 from collections.abc import Callable, Iterator
@@ -20,12 +20,14 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 from typer.core import TyperGroup
 
+from bootstrap.cli_help import PanelCommand
 from bootstrap.errors import (
     BootstrapError,
     ExitCode,
     Interrupted,
     InvalidInput,
     NotConfirmed,
+    PreconditionFailed,
     VerifyFailed,
     error_document,
 )
@@ -78,8 +80,28 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,  # never print tracebacks with local variables (secrets)
-    rich_markup_mode=None,
+    rich_markup_mode=None,  # plain click help (see cli_help): rich would cost --help its speed
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"trust-bootstrap {version('trust-bootstrap')}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main_options(
+    _version: Annotated[
+        bool,
+        typer.Option("--version", is_eager=True, callback=_print_version, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Set up AWS cross-account role access in one run: the role in the target account, the
+    sts:AssumeRole grant in the source account, and a live verification."""
 
 
 class Output(StrEnum):
@@ -137,7 +159,7 @@ VerifyOpt = Annotated[
 ]
 VerifyTimeoutOpt = Annotated[
     float | None,
-    typer.Option(help="Seconds to wait for IAM propagation when verifying [default: 120]."),
+    typer.Option(help="Seconds to wait for IAM propagation when verifying."),
 ]
 TrustAccountOpt = Annotated[
     bool | None,
@@ -329,8 +351,12 @@ def _run_fleet(
             typer.echo(
                 render.fleet_json(prepared.source_account, prepared.grant_plan.changes, [*planned, *prepared.unreached])
             )
-        drift = prepared.changes > 0 or bool(prepared.not_owned) or bool(prepared.unreached)
-        return 2 if detailed_exitcode and drift else (1 if prepared.unreached else 0)
+        if prepared.unreached:  # a target not read is an error, never "no drift" (and never a bug's 1)
+            return (
+                1 if detailed_exitcode else max(r.exit_code or int(ExitCode.PRECONDITION) for r in prepared.unreached)
+            )
+        drift = prepared.changes > 0 or bool(prepared.not_owned)
+        return 2 if detailed_exitcode and drift else 0
     writing = mode != "verify"
     if writing and prepared.changes and not _confirmer(yes)(prepared.grant_plan):
         raise NotConfirmed("Not confirmed: nothing was written.")
@@ -352,34 +378,48 @@ def _run_fleet(
     return 0 if all(r.ok for r in results) else int(failed_code)
 
 
-_FLEET_ONLY = ("targets_from_org", "management_profile", "access_role", "parallel")
+# Options that only matter when writing the role or proving it: a command that neither writes nor
+# verifies does not offer them (a flag that silently does nothing is a lie).
+WRITE_ONLY = (
+    "generate_external_id",
+    "policy_arn",
+    "inline_policy",
+    "max_session_duration",
+    "permissions_boundary",
+    "description",
+    "tag",
+    "replaces",
+    "allow_admin",
+    "managed_policy_quota",
+)
+CONDITIONS = ("external_id", "require_mfa", "mfa_max_age", "trust_account")
+FLEET_ONLY = ("targets_from_org", "management_profile", "access_role", "parallel")
+VERIFY_ONLY = ("session_name", "verify_profile", "mfa_serial", "mfa_token", "verify", "verify_timeout")
 
 
-def single_trust_command(fn: Callable[..., None]) -> Callable[..., None]:
-    """trust_command without the fleet options: for commands that work on one trust (export)."""
-    return trust_command(fn, fleet=False)
-
-
-def trust_command(fn: Callable[..., None], fleet: bool = True) -> Callable[..., None]:
+def trust_command(*, without: tuple[str, ...] = ()) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Give a command (``def cmd(own options..., **opts)``) the shared trust options as well, so
-    apply, plan and teardown accept exactly the same flags and config file."""
-    shared = [
-        p
-        for p in inspect.signature(_trust_options, eval_str=True).parameters.values()
-        if fleet or p.name not in _FLEET_ONLY
-    ]
-    own = [p for p in inspect.signature(fn, eval_str=True).parameters.values() if p.kind is not p.VAR_KEYWORD]
-    params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in (*own, *shared)]
-    fn.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
-    return fn
+    apply, plan, verify and teardown read the same flags and config file; ``without`` drops the
+    options a command has no use for (their keys still come from a config file)."""
+
+    def wrap(fn: Callable[..., None]) -> Callable[..., None]:
+        shared = [
+            p for p in inspect.signature(_trust_options, eval_str=True).parameters.values() if p.name not in without
+        ]
+        own = [p for p in inspect.signature(fn, eval_str=True).parameters.values() if p.kind is not p.VAR_KEYWORD]
+        params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in (*own, *shared)]
+        fn.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+        return fn
+
+    return wrap
 
 
 def _config_of(opts: dict[str, Any]) -> Config:
     return _load(opts["config_file"], _flags(**{k: v for k, v in opts.items() if k not in _NOT_CONFIG}))
 
 
-@app.command()
-@trust_command
+@app.command(cls=PanelCommand)
+@trust_command()
 def apply(yes: YesOpt = False, adopt: AdoptOpt = False, **opts: Any) -> None:
     """Create or repair the trust: the role in B, the grant in A, then verify with AssumeRole.
 
@@ -410,8 +450,8 @@ def apply(yes: YesOpt = False, adopt: AdoptOpt = False, **opts: Any) -> None:
         typer.echo(render.outcome_json(outcome) if output is Output.json else "\n" + render.outcome_text(outcome))
 
 
-@app.command()
-@trust_command
+@app.command(cls=PanelCommand)
+@trust_command(without=WRITE_ONLY)
 def verify(**opts: Any) -> None:
     """Prove the trust works, writing nothing: AssumeRole as the principal, then GetCallerIdentity.
 
@@ -450,8 +490,8 @@ def verify(**opts: Any) -> None:
             _fail(int(ExitCode.VERIFY_FAILED))
 
 
-@app.command()
-@trust_command
+@app.command(cls=PanelCommand)
+@trust_command()  # the same flags as apply, so one command line serves both
 def plan(
     detailed_exitcode: Annotated[
         bool,
@@ -484,7 +524,7 @@ def plan(
             _fail(2)
 
 
-@app.command()
+@app.command(cls=PanelCommand)
 def diagnose(
     role_arn: Annotated[str | None, typer.Option(help="The role that cannot be assumed.")] = None,
     source_profile: Annotated[
@@ -513,7 +553,11 @@ def diagnose(
         str | None, typer.Option(help="Fleet: diagnose every account of this organization unit.")
     ] = None,
     management_profile: Annotated[
-        str | None, typer.Option(help="Fleet: profile of the organization's management account.")
+        str | None,
+        typer.Option(
+            help="Profile of the organization's management account: reads the SCPs of the caller's account and "
+            "the RCPs of the role's account (checks scp, rcp); for a fleet, also its accounts."
+        ),
     ] = None,
     parallel: Annotated[int, typer.Option(min=1, max=64, help="Fleet: targets diagnosed at once.")] = 8,
     output: OutputOpt = Output.text,
@@ -521,8 +565,9 @@ def diagnose(
 ) -> None:
     """Name the exact cause of an AssumeRole AccessDenied, and the fix. Works on any role.
 
-    Exit 0 when every check passes, 9 when a check names a cause. Given a fleet config file (or
-    --targets-from-org), it diagnoses every target's role.
+    Exit 0 when no check fails, 9 when a check names a cause (read, or inferred when the source
+    side cannot be read). Given a fleet config file (or --targets-from-org), it diagnoses every
+    target's role.
 
     Example:
 
@@ -543,7 +588,7 @@ def diagnose(
                 session_name=session_name, tags=tag, source_identity=source_identity,
             ),
         )  # fmt: skip
-        result = diagnose.run(request)
+        result = diagnose.run(request, management_profile)
         show = render.findings_json if output is Output.json else render.findings_text
         typer.echo(show(result.facts.params.role_arn, result.principal_arn, result.findings))
         if not result.ok:
@@ -580,10 +625,6 @@ def _diagnose_fleet(
     return 0 if healthy else int(ExitCode.CAUSE_FOUND)
 
 
-# botocore reads "[profile NAME]" back only for names without white space, brackets or comment marks.
-_PROFILE_NAME = re.compile(r"[A-Za-z0-9_.@+=,:/-]+")
-
-
 class ExportFormat(StrEnum):
     terraform = "terraform"
     terraform_role = "terraform-role"
@@ -592,8 +633,8 @@ class ExportFormat(StrEnum):
     json = "json"
 
 
-@app.command()
-@single_trust_command
+@app.command(cls=PanelCommand)
+@trust_command(without=FLEET_ONLY)
 def export(
     format_: Annotated[ExportFormat, typer.Option("--format", "-f", help="What to render.")] = ExportFormat.terraform,
     offline: Annotated[
@@ -625,13 +666,10 @@ def export(
         cfg = _config_of(opts)
         if target_account is not None:
             _check_account(target_account)
-        if profile_name is not None and not _PROFILE_NAME.fullmatch(profile_name):
-            raise InvalidInput(
-                f"--profile-name {profile_name!r}: an AWS config profile name that botocore reads back is letters, "
-                "digits and _ . @ + = , : / - only (no spaces, brackets, ; or #). Nothing was written."
-            )
         if write and format_ is not ExportFormat.aws_config:
             raise InvalidInput("--write goes with --format aws-config.")
+        if profile_name is not None:
+            _check_profile_name(profile_name)
         from bootstrap import awsconfig, commands, exports
 
         trust = commands.build_export(cfg, offline=offline, target_account=target_account)
@@ -649,12 +687,13 @@ def export(
             typer.echo(text, nl=False)
             return
         target_file = awsconfig.config_file()
-        backup = awsconfig.upsert_profile(target_file, profile_name or cfg.role_name, text, force=force)
-        kept = f" (backup: {backup})" if backup else ""
-        _err(f"Wrote profile {profile_name or cfg.role_name} to {target_file}{kept}.")
+        written = awsconfig.upsert_profile(target_file, profile_name or cfg.role_name, text, force=force)
+        via = f" (the file {target_file} links to)" if written.file != target_file else ""
+        kept = f" (backup: {written.backup})" if written.backup else ""
+        _err(f"Wrote profile {profile_name or cfg.role_name} to {written.file}{via}{kept}.")
 
 
-@app.command()
+@app.command(cls=PanelCommand)
 def init(
     file: Annotated[Path, typer.Argument(help="The config file to write.")] = Path("trust-bootstrap.yaml"),
     source_profile: SourceProfileOpt = None,
@@ -678,7 +717,7 @@ def init(
       trust-bootstrap init trust.yaml --source-profile a-admin --target-profile b-admin --role-name deploy
     """
     with _edge(debug):
-        if file.exists() and not force:
+        if os.path.lexists(file) and not force:
             raise InvalidInput(f"{file} exists: not overwritten. Pass --force to replace it, or another file name.")
         values: dict[str, Any] = {
             "source_profile": source_profile, "target_profile": target_profile, "role_name": role_name,
@@ -691,12 +730,27 @@ def init(
             raise InvalidInput(
                 "A role name is required: pass --role-name NAME (or answer the prompt with --interactive)."
             )
-        from bootstrap import config, initfile
+        from bootstrap import initfile, safewrite
 
+        target = safewrite.resolve(file)  # a dangling link is refused, never written through
         text = initfile.render(values)
-        file.write_text(text, encoding="utf-8")
-        config.load(file, {})  # what we wrote must load: fail loudly here, not at apply time
-        _err(f"Wrote {file}. Next: trust-bootstrap plan --config {file}")
+        try:
+            # What we write must load: checked on the finished temporary file, so an invalid one is never left.
+            safewrite.write(target, text, mode=safewrite.mode_of(target, 0o600), replace=force,
+                            check=lambda temp: _loads(temp, target))  # fmt: skip
+        except OSError as err:
+            raise InvalidInput(f"Cannot write {target}: {err.strerror}. Nothing was written.") from err
+        via = f" (the file {file} links to)" if target != file else ""
+        _err(f"Wrote {target}{via}. Next: trust-bootstrap plan --config {file}")
+
+
+def _loads(temp: Path, final: Path) -> None:
+    from bootstrap import config
+
+    try:
+        config.load(temp, {})
+    except InvalidInput as err:
+        raise InvalidInput(err.message.replace(str(temp), str(final)) + " Nothing was written.") from err
 
 
 def _ask(values: dict[str, Any]) -> dict[str, Any]:
@@ -743,8 +797,8 @@ class Only(StrEnum):
     target = "target"
 
 
-@app.command()
-@trust_command
+@app.command(cls=PanelCommand)
+@trust_command(without=(*WRITE_ONLY, *VERIFY_ONLY, *CONDITIONS))
 def teardown(
     yes: YesOpt = False,
     only: Annotated[
@@ -789,6 +843,16 @@ def teardown(
             typer.echo("\n" + render.removed_text(done, prepared.left))
 
 
+def _check_profile_name(value: str) -> None:
+    from bootstrap import fieldcheck
+    from bootstrap.errors import InvalidInput
+
+    try:
+        fieldcheck.check_profile_name(value)
+    except ValueError as err:
+        raise InvalidInput(f"--profile-name: {err}. Nothing was written.") from err
+
+
 def _check_account(value: str) -> None:
     from bootstrap import arns
     from bootstrap.errors import InvalidInput
@@ -799,7 +863,7 @@ def _check_account(value: str) -> None:
         raise InvalidInput(f"--target-account: {err}.") from err
 
 
-@app.command()
+@app.command(cls=PanelCommand)
 def sandbox(
     directory: Annotated[
         Path, typer.Option("--dir", help="Where to write the AWS config and credentials files.")
@@ -821,7 +885,8 @@ def sandbox(
             "--fail",
             metavar="OPERATION:CODE:COUNT[:DELAY]",
             help="Fault injection: fail the next COUNT calls of OPERATION (* for any) with CODE (Throttling, "
-            "ServiceFailure, InternalFailure, ServiceUnavailable, reset, or html: a 200 HTML page), after DELAY seconds. Repeatable.",
+            "ServiceFailure, InternalFailure, ServiceUnavailable, reset, html: an HTML 500 page, garbage: a body that "
+            "is no AWS response), after DELAY seconds. Repeatable.",
         ),
     ] = None,
     debug: DebugOpt = False,
@@ -843,7 +908,10 @@ def sandbox(
                 iter_exports,
             )
         except ImportError as err:
-            raise BootstrapError("The sandbox needs moto: pip install 'trust-bootstrap[sandbox]'.") from err
+            raise PreconditionFailed(
+                "The sandbox needs the 'sandbox' extra (moto), which is not installed: "
+                "pip install 'trust-bootstrap[sandbox]'."
+            ) from err
         try:
             faults = [Fault.parse(text) for text in fail or []]
         except ValueError as err:

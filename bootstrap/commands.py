@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bootstrap import (
+    admincheck,
     apply,
     arns,
     aws,
@@ -38,7 +39,7 @@ from bootstrap.errors import (
 from bootstrap.plan import Plan, Side
 from bootstrap.progress import Spinner, status
 from bootstrap.render import Outcome
-from bootstrap.state import OWNER_TAG, Role, State
+from bootstrap.state import OWNER_TAG, TRUST_SID, Role, State
 
 Confirm = Callable[[Plan], bool]
 
@@ -92,6 +93,7 @@ def _check_policies_exist(target: aws.Account, config: Config, role: Role | None
             f"{', '.join(missing)} does not exist in the target account (or is not attachable): check the ARN; "
             "customer managed policies are per account. Nothing was written."
         )
+    admincheck.refuse_admin_managed(target, config, attached)
 
 
 def _check_grant_fits(source: aws.Account, the_plan: Plan) -> None:
@@ -220,7 +222,7 @@ def run_apply(prepared: Prepared, confirm: Confirm) -> Outcome:
     if the_plan.not_owned:
         raise NotOwned(
             f"{'; '.join(the_plan.not_owned)}. trust-bootstrap changes only what it created (tagged "
-            f"{OWNER_TAG[0]}={OWNER_TAG[1]}). Pick another --role-name, or re-run with --adopt to take it "
+            f"{OWNER_TAG[0]}={OWNER_TAG[1]} and trusting through its statement {TRUST_SID}). Pick another --role-name, or re-run with --adopt to take it "
             "over (the plan shows every change first). Nothing was written."
         )
     verifier = prepared.verifier if config.verify else None

@@ -15,13 +15,12 @@ if TYPE_CHECKING:
     import botocore.loaders
 
 
-@functools.cache
 def loader() -> botocore.loaders.Loader:
-    """One loader for the whole process: it caches each parsed model (the IAM one is large), and
-    aws.py hands it to every boto3 Session too."""
-    import botocore.loaders  # noqa: PLC0415 (loaded on first check only)
+    """The process's one loader (botomodel.py), shared with every boto3 Session: it caches each
+    parsed model (the IAM one is large)."""
+    from bootstrap import botomodel  # noqa: PLC0415
 
-    return botocore.loaders.create_loader()
+    return botomodel.shared_loader()
 
 
 @functools.cache

@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from bootstrap import policydoc
-from bootstrap.state import Grant, Role, State
+from bootstrap.state import OWNER_TAG, Grant, Role, State
 
 
 class Side(StrEnum):
@@ -303,7 +303,8 @@ def _owned_parts(live: State, adopt: bool) -> tuple[Role | None, list[str]]:
     needs no such check: its name alone makes it trust-bootstrap's.)"""
     role, notes = live.role, []
     if role is not None and not role.owned and not adopt:
-        notes.append(f"role {role.arn} exists, not managed by trust-bootstrap")
+        tagged = " (tagged as ours, but without our trust statement)" if OWNER_TAG in role.tags else ""
+        notes.append(f"role {role.arn} exists, not managed by trust-bootstrap{tagged}")
         role = None
     return role, notes
 
