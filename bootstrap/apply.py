@@ -64,6 +64,32 @@ def _write(change: Change, account: aws.Account, deadline_s: float) -> None:
     WRITERS[change.op](change, account, deadline_s)
 
 
+# Writes to one role that depend on nothing but the role existing: sent together, one round trip
+# instead of one each (the role's trust, boundary, deletions and the role itself stay in order).
+_TOGETHER = frozenset({Op.ATTACH_POLICY, Op.PUT_ROLE_POLICY, Op.TAG_ROLE, Op.UPDATE_ROLE})
+
+
+def _batches(changes: tuple[Change, ...]) -> list[tuple[Change, ...]]:
+    """The side's changes in order, with each run of consecutive _TOGETHER changes as one batch."""
+    batches: list[tuple[Change, ...]] = []
+    for change in changes:
+        if batches and change.op in _TOGETHER and all(c.op in _TOGETHER for c in batches[-1]):
+            batches[-1] = (*batches[-1], change)
+        else:
+            batches.append((change,))
+    return batches
+
+
+def _write_one(change: Change, account: aws.Account, deadline_s: float) -> None:
+    try:
+        _write(change, account, deadline_s)
+    except AwsError as err:
+        if not (
+            change.op is Op.CREATE_ROLE and err.code == "EntityAlreadyExists" and _created_by_a_twin(change, account)
+        ):
+            raise
+
+
 def _run_side(
     changes: tuple[Change, ...],
     account: aws.Account,
@@ -72,21 +98,28 @@ def _run_side(
     on_done: OnDone | None,
     stop: threading.Event,
 ) -> None:
-    for change in changes:
+    for batch in _batches(changes):
         if stop.is_set():
             return
-        try:
-            _write(change, account, deadline_s)
-        except AwsError as err:
-            if not (
-                change.op is Op.CREATE_ROLE
-                and err.code == "EntityAlreadyExists"
-                and _created_by_a_twin(change, account)
-            ):
-                raise
-        done.append(change)
-        if on_done is not None:
-            on_done(change)
+        if len(batch) == 1:
+            _write_one(batch[0], account, deadline_s)
+            done.append(batch[0])
+            if on_done is not None:
+                on_done(batch[0])
+            continue
+        # Every write of a batch finishes (or fails) before the first error is raised, and what
+        # was written is recorded in the plan's order, so ``done`` says exactly what was written.
+        with ThreadPoolExecutor(max_workers=min(8, len(batch))) as pool:
+            futures = [pool.submit(_write_one, c, account, deadline_s) for c in batch]
+            errors = [f.exception() for f in futures]
+        for change, error in zip(batch, errors, strict=True):
+            if error is None:
+                done.append(change)
+                if on_done is not None:
+                    on_done(change)
+        for error in errors:
+            if error is not None:
+                raise error
 
 
 def _created_by_a_twin(change: Change, account: aws.Account) -> bool:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -58,6 +58,8 @@ class Prepared:
     external_id: str | None
     external_id_generated: bool
     verifier: aws.Account | None = None  # credentials acting as the principal (apply with verification)
+    # AssumeRole's answer, asked beside the reads when the plan is empty: the proof's first half.
+    proof: aws.Credentials | None = None
 
     @property
     def accounts(self) -> dict[Side, str]:
@@ -96,23 +98,34 @@ def _check_policies_exist(target: aws.Account, config: Config, role: Role | None
     admincheck.refuse_admin_managed(target, config, attached)
 
 
-def _check_grant_fits(source: aws.Account, the_plan: Plan) -> None:
+@dataclass(frozen=True)
+class _GrantRoom:
+    """The principal's other inline policies, read before any write: their names and total size."""
+
+    names: tuple[str, ...]
+    size: int
+
+
+def _grant_room(source: aws.Account, principal: arns.Principal, grant_name: str) -> _GrantRoom:
+    names = [n for n in aws.list_inline_policies(source, principal.kind, principal.name) if n != grant_name]
+    with ThreadPoolExecutor(max_workers=min(8, len(names) or 1)) as pool:
+        documents = list(pool.map(lambda n: aws.get_inline_policy(source, principal.kind, principal.name, n), names))
+    return _GrantRoom(tuple(names), sum(policydoc.size(json.dumps(d)) for d in documents if d))
+
+
+def _check_grant_fits(the_plan: Plan, room: _GrantRoom) -> None:
     """IAM caps the inline policies of a user (2,048 characters) or role (10,240) in total, and
     answers LimitExceeded only when the grant is written, perhaps after the role. Count first."""
     puts = [c for c in the_plan.changes if c.op is plan.Op.PUT_GRANT]
     if not puts:
         return
     grant = puts[0]
-    names = [n for n in aws.list_inline_policies(source, grant.owner_kind, grant.owner) if n != grant.key]
-    with ThreadPoolExecutor(max_workers=min(8, len(names) or 1)) as pool:
-        documents = list(pool.map(lambda n: aws.get_inline_policy(source, grant.owner_kind, grant.owner, n), names))
-    others = sum(policydoc.size(json.dumps(d)) for d in documents if d)
-    mine = policydoc.size(grant.after or "")
+    others, mine = room.size, policydoc.size(grant.after or "")
     limit = desired.INLINE_TOTAL_MAX_CHARS[grant.owner_kind]
     if others + mine > limit:
         raise PreconditionFailed(
             f"The grant would bring the inline policies of {grant.owner_kind}/{grant.owner} to {others + mine:,} "
-            f"characters ({len(names)} other inline policies: {others:,}; the grant: {mine:,}), but IAM allows "
+            f"characters ({len(room.names)} other inline policies: {others:,}; the grant: {mine:,}), but IAM allows "
             f"{limit:,} in total for a {grant.owner_kind} (white space not counted) and would refuse it with "
             "LimitExceeded part-way through the run. Remove or shrink another inline policy of the principal "
             "(or move it into a managed policy), or onboard these roles as a fleet, whose grant becomes one "
@@ -120,32 +133,67 @@ def _check_grant_fits(source: aws.Account, the_plan: Plan) -> None:
         )
 
 
+def _wanted(
+    config: Config, sides: sessions.Sides, principal: arns.Principal, role: Role | None
+) -> tuple[State, str | None, bool]:
+    """(the desired state, its ExternalId, whether that ExternalId was generated now)."""
+    external_id, generated = config.external_id, False
+    if external_id is None and config.generate_external_id:
+        existing = _external_id_in(role.trust_policy) if role else None
+        external_id, generated = (existing, False) if existing else (secrets.token_urlsafe(24), True)
+    context = desired.Context(
+        source_account=sides.source_identity.account,
+        target_account=sides.target_identity.account,
+        partition=sides.partition,
+        principal=principal,
+        external_id=external_id,
+    )
+    return desired.build(config, context), external_id, generated
+
+
 def prepare(config: Config, adopt: bool = False, for_apply: bool = False) -> Prepared:
     """Connect to both accounts, check the principal, read both sides and plan. Read-only.
 
-    Independent calls go out together, in rounds: who the two profiles are; the principal, the
-    role and the grant; then, only when there is something to write, what writing needs checked
-    first (do the policies to attach exist? is the verify profile the principal?)."""
+    Round trips, not CPU, decide how long a run takes (each IAM call is 50-300 ms away), so every
+    read goes out as soon as what it needs is known, not in fixed steps:
+    1. with only the input: who the two profiles are, the principal, the role, its listings and
+       the inline policies the input names;
+    2. with the target account known: the grant (its name holds that account). Then either the
+       role already stands as wanted, and the proof's AssumeRole goes out beside the grant read
+       (used only if the plan turns out empty), or the role side needs writes, and what writing
+       needs checked first goes out instead (do the policies to attach exist? does the grant fit?
+       is the verify profile the principal?).
+    No write and no check is skipped: the plan still waits for every read."""
     verifying = for_apply and config.verify
     if verifying and config.require_mfa and not config.mfa_serial:
         raise InvalidInput(
             "The trust policy will require MFA, so verifying it needs an MFA code: pass --mfa-serial and "
             "--mfa-token, or --no-verify. Nothing was written."
         )
-    with ThreadPoolExecutor(max_workers=6) as pool:
-        sides_job = pool.submit(sessions.connect, config.source_profile, config.target_profile)
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        # Round 1, sent as each session is ready (making sessions and clients is CPU the first
+        # calls' round trips hide).
+        source = sessions.open_account(config.source_profile, "source")
+        source_id = pool.submit(aws.get_caller_identity, source)
+        given = arns.parse_principal(config.principal) if config.principal else None
+        found = pool.submit(sessions.find_principal, source, given) if given else None
+        target = sessions.open_account(config.target_profile, "target")
+        target_id = pool.submit(aws.get_caller_identity, target)
+        inline_names = tuple(p.name for p in config.inline_policies)
+        live_role_job = pool.submit(live.read_role, target, config.role_name, inline_names)
         verify_account = (
             verify.open_verify_profile(config.verify_profile) if verifying and config.verify_profile else None
         )
-        sides = sides_job.result()
+        sides = sessions.sides_of(source, target, source_id.result(), target_id.result())
+
+        # Round 2: what needs the accounts known.
         principal, source_principal = sessions.resolve_principal(
             config.principal, sides.source_identity, sides.source, own_needed=verifying
         )
         target_account, source_account = sides.target_identity.account, sides.source_identity.account
         grant_name = desired.grant_policy_name(target_account, config.role_name)
-
-        checked = pool.submit(sessions.check_principal, sides.source, source_account, principal)
-        live_role = pool.submit(live.read_role, sides.target, config.role_name)
+        if found is None:
+            found = pool.submit(sessions.find_principal, source, principal)
         live_grant = pool.submit(live.read_grant, sides.source, principal, grant_name)
         verifier_job = None
         if verifying:
@@ -158,33 +206,27 @@ def prepare(config: Config, adopt: bool = False, for_apply: bool = False) -> Pre
             old_role = pool.submit(live.read_role, sides.target, config.replaces)
             old_grant = pool.submit(live.read_grant, sides.source, principal, old_grant_name)
             retired = State(target_account, source_account, old_role.result(), old_grant.result())
-        checked.result()
-        live_state = State(target_account, source_account, live_role.result(), live_grant.result())
+        live_role = live_role_job.result()
+        want, external_id, generated = _wanted(config, sides, principal, live_role)
+        # The plan as it would be if the grant already stood as wanted: the role side alone.
+        role_side = plan.diff(want, State(target_account, source_account, live_role, want.grant), adopt=adopt)
+        checks: list[Future[Any]] = []
+        proof = None
+        if not role_side.empty:
+            checks = _pre_write_checks(pool, config, sides, live_role, principal, grant_name, verify_account)
+        elif verifier_job is not None and not config.mfa_serial and retired is None and not role_side.not_owned:
+            proof = _try_proof(pool, verifier_job, role_side.role_arn, config.session_name, external_id)
+        sessions.principal_found(source_account, principal, found.result())
+        live_state = State(target_account, source_account, live_role, live_grant.result())
         verifier = verifier_job.result() if verifier_job else None
-
-    external_id, generated = config.external_id, False
-    if external_id is None and config.generate_external_id:
-        existing = _external_id_in(live_state.role.trust_policy) if live_state.role else None
-        external_id, generated = (existing, False) if existing else (secrets.token_urlsafe(24), True)
-    context = desired.Context(
-        source_account=source_account,
-        target_account=target_account,
-        partition=sides.partition,
-        principal=principal,
-        external_id=external_id,
-    )
-    want = desired.build(config, context)
-    the_plan = plan.diff(want, live_state, adopt=adopt, retired=retired)
-    if not the_plan.empty:
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            jobs = [
-                pool.submit(_check_policies_exist, sides.target, config, live_state.role),
-                pool.submit(_check_grant_fits, sides.source, the_plan),
-            ]
-            if verify_account is not None and config.verify_profile:
-                jobs.append(pool.submit(verify.check_verifier, verify_account, principal, config.verify_profile))
-            for job in jobs:
-                job.result()
+        the_plan = plan.diff(want, live_state, adopt=adopt, retired=retired)
+        if not the_plan.empty and not checks:  # only the grant (or a rename's old role) needs writes
+            checks = _pre_write_checks(pool, config, sides, live_role, principal, grant_name, verify_account)
+        results = [job.result() for job in checks]
+        rooms = [r for r in results if isinstance(r, _GrantRoom)]
+        if rooms:
+            _check_grant_fits(the_plan, rooms[0])
+        credentials = proof.result() if proof is not None and the_plan.empty else None
     return Prepared(
         config=config,
         sides=sides,
@@ -196,7 +238,38 @@ def prepare(config: Config, adopt: bool = False, for_apply: bool = False) -> Pre
         external_id=external_id,
         external_id_generated=generated,
         verifier=verifier,
+        proof=credentials,
     )
+
+
+def _try_proof(
+    pool: ThreadPoolExecutor, verifier_job: Future[aws.Account], role_arn: str, session: str, external_id: str | None
+) -> Future[aws.Credentials | None] | None:
+    """The proof's AssumeRole, sent beside the grant read when the role already stands as wanted."""
+    try:
+        verifier = verifier_job.result()
+    except BootstrapError:  # raised again by the caller, in its turn (after the principal check)
+        return None
+    return pool.submit(verify.try_assume, verifier, role_arn, session, external_id)
+
+
+def _pre_write_checks(
+    pool: ThreadPoolExecutor,
+    config: Config,
+    sides: sessions.Sides,
+    live_role: Role | None,
+    principal: arns.Principal,
+    grant_name: str,
+    verify_account: aws.Account | None,
+) -> list[Future[Any]]:
+    """What must hold before the first write, sent together; the caller waits for every one."""
+    jobs: list[Future[Any]] = [
+        pool.submit(_check_policies_exist, sides.target, config, live_role),
+        pool.submit(_grant_room, sides.source, principal, grant_name),
+    ]
+    if verify_account is not None and config.verify_profile:
+        jobs.append(pool.submit(verify.check_verifier, verify_account, principal, config.verify_profile))
+    return jobs
 
 
 def warnings(config: Config) -> list[str]:
@@ -235,7 +308,7 @@ def run_apply(prepared: Prepared, confirm: Confirm) -> Outcome:
     judge = _Judge(prepared, verifier, wrote=bool(done)) if verifier is not None else None
     if verifier is not None and judge is not None:
         try:
-            result = _verify(prepared, verifier, judge)
+            result = _verify(prepared, verifier, judge, wrote=bool(done))
         except BootstrapError as err:  # the network, the credentials, an unreadable answer
             err.message = (
                 f"{_in_place(prepared, done)} Not verified: the verification could not finish: {err.message} "
@@ -387,8 +460,13 @@ class _Judge:
         status(render.findings_text(self.prepared.plan.role_arn, self.prepared.principal.arn, diagnosis.findings))
 
 
-def _verify(prepared: Prepared, verifier: aws.Account, judge: _Judge) -> verify.Verification:
+def _verify(prepared: Prepared, verifier: aws.Account, judge: _Judge, wrote: bool = False) -> verify.Verification:
     config = prepared.config
+    if prepared.proof is not None and not wrote:
+        # Nothing was written after the reads, and AssumeRole already answered beside them.
+        return verify.check_assumed(
+            verifier, prepared.proof, prepared.plan.role_arn, prepared.sides.target_identity.account
+        )
     with Spinner("Verifying: AssumeRole as the principal, waiting for IAM propagation") as spinner:
         result = verify.verify(
             verifier,

@@ -14,20 +14,24 @@ def _json(document: dict[str, object]) -> str:
     return json.dumps(document, separators=(",", ":"))
 
 
-def read_role(target: aws.Account, name: str) -> Role | None:
-    # The two listings go out with GetRole rather than after it: a re-run, where the role exists,
-    # waits one round trip less; a first run pays two quick NoSuchEntity answers.
-    with ThreadPoolExecutor(max_workers=4) as pool:
+def read_role(target: aws.Account, name: str, expected_inline: tuple[str, ...] = ()) -> Role | None:
+    """The role as it stands, in as few round trips as its names allow: GetRole, the two listings
+    and the inline policies the run expects (``expected_inline``, names from the input) all go out
+    together, so a re-run where the role exists waits one round; only inline policies the run does
+    not know (found by the listing) cost a second. A first run pays quick NoSuchEntity answers."""
+    with ThreadPoolExecutor(max_workers=4 + min(len(expected_inline), 8)) as pool:
         role = pool.submit(aws.get_role, target, name)
         managed = pool.submit(aws.list_attached_role_policies, target, name)
         inline_names = pool.submit(aws.list_inline_policies, target, "role", name)
+        early = {policy: pool.submit(aws.get_inline_policy, target, "role", name, policy) for policy in expected_inline}
         raw = role.result()
         if raw is None:
             return None
         # GetRole returns tags too, but only the first page of them; ask for all only when cut.
         tags_future = pool.submit(aws.list_role_tags, target, name) if len(raw.get("Tags", [])) >= 50 else None
         documents = {
-            policy: pool.submit(aws.get_inline_policy, target, "role", name, policy) for policy in inline_names.result()
+            policy: early.get(policy) or pool.submit(aws.get_inline_policy, target, "role", name, policy)
+            for policy in inline_names.result()
         }
         tags = tags_future.result() if tags_future else [(t["Key"], t["Value"]) for t in raw.get("Tags", [])]
         inline = tuple(sorted((p, _json(d.result() or {})) for p, d in documents.items()))

@@ -22,8 +22,13 @@ class Sides:
         return arns.parse_arn(self.target_identity.arn).partition
 
 
+def open_account(profile: str | None, what: str) -> aws.Account:
+    """The profile's session, no call made yet (who it is: aws.get_caller_identity)."""
+    return aws.Account(aws.open_session(profile, what), label=f"{what} account ({profile or 'default profile'})")
+
+
 def _open(profile: str | None, what: str) -> tuple[aws.Account, aws.Identity]:
-    account = aws.Account(aws.open_session(profile, what), label=f"{what} account ({profile or 'default profile'})")
+    account = open_account(profile, what)
     return account, aws.get_caller_identity(account)
 
 
@@ -34,6 +39,11 @@ def connect(source_profile: str | None, target_profile: str | None) -> Sides:
         target_future = pool.submit(_open, target_profile, "target")
         source, source_id = source_future.result()
         target, target_id = target_future.result()
+    return sides_of(source, target, source_id, target_id)
+
+
+def sides_of(source: aws.Account, target: aws.Account, source_id: aws.Identity, target_id: aws.Identity) -> Sides:
+    """Both sides, once their identities are known; refused when they are the same account."""
     if source_id.account == target_id.account:
         raise PreconditionFailed(
             f"The source and target profiles are both in account {source_id.account} "
@@ -92,7 +102,23 @@ def check_principal(source: aws.Account, source_account: str, principal: arns.Pr
             f"in account {source_account}. Pass a user or role of account {source_account}, or the "
             "source profile of the principal's account."
         )
-    found = aws.get_user(source, principal.name) if principal.kind == "user" else aws.get_role(source, principal.name)
+    return principal_found(source_account, principal, find_principal(source, principal))
+
+
+def find_principal(source: aws.Account, principal: arns.Principal) -> dict[str, object] | None:
+    """The principal's user or role as the source account has it (None: no such name). A read
+    that needs only the input, so it goes out with the first round."""
+    return aws.get_user(source, principal.name) if principal.kind == "user" else aws.get_role(source, principal.name)
+
+
+def principal_found(source_account: str, principal: arns.Principal, found: dict[str, object] | None) -> arns.Principal:
+    """check_principal's verdict on what find_principal read."""
+    if principal.account != source_account:
+        raise PreconditionFailed(
+            f"The principal {principal.arn} is in account {principal.account}, but the source profile is "
+            f"in account {source_account}. Pass a user or role of account {source_account}, or the "
+            "source profile of the principal's account."
+        )
     if found is None:
         raise PreconditionFailed(
             f"The principal {principal.arn} does not exist in account {source_account}. Create it first, or "

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from botocore.exceptions import ClientError
 
 from bootstrap import arns, aws, sessions
-from bootstrap.errors import PreconditionFailed
+from bootstrap.errors import BootstrapError, PreconditionFailed
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,31 @@ def verify(
     )
     if outcome.credentials is None:
         return Verification(False, None, outcome.attempts, outcome.waited_s, error=outcome.error)
-    creds = outcome.credentials
+    return check_assumed(verifier, outcome.credentials, role_arn, target_account, outcome.attempts, outcome.waited_s)
+
+
+def try_assume(
+    verifier: aws.Account, role_arn: str, session_name: str, external_id: str | None
+) -> aws.Credentials | None:
+    """One AssumeRole, sent with the reads when the role already stands as wanted: on a re-run with
+    nothing to write it is the proof's first half, a round trip earlier. Any failure is None: the
+    proof then runs as usual (with its waiting and its diagnosis) after the plan. Never with MFA:
+    a one-time code must not be spent on a guess."""
+    try:
+        return aws.assume_role(verifier, role_arn, session_name, external_id)
+    except (ClientError, BootstrapError):
+        return None
+
+
+def check_assumed(
+    verifier: aws.Account,
+    creds: aws.Credentials,
+    role_arn: str,
+    target_account: str,
+    attempts: int = 1,
+    waited_s: float = 0.0,
+) -> Verification:
+    """The proof's second half: who the assumed credentials are (GetCallerIdentity) must be the role."""
     identity = aws.get_caller_identity(verifier.with_credentials(creds, label="the assumed role"))
     role_name = role_arn.rsplit("/", 1)[-1]
     expected = f":assumed-role/{role_name}/"
@@ -101,8 +125,8 @@ def verify(
         return Verification(
             False,
             identity.arn,
-            outcome.attempts,
-            outcome.waited_s,
+            attempts,
+            waited_s,
             error=f"the assumed credentials are {identity.arn}, not the role in {target_account}",
         )
-    return Verification(True, identity.arn, outcome.attempts, outcome.waited_s)
+    return Verification(True, identity.arn, attempts, waited_s)

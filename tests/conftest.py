@@ -41,6 +41,7 @@ def _sandbox_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbo
 def sandbox(_sandbox_server: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
     _sandbox_server.reset()
     _sandbox_server.propagation_delay = 0.0
+    _sandbox_server.latency = 0.0
     for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing-not-a-real-key")

@@ -77,6 +77,10 @@ class Call:
     status: int
     caller: str
     note: str = ""
+    # When the sandbox received the request and when it answered (time.monotonic(), the added
+    # latency included): calls whose spans overlap went out together (see sequential_rounds).
+    started: float = 0.0
+    ended: float = 0.0
 
     @property
     def is_write(self) -> bool:
@@ -173,6 +177,7 @@ class _State:
 
 
 CONTROL_HEADER = "X-Sandbox-Control"
+_STARTED_KEY = "sandbox.started"  # the environ key holding when a request arrived
 
 
 def _error_xml(code: str, message: str) -> bytes:
@@ -245,6 +250,7 @@ class SandboxApp:
         self._state = state
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        environ[_STARTED_KEY] = time.monotonic()
         if self._state.latency:
             time.sleep(self._state.latency)
         length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -266,7 +272,7 @@ class SandboxApp:
             )
 
         if caller is not None and caller.temporary and self._expired(access_key):
-            self._record(Call(account, service, operation, 403, caller.principal_arn, "expired session"))
+            self._record(Call(account, service, operation, 403, caller.principal_arn, "expired session"), environ)
             start_response("403 Forbidden", [("Content-Type", "text/xml")])
             return [_error_xml("ExpiredToken", "The security token included in the request is expired")]
 
@@ -279,7 +285,7 @@ class SandboxApp:
                 )
                 if verdict.code == "ValidationError":
                     message = "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
-                self._record(Call(account, service, operation, 403, caller.principal_arn, verdict.reason))
+                self._record(Call(account, service, operation, 403, caller.principal_arn, verdict.reason), environ)
                 start_response(
                     "400 Bad Request" if verdict.code == "ValidationError" else "403 Forbidden",
                     [("Content-Type", "text/xml")],
@@ -308,7 +314,7 @@ class SandboxApp:
                 headers, chunks = [("Content-Type", "text/xml")], [_error_xml("NotImplemented", message)]
         status = int(status_line.split(maxsplit=1)[0])
         if service and operation:
-            self._record(Call(account, service, operation, status, caller.principal_arn if caller else ""))
+            self._record(Call(account, service, operation, status, caller.principal_arn if caller else ""), environ)
         if status == 200 and service == "iam" and operation in ("CreateRole", "UpdateAssumeRolePolicy"):
             with self._state.lock:
                 self._state.role_changed[(account, params.get("RoleName", ""))] = time.monotonic()
@@ -345,18 +351,20 @@ class SandboxApp:
         if fault.delay:
             time.sleep(fault.delay)
         if fault.code == "reset":
-            self._record(replace(call, status=0, note="injected: connection reset"))
+            self._record(replace(call, status=0, note="injected: connection reset"), environ)
             environ["werkzeug.socket"].shutdown(socket.SHUT_RDWR)
             return []
         if fault.code in ("html", "garbage"):
-            self._record(replace(call, status=500 if fault.code == "html" else 200, note=f"injected: {fault.code}"))
+            self._record(
+                replace(call, status=500 if fault.code == "html" else 200, note=f"injected: {fault.code}"), environ
+            )
             if fault.code == "html":
                 start_response("500 Internal Server Error", [("Content-Type", "text/html")])
                 return [HTML_PAGE]
             start_response("200 OK", [("Content-Type", "text/xml")])
             return [b"\x00\x01 not <an aws> response {"]
         status, message = FAULT_STATUS[fault.code]
-        self._record(replace(call, status=status, note=f"injected: {fault.code}"))
+        self._record(replace(call, status=status, note=f"injected: {fault.code}"), environ)
         reason = {400: "Bad Request", 500: "Internal Server Error", 503: "Service Unavailable"}[status]
         start_response(f"{status} {reason}", [("Content-Type", "text/xml")])
         return [_error_xml(fault.code, message)]
@@ -366,7 +374,9 @@ class SandboxApp:
         session = _session_of(access_key)
         return session is not None and session.expiration < datetime.now(UTC).replace(tzinfo=None)
 
-    def _record(self, call: Call) -> None:
+    def _record(self, call: Call, environ: Environ | None = None) -> None:
+        started = (environ or {}).get(_STARTED_KEY, time.monotonic())
+        call = replace(call, started=started, ended=time.monotonic())
         with self._state.lock:
             self._state.calls.append(call)
 
@@ -412,6 +422,17 @@ class ControlGate:
                 start_response("403 Forbidden", [("Content-Type", "text/xml")])
                 return [_error_xml("AccessDenied", "The sandbox's control API needs the sandbox owner's secret.")]
         return self._inner(environ, start_response)
+
+
+def sequential_rounds(calls: Iterable[Call]) -> int:
+    """How many round trips a client waited for one after another: the longest chain of calls each
+    of which started after the previous one ended (calls that overlap in time count as one round).
+    Greedy by end time finds the longest such chain (interval scheduling)."""
+    rounds, free_at = 0, float("-inf")
+    for call in sorted(calls, key=lambda c: c.ended):
+        if call.started >= free_at:
+            rounds, free_at = rounds + 1, call.ended
+    return rounds
 
 
 class Sandbox:

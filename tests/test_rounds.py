@@ -1,0 +1,81 @@
+"""Round trips: how many calls a run waits for one after another, counted from the sandbox's log.
+
+Against AWS each call is a round trip of 50-300 ms, so the sequential rounds, not CPU, decide how
+long a run takes. The sandbox adds a latency to every call here so that calls a run sends together
+overlap in time and count as one round; the count comes from the call log (start and end of each
+call), so it does not depend on how fast the machine is, only on what the tool waits for.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bootstrap.sandbox.server import Call, Sandbox, sequential_rounds
+from tests.conftest import CI_USER_ARN, READ_ONLY, base_args
+
+# Long enough that calls sent together overlap even on a loaded machine (their spans then share
+# the sandbox's sleep), short enough to keep the tests quick.
+LATENCY = 0.4
+
+
+def _call(started: float, ended: float) -> Call:
+    return Call("111111111111", "iam", "GetRole", 200, "", started=started, ended=ended)
+
+
+def test_sequential_rounds_counts_overlapping_calls_as_one() -> None:
+    assert sequential_rounds([]) == 0
+    assert sequential_rounds([_call(0, 1), _call(0.5, 1.5), _call(0.9, 1.2)]) == 1
+    assert sequential_rounds([_call(0, 1), _call(1.1, 2), _call(2.1, 3)]) == 3
+    # a long call beside a chain of two short ones: the chain is what the run waited for
+    assert sequential_rounds([_call(0, 3), _call(0, 1), _call(1.5, 2.5)]) == 2
+
+
+@pytest.fixture
+def args(tmp_path: Path) -> list[str]:
+    policy = tmp_path / "list-buckets.json"
+    policy.write_text(json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}]}))  # fmt: skip
+    return [
+        *base_args("rounds"),
+        "--principal", CI_USER_ARN,
+        "--external-id", "ext-1",
+        "--policy-arn", READ_ONLY,
+        "--inline-policy", f"list-buckets={policy}",
+        "--verify-profile", "ci",
+        "--yes",
+    ]  # fmt: skip
+
+
+def _rounds_of(cli: Any, sandbox: Sandbox, args: list[str]) -> tuple[int, list[Call]]:
+    sandbox.latency = LATENCY
+    sandbox.clear_calls()
+    try:
+        run = cli("apply", *args)
+    finally:
+        sandbox.latency = 0.0
+    assert run.exit_code == 0, run.stderr
+    calls = sandbox.calls()
+    return sequential_rounds(calls), calls
+
+
+def test_first_onboarding_waits_six_rounds(cli: Any, sandbox: Sandbox, args: list[str]) -> None:
+    """Reads with the input alone (both identities, the principal, the role); reads that need the
+    target account (the grant, whose name holds it) with the checks before writing (the policy to
+    attach exists, the grant fits, the verify profile is the principal); CreateRole beside the
+    grant; the attachment and the inline policy together; AssumeRole; who am I as the role."""
+    rounds, calls = _rounds_of(cli, sandbox, args)
+    assert {c.operation for c in calls if c.is_write} == {"CreateRole", "AttachRolePolicy", "PutRolePolicy",
+                                                         "PutUserPolicy"}  # fmt: skip
+    assert rounds <= 6, sorted((round(c.started, 2), round(c.ended, 2), c.operation) for c in calls)
+
+
+def test_no_op_rerun_waits_three_rounds(cli: Any, sandbox: Sandbox, args: list[str]) -> None:
+    """One round of reads, then AssumeRole, then who am I with its credentials."""
+    assert cli("apply", *args).exit_code == 0
+    rounds, calls = _rounds_of(cli, sandbox, args)
+    assert [c for c in calls if c.is_write] == []
+    assert rounds <= 3, sorted((round(c.started, 2), round(c.ended, 2), c.operation) for c in calls)
