@@ -98,7 +98,8 @@ def _plan_target(
         raise BootstrapError(f"the target is the source account {source_account} itself")
     context = desired.Context(source_account, account_id, partition, principal, target.config.external_id)
     want = desired.build(target.config, context)
-    role = live.read_role(account, target.config.role_name)
+    # The inline policies the config names are read with GetRole: one round per target, not two.
+    role = live.read_role(account, target.config.role_name, tuple(p.name for p in target.config.inline_policies))
     if not teardown:
         admincheck.refuse_admin_managed(account, target.config, role.managed_policies if role else ())
     want_state = State(account_id, source_account, None if teardown else want.role, None)
