@@ -1,4 +1,5 @@
-"""Plan -> AWS writes. Each change is one idempotent call; the two sides run in parallel.
+"""Plan -> AWS writes. Each change is one idempotent call; the two sides run in parallel, and a
+role's attachments, inline policies and tags go out together once the role exists.
 
 On a failure the error lists what was done and what was not; re-running the same command
 converges, because the next plan is computed from the live state again.

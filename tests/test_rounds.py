@@ -79,3 +79,17 @@ def test_no_op_rerun_waits_three_rounds(cli: Any, sandbox: Sandbox, args: list[s
     rounds, calls = _rounds_of(cli, sandbox, args)
     assert [c for c in calls if c.is_write] == []
     assert rounds <= 3, sorted((round(c.started, 2), round(c.ended, 2), c.operation) for c in calls)
+
+
+def test_a_roles_independent_writes_are_batched_in_plan_order() -> None:
+    from bootstrap.apply import _batches
+    from bootstrap.plan import Change, Op, Side
+
+    def change(op: Op, key: str = "") -> Change:
+        return Change(Side.TARGET, "222222222222", op, "role", "r", key=key)
+
+    create, attach, put = change(Op.CREATE_ROLE), change(Op.ATTACH_POLICY, "p"), change(Op.PUT_ROLE_POLICY, "i")
+    trust, detach, delete = change(Op.UPDATE_TRUST), change(Op.DETACH_POLICY, "p"), change(Op.DELETE_ROLE)
+    assert _batches((create, attach, put)) == [(create,), (attach, put)]
+    # the trust, deletions and the role's own deletion keep their order, alone
+    assert _batches((attach, trust, put, detach, delete)) == [(attach,), (trust,), (put,), (detach,), (delete,)]
