@@ -489,7 +489,11 @@ def diagnose(
         str | None, typer.Option(help="Fleet: diagnose every account of this organization unit.")
     ] = None,
     management_profile: Annotated[
-        str | None, typer.Option(help="Fleet: profile of the organization's management account.")
+        str | None,
+        typer.Option(
+            help="Profile of the organization's management account: reads the SCPs of the caller's account and "
+            "the RCPs of the role's account (checks scp, rcp); for a fleet, also its accounts."
+        ),
     ] = None,
     parallel: Annotated[int, typer.Option(min=1, max=64, help="Fleet: targets diagnosed at once.")] = 8,
     output: OutputOpt = Output.text,
@@ -497,8 +501,9 @@ def diagnose(
 ) -> None:
     """Name the exact cause of an AssumeRole AccessDenied, and the fix. Works on any role.
 
-    Exit 0 when every check passes, 9 when a check names a cause. Given a fleet config file (or
-    --targets-from-org), it diagnoses every target's role.
+    Exit 0 when no check fails, 9 when a check names a cause (read, or inferred when the source
+    side cannot be read). Given a fleet config file (or --targets-from-org), it diagnoses every
+    target's role.
 
     Example:
 
@@ -519,7 +524,7 @@ def diagnose(
                 session_name=session_name, tags=tag, source_identity=source_identity,
             ),
         )  # fmt: skip
-        result = diagnose.run(request)
+        result = diagnose.run(request, management_profile)
         show = render.findings_json if output is Output.json else render.findings_text
         typer.echo(show(result.facts.params.role_arn, result.principal_arn, result.findings))
         if not result.ok:
@@ -798,7 +803,8 @@ def sandbox(
             "--fail",
             metavar="OPERATION:CODE:COUNT[:DELAY]",
             help="Fault injection: fail the next COUNT calls of OPERATION (* for any) with CODE (Throttling, "
-            "ServiceFailure, InternalFailure, ServiceUnavailable, or reset), after DELAY seconds. Repeatable.",
+            "ServiceFailure, InternalFailure, ServiceUnavailable, reset, html: an HTML 500 page, garbage: a body that "
+            "is no AWS response), after DELAY seconds. Repeatable.",
         ),
     ] = None,
     debug: DebugOpt = False,

@@ -91,7 +91,8 @@ class Profile:
 
 
 # What an injected fault answers: HTTP status and message. "reset" drops the connection instead;
-# "delay" only slows the call down.
+# "delay" only slows the call down; "html" answers an HTML 500 page and "garbage" a 200 whose
+# body is no AWS response at all (what a proxy or a half-implemented endpoint may send).
 FAULT_STATUS = {
     "Throttling": (400, "Rate exceeded"),
     "ThrottlingException": (400, "Rate exceeded"),
@@ -101,6 +102,13 @@ FAULT_STATUS = {
     # What IAM answers for a trust policy naming a principal created moments ago.
     "MalformedPolicyDocument": (400, "Invalid principal in policy: the principal is not yet known"),
 }
+
+
+BODY_FAULTS = ("reset", "delay", "html", "garbage")
+HTML_PAGE = (
+    b"<!DOCTYPE html><html><head><title>500 Internal Server Error</title></head><body>"
+    b"<h1>Internal Server Error</h1><p>The server encountered an internal error.</p></body></html>"
+)
 
 
 @dataclass
@@ -118,8 +126,8 @@ class Fault:
         parts = text.split(":")
         if len(parts) not in (3, 4) or not parts[2].isdigit():
             raise ValueError(f"'{text}' is not OPERATION:CODE:COUNT[:DELAY_SECONDS]")
-        if parts[1] not in FAULT_STATUS and parts[1] not in ("reset", "delay"):
-            raise ValueError(f"unknown fault code '{parts[1]}': one of {', '.join([*FAULT_STATUS, 'reset', 'delay'])}")
+        if parts[1] not in FAULT_STATUS and parts[1] not in BODY_FAULTS:
+            raise ValueError(f"unknown fault code '{parts[1]}': one of {', '.join([*FAULT_STATUS, *BODY_FAULTS])}")
         return cls(parts[0], parts[1], int(parts[2]), float(parts[3]) if len(parts) == 4 else 0.0)
 
 
@@ -325,6 +333,13 @@ class SandboxApp:
             self._record(replace(call, status=0, note="injected: connection reset"))
             environ["werkzeug.socket"].shutdown(socket.SHUT_RDWR)
             return []
+        if fault.code in ("html", "garbage"):
+            self._record(replace(call, status=500 if fault.code == "html" else 200, note=f"injected: {fault.code}"))
+            if fault.code == "html":
+                start_response("500 Internal Server Error", [("Content-Type", "text/html")])
+                return [HTML_PAGE]
+            start_response("200 OK", [("Content-Type", "text/xml")])
+            return [b"\x00\x01 not <an aws> response {"]
         status, message = FAULT_STATUS[fault.code]
         self._record(replace(call, status=status, note=f"injected: {fault.code}"))
         reason = {400: "Bad Request", 500: "Internal Server Error", 503: "Service Unavailable"}[status]
