@@ -55,7 +55,7 @@ class Config:
     verify_timeout: float = 120.0
     replaces: str | None = None  # the previous name of a renamed role
     managed_policy_quota: int = 10
-    allow_admin: bool = False  # AdministratorAccess needs saying so
+    allow_admin: bool = False  # admin-equivalent policies need saying so (adminpolicy.py)
     trust_account: bool = False  # trust the source account's root instead of the exact principal
 
 
