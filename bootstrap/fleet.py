@@ -338,12 +338,16 @@ def diagnose_targets(prepared: FleetPrepared, parallel: int) -> list[tuple[Reach
     diagnosis, or the error that kept it from being made)."""
     base = prepared.fleet.base
     caller = verify.open_verify_profile(base.verify_profile) if base.verify_profile else prepared.source
+    # The organization's management account reads the SCPs and RCPs (the scp and rcp checks).
+    management = None
+    if prepared.fleet.management_profile:
+        management, _ = sessions.open_profile(prepared.fleet.management_profile, "management")
 
     def work(reached: Reached) -> diagnose.Diagnosis:
         config = reached.target.config
         return diagnose.for_trust(
             config, reached.plan.role_arn, config.external_id, caller,
-            target=reached.account, reader=prepared.source, principal=prepared.principal.arn,
+            target=reached.account, reader=prepared.source, principal=prepared.principal.arn, management=management,
         )  # fmt: skip
 
     return [(r, d, e.message if e else None) for r, d, e in _map_bounded(prepared.reached, work, parallel)]
