@@ -375,7 +375,8 @@ class _Judge:
             findings = self._diagnose().findings
         except BootstrapError:
             return True  # the checks could not run: keep waiting, as for propagation
-        causes = [f for f in findings if f.status == "fail" and f.id != "live-assume"]
+        # A cause read and judged (status fail); evidence (the live call, CloudTrail) names none.
+        causes = [f for f in findings if f.status == "fail" and f.id not in ("live-assume", "cloudtrail")]
         if causes:
             self.stopped = f"stopped waiting: the checks name the cause ({causes[0].id}), which waiting cannot fix"
         return not causes
