@@ -165,7 +165,12 @@ TrustAccountOpt = Annotated[
     bool | None,
     typer.Option("--trust-account", help="Trust the whole source account (its root), not the exact principal. Weaker."),
 ]
-AllowAdminOpt = Annotated[bool | None, typer.Option("--allow-admin", help="Allow attaching AdministratorAccess.")]
+AllowAdminOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--allow-admin", help="Allow admin-equivalent policies (AdministratorAccess, IAMFullAccess, * or iam:* on *)."
+    ),
+]
 PolicyQuotaOpt = Annotated[
     int | None, typer.Option(help="Your account's managed-policies-per-role quota, if raised (10-20).")
 ]

@@ -36,6 +36,7 @@ from bootstrap.errors import (
 )
 from bootstrap.plan import Plan, Side
 from bootstrap.progress import status
+from bootstrap.quotas import IAM
 from bootstrap.render import Outcome
 from bootstrap.state import OWNER_TAG, TRUST_SID, Role, State
 
@@ -106,7 +107,7 @@ def _check_grant_fits(source: aws.Account, the_plan: Plan) -> None:
         documents = list(pool.map(lambda n: aws.get_inline_policy(source, grant.owner_kind, grant.owner, n), names))
     others = sum(policydoc.size(json.dumps(d)) for d in documents if d)
     mine = policydoc.size(grant.after or "")
-    limit = desired.INLINE_TOTAL_MAX_CHARS[grant.owner_kind]
+    limit = IAM.inline_total_chars[grant.owner_kind]
     if others + mine > limit:
         raise PreconditionFailed(
             f"The grant would bring the inline policies of {grant.owner_kind}/{grant.owner} to {others + mine:,} "

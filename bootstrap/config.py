@@ -16,12 +16,10 @@ from typing import Any, TypeVar
 
 from bootstrap import adminpolicy, arns, fieldcheck, policydoc
 from bootstrap.errors import InvalidInput
+from bootstrap.quotas import IAM
 
 T = TypeVar("T")
 
-ROLE_INLINE_POLICIES_MAX_CHARS = 10_240
-MANAGED_POLICIES_MAX = 20  # IAM's hard maximum per role
-MANAGED_POLICIES_DEFAULT_QUOTA = 10
 ADMIN_POLICY_SUFFIX = "policy/AdministratorAccess"
 
 
@@ -57,7 +55,7 @@ class Config:
     verify_timeout: float = 120.0
     replaces: str | None = None  # the previous name of a renamed role
     managed_policy_quota: int = 10
-    allow_admin: bool = False  # AdministratorAccess needs saying so
+    allow_admin: bool = False  # admin-equivalent policies need saying so (adminpolicy.py)
     trust_account: bool = False  # trust the source account's root instead of the exact principal
 
 
@@ -149,16 +147,16 @@ def _build(merged: dict[str, Any], source: _Source, base_dir: Path) -> Config:
     policy_arns = list(
         dict.fromkeys(_str_list(merged.get("policy_arns"), source.where("policy_arns"), arns.check_managed_policy_arn))
     )
-    quota = get("managed_policy_quota", int) or MANAGED_POLICIES_DEFAULT_QUOTA
-    if not MANAGED_POLICIES_DEFAULT_QUOTA <= quota <= MANAGED_POLICIES_MAX:
+    quota = get("managed_policy_quota", int) or IAM.managed_policies_per_role
+    if not IAM.managed_policies_per_role <= quota <= IAM.managed_policies_per_role_max:
         raise InvalidInput(
-            f"{source.where('managed_policy_quota')}: {quota} is outside {MANAGED_POLICIES_DEFAULT_QUOTA}-"
-            f"{MANAGED_POLICIES_MAX}, the range IAM allows for managed policies per role."
+            f"{source.where('managed_policy_quota')}: {quota} is outside {IAM.managed_policies_per_role}-"
+            f"{IAM.managed_policies_per_role_max}, the range IAM allows for managed policies per role."
         )
     if len(policy_arns) > quota:
         raise InvalidInput(
             f"{source.where('policy_arns')}: {len(policy_arns)} managed policies, over the quota of {quota} per role "
-            f"(IAM's default is {MANAGED_POLICIES_DEFAULT_QUOTA}, raisable to {MANAGED_POLICIES_MAX}). If your account's "
+            f"(IAM's default is {IAM.managed_policies_per_role}, raisable to {IAM.managed_policies_per_role_max}). If your account's "
             "quota was raised, pass --managed-policy-quota N; otherwise merge policies."
         )
     built = Config(
@@ -322,10 +320,10 @@ def _inline_policies(value: Any, where: str, base_dir: Path) -> tuple[InlinePoli
             path = base_dir / path
         policies.append(InlinePolicy(name, _read_policy_file(path, name, where), str(path)))
     total = sum(len(p.document) for p in policies)
-    if total > ROLE_INLINE_POLICIES_MAX_CHARS:
+    if total > IAM.inline_total_chars["role"]:
         raise InvalidInput(
             f"{where}: the inline policies add up to {total} characters (without white space); IAM allows "
-            f"{ROLE_INLINE_POLICIES_MAX_CHARS} per role. Move some statements into a managed policy."
+            f"{IAM.inline_total_chars['role']} per role. Move some statements into a managed policy."
         )
     return tuple(sorted(policies, key=lambda p: p.name))
 

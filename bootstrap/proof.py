@@ -32,8 +32,12 @@ class Judge:
     def _diagnose(self) -> Any:
         from bootstrap import diagnose  # noqa: PLC0415 (only a failed verification pays for its import)
 
-        if self.diagnosis is None:
-            self.diagnosis = diagnose.after_failed_verification(self.prepared, self.verifier)
+        if self.diagnosis is None:  # the same checks as `diagnose`, with what apply already holds
+            p = self.prepared
+            self.diagnosis = diagnose.for_trust(
+                p.config, p.plan.role_arn, p.external_id, self.verifier,
+                target=p.sides.target, reader=p.sides.source, principal=p.principal.arn,
+            )  # fmt: skip
         return self.diagnosis
 
     def keep_waiting(self, _: BaseException) -> bool:
