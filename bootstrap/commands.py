@@ -9,8 +9,6 @@ import secrets
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
-from typing import Any
 
 from bootstrap import (
     admincheck,
@@ -22,7 +20,7 @@ from bootstrap import (
     live,
     plan,
     policydoc,
-    render,
+    proof,
     sessions,
     verify,
 )
@@ -37,7 +35,7 @@ from bootstrap.errors import (
     VerifyFailed,
 )
 from bootstrap.plan import Plan, Side
-from bootstrap.progress import Spinner, status
+from bootstrap.progress import status
 from bootstrap.quotas import IAM
 from bootstrap.render import Outcome
 from bootstrap.state import OWNER_TAG, TRUST_SID, Role, State
@@ -233,10 +231,10 @@ def run_apply(prepared: Prepared, confirm: Confirm) -> Outcome:
     if the_plan.changes:
         done = _execute(prepared, replace(the_plan, after_verify=()))
     result = None
-    judge = _Judge(prepared, verifier, wrote=bool(done)) if verifier is not None else None
+    judge = proof.Judge(prepared, verifier, wrote=bool(done)) if verifier is not None else None
     if verifier is not None and judge is not None:
         try:
-            result = _verify(prepared, verifier, judge)
+            result = proof.prove(prepared, verifier, judge)
         except BootstrapError as err:  # the network, the credentials, an unreadable answer
             err.message = (
                 f"{_in_place(prepared, done)} Not verified: the verification could not finish: {err.message} "
@@ -334,81 +332,10 @@ def run_verify(prepared: Prepared) -> verify.Verification:
             f"There is no role {prepared.config.role_name} in account {prepared.live.target_account}: nothing to "
             "verify. Create it with 'trust-bootstrap apply' and the same options."
         )
-    judge = _Judge(prepared, prepared.verifier, wrote=False)
-    result = _verify(prepared, prepared.verifier, judge)
+    judge = proof.Judge(prepared, prepared.verifier, wrote=False)
+    result = proof.prove(prepared, prepared.verifier, judge)
     if not result.ok:
         judge.explain()
-    return result
-
-
-# A role created this recently may still be propagating (IAM is eventually consistent; AWS speaks
-# of seconds, sometimes minutes): https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html
-RECENT_S = 600.0
-
-
-class _Judge:
-    """Decides, on a denied AssumeRole, whether waiting can still help: only while the denial can be
-    propagation (this run wrote, or the role is new) and the diagnose checks name no definite cause."""
-
-    def __init__(self, prepared: Prepared, verifier: aws.Account, wrote: bool) -> None:
-        self.prepared, self.verifier, self.wrote = prepared, verifier, wrote
-        self.diagnosis: Any = None
-        self.stopped = ""  # why waiting stopped before the deadline
-
-    def _diagnose(self) -> Any:
-        from bootstrap import diagnose  # noqa: PLC0415 (only a failed verification pays for its import)
-
-        if self.diagnosis is None:  # the same checks as `diagnose`, with what apply already holds
-            p = self.prepared
-            self.diagnosis = diagnose.for_trust(
-                p.config, p.plan.role_arn, p.external_id, self.verifier,
-                target=p.sides.target, reader=p.sides.source, principal=p.principal.arn,
-            )  # fmt: skip
-        return self.diagnosis
-
-    def keep_waiting(self, _: BaseException) -> bool:
-        role = self.prepared.live.role
-        created = role.created if role is not None else None
-        young = created is not None and (datetime.now(UTC) - created).total_seconds() < RECENT_S
-        if not (self.wrote or young or role is None):
-            self.stopped = (
-                "not retried: this run wrote nothing and the role is older than "
-                f"{RECENT_S / 60:.0f} minutes, so the denial is not IAM propagation"
-            )
-            return False
-        try:
-            findings = self._diagnose().findings
-        except BootstrapError:
-            return True  # the checks could not run: keep waiting, as for propagation
-        causes = [f for f in findings if f.status == "fail" and f.id != "live-assume"]
-        if causes:
-            self.stopped = f"stopped waiting: the checks name the cause ({causes[0].id}), which waiting cannot fix"
-        return not causes
-
-    def explain(self) -> None:
-        """Walk the diagnose checks with what the run already holds, and print the findings."""
-        status("Verification failed; walking the diagnose checks:")
-        diagnosis = self._diagnose()
-        status(render.findings_text(self.prepared.plan.role_arn, self.prepared.principal.arn, diagnosis.findings))
-
-
-def _verify(prepared: Prepared, verifier: aws.Account, judge: _Judge) -> verify.Verification:
-    config = prepared.config
-    with Spinner("Verifying: AssumeRole as the principal, waiting for IAM propagation") as spinner:
-        result = verify.verify(
-            verifier,
-            role_arn=prepared.plan.role_arn,
-            target_account=prepared.sides.target_identity.account,
-            session_name=config.session_name,
-            external_id=prepared.external_id,
-            mfa_serial=config.mfa_serial,
-            mfa_token=config.mfa_token,
-            timeout_s=config.verify_timeout,
-            on_attempt=spinner.attempt,
-            keep_waiting=judge.keep_waiting,
-        )
-    if not result.ok and judge.stopped:
-        return replace(result, error=f"{result.error} ({judge.stopped})")
     return result
 
 

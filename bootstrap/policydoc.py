@@ -104,7 +104,7 @@ _OPERATORS = frozenset(
 )
 # IAM policy Sids: ASCII letters and digits only (reference_policies_elements_sid.html).
 _SID = re.compile(r"[A-Za-z0-9]*")
-_ACTION = re.compile(r"\*|[a-zA-Z0-9-]+:[a-zA-Z0-9*?]+")
+_ACTION = re.compile(r"\*|[a-zA-Z0-9*?-]+:[a-zA-Z0-9*?]+")
 
 
 def check_grammar(document: Any, trust: bool = False) -> None:
