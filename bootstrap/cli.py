@@ -840,12 +840,13 @@ def teardown(
 
         side = None if only is None else Side(only.value)
         prepared = workflow.prepare_teardown(cfg, only=side, target_account=target_account)
-        typer.echo(render.teardown_text(prepared.plan, prepared.accounts, ()), err=output is Output.json)
+        if announce := render.teardown_text(prepared.plan, prepared.accounts, ()):
+            typer.echo(announce + "\n", err=output is Output.json)
         done = workflow.run_teardown(prepared, _confirmer(yes))
         if output is Output.json:
             typer.echo(render.teardown_json(prepared.plan, done, prepared.accounts, prepared.left))
         else:
-            typer.echo("\n" + render.removed_text(done, prepared.left))
+            typer.echo(render.removed_text(done, prepared.left, prepared.plan.not_owned))
 
 
 def _check_profile_name(value: str) -> None:

@@ -8,7 +8,7 @@ import json
 import secrets
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from bootstrap import (
     admincheck,
@@ -34,36 +34,14 @@ from bootstrap.errors import (
     PreconditionFailed,
     VerifyFailed,
 )
-from bootstrap.plan import Plan, Side
+from bootstrap.plan import Plan
+from bootstrap.prepared import Prepared
 from bootstrap.progress import status
 from bootstrap.quotas import IAM
 from bootstrap.render import Outcome
 from bootstrap.state import OWNER_TAG, TRUST_SID, Role, State
 
 Confirm = Callable[[Plan], bool]
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """Everything known before the first write."""
-
-    config: Config
-    sides: sessions.Sides
-    principal: arns.Principal
-    source_principal: arns.Principal | None
-    desired: State
-    live: State
-    plan: Plan
-    external_id: str | None
-    external_id_generated: bool
-    verifier: aws.Account | None = None  # credentials acting as the principal (apply with verification)
-
-    @property
-    def accounts(self) -> dict[Side, str]:
-        return {
-            Side.SOURCE: self.sides.source_identity.account,
-            Side.TARGET: self.sides.target_identity.account,
-        }
 
 
 def _external_id_in(trust_policy: str) -> str | None:

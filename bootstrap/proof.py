@@ -12,7 +12,7 @@ from bootstrap.errors import BootstrapError
 from bootstrap.progress import Spinner, status
 
 if TYPE_CHECKING:
-    from bootstrap.commands import Prepared
+    from bootstrap.prepared import Prepared
 
 
 # A role created this recently may still be propagating (IAM is eventually consistent; AWS speaks
