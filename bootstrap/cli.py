@@ -106,6 +106,47 @@ ReplacesOpt = Annotated[
     ),
 ]
 OutputOpt = Annotated[Output, typer.Option("--output", "-o", help="text, or one JSON document on stdout.")]
+
+
+def _ci(help_text: str) -> Any:
+    return typer.Option(help=help_text, rich_help_panel="CI without keys (OIDC)")
+
+
+# CI (web identity) trusts: see oidcconfig.py for the config-file form.
+GithubRepoOpt = Annotated[
+    str | None, _ci("CI trust: the GitHub repository OWNER/REPO whose workflows may assume the role.")
+]
+GithubRefOpt = Annotated[
+    str | None, _ci("GitHub: the full ref, refs/heads/BRANCH or refs/tags/TAG (wildcard: StringLike).")
+]
+GithubEnvOpt = Annotated[str | None, _ci("GitHub: jobs of this deployment environment (their sub names it).")]
+GithubPrOpt = Annotated[
+    bool | None,
+    typer.Option("--github-pull-request", help="GitHub: pull_request runs.", rich_help_panel="CI without keys (OIDC)"),
+]
+GithubOwnerIdOpt = Annotated[str | None, _ci("GitHub: the owner's numeric ID, for the immutable sub format.")]
+GithubRepoIdOpt = Annotated[str | None, _ci("GitHub: the repository's numeric ID, for the immutable sub format.")]
+GitlabProjectOpt = Annotated[str | None, _ci("CI trust: the GitLab project GROUP/PROJECT.")]
+GitlabRefOpt = Annotated[str | None, _ci("GitLab: the branch or tag name (no refs/ prefix).")]
+GitlabRefTypeOpt = Annotated[str | None, _ci("GitLab: branch or tag [default: branch].")]
+GitlabHostOpt = Annotated[str | None, _ci("GitLab: the instance host [default: gitlab.com].")]
+OidcIssuerOpt = Annotated[str | None, _ci("CI trust: the https issuer URL (generic, or GitHub Enterprise Server).")]
+OidcAudienceOpt = Annotated[str | None, _ci("CI trust: the token audience [default: sts.amazonaws.com].")]
+OidcSubjectOpt = Annotated[str | None, _ci("Generic CI trust: the exact sub (or a pattern with * : StringLike).")]
+HubRoleOpt = Annotated[
+    str | None, _ci("Hub topology: the CI role in A the workflow assumes first (created and owned).")
+]
+AllowOrgWildcardOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--allow-org-wildcard",
+        help="Allow a sub wildcard over a whole organization or group (warned).",
+        rich_help_panel="CI without keys (OIDC)",
+    ),
+]
+TokenFileOpt = Annotated[
+    Path | None, _ci("A CI job's web identity token file, to prove the trust live (never printed).")
+]
 YesOpt = Annotated[
     bool,
     typer.Option("--yes", "-y", help="Do not ask before writing (needed when not interactive)."),
@@ -204,6 +245,22 @@ def _trust_options(
     trust_account: TrustAccountOpt = None,
     allow_admin: AllowAdminOpt = None,
     managed_policy_quota: PolicyQuotaOpt = None,
+    github_repo: GithubRepoOpt = None,
+    github_ref: GithubRefOpt = None,
+    github_environment: GithubEnvOpt = None,
+    github_pull_request: GithubPrOpt = None,
+    github_owner_id: GithubOwnerIdOpt = None,
+    github_repo_id: GithubRepoIdOpt = None,
+    gitlab_project: GitlabProjectOpt = None,
+    gitlab_ref: GitlabRefOpt = None,
+    gitlab_ref_type: GitlabRefTypeOpt = None,
+    gitlab_host: GitlabHostOpt = None,
+    oidc_issuer: OidcIssuerOpt = None,
+    oidc_audience: OidcAudienceOpt = None,
+    oidc_subject: OidcSubjectOpt = None,
+    hub_role: HubRoleOpt = None,
+    allow_org_wildcard: AllowOrgWildcardOpt = None,
+    web_identity_token_file: TokenFileOpt = None,
     targets_from_org: Annotated[
         str | None, typer.Option(help="Fleet: every account of this organization unit (and those below it).")
     ] = None,
@@ -221,7 +278,49 @@ def _trust_options(
     """The options that identify and describe one trust: shared by apply, plan and teardown."""
 
 
-_NOT_CONFIG = ("config_file", "output", "debug", "targets_from_org", "management_profile", "access_role", "parallel")
+_NOT_CONFIG = (
+    "config_file", "output", "debug", "targets_from_org", "management_profile", "access_role", "parallel",
+    "web_identity_token_file",
+)  # fmt: skip
+
+
+def _oidc_run(mode: str, cfg: Config, opts: dict[str, Any], yes: bool = False, adopt: bool = False) -> int:
+    """apply / plan / verify / teardown of a CI (web identity) trust. Returns the exit code."""
+    from bootstrap import oidcflow, oidcrender, render
+
+    output: Output = opts["output"]
+    as_json = output is Output.json
+    token_file: Path | None = opts.get("web_identity_token_file")
+    prepared = oidcflow.prepare(cfg, adopt=adopt, teardown=mode == "teardown")
+    if mode == "plan":
+        typer.echo(oidcrender.plan_json_ci(prepared.plan, prepared.accounts, prepared.trust) if as_json
+                   else oidcrender.plan_text_ci(prepared.plan, prepared.accounts, prepared.proof))  # fmt: skip
+        return 2 if opts.get("detailed_exitcode") and not (prepared.plan.empty and not prepared.plan.not_owned) else 0
+    if mode == "teardown":
+        typer.echo(render.teardown_text(prepared.plan, prepared.accounts, prepared.left), err=as_json)
+        done = oidcflow.run_teardown(prepared, _confirmer(yes))
+        typer.echo(render.teardown_json(prepared.plan, done, prepared.accounts, prepared.left) if as_json
+                   else "\n" + render.removed_text(done, prepared.left))  # fmt: skip
+        return 0
+    if mode == "verify":
+        result, how = oidcflow.run_verify(prepared, token_file)
+        if as_json:
+            typer.echo(oidcrender.outcome_json(oidcflow.Outcome(prepared.role_arn, prepared.hub_role_arn,
+                prepared.provider_arn, prepared.trust, (), result, "", prepared.proof, prepared.accounts)))  # fmt: skip
+        else:
+            typer.echo(f"Proved with {how}.\n" + render.verification_line(result))
+        return 0 if result.ok else int(ExitCode.VERIFY_FAILED)
+    for note in oidcflow.warnings(cfg):
+        _err(f"Warning: {note}")
+    typer.echo(oidcrender.plan_text_ci(prepared.plan, prepared.accounts, prepared.proof), err=as_json)
+    try:
+        outcome = oidcflow.run_apply(prepared, _confirmer(yes), token_file)
+    except oidcflow.CiVerificationFailed as failed:
+        if as_json:
+            typer.echo(oidcrender.outcome_json(failed.outcome))
+        raise
+    typer.echo(oidcrender.outcome_json(outcome) if as_json else "\n" + oidcrender.outcome_text(outcome))
+    return 0
 
 
 def _fleet_mode(opts: dict[str, Any]) -> bool:
@@ -315,6 +414,8 @@ def apply(yes: YesOpt = False, adopt: AdoptOpt = False, **opts: Any) -> None:
         if _fleet_mode(opts):
             _fail(_run_fleet(opts, mode="apply", yes=yes, adopt=adopt))
         cfg = _config_of(opts)
+        if cfg.oidc is not None:
+            _fail(_oidc_run("apply", cfg, opts, yes=yes, adopt=adopt))
         from bootstrap import commands, render
 
         prepared = commands.prepare(cfg, adopt=adopt, for_apply=True)
@@ -347,6 +448,8 @@ def verify(**opts: Any) -> None:
         if _fleet_mode(opts):
             _fail(_run_fleet(opts, mode="verify"))
         cfg = _config_of(opts)
+        if cfg.oidc is not None:
+            _fail(_oidc_run("verify", cfg, opts))
         from bootstrap import commands, render
 
         prepared = commands.prepare(cfg, for_apply=True)
@@ -391,6 +494,8 @@ def plan(
         if _fleet_mode(opts):
             _fail(_run_fleet(opts, mode="plan", adopt=adopt, detailed_exitcode=detailed_exitcode))
         cfg = _config_of(opts)
+        if cfg.oidc is not None:
+            _fail(_oidc_run("plan", cfg, {**opts, "detailed_exitcode": detailed_exitcode}, adopt=adopt))
         from bootstrap import commands, render
 
         prepared = commands.prepare(cfg, adopt=adopt)
@@ -666,6 +771,8 @@ def teardown(
         if _fleet_mode(opts):
             _fail(_run_fleet(opts, mode="teardown", yes=yes))
         cfg = _config_of(opts)
+        if cfg.oidc is not None:
+            _fail(_oidc_run("teardown", cfg, opts, yes=yes))
         if target_account is not None:
             _check_account(target_account)
         from bootstrap import commands, render

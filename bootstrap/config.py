@@ -14,8 +14,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bootstrap import arns
+from bootstrap import arns, oidcconfig
 from bootstrap.errors import InvalidInput
+from bootstrap.oidc import OidcTrust
 
 T = TypeVar("T")
 
@@ -59,11 +60,12 @@ class Config:
     managed_policy_quota: int = 10
     allow_admin: bool = False  # AdministratorAccess needs saying so
     trust_account: bool = False  # trust the source account's root instead of the exact principal
+    oidc: OidcTrust | None = None  # a CI trust (web identity) instead of an IAM principal: oidcconfig.py
 
 
 # The keys a config file may hold: every Config field (file form: tags and inline_policies are
 # mappings). Command-line-only switches (--yes, --output, --debug) are deliberately not here.
-CONFIG_KEYS = tuple(f.name for f in fields(Config))
+CONFIG_KEYS = tuple(f.name for f in fields(Config) if f.name != "oidc") + oidcconfig.FILE_KEYS
 
 
 # Keys of a fleet config file: shared defaults at the top, one entry per target account.
@@ -165,6 +167,7 @@ def _build(merged: dict[str, Any], source: _Source, base_dir: Path) -> Config:
         )
     return Config(
         role_name=role_name,
+        oidc=oidcconfig.parse(merged, source.where),
         source_profile=get("source_profile", str),
         target_profile=get("target_profile", str),
         principal=principal,

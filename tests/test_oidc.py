@@ -1,0 +1,219 @@
+"""CI without keys: the pure subject/trust module, and the CLI against the sandbox."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from bootstrap import oidc
+from tests.conftest import ACCOUNT_B, iam
+
+# -- pure: subjects (formats from GitHub's and GitLab's docs, cited in bootstrap/oidc.py) ----------
+
+
+def test_github_subjects_follow_githubs_documented_formats() -> None:
+    assert oidc.github_sub("octo-org/octo-repo", ref="refs/heads/main") == "repo:octo-org/octo-repo:ref:refs/heads/main"
+    assert oidc.github_sub("octo-org/octo-repo", ref="refs/tags/v1") == "repo:octo-org/octo-repo:ref:refs/tags/v1"
+    assert (
+        oidc.github_sub("octo-org/octo-repo", environment="Production")
+        == "repo:octo-org/octo-repo:environment:Production"
+    )
+    assert oidc.github_sub("octo-org/octo-repo", pull_request=True) == "repo:octo-org/octo-repo:pull_request"
+    # an environment wins over the event and the ref, as GitHub documents
+    assert oidc.github_sub("o/r", ref="refs/heads/main", environment="prod", pull_request=True).endswith(
+        ":environment:prod"
+    )
+    assert oidc.github_sub("o/r", environment="Production:V1") == "repo:o/r:environment:Production%3AV1"
+    assert (
+        oidc.github_sub("octo-org/octo-repo", ref="refs/heads/main", owner_id="123456", repo_id="456789")
+        == "repo:octo-org@123456/octo-repo@456789:ref:refs/heads/main"
+    )
+
+
+def test_gitlab_subject_follows_gitlabs_documented_format() -> None:
+    assert oidc.gitlab_sub("group/sub/project", "main") == "project_path:group/sub/project:ref_type:branch:ref:main"
+    assert oidc.gitlab_sub("g/p", "v1.2", "tag") == "project_path:g/p:ref_type:tag:ref:v1.2"
+
+
+def _condition(trust: oidc.OidcTrust) -> dict[str, Any]:
+    document = json.loads(oidc.trust_policy(trust, "arn:aws:iam::222222222222:oidc-provider/x"))
+    statement = document["Statement"][0]
+    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+    return dict(statement["Condition"])
+
+
+def test_exact_subject_uses_string_equals_and_wildcard_string_like() -> None:
+    exact = oidc.github_trust(
+        "o/r", ref="refs/heads/main", environment=None, pull_request=False, owner_id=None, repo_id=None
+    )
+    condition = _condition(exact)
+    host = "token.actions.githubusercontent.com"
+    assert condition == {
+        "StringEquals": {f"{host}:aud": "sts.amazonaws.com", f"{host}:sub": "repo:o/r:ref:refs/heads/main"}
+    }
+    tags = oidc.github_trust(
+        "o/r", ref="refs/tags/v*", environment=None, pull_request=False, owner_id=None, repo_id=None
+    )
+    condition = _condition(tags)
+    assert condition["StringEquals"] == {f"{host}:aud": "sts.amazonaws.com"}
+    assert condition["StringLike"] == {f"{host}:sub": "repo:o/r:ref:refs/tags/v*"}
+
+
+@pytest.mark.parametrize(
+    ("check", "value"),
+    [
+        (oidc.check_github_repo, "octo-org"),
+        (oidc.check_github_repo, "octo org/repo"),
+        (oidc.check_github_repo, "-bad/repo"),
+        (oidc.check_github_repo, "org/*"),
+        (oidc.check_github_ref, "main"),
+        (oidc.check_issuer, "http://token.example.com"),
+        (oidc.check_issuer, "token.example.com"),
+        (oidc.check_gitlab_ref, "refs/heads/main"),
+        (oidc.check_gitlab_project, "project-without-group"),
+        (oidc.check_subject, "*"),
+        (oidc.check_subject, "repo:octo-org/*"),
+    ],
+)
+def test_malformed_inputs_are_refused(check: Any, value: str) -> None:
+    with pytest.raises(ValueError, match=r"."):
+        check(value)
+
+
+def test_org_wildcard_needs_the_explicit_flag() -> None:
+    assert oidc.check_github_repo("org/*", allow_org_wildcard=True) == ("org", "*")
+    assert oidc.check_subject("repo:octo-org/*", allow_org_wildcard=True) == "repo:octo-org/*"
+    assert (
+        oidc.check_subject("repo:o/r:ref:refs/tags/v*") == "repo:o/r:ref:refs/tags/v*"
+    )  # a ref wildcard is not org-wide
+
+
+def test_static_proof_names_the_sub_and_the_verdict() -> None:
+    trust = oidc.github_trust("o/r", ref=None, environment="prod", pull_request=False, owner_id=None, repo_id=None)
+    (line,) = oidc.static_proof(trust)
+    assert "repo:o/r:environment:prod" in line
+    assert "admitted" in line
+    ok, why = oidc.admits(
+        trust, {"iss": oidc.GITHUB_ISSUER, "aud": "sts.amazonaws.com", "sub": "repo:o/r:ref:refs/heads/main"}
+    )
+    assert not ok
+    assert "does not match" in why
+
+
+# -- CLI against the sandbox -------------------------------------------------------------------------
+
+GITHUB = ["--target-profile", "b-admin", "--role-name", "gha-deploy", "--github-repo", "octo-org/octo-repo"]
+
+
+def _trust_of(role: str) -> dict[str, Any]:
+    return dict(iam("b-admin").get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"])
+
+
+def test_apply_creates_the_provider_and_the_narrowest_trust(cli: Any) -> None:
+    run = cli("apply", *GITHUB, "--github-ref", "refs/heads/main", "--yes")
+    assert run.exit_code == 0, run.stderr
+    providers = iam("b-admin").list_open_id_connect_providers()["OpenIDConnectProviderList"]
+    arn = f"arn:aws:iam::{ACCOUNT_B}:oidc-provider/token.actions.githubusercontent.com"
+    assert [p["Arn"] for p in providers] == [arn]
+    provider = iam("b-admin").get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+    assert provider["ClientIDList"] == ["sts.amazonaws.com"]
+    assert {"Key": "trust-bootstrap:managed", "Value": "true"} in provider["Tags"]
+    statement = _trust_of("gha-deploy")["Statement"][0]
+    assert statement["Principal"] == {"Federated": arn}
+    assert statement["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"] == (
+        "repo:octo-org/octo-repo:ref:refs/heads/main"
+    )
+    assert "repo:octo-org/octo-repo:ref:refs/heads/main" in run.stdout  # the static proof names the sub
+    again = cli("plan", *GITHUB, "--github-ref", "refs/heads/main", "--detailed-exitcode")
+    assert again.exit_code == 0, again.stdout
+
+
+def test_drift_in_the_sub_is_planned_and_repaired(cli: Any) -> None:
+    assert cli("apply", *GITHUB, "--github-ref", "refs/heads/main", "--yes").exit_code == 0
+    trust = _trust_of("gha-deploy")
+    trust["Statement"][0]["Condition"] = {"StringLike": {"token.actions.githubusercontent.com:sub": "repo:octo-org/*"}}
+    iam("b-admin").update_assume_role_policy(RoleName="gha-deploy", PolicyDocument=json.dumps(trust))
+    drift = cli("plan", *GITHUB, "--github-ref", "refs/heads/main", "--detailed-exitcode", "-o", "json")
+    assert drift.exit_code == 2
+    assert [c["operation"] for c in drift.json()["changes"]] == ["update-trust-policy"]
+    assert cli("apply", *GITHUB, "--github-ref", "refs/heads/main", "--yes").exit_code == 0
+    assert "StringLike" not in json.dumps(_trust_of("gha-deploy"))
+
+
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [
+        (["--github-ref", "main"], "refs/heads/main"),
+        (["--github-ref", "refs/heads/main", "--github-environment", "prod"], "exactly one"),
+        ([], "exactly one"),
+        (["--github-ref", "refs/heads/main", "--oidc-issuer", "http://ghes.example.com/_services/token"], "https"),
+        (["--github-ref", "refs/heads/main", "--external-id", "abcdef"], "does not apply"),
+        (["--github-ref", "refs/heads/main", "--github-owner-id", "12"], "go together"),
+    ],
+)
+def test_bad_ci_input_exits_2_before_any_write(cli: Any, sandbox: Any, extra: list[str], needle: str) -> None:
+    run = cli("apply", *GITHUB, *extra, "--yes")
+    assert run.exit_code == 2, run.stderr
+    assert needle in run.stderr
+    assert not [c for c in sandbox.calls() if c.is_write]
+
+
+def test_org_wide_wildcard_is_refused_without_the_flag_and_warned_with_it(cli: Any) -> None:
+    args = ["--target-profile", "b-admin", "--role-name", "org-ci", "--github-repo", "octo-org/*"]
+    refused = cli("apply", *args, "--github-ref", "refs/heads/main", "--yes")
+    assert refused.exit_code == 2
+    assert "--allow-org-wildcard" in refused.stderr
+    allowed = cli("apply", *args, "--github-ref", "refs/heads/main", "--allow-org-wildcard", "--yes")
+    assert allowed.exit_code == 0, allowed.stderr
+    assert "Warning" in allowed.stderr
+    condition = _trust_of("org-ci")["Statement"][0]["Condition"]
+    assert condition["StringLike"] == {"token.actions.githubusercontent.com:sub": "repo:octo-org/*:ref:refs/heads/main"}
+
+
+def test_gitlab_trust_and_teardown_keep_a_provider_another_role_names(cli: Any) -> None:
+    gitlab = ["--target-profile", "b-admin", "--gitlab-project", "grp/proj", "--gitlab-ref", "main"]
+    assert cli("apply", *gitlab, "--role-name", "gl-one", "--yes").exit_code == 0
+    assert cli("apply", *gitlab, "--role-name", "gl-two", "--yes").exit_code == 0
+    condition = _trust_of("gl-one")["Statement"][0]["Condition"]["StringEquals"]
+    assert condition == {
+        "gitlab.com:aud": "https://gitlab.com",
+        "gitlab.com:sub": "project_path:grp/proj:ref_type:branch:ref:main",
+    }
+    run = cli("teardown", *gitlab, "--role-name", "gl-one", "--yes")
+    assert run.exit_code == 0, run.stderr
+    assert "gl-two" in run.stdout  # says why the provider stays
+    arns = [p["Arn"] for p in iam("b-admin").list_open_id_connect_providers()["OpenIDConnectProviderList"]]
+    assert arns == [f"arn:aws:iam::{ACCOUNT_B}:oidc-provider/gitlab.com"]
+    assert cli("teardown", *gitlab, "--role-name", "gl-two", "--yes").exit_code == 0
+    assert iam("b-admin").list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
+
+
+def test_teardown_never_deletes_a_provider_it_did_not_create(cli: Any) -> None:
+    iam("b-admin").create_open_id_connect_provider(Url="https://gitlab.com", ClientIDList=["https://gitlab.com"])
+    gitlab = [
+        "--target-profile",
+        "b-admin",
+        "--gitlab-project",
+        "grp/proj",
+        "--gitlab-ref",
+        "main",
+        "--role-name",
+        "gl",
+    ]
+    applied = cli("apply", *gitlab, "--yes")
+    assert applied.exit_code == 0, applied.stderr
+    assert "create OIDC provider" not in applied.stdout
+    assert cli("teardown", *gitlab, "--yes").exit_code == 0
+    assert len(iam("b-admin").list_open_id_connect_providers()["OpenIDConnectProviderList"]) == 1
+
+
+def test_a_foreign_provider_without_the_audience_is_not_changed(cli: Any, sandbox: Any) -> None:
+    iam("b-admin").create_open_id_connect_provider(Url="https://gitlab.com", ClientIDList=["something-else"])
+    sandbox.clear_calls()
+    run = cli("apply", "--target-profile", "b-admin", "--gitlab-project", "g/p", "--gitlab-ref", "main",
+              "--role-name", "gl", "--yes")  # fmt: skip
+    assert run.exit_code == 8, run.stderr
+    assert "not managed by trust-bootstrap" in run.stderr
+    assert not [c for c in sandbox.calls() if c.is_write]
