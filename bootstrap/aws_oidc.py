@@ -14,15 +14,15 @@ import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 from bootstrap import aws
-from bootstrap.errors import CredentialsError
+from bootstrap.errors import AwsError, CredentialsError
 from bootstrap.oidc import Provider
 
 # While a new role, trust or provider propagates, STS answers AccessDenied; InvalidIdentityToken
-# with "Couldn't retrieve verification key" also happens right after a provider is created.
-WEB_IDENTITY_PROPAGATION_CODES = frozenset({"AccessDenied", "InvalidIdentityToken"})
+# ("Couldn't retrieve verification key", "No OpenIDConnect provider found") right after a provider is created.
 
 
 def get_provider(account: aws.Account, arn: str) -> Provider | None:
@@ -104,9 +104,12 @@ def assume_through_propagation(
     attempts = 0
 
     def retry(err: BaseException) -> bool:
-        return isinstance(err, ClientError) and aws.error_code(err) in (
-            WEB_IDENTITY_PROPAGATION_CODES | aws.ASSUME_PROPAGATION_CODES
-        )
+        if not isinstance(err, ClientError):
+            return False
+        code, message = aws.error_code(err), aws.error_message(err)
+        if code == "InvalidIdentityToken":  # only the provider's own propagation; a bad token stays bad
+            return "verification key" in message or "No OpenIDConnect provider" in message
+        return code in aws.ASSUME_PROPAGATION_CODES
 
     try:
         for attempt in aws.propagation(deadline_s, retry, on_attempt):
@@ -122,6 +125,9 @@ def assume_through_propagation(
                 "The web identity token has expired: get a fresh one (CI tokens live minutes)."
             ) from err
         return aws.AssumeOutcome(None, attempts, time.monotonic() - started, f"{code}: {aws.error_message(err)}")
+    except (BotoCoreError, ResponseParserError) as err:
+        # ResponseParserError is no BotoCoreError: an endpoint's HTML error page, an odd proxy answer.
+        raise AwsError(f"{account.label}: sts:AssumeRoleWithWebIdentity failed: {type(err).__name__}: {err}") from err
     return aws.AssumeOutcome(creds, attempts, time.monotonic() - started)
 
 

@@ -865,6 +865,13 @@ def sandbox(
             )
             for line in iter_exports(box):
                 typer.echo(line)
+            _err(
+                f"OIDC issuer (a stand-in for GitHub Actions / GitLab): {box.issuer.url}, certificate "
+                f"{box.issuer.certificate_file}. Trust it with --oidc-issuer {box.issuer.url} (with --github-repo ... or "
+                "--oidc-subject ...); apply and verify then prove the trust with a token they mint. Mint one yourself: "
+                'curl -s -X POST "$TRUST_BOOTSTRAP_TOKEN_MINTER" -d '
+                '\'{"sub": "repo:OWNER/REPO:ref:refs/heads/main", "aud": "sts.amazonaws.com"}\''
+            )
             if box.org_members:
                 _err(
                     f"Organization: management account {MANAGEMENT_ACCOUNT} (profile org-admin), organization unit "

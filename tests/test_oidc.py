@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -217,3 +218,83 @@ def test_a_foreign_provider_without_the_audience_is_not_changed(cli: Any, sandbo
     assert run.exit_code == 8, run.stderr
     assert "not managed by trust-bootstrap" in run.stderr
     assert not [c for c in sandbox.calls() if c.is_write]
+
+
+# -- the sandbox as an OIDC issuer, and its AssumeRoleWithWebIdentity referee -----------------------
+
+
+def _sandbox_github(sandbox: Any, role: str = "gha-deploy") -> list[str]:
+    return ["--target-profile", "b-admin", "--role-name", role, "--github-repo", "octo-org/octo-repo",
+            "--oidc-issuer", sandbox.issuer.url]  # fmt: skip
+
+
+def test_apply_proves_the_trust_live_with_a_token_for_the_configured_run(cli: Any, sandbox: Any) -> None:
+    run = cli("apply", *_sandbox_github(sandbox), "--github-environment", "prod", "--yes", "-o", "json")
+    assert run.exit_code == 0, run.stderr
+    result = run.json()
+    assert result["verification"]["ok"] is True
+    assert result["verification"]["assumed_arn"].startswith(f"arn:aws:sts::{ACCOUNT_B}:assumed-role/gha-deploy/")
+    assert result["predicted"][0]["sub"] == "repo:octo-org/octo-repo:environment:prod"
+    assert any(c.operation == "AssumeRoleWithWebIdentity" and c.status == 200 for c in sandbox.calls())
+
+
+def _token_file(tmp_path: Any, sandbox: Any, **claims: Any) -> str:
+    path = tmp_path / "token"
+    path.write_text(sandbox.issuer.mint({"aud": "sts.amazonaws.com", **claims}))
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("claims", "needle"),
+    [
+        ({"sub": "repo:octo-org/octo-repo:ref:refs/heads/main"}, "AccessDenied"),  # the job names an environment
+        ({"sub": "repo:Octo-Org/octo-repo:environment:prod"}, "AccessDenied"),  # org/repo case
+        ({"sub": "repo:octo-org/octo-repo:environment:prod", "aud": "https://github.com/octo-org"}, "audience"),
+        ({"sub": "repo:octo-org/octo-repo:environment:prod", "exp": 1000}, "expired"),
+    ],
+)
+def test_verify_with_a_token_file_is_judged_like_aws(
+    cli: Any, sandbox: Any, tmp_path: Any, claims: dict[str, Any], needle: str
+) -> None:
+    args = [*_sandbox_github(sandbox), "--github-environment", "prod"]
+    assert cli("apply", *args, "--no-verify", "--yes").exit_code == 0
+    token = _token_file(tmp_path, sandbox, **claims)
+    run = cli("verify", *args, "--web-identity-token-file", token, "--verify-timeout", "1")
+    assert run.exit_code in (3, 7), run.stdout + run.stderr
+    assert needle.lower() in (run.stdout + run.stderr).lower()
+    assert Path(token).read_text() not in run.stdout + run.stderr  # never printed
+    good = _token_file(tmp_path, sandbox, sub="repo:octo-org/octo-repo:environment:prod")
+    assert cli("verify", *args, "--web-identity-token-file", good).exit_code == 0
+
+
+def test_the_referee_needs_the_provider_and_the_issuers_signature(cli: Any, sandbox: Any, tmp_path: Any) -> None:
+    import boto3
+
+    args = [*_sandbox_github(sandbox), "--github-ref", "refs/heads/main"]
+    assert cli("apply", *args, "--no-verify", "--yes").exit_code == 0
+    token = sandbox.issuer.mint({"aud": "sts.amazonaws.com", "sub": "repo:octo-org/octo-repo:ref:refs/heads/main"})
+    head, body, _ = token.split(".")
+    forged = f"{head}.{body}.{'A' * 342}"
+    sts = boto3.Session(profile_name="b-admin").client("sts")
+    role = f"arn:aws:iam::{ACCOUNT_B}:role/gha-deploy"
+    sts.assume_role_with_web_identity(RoleArn=role, RoleSessionName="ok", WebIdentityToken=token)
+    with pytest.raises(sts.exceptions.InvalidIdentityTokenException):
+        sts.assume_role_with_web_identity(RoleArn=role, RoleSessionName="forged", WebIdentityToken=forged)
+    iam("b-admin").delete_open_id_connect_provider(
+        OpenIDConnectProviderArn=f"arn:aws:iam::{ACCOUNT_B}:oidc-provider/{sandbox.issuer.url.removeprefix('https://')}"
+    )
+    with pytest.raises(sts.exceptions.InvalidIdentityTokenException, match="No OpenIDConnect provider"):
+        sts.assume_role_with_web_identity(RoleArn=role, RoleSessionName="no-provider", WebIdentityToken=token)
+
+
+def test_referee_conditions_follow_aws_rules() -> None:
+    from bootstrap.sandbox import web_identity as wi
+
+    context = {"h:sub": ["repo:o/r:ref:refs/heads/main"], "h:aud": ["sts.amazonaws.com"]}
+    assert wi._holds("StringLike", "h:sub", "repo:o/r:*", context)
+    assert not wi._holds("StringEquals", "h:sub", "repo:o/r:*", context)  # StringEquals takes * literally
+    assert wi._holds("ForAllValues:StringEquals", "h:missing", "x", context)  # absent key: true
+    assert not wi._holds("ForAnyValue:StringEquals", "h:missing", "x", context)
+    assert wi._holds("StringEqualsIfExists", "h:missing", "x", context)
+    with pytest.raises(ValueError, match="not known"):
+        wi._holds("NumericLessThan", "h:sub", "1", context)
