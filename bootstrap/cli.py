@@ -610,6 +610,8 @@ class ExportFormat(StrEnum):
     aws_config = "aws-config"
     cloudformation = "cloudformation"
     json = "json"
+    github_actions = "github-actions"  # CI trusts
+    gitlab_ci = "gitlab-ci"
 
 
 @app.command()
@@ -647,6 +649,21 @@ def export(
             _check_account(target_account)
         if write and format_ is not ExportFormat.aws_config:
             raise InvalidInput("--write goes with --format aws-config.")
+        ci_formats = (ExportFormat.github_actions, ExportFormat.gitlab_ci)
+        if (format_ in ci_formats) != (cfg.oidc is not None):
+            raise InvalidInput(
+                f"--format {format_.value} is for CI trusts (--github-repo, --gitlab-project, --oidc-issuer); a CI trust "
+                "exports as github-actions or gitlab-ci."
+                if format_ in ci_formats
+                else f"A CI trust exports as --format github-actions or gitlab-ci, not {format_.value}."
+            )
+        if format_ in ci_formats:
+            from bootstrap import ciexports, oidcflow
+
+            ci = oidcflow.build_ci_export(cfg, offline=offline, target_account=target_account)
+            render_ci = ciexports.github_actions if format_ is ExportFormat.github_actions else ciexports.gitlab_ci
+            typer.echo(render_ci(ci), nl=False)
+            return
         from bootstrap import awsconfig, commands, exports
 
         trust = commands.build_export(cfg, offline=offline, target_account=target_account)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bootstrap import oidc
-from tests.conftest import ACCOUNT_B, iam
+from tests.conftest import ACCOUNT_A, ACCOUNT_B, iam
 
 # -- pure: subjects (formats from GitHub's and GitLab's docs, cited in bootstrap/oidc.py) ----------
 
@@ -298,3 +298,79 @@ def test_referee_conditions_follow_aws_rules() -> None:
     assert wi._holds("StringEqualsIfExists", "h:missing", "x", context)
     with pytest.raises(ValueError, match="not known"):
         wi._holds("NumericLessThan", "h:sub", "1", context)
+
+
+# -- hub topology ------------------------------------------------------------------------------------
+
+
+def test_hub_topology_provisions_both_accounts_and_proves_the_chain(cli: Any, sandbox: Any) -> None:
+    args = ["--source-profile", "a-admin", "--target-profile", "b-admin", "--role-name", "deploy", "--hub-role",
+            "ci-hub", "--github-repo", "octo-org/octo-repo", "--github-ref", "refs/heads/main",
+            "--oidc-issuer", sandbox.issuer.url]  # fmt: skip
+    run = cli("apply", *args, "--yes", "-o", "json")
+    assert run.exit_code == 0, run.stderr
+    result = run.json()
+    assert result["hub_role_arn"] == f"arn:aws:iam::{ACCOUNT_A}:role/ci-hub"
+    assert result["verification"]["ok"] is True  # web identity into the hub, then AssumeRole into B
+    assert result["verification"]["assumed_arn"].startswith(f"arn:aws:sts::{ACCOUNT_B}:assumed-role/deploy/")
+    b_trust = _trust_of("deploy")["Statement"][0]
+    assert b_trust["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT_A}:role/ci-hub"}
+    hub = iam("a-admin").get_role(RoleName="ci-hub")["Role"]
+    assert hub["AssumeRolePolicyDocument"]["Statement"][0]["Action"] == "sts:AssumeRoleWithWebIdentity"
+    grant = iam("a-admin").get_role_policy(RoleName="ci-hub", PolicyName=f"trust-bootstrap-{ACCOUNT_B}-deploy")
+    assert grant["PolicyDocument"]["Statement"][0]["Resource"] == f"arn:aws:iam::{ACCOUNT_B}:role/deploy"
+    assert cli("plan", *args, "--detailed-exitcode").exit_code == 0
+    down = cli("teardown", *args, "--yes")
+    assert down.exit_code == 0, down.stderr
+    assert "ci-hub" not in [r["RoleName"] for r in iam("a-admin").list_roles()["Roles"]]
+    assert iam("a-admin").list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
+
+
+# -- CI-side exports -----------------------------------------------------------------------------------
+
+
+def test_export_github_actions_has_the_token_permission_and_the_role(cli: Any) -> None:
+    import yaml
+
+    run = cli("export", "-f", "github-actions", *GITHUB, "--github-environment", "prod")
+    assert run.exit_code == 0, run.stderr
+    workflow = yaml.safe_load(run.stdout)
+    assert workflow["permissions"]["id-token"] == "write"
+    job = workflow["jobs"]["deploy"]
+    assert job["environment"] == "prod"
+    (step, _) = job["steps"]
+    assert step["uses"].startswith("aws-actions/configure-aws-credentials@")
+    assert step["with"]["role-to-assume"] == f"arn:aws:iam::{ACCOUNT_B}:role/gha-deploy"
+    assert step["with"]["aws-region"] == "us-east-1"
+
+
+def test_export_github_actions_chains_roles_in_the_hub_topology(cli: Any) -> None:
+    import yaml
+
+    run = cli("export", "-f", "github-actions", "--source-profile", "a-admin", *GITHUB, "--hub-role", "ci-hub",
+              "--github-ref", "refs/heads/main")  # fmt: skip
+    assert run.exit_code == 0, run.stderr
+    steps = yaml.safe_load(run.stdout)["jobs"]["deploy"]["steps"]
+    assert steps[0]["with"]["role-to-assume"] == f"arn:aws:iam::{ACCOUNT_A}:role/ci-hub"
+    assert steps[1]["with"]["role-to-assume"] == f"arn:aws:iam::{ACCOUNT_B}:role/gha-deploy"
+    assert steps[1]["with"]["role-chaining"] is True
+
+
+def test_export_gitlab_ci_has_id_tokens_and_the_variables_boto3_reads(cli: Any) -> None:
+    import yaml
+
+    run = cli("export", "-f", "gitlab-ci", "--offline", "--target-account", ACCOUNT_B, "--role-name", "gl",
+              "--gitlab-project", "grp/proj", "--gitlab-ref", "main", "--oidc-audience", "sts.amazonaws.com")  # fmt: skip
+    assert run.exit_code == 0, run.stderr
+    job = yaml.safe_load(run.stdout)["deploy"]
+    assert job["id_tokens"]["AWS_ID_TOKEN"]["aud"] == "sts.amazonaws.com"
+    assert job["variables"]["AWS_ROLE_ARN"] == f"arn:aws:iam::{ACCOUNT_B}:role/gl"
+    assert job["variables"]["AWS_WEB_IDENTITY_TOKEN_FILE"]
+    assert any("AWS_ID_TOKEN" in line for line in job["script"])
+
+
+def test_export_refuses_mixing_ci_and_principal_formats(cli: Any) -> None:
+    run = cli("export", "-f", "terraform", *GITHUB, "--github-ref", "refs/heads/main")
+    assert run.exit_code == 2
+    run = cli("export", "-f", "gitlab-ci", "--target-profile", "b-admin", "--role-name", "x")
+    assert run.exit_code == 2
