@@ -138,3 +138,9 @@ def assume_role_then(account: aws.Account, role_arn: str, session_name: str) -> 
         return aws.assume_role(account.with_credentials(creds, label="the hub role"), role_arn, session_name)
 
     return chain
+
+
+def list_providers(account: aws.Account) -> list[Provider]:
+    with aws.translate_errors(f"{account.label}: listing OIDC providers (iam:ListOpenIDConnectProviders)"):
+        arns = [p["Arn"] for p in account.iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]]
+    return [p for p in (get_provider(account, arn) for arn in arns) if p is not None]

@@ -286,12 +286,19 @@ _NOT_CONFIG = (
 
 def _oidc_run(mode: str, cfg: Config, opts: dict[str, Any], yes: bool = False, adopt: bool = False) -> int:
     """apply / plan / verify / teardown of a CI (web identity) trust. Returns the exit code."""
-    from bootstrap import oidcflow, oidcrender, render
+    from bootstrap import oidcci, oidcflow, oidcrender, render
 
     output: Output = opts["output"]
     as_json = output is Output.json
     token_file: Path | None = opts.get("web_identity_token_file")
-    prepared = oidcflow.prepare(cfg, adopt=adopt, teardown=mode == "teardown")
+    in_ci = mode == "verify" and opts.get("target_account") is not None
+    if in_ci:
+        _check_account(opts["target_account"])
+        if opts.get("source_account") is not None:
+            _check_account(opts["source_account"])
+        prepared = oidcci.prepare_in_ci(cfg, opts["target_account"], opts.get("source_account"))
+    else:
+        prepared = oidcflow.prepare(cfg, adopt=adopt, teardown=mode == "teardown")
     if mode == "plan":
         typer.echo(oidcrender.plan_json_ci(prepared.plan, prepared.accounts, prepared.trust) if as_json
                    else oidcrender.plan_text_ci(prepared.plan, prepared.accounts, prepared.proof))  # fmt: skip
@@ -433,7 +440,16 @@ def apply(yes: YesOpt = False, adopt: AdoptOpt = False, **opts: Any) -> None:
 
 @app.command()
 @trust_command
-def verify(**opts: Any) -> None:
+def verify(
+    target_account: Annotated[
+        str | None,
+        typer.Option(help="CI trusts, inside the CI job: the role's account ID (no profile needed; nothing is read)."),
+    ] = None,
+    source_account: Annotated[
+        str | None, typer.Option(help="CI trusts in the hub topology, inside the CI job: the hub role's account ID.")
+    ] = None,
+    **opts: Any,
+) -> None:
     """Prove the trust works, writing nothing: AssumeRole as the principal, then GetCallerIdentity.
 
     Takes the same options and config as apply. Exit 0 when the principal gets in, 7 when not
@@ -449,7 +465,11 @@ def verify(**opts: Any) -> None:
             _fail(_run_fleet(opts, mode="verify"))
         cfg = _config_of(opts)
         if cfg.oidc is not None:
-            _fail(_oidc_run("verify", cfg, opts))
+            _fail(
+                _oidc_run("verify", cfg, {**opts, "target_account": target_account, "source_account": source_account})
+            )
+        if target_account or source_account:
+            raise InvalidInput("--target-account and --source-account go with CI trusts (--github-repo, ...).")
         from bootstrap import commands, render
 
         prepared = commands.prepare(cfg, for_apply=True)
@@ -540,10 +560,30 @@ def diagnose(
         str | None, typer.Option(help="Fleet: profile of the organization's management account.")
     ] = None,
     parallel: Annotated[int, typer.Option(min=1, max=64, help="Fleet: targets diagnosed at once.")] = 8,
+    github_repo: GithubRepoOpt = None,
+    github_ref: GithubRefOpt = None,
+    github_environment: GithubEnvOpt = None,
+    github_event: Annotated[
+        str | None, _ci("GitHub: the run's event (push, pull_request, ...) [default: push].")
+    ] = None,
+    github_owner_id: GithubOwnerIdOpt = None,
+    github_repo_id: GithubRepoIdOpt = None,
+    gitlab_project: GitlabProjectOpt = None,
+    gitlab_ref: GitlabRefOpt = None,
+    gitlab_ref_type: GitlabRefTypeOpt = None,
+    gitlab_host: GitlabHostOpt = None,
+    oidc_issuer: OidcIssuerOpt = None,
+    oidc_audience: OidcAudienceOpt = None,
+    oidc_subject: OidcSubjectOpt = None,
+    web_identity_token_file: TokenFileOpt = None,
     output: OutputOpt = Output.text,
     debug: DebugOpt = False,
 ) -> None:
     """Name the exact cause of an AssumeRole AccessDenied, and the fix. Works on any role.
+
+    For CI (AssumeRoleWithWebIdentity): describe the run (--github-repo/--github-ref/--github-event/
+    --github-environment, --gitlab-project/--gitlab-ref, or --oidc-issuer/--oidc-subject) or pass a
+    real token with --web-identity-token-file; needs --role-arn and --target-profile.
 
     Exit 0 when every check passes, 9 when a check names a cause. Given a fleet config file (or
     --targets-from-org), it diagnoses every target's role.
@@ -556,6 +596,21 @@ def diagnose(
     with _edge(debug):
         from bootstrap import config, diagnose, render
 
+        ci_options = {k: v for k, v in dict(
+            github_repo=github_repo, github_ref=github_ref, github_environment=github_environment,
+            github_event=github_event, github_owner_id=github_owner_id, github_repo_id=github_repo_id,
+            gitlab_project=gitlab_project, gitlab_ref=gitlab_ref, gitlab_ref_type=gitlab_ref_type,
+            gitlab_host=gitlab_host, oidc_issuer=oidc_issuer, oidc_audience=oidc_audience, oidc_subject=oidc_subject,
+        ).items() if v is not None}  # fmt: skip
+        if ci_options or web_identity_token_file:
+            if not role_arn:
+                raise InvalidInput("Say which role: pass --role-arn ARN (and --target-profile to read it).")
+            from bootstrap import oidcci
+
+            findings, who = oidcci.run_diagnose(role_arn, target_profile, ci_options, web_identity_token_file)
+            show = render.findings_json if output is Output.json else render.findings_text
+            typer.echo(show(role_arn, f"web identity: {who}", findings))
+            _fail(int(ExitCode.CAUSE_FOUND) if any(f.status == "fail" for f in findings) else 0)
         if targets_from_org or config.is_fleet(config_file):
             _fail(_diagnose_fleet(config_file, targets_from_org, management_profile, source_profile, parallel, output))
         request = config.load_diagnose(
@@ -658,9 +713,9 @@ def export(
                 else f"A CI trust exports as --format github-actions or gitlab-ci, not {format_.value}."
             )
         if format_ in ci_formats:
-            from bootstrap import ciexports, oidcflow
+            from bootstrap import ciexports, oidcci
 
-            ci = oidcflow.build_ci_export(cfg, offline=offline, target_account=target_account)
+            ci = oidcci.build_ci_export(cfg, offline=offline, target_account=target_account)
             render_ci = ciexports.github_actions if format_ is ExportFormat.github_actions else ciexports.gitlab_ci
             typer.echo(render_ci(ci), nl=False)
             return

@@ -15,7 +15,19 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bootstrap import apply, arns, aws, aws_oidc, ci_token, ciexports, desired, live, oidc, plan, sessions, verify
+from bootstrap import (
+    apply,
+    arns,
+    aws,
+    aws_oidc,
+    ci_token,
+    desired,
+    live,
+    oidc,
+    plan,
+    sessions,
+    verify,
+)
 from bootstrap.config import Config
 from bootstrap.errors import InvalidInput, NotConfirmed, NotOwned, VerifyFailed
 from bootstrap.plan import Change, Op, Plan, Side
@@ -317,26 +329,3 @@ def run_teardown(prepared: Prepared, confirm: Confirm) -> tuple[Change, ...]:
         source_first=True,
         on_done=lambda c: status(f"  done: {c.action} {c.resource}"),
     )
-
-
-def build_ci_export(config: Config, *, offline: bool, target_account: str | None) -> ciexports.CiExport:
-    """What the CI snippets need: the role ARNs (read from the profiles' accounts, or --offline)."""
-    trust = config.oidc
-    assert trust is not None
-    region = aws.profile_setting(config.target_profile, "region") or aws.DEFAULT_REGION
-    if offline:
-        if target_account is None:
-            raise InvalidInput("--offline needs the target account for the role's ARN: pass --target-account ID.")
-        if trust.hub_role:
-            raise InvalidInput("--offline cannot know the hub role's account: export the hub topology online.")
-        partition, source_account = "aws", target_account
-    else:
-        _, identity = sessions.open_profile(config.target_profile, "target")
-        partition, target_account = arns.parse_arn(identity.arn).partition, identity.account
-        source_account = target_account
-        if trust.hub_role:
-            _, source_identity = sessions.open_profile(config.source_profile, "source")
-            source_account = source_identity.account
-    role_arn = arns.role_arn(partition, target_account, config.path, config.role_name)
-    hub_arn = arns.role_arn(partition, source_account, "/", trust.hub_role) if trust.hub_role else None
-    return ciexports.CiExport(trust, role_arn, hub_arn, region, config.session_name)

@@ -374,3 +374,101 @@ def test_export_refuses_mixing_ci_and_principal_formats(cli: Any) -> None:
     assert run.exit_code == 2
     run = cli("export", "-f", "gitlab-ci", "--target-profile", "b-admin", "--role-name", "x")
     assert run.exit_code == 2
+
+
+# -- diagnose ------------------------------------------------------------------------------------------
+
+ROLE_B = f"arn:aws:iam::{ACCOUNT_B}:role/gha-deploy"
+DIAGNOSE = ["diagnose", "--role-arn", ROLE_B, "--target-profile", "b-admin"]
+
+
+@pytest.mark.parametrize(
+    ("run_args", "check", "needle"),
+    [
+        (["--github-repo", "octo-org/octo-repo", "--github-environment", "prod"], "sub", "names an environment"),
+        (["--github-repo", "octo-org/octo-repo", "--github-event", "pull_request"], "sub", "pull_request"),
+        (["--github-repo", "Octo-Org/octo-repo", "--github-ref", "refs/heads/main"], "sub", "letter case"),
+        (
+            [
+                "--github-repo",
+                "octo-org/octo-repo",
+                "--github-ref",
+                "refs/heads/main",
+                "--github-owner-id",
+                "12",
+                "--github-repo-id",
+                "34",
+            ],
+            "sub",
+            "immutable",
+        ),
+        (
+            [
+                "--github-repo",
+                "octo-org/octo-repo",
+                "--github-ref",
+                "refs/heads/main",
+                "--oidc-audience",
+                "https://github.com/octo-org",
+            ],
+            "audience",
+            "client IDs",
+        ),
+        (["--gitlab-project", "grp/proj", "--gitlab-ref", "main"], "provider", "no IAM OIDC provider"),
+    ],
+)
+def test_diagnose_names_each_failure_class(cli: Any, run_args: list[str], check: str, needle: str) -> None:
+    assert cli("apply", *GITHUB, "--github-ref", "refs/heads/main", "--yes").exit_code == 0
+    ok = cli(*DIAGNOSE, "--github-repo", "octo-org/octo-repo", "--github-ref", "refs/heads/main")
+    assert ok.exit_code == 0, ok.stdout
+    run = cli(*DIAGNOSE, *run_args, "-o", "json")
+    assert run.exit_code == 9, run.stdout + run.stderr
+    failed = {c["id"]: c for c in run.json()["checks"] if c["status"] == "fail"}
+    assert needle in failed[check]["summary"]
+    assert failed[check]["fix"]
+
+
+def test_diagnose_flags_risky_trusts_even_when_they_work(cli: Any) -> None:
+    assert cli("apply", *GITHUB, "--github-ref", "refs/heads/main", "--yes").exit_code == 0
+    host = "token.actions.githubusercontent.com"
+    statement = _trust_of("gha-deploy")["Statement"][0]
+    statement["Condition"] = {"ForAllValues:StringEquals": {f"{host}:aud": "sts.amazonaws.com"}}
+    iam("b-admin").update_assume_role_policy(
+        RoleName="gha-deploy", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    )
+    run = cli(*DIAGNOSE, "--github-repo", "octo-org/octo-repo", "--github-ref", "refs/heads/main", "-o", "json")
+    assert run.exit_code == 9
+    failed = {c["id"] for c in run.json()["checks"] if c["status"] == "fail"}
+    assert {"sub-condition", "for-all-values"} <= failed
+    statement["Condition"] = {"StringEquals": {f"{host}:aud": "sts.amazonaws.com", f"{host}:sub": "repo:octo-org/*"}}
+    iam("b-admin").update_assume_role_policy(
+        RoleName="gha-deploy", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    )
+    run = cli(*DIAGNOSE, "--github-repo", "octo-org/octo-repo", "--github-ref", "refs/heads/main", "-o", "json")
+    failed = {c["id"] for c in run.json()["checks"] if c["status"] == "fail"}
+    assert "string-equals-wildcard" in failed
+
+
+def test_diagnose_with_a_real_token_uses_its_claims_and_never_prints_it(cli: Any, sandbox: Any, tmp_path: Any) -> None:
+    args = [*_sandbox_github(sandbox), "--github-ref", "refs/heads/main"]
+    assert cli("apply", *args, "--no-verify", "--yes").exit_code == 0
+    token = _token_file(tmp_path, sandbox, sub="repo:octo-org/octo-repo:environment:prod")
+    run = cli(*DIAGNOSE, "--web-identity-token-file", token, "-o", "json")
+    assert run.exit_code == 9, run.stdout + run.stderr
+    checks = {c["id"]: c for c in run.json()["checks"]}
+    assert "names an environment" in checks["sub"]["summary"]
+    assert checks["live-assume"]["status"] == "fail"
+    assert Path(token).read_text() not in run.stdout + run.stderr
+    good = _token_file(tmp_path, sandbox, sub="repo:octo-org/octo-repo:ref:refs/heads/main")
+    assert cli(*DIAGNOSE, "--web-identity-token-file", good).exit_code == 0
+
+
+def test_verify_inside_a_ci_job_needs_no_profile(cli: Any, sandbox: Any, tmp_path: Any) -> None:
+    args = [*_sandbox_github(sandbox), "--github-ref", "refs/heads/main"]
+    assert cli("apply", *args, "--no-verify", "--yes").exit_code == 0
+    token = _token_file(tmp_path, sandbox, sub="repo:octo-org/octo-repo:ref:refs/heads/main")
+    in_ci = [a for a in args if a not in ("--target-profile", "b-admin")]
+    sandbox.clear_calls()
+    run = cli("verify", *in_ci, "--target-account", ACCOUNT_B, "--web-identity-token-file", token)
+    assert run.exit_code == 0, run.stdout + run.stderr
+    assert {c.operation for c in sandbox.calls()} == {"AssumeRoleWithWebIdentity", "GetCallerIdentity"}
