@@ -472,3 +472,21 @@ def test_verify_inside_a_ci_job_needs_no_profile(cli: Any, sandbox: Any, tmp_pat
     run = cli("verify", *in_ci, "--target-account", ACCOUNT_B, "--web-identity-token-file", token)
     assert run.exit_code == 0, run.stdout + run.stderr
     assert {c.operation for c in sandbox.calls()} == {"AssumeRoleWithWebIdentity", "GetCallerIdentity"}
+
+
+def test_config_file_keys_mirror_the_flags(cli: Any, tmp_path: Any) -> None:
+    config = tmp_path / "ci.yaml"
+    config.write_text(
+        "target_profile: b-admin\nrole_name: from-file\ngithub:\n  repo: octo-org/octo-repo\n  ref: refs/tags/v*\n"
+    )
+    run = cli("apply", "--config", str(config), "--yes", "-o", "json")
+    assert run.exit_code == 0, run.stderr
+    assert run.json()["ci"]["subject_operator"] == "StringLike"
+    assert run.json()["ci"]["subject"] == "repo:octo-org/octo-repo:ref:refs/tags/v*"
+    # a flag overrides the file's key
+    override = cli("plan", "--config", str(config), "--github-ref", "refs/heads/main", "-o", "json")
+    assert override.json()["ci"]["subject"] == "repo:octo-org/octo-repo:ref:refs/heads/main"
+    config.write_text("target_profile: b-admin\nrole_name: x\ngithub:\n  repo: o/r\n  branch: main\n")
+    bad = cli("plan", "--config", str(config))
+    assert bad.exit_code == 2
+    assert "unknown key 'branch'" in bad.stderr
