@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-from bootstrap.errors import BootstrapError, ExitCode, InvalidInput, NotConfirmed
+from bootstrap.cli_help import PanelCommand
+from bootstrap.errors import BootstrapError, ExitCode, InvalidInput, NotConfirmed, PreconditionFailed
 
 if TYPE_CHECKING:
     from bootstrap.config import Config
@@ -30,8 +31,28 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,  # never print tracebacks with local variables (secrets)
-    rich_markup_mode=None,
+    rich_markup_mode=None,  # plain click help (see cli_help): rich would cost --help its speed
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"trust-bootstrap {version('trust-bootstrap')}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main_options(
+    _version: Annotated[
+        bool,
+        typer.Option("--version", is_eager=True, callback=_print_version, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Set up AWS cross-account role access in one run: the role in the target account, the
+    sts:AssumeRole grant in the source account, and a live verification."""
 
 
 class Output(StrEnum):
@@ -89,7 +110,7 @@ VerifyOpt = Annotated[
 ]
 VerifyTimeoutOpt = Annotated[
     float | None,
-    typer.Option(help="Seconds to wait for IAM propagation when verifying [default: 120]."),
+    typer.Option(help="Seconds to wait for IAM propagation when verifying."),
 ]
 TrustAccountOpt = Annotated[
     bool | None,
@@ -109,7 +130,7 @@ OutputOpt = Annotated[Output, typer.Option("--output", "-o", help="text, or one 
 
 
 def _ci(help_text: str) -> Any:
-    return typer.Option(help=help_text, rich_help_panel="CI without keys (OIDC)")
+    return typer.Option(help=help_text)
 
 
 # CI (web identity) trusts: see oidcconfig.py for the config-file form.
@@ -122,7 +143,7 @@ GithubRefOpt = Annotated[
 GithubEnvOpt = Annotated[str | None, _ci("GitHub: jobs of this deployment environment (their sub names it).")]
 GithubPrOpt = Annotated[
     bool | None,
-    typer.Option("--github-pull-request", help="GitHub: pull_request runs.", rich_help_panel="CI without keys (OIDC)"),
+    typer.Option("--github-pull-request", help="GitHub: pull_request runs."),
 ]
 GithubOwnerIdOpt = Annotated[str | None, _ci("GitHub: the owner's numeric ID, for the immutable sub format.")]
 GithubRepoIdOpt = Annotated[str | None, _ci("GitHub: the repository's numeric ID, for the immutable sub format.")]
@@ -141,7 +162,6 @@ AllowOrgWildcardOpt = Annotated[
     typer.Option(
         "--allow-org-wildcard",
         help="Allow a sub wildcard over a whole organization or group (warned).",
-        rich_help_panel="CI without keys (OIDC)",
     ),
 ]
 TokenFileOpt = Annotated[
@@ -366,8 +386,12 @@ def _run_fleet(
             typer.echo(
                 render.fleet_json(prepared.source_account, prepared.grant_plan.changes, [*planned, *prepared.unreached])
             )
-        drift = prepared.changes > 0 or bool(prepared.not_owned) or bool(prepared.unreached)
-        return 2 if detailed_exitcode and drift else (1 if prepared.unreached else 0)
+        if prepared.unreached:  # a target not read is an error, never "no drift" (and never a bug's 1)
+            return (
+                1 if detailed_exitcode else max(r.exit_code or int(ExitCode.PRECONDITION) for r in prepared.unreached)
+            )
+        drift = prepared.changes > 0 or bool(prepared.not_owned)
+        return 2 if detailed_exitcode and drift else 0
     writing = mode != "verify"
     if writing and prepared.changes and not _confirmer(yes)(prepared.grant_plan):
         raise NotConfirmed("Not confirmed: nothing was written.")
@@ -389,22 +413,49 @@ def _run_fleet(
     return 0 if all(r.ok for r in results) else int(failed_code)
 
 
-def trust_command(fn: Callable[..., None]) -> Callable[..., None]:
+# Options that only matter when writing the role or proving it: a command that neither writes nor
+# verifies does not offer them (a flag that silently does nothing is a lie).
+WRITE_ONLY = (
+    "generate_external_id",
+    "policy_arn",
+    "inline_policy",
+    "max_session_duration",
+    "permissions_boundary",
+    "description",
+    "tag",
+    "replaces",
+    "allow_admin",
+    "managed_policy_quota",
+)
+CONDITIONS = ("external_id", "require_mfa", "mfa_max_age", "trust_account")
+FLEET_ONLY = ("targets_from_org", "management_profile", "access_role", "parallel")
+VERIFY_ONLY = ("session_name", "verify_profile", "mfa_serial", "mfa_token", "verify", "verify_timeout")
+CI_PROOF = ("web_identity_token_file",)  # a CI token proves; commands that do not verify do not take one
+
+
+def trust_command(*, without: tuple[str, ...] = ()) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Give a command (``def cmd(own options..., **opts)``) the shared trust options as well, so
-    apply, plan and teardown accept exactly the same flags and config file."""
-    shared = inspect.signature(_trust_options, eval_str=True).parameters.values()
-    own = [p for p in inspect.signature(fn, eval_str=True).parameters.values() if p.kind is not p.VAR_KEYWORD]
-    params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in (*own, *shared)]
-    fn.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
-    return fn
+    apply, plan, verify and teardown read the same flags and config file; ``without`` drops the
+    options a command has no use for (their keys still come from a config file)."""
+
+    def wrap(fn: Callable[..., None]) -> Callable[..., None]:
+        shared = [
+            p for p in inspect.signature(_trust_options, eval_str=True).parameters.values() if p.name not in without
+        ]
+        own = [p for p in inspect.signature(fn, eval_str=True).parameters.values() if p.kind is not p.VAR_KEYWORD]
+        params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in (*own, *shared)]
+        fn.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+        return fn
+
+    return wrap
 
 
 def _config_of(opts: dict[str, Any]) -> Config:
     return _load(opts["config_file"], _flags(**{k: v for k, v in opts.items() if k not in _NOT_CONFIG}))
 
 
-@app.command()
-@trust_command
+@app.command(cls=PanelCommand)
+@trust_command()
 def apply(yes: YesOpt = False, adopt: AdoptOpt = False, **opts: Any) -> None:
     """Create or repair the trust: the role in B, the grant in A, then verify with AssumeRole.
 
@@ -438,8 +489,8 @@ def apply(yes: YesOpt = False, adopt: AdoptOpt = False, **opts: Any) -> None:
         typer.echo(render.outcome_json(outcome) if output is Output.json else "\n" + render.outcome_text(outcome))
 
 
-@app.command()
-@trust_command
+@app.command(cls=PanelCommand)
+@trust_command(without=WRITE_ONLY)
 def verify(
     target_account: Annotated[
         str | None,
@@ -492,8 +543,8 @@ def verify(
             _fail(int(ExitCode.VERIFY_FAILED))
 
 
-@app.command()
-@trust_command
+@app.command(cls=PanelCommand)
+@trust_command(without=(*VERIFY_ONLY, *CI_PROOF))
 def plan(
     detailed_exitcode: Annotated[
         bool,
@@ -528,7 +579,7 @@ def plan(
             _fail(2)
 
 
-@app.command()
+@app.command(cls=PanelCommand)
 def diagnose(
     role_arn: Annotated[str | None, typer.Option(help="The role that cannot be assumed.")] = None,
     source_profile: Annotated[
@@ -669,8 +720,8 @@ class ExportFormat(StrEnum):
     gitlab_ci = "gitlab-ci"
 
 
-@app.command()
-@trust_command
+@app.command(cls=PanelCommand)
+@trust_command(without=(*FLEET_ONLY, *CI_PROOF))
 def export(
     format_: Annotated[ExportFormat, typer.Option("--format", "-f", help="What to render.")] = ExportFormat.terraform,
     offline: Annotated[
@@ -741,7 +792,7 @@ def export(
         _err(f"Wrote profile {profile_name or cfg.role_name} to {target_file}{kept}.")
 
 
-@app.command()
+@app.command(cls=PanelCommand)
 def init(
     file: Annotated[Path, typer.Argument(help="The config file to write.")] = Path("trust-bootstrap.yaml"),
     source_profile: SourceProfileOpt = None,
@@ -813,8 +864,8 @@ class Only(StrEnum):
     target = "target"
 
 
-@app.command()
-@trust_command
+@app.command(cls=PanelCommand)
+@trust_command(without=(*WRITE_ONLY, *VERIFY_ONLY, *CONDITIONS, *CI_PROOF))
 def teardown(
     yes: YesOpt = False,
     only: Annotated[
@@ -870,7 +921,7 @@ def _check_account(value: str) -> None:
         raise InvalidInput(f"--target-account: {err}.") from err
 
 
-@app.command()
+@app.command(cls=PanelCommand)
 def sandbox(
     directory: Annotated[
         Path, typer.Option("--dir", help="Where to write the AWS config and credentials files.")
@@ -914,7 +965,10 @@ def sandbox(
                 iter_exports,
             )
         except ImportError as err:
-            raise BootstrapError("The sandbox needs moto: pip install 'trust-bootstrap[sandbox]'.") from err
+            raise PreconditionFailed(
+                "The sandbox needs the 'sandbox' extra (moto), which is not installed: "
+                "pip install 'trust-bootstrap[sandbox]'."
+            ) from err
         try:
             faults = [Fault.parse(text) for text in fail or []]
         except ValueError as err:

@@ -38,6 +38,7 @@ class TargetResult:
     verification: verify.Verification | None = None
     error: str | None = None
     not_owned: tuple[str, ...] = ()
+    exit_code: int | None = None  # the documented exit code of ``error``, when it kept the target out
 
     @property
     def ok(self) -> bool:
@@ -103,9 +104,11 @@ def _plan_target(
     return Reached(target, account, account_id, plan.diff(want_state, live_state, adopt=adopt))
 
 
-def _map_bounded(items: Sequence[Any], work: Callable[[Any], Any], parallel: int) -> list[tuple[Any, Any, str | None]]:
+def _map_bounded(
+    items: Sequence[Any], work: Callable[[Any], Any], parallel: int
+) -> list[tuple[Any, Any, BootstrapError | None]]:
     """(item, result, error) for each item, at most ``parallel`` at once; errors are kept, not raised."""
-    results: list[tuple[Any, Any, str | None]] = []
+    results: list[tuple[Any, Any, BootstrapError | None]] = []
     with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
         futures = {pool.submit(work, item): item for item in items}
         for future in as_completed(futures):
@@ -113,7 +116,7 @@ def _map_bounded(items: Sequence[Any], work: Callable[[Any], Any], parallel: int
             try:
                 results.append((item, future.result(), None))
             except BootstrapError as err:
-                results.append((item, None, err.message))
+                results.append((item, None, err))
     order = {id(item): i for i, item in enumerate(items)}
     return sorted(results, key=lambda r: order[id(r[0])])
 
@@ -241,7 +244,9 @@ def prepare(
         grant_facts = live_grant.result()
     reached = tuple(result for _, result, error in outcomes if error is None)
     unreached = tuple(
-        TargetResult(target.label, target.account_id, None, error=error) for target, _, error in outcomes if error
+        TargetResult(target.label, target.account_id, None, error=error.message, exit_code=int(error.exit_code))
+        for target, _, error in outcomes
+        if error
     )
     for result in unreached:
         on_event(result.label, f"failed: {result.error}")
@@ -290,9 +295,9 @@ def run(
     results = []
     for reached, outcome, error in outcomes:
         if error is not None:
-            on_event(reached.target.label, f"failed: {error}")
+            on_event(reached.target.label, f"failed: {error.message}")
             outcome = TargetResult(reached.target.label, reached.account_id, reached.plan.role_arn,  # noqa: PLW2901
-                                   reached.plan.changes, error=error)  # fmt: skip
+                                   reached.plan.changes, error=error.message, exit_code=int(error.exit_code))  # fmt: skip
         results.append(outcome)
     return grant_done, (*results, *prepared.unreached)
 
@@ -341,4 +346,4 @@ def diagnose_targets(prepared: FleetPrepared, parallel: int) -> list[tuple[Reach
             target=reached.account, reader=prepared.source, principal=prepared.principal.arn,
         )  # fmt: skip
 
-    return _map_bounded(prepared.reached, work, parallel)
+    return [(r, d, e.message if e else None) for r, d, e in _map_bounded(prepared.reached, work, parallel)]

@@ -1,58 +1,60 @@
-"""Progress on stderr: a spinner on a terminal, a plain line per step otherwise (CI logs)."""
+"""Progress on stderr: rich's live status and progress bar on a terminal, a plain line per step
+otherwise (CI logs). rich comes with typer; it is imported only when a terminal shows progress, so
+``--help`` and non-interactive runs never pay for it."""
 
 from __future__ import annotations
 
-import itertools
 import sys
 import threading
-import time
 from types import TracebackType
-from typing import TextIO
+from typing import Any, TextIO
 
-FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+def _console(stream: TextIO) -> Any:
+    from rich.console import Console
+
+    return Console(file=stream, stderr=stream is sys.stderr)
 
 
 class Spinner:
-    """``with Spinner("waiting for IAM propagation") as s: ... s.attempt(n)``"""
+    """``with Spinner("waiting for IAM propagation") as s: ... s.attempt(n)``: a spinner with the
+    elapsed time and the attempt number on a terminal; one line in a log."""
 
     def __init__(self, text: str, stream: TextIO | None = None) -> None:
         self.text = text
         self.stream = stream or sys.stderr
         self.attempts = 1
-        self._started = time.monotonic()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._tty = self.stream.isatty()
+        self._live: Any = None
+        self._task: Any = None
 
     def attempt(self, number: int, _elapsed: float = 0.0) -> None:
         self.attempts = number + 1
-
-    def _line(self, frame: str) -> str:
-        elapsed = time.monotonic() - self._started
-        return f"\r{frame} {self.text}: {elapsed:4.1f}s, attempt {self.attempts}"
-
-    def _spin(self) -> None:
-        for frame in itertools.cycle(FRAMES):
-            if self._stop.wait(0.1):
-                return
-            self.stream.write(self._line(frame))
-            self.stream.flush()
+        if self._live is not None:
+            self._live.update(self._task, attempt=self.attempts)
 
     def __enter__(self) -> Spinner:
-        if self._tty:
-            self._thread = threading.Thread(target=self._spin, daemon=True)
-            self._thread.start()
-        else:
+        if not self._tty:
             self.stream.write(f"{self.text}...\n")
             self.stream.flush()
+            return self
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self._live = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            TextColumn("attempt {task.fields[attempt]}"),
+            console=_console(self.stream),
+            transient=True,  # the summary that follows says how long it took
+        )
+        self._task = self._live.add_task(self.text, total=None, attempt=self.attempts)
+        self._live.start()
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self.stream.write("\r\033[K")
-            self.stream.flush()
+        if self._live is not None:
+            self._live.stop()
 
 
 def status(message: str, stream: TextIO | None = None) -> None:
@@ -61,8 +63,15 @@ def status(message: str, stream: TextIO | None = None) -> None:
     out.flush()
 
 
+def _count(states: list[str]) -> tuple[int, int, int]:
+    done = sum(s.startswith(("verified", "done", "planned")) for s in states)
+    failed = sum(s.startswith(("failed", "left alone")) for s in states)
+    waiting = sum(s.startswith("waiting") for s in states)
+    return done, failed, waiting
+
+
 class FleetProgress:
-    """Targets done / failed / waiting on propagation, on one line of a terminal, or a line per
+    """Targets done / failed / waiting on propagation: a progress bar on a terminal, or a line per
     event in a log. Called from worker threads."""
 
     def __init__(self, total: int, stream: TextIO | None = None) -> None:
@@ -71,23 +80,32 @@ class FleetProgress:
         self._tty = self.stream.isatty()
         self._lock = threading.Lock()
         self._state: dict[str, str] = {}
+        self._bar: Any = None
+        self._task: Any = None
+        if self._tty:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._bar = Progress(
+                TextColumn("targets"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[failed]} failed, {task.fields[waiting]} waiting on propagation"),
+                TimeElapsedColumn(),
+                console=_console(self.stream),
+            )
+            self._task = self._bar.add_task("targets", total=total, failed=0, waiting=0)
+            self._bar.start()
 
     def __call__(self, label: str, what: str) -> None:
         with self._lock:
             self._state[label] = what
-            if not self._tty:
+            if self._bar is None:
                 self.stream.write(f"  [{label}] {what}\n")
-            else:
-                states = list(self._state.values())
-                done = sum(s.startswith(("verified", "done", "planned")) for s in states)
-                failed = sum(s.startswith(("failed", "left alone")) for s in states)
-                waiting = sum(s.startswith("waiting") for s in states)
-                self.stream.write(
-                    f"\r\033[K{done} done, {failed} failed, {waiting} waiting on propagation, of {self.total} targets"
-                )
-            self.stream.flush()
+                self.stream.flush()
+                return
+            done, failed, waiting = _count(list(self._state.values()))
+            self._bar.update(self._task, completed=done + failed, failed=failed, waiting=waiting)
 
     def close(self) -> None:
-        if self._tty:
-            self.stream.write("\n")
-            self.stream.flush()
+        if self._bar is not None:
+            self._bar.stop()

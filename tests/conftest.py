@@ -14,10 +14,16 @@ from typing import Any
 
 import boto3
 import pytest
+from hypothesis import HealthCheck, settings
 from typer.testing import CliRunner
 
 from bootstrap.cli import app
 from bootstrap.sandbox.server import ACCOUNT_A, ACCOUNT_B, Sandbox
+
+# Property tests judge behaviour, not speed: on a loaded 2-core CI machine wall-clock limits
+# (per-example deadlines, the too-slow health check) fail tests for reasons no user would notice.
+settings.register_profile("ci", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("ci")
 
 CI_USER_ARN = f"arn:aws:iam::{ACCOUNT_A}:user/ci-user"
 READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"

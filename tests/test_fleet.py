@@ -182,3 +182,15 @@ def test_fleet_diagnose_names_the_broken_target(cli: Any, sandbox: Sandbox, tmp_
     assert results["b-admin"]["ok"] is True
     text = cli("diagnose", "--config", str(config))
     assert "== target member-0" in text.stdout and "2 of 3 target(s) pass every check." in text.stdout
+
+
+def test_fleet_plan_with_an_unreachable_target_exits_with_its_documented_code(
+    cli: Any, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    config = fleet_file(tmp_path, sandbox, {"account_id": "999999999999", "label": "gone"})
+    run = cli("plan", "--config", str(config))
+    assert run.exit_code not in (0, 1, 2), run.stdout + run.stderr  # 1 is for bugs, 2 for drift
+    assert run.exit_code == 4  # the target could not be reached: a precondition, as for a single trust
+    assert "cannot reach account 999999999999" in run.stdout + run.stderr
+    detailed = cli("plan", "--config", str(config), "--detailed-exitcode")
+    assert detailed.exit_code == 1  # Terraform's convention: every error is 1 with --detailed-exitcode

@@ -233,10 +233,13 @@ def test_ctrl_c_during_the_propagation_wait(sandbox: Sandbox) -> None:
 
 
 def test_two_concurrent_applies_both_end_in_the_desired_state(cli: Any, sandbox: Sandbox) -> None:
-    # Slow CreateRole down so that both runs plan "create" and race for it.
-    sandbox.inject(Fault("CreateRole", "delay", 2, delay=2.0))
+    # Hold CreateRole until both runs have planned "create" and sent it: a real race, lined up by
+    # events rather than by how fast a loaded machine happens to be.
+    gate = sandbox.hold("CreateRole")
     first = _spawn(sandbox, "apply", *TRUST, "--no-verify", "--yes")
     second = _spawn(sandbox, "apply", *TRUST, "--no-verify", "--yes")
+    assert gate.wait_for(2), "both runs should reach CreateRole"
+    gate.release()
     outputs = [p.communicate(timeout=60) for p in (first, second)]
     assert [first.returncode, second.returncode] == [0, 0], outputs
     creates = Counter(c.status for c in sandbox.calls() if c.operation == "CreateRole")

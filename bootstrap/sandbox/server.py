@@ -122,11 +122,36 @@ class Fault:
         return cls(parts[0], parts[1], int(parts[2]), float(parts[3]) if len(parts) == 4 else 0.0)
 
 
+class Gate:
+    """Holds every call of one operation until released, so a test can line up a race by events
+    (both callers have arrived) instead of by guessing how long each takes."""
+
+    def __init__(self, operation: str) -> None:
+        self.operation = operation
+        self._arrived = 0
+        self._cond = threading.Condition()
+        self._open = threading.Event()
+
+    def pass_through(self) -> None:
+        with self._cond:
+            self._arrived += 1
+            self._cond.notify_all()
+        self._open.wait(timeout=120)  # never hang a server thread for good
+
+    def wait_for(self, callers: int, timeout: float = 120) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: self._arrived >= callers, timeout=timeout)
+
+    def release(self) -> None:
+        self._open.set()
+
+
 @dataclass
 class _State:
     propagation_delay: float = 0.0
     latency: float = 0.0  # seconds added to every call, like the round trip to a real endpoint
     faults: list[Fault] = field(default_factory=list)
+    gates: dict[str, Gate] = field(default_factory=dict)
     callers: dict[str, Caller] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     # (account, role name) -> monotonic time of its creation or last trust-policy change
@@ -278,6 +303,10 @@ class SandboxApp:
         return known
 
     def _take_fault(self, operation: str) -> Fault | None:
+        """A held call waits at its gate first; then the call takes the next fault, if any."""
+        gate = self._state.gates.get(operation)
+        if gate is not None:
+            gate.pass_through()
         with self._state.lock:
             for fault in self._state.faults:
                 if fault.count > 0 and fault.operation in ("*", operation):
@@ -419,6 +448,9 @@ class Sandbox:
             self._state.calls.clear()
             self._state.role_changed.clear()
             self._state.faults.clear()
+            for gate in self._state.gates.values():
+                gate.release()
+            self._state.gates.clear()
             self._state.callers.clear()
         management = (MANAGEMENT_ACCOUNT,) if self.org_members else ()
         for account in (ACCOUNT_A, ACCOUNT_B, *management, *self.org_members):
@@ -494,6 +526,13 @@ class Sandbox:
         """Make the next calls of an operation fail (see Fault)."""
         with self._state.lock:
             self._state.faults.append(fault)
+
+    def hold(self, operation: str) -> Gate:
+        """Hold every call of ``operation`` until the returned gate is released (see Gate)."""
+        gate = Gate(operation)
+        with self._state.lock:
+            self._state.gates[operation] = gate
+        return gate
 
     def expire_session(self, access_key_id: str) -> None:
         """Make a role session's credentials expired, as if its duration had passed."""

@@ -1,0 +1,193 @@
+"""The command line's help layout: options in panels (identity, role, conditions, verification, fleet,
+output), each with a placeholder that says what it takes and the default it falls back to.
+
+Part of the command line (click/typer only): help is formatted without rich and without boto3, so
+``--help`` stays fast. The defaults shown come from the one Config declaration, not a copy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import MISSING, fields
+from typing import Any
+
+from typer.core import TyperCommand
+
+from bootstrap.config import Config
+
+# typer carries its own copy of click (typer._click): options are recognised by what they are
+# ("option", is_flag), not by isinstance against the separately installed click.
+
+# Panel of each option, by parameter name; anything not listed falls under "Other options".
+PANELS: dict[str, tuple[str, ...]] = {
+    "Identity": (
+        "config_file",
+        "source_profile",
+        "target_profile",
+        "role_name",
+        "role_arn",
+        "principal",
+        "trust_account",
+        "source_admin_profile",
+        "target_account",
+        "only",
+    ),
+    "Role": (
+        "policy_arn",
+        "inline_policy",
+        "max_session_duration",
+        "path",
+        "permissions_boundary",
+        "description",
+        "tag",
+        "allow_admin",
+        "managed_policy_quota",
+        "replaces",
+        "adopt",
+    ),
+    "Conditions": ("external_id", "generate_external_id", "require_mfa", "mfa_max_age"),
+    "Verification": (
+        "verify",
+        "verify_profile",
+        "session_name",
+        "mfa_serial",
+        "mfa_token",
+        "verify_timeout",
+        "duration_seconds",
+    ),
+    "Fleet": ("targets_from_org", "management_profile", "access_role", "parallel"),
+    "CI without keys (OIDC)": (
+        "github_repo",
+        "github_ref",
+        "github_environment",
+        "github_pull_request",
+        "github_event",
+        "github_owner_id",
+        "github_repo_id",
+        "gitlab_project",
+        "gitlab_ref",
+        "gitlab_ref_type",
+        "gitlab_host",
+        "oidc_issuer",
+        "oidc_audience",
+        "oidc_subject",
+        "hub_role",
+        "allow_org_wildcard",
+        "web_identity_token_file",
+        "source_account",
+    ),
+    "Output": ("output", "yes", "detailed_exitcode", "debug", "help"),
+}
+PANEL_OF = {name: panel for panel, names in PANELS.items() for name in names}
+
+# What each option takes, in the words of the AWS CLI's own help (PROFILE, ARN, SECONDS...).
+METAVARS = {
+    "config_file": "FILE",
+    "source_profile": "PROFILE",
+    "target_profile": "PROFILE",
+    "verify_profile": "PROFILE",
+    "source_admin_profile": "PROFILE",
+    "management_profile": "PROFILE",
+    "role_name": "NAME",
+    "role_arn": "ARN",
+    "principal": "ARN",
+    "external_id": "ID",
+    "mfa_max_age": "SECONDS",
+    "policy_arn": "ARN",
+    "inline_policy": "NAME=FILE",
+    "max_session_duration": "SECONDS",
+    "path": "/PATH/",
+    "permissions_boundary": "ARN",
+    "description": "TEXT",
+    "tag": "KEY=VALUE",
+    "session_name": "NAME",
+    "mfa_serial": "ARN",
+    "mfa_token": "CODE",
+    "verify_timeout": "SECONDS",
+    "duration_seconds": "SECONDS",
+    "managed_policy_quota": "N",
+    "replaces": "OLD_NAME",
+    "targets_from_org": "OU_ID",
+    "access_role": "NAME",
+    "parallel": "N",
+    "target_account": "ACCOUNT_ID",
+    "source_account": "ACCOUNT_ID",
+    "github_repo": "OWNER/REPO",
+    "github_ref": "REF",
+    "github_environment": "NAME",
+    "github_event": "EVENT",
+    "github_owner_id": "ID",
+    "github_repo_id": "ID",
+    "gitlab_project": "GROUP/PROJECT",
+    "gitlab_ref": "NAME",
+    "gitlab_ref_type": "branch|tag",
+    "gitlab_host": "HOST",
+    "oidc_issuer": "URL",
+    "oidc_audience": "AUD",
+    "oidc_subject": "SUB",
+    "hub_role": "NAME",
+    "web_identity_token_file": "FILE",
+}
+
+# Flag name -> Config field, where they differ.
+_CONFIG_FIELD = {"policy_arn": "policy_arns", "inline_policy": "inline_policies", "tag": "tags"}
+
+
+def config_defaults() -> dict[str, Any]:
+    """The defaults of the one Config declaration, by option name (only those worth showing)."""
+    shown: dict[str, Any] = {}
+    for f in fields(Config):
+        if f.default is MISSING or f.default in (None, "", (), False):
+            continue
+        shown[f.name] = f.default
+    return {flag: shown[key] for flag, key in ((_flag_of(k), k) for k in shown)}
+
+
+def _flag_of(config_key: str) -> str:
+    return {v: k for k, v in _CONFIG_FIELD.items()}.get(config_key, config_key)
+
+
+def _is_option(param: Any) -> bool:
+    return getattr(param, "param_type_name", "") == "option"
+
+
+def _default_text(param: Any, defaults: dict[str, Any]) -> str | None:
+    name = param.name or ""
+    if name in defaults and param.default is None:  # falls back to the config's default
+        value = defaults[name]
+        if isinstance(value, bool):
+            return f"--{name.replace('_', '-')}" if value else None
+        return f"{value:g}" if isinstance(value, float) else str(value)
+    if _is_option(param) and param.default not in (None, False, (), []) and not param.is_flag:
+        default = param.default
+        return str(getattr(default, "value", default))
+    return None
+
+
+class PanelCommand(TyperCommand):
+    """A typer command whose help groups options in panels and shows every default."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            option: Any = param  # typer's vendored click Option: show_default, is_flag
+            if _is_option(option):
+                option.show_default = False  # the layout below shows defaults itself, once
+                if option.name in METAVARS and not option.is_flag:
+                    option.metavar = METAVARS[option.name]
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        defaults = config_defaults()
+        groups: dict[str, list[tuple[str, str]]] = {}
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            names, help_text = record
+            default = _default_text(param, defaults)
+            if default is not None and "[default:" not in help_text:
+                help_text = f"{help_text}  [default: {default}]"
+            groups.setdefault(PANEL_OF.get(param.name or "", "Other"), []).append((names, help_text))
+        for title in [*PANELS, "Other"]:
+            if title in groups:
+                with formatter.section(f"{title} options"):
+                    formatter.write_dl(groups[title])

@@ -1,0 +1,84 @@
+"""Help reads like the tools users know: panels, placeholders that say what an option takes, every
+default shown, each command offering only the options it uses, --version and -h."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from bootstrap.cli import app
+
+runner = CliRunner()
+
+
+def _help(*args: str) -> str:
+    result = runner.invoke(app, [*args, "--help"])
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_apply_help_groups_options_in_panels_with_placeholders_and_defaults() -> None:
+    text = _help("apply")
+    panels = [line.strip() for line in text.splitlines() if line.endswith("options:")]
+    assert panels == [
+        "Identity options:",
+        "Role options:",
+        "Conditions options:",
+        "Verification options:",
+        "Fleet options:",
+        "Output options:",
+    ]
+    assert "--source-profile PROFILE" in text and "--policy-arn ARN" in text and "--tag KEY=VALUE" in text
+    assert "<str>" not in text and "list[str]" not in text and "range>" not in text
+    # Defaults come from the one Config declaration and are shown once each.
+    flat = "".join(text.split())  # the help wraps lines, at spaces and at hyphens
+    for default in ("[default:3600]", "[default:trust-bootstrap-verify]", "[default:120]", "[default:/]"):
+        assert flat.count(default) == 1, default
+    assert "[default:8]" in flat  # --parallel
+
+
+@pytest.mark.parametrize(
+    ("command", "absent"),
+    [
+        ("teardown", ["--generate-external-id", "--replaces", "--allow-admin", "--policy-arn", "--verify-profile"]),
+        ("verify", ["--generate-external-id", "--replaces", "--policy-arn", "--tag"]),
+        ("plan", ["--verify-profile", "--mfa-token", "--verify-timeout"]),
+        ("export", ["--targets-from-org", "--parallel"]),
+    ],
+)
+def test_each_command_offers_only_the_options_it_uses(command: str, absent: list[str]) -> None:
+    text = _help(command)
+    for flag in absent:
+        assert flag not in text, f"{command} offers {flag}"
+
+
+def test_an_option_a_command_does_not_use_is_refused(cli: Any) -> None:
+    run = cli("teardown", "--role-name", "x", "--generate-external-id", "--yes")
+    assert run.exit_code == 2
+    assert "No such option" in run.stderr
+
+
+def test_version_and_short_help() -> None:
+    from importlib.metadata import version
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"trust-bootstrap {version('trust-bootstrap')}"
+    assert "Identity options:" in runner.invoke(app, ["apply", "-h"]).stdout
+
+
+def test_subcommand_help_does_not_import_boto3() -> None:
+    code = (
+        "import sys\n"
+        "from bootstrap.cli import main\n"
+        "sys.argv = ['trust-bootstrap', 'apply', '--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('boto3 imported' if 'boto3' in sys.modules else 'boto3 not imported')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "Identity options:" in out
+    assert out.strip().endswith("boto3 not imported")
