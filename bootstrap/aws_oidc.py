@@ -26,12 +26,13 @@ from bootstrap.oidc import Provider
 
 
 def get_provider(account: aws.Account, arn: str) -> Provider | None:
-    reply = aws._absent_if_no_such_entity(
-        lambda: account.iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn),
-        f"{account.label}: reading the OIDC provider {arn} (iam:GetOpenIDConnectProvider)",
-    )
-    if reply is None:
-        return None
+    with aws.translate_errors(f"{account.label}: reading the OIDC provider {arn} (iam:GetOpenIDConnectProvider)"):
+        try:
+            reply = account.iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+        except ClientError as err:
+            if aws.error_code(err) == "NoSuchEntity":
+                return None
+            raise
     return Provider(
         arn=arn,
         url=str(reply.get("Url", "")).removeprefix("https://"),

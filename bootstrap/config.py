@@ -440,6 +440,15 @@ def load_fleet(file: Path | None, flags: Mapping[str, Any], org_accounts: tuple[
         raise InvalidInput(f"config key 'targets' in {file}: expected a list of mappings, one per target account.")
     access_role = str(flags.get("access_role") or raw.get("access_role") or DEFAULT_ACCESS_ROLE)
     management = flags.get("management_profile") or raw.get("management_profile")
+    ci_keys = [
+        k
+        for k in (*flags, *top, *(k for e in entries for k in e))
+        if k in (*oidcconfig.FILE_KEYS, *oidcconfig.FLAG_KEYS)
+    ]
+    if ci_keys:  # a fleet run would provision IAM-principal trusts: refuse rather than ignore the CI keys
+        raise InvalidInput(
+            f"CI (OIDC) trusts are not supported for fleets yet ('{ci_keys[0]}'): run apply once per target account."
+        )
     trust_flags = {k: v for k, v in flags.items() if k in CONFIG_KEYS}
     base = _build({**top, **trust_flags, "role_name": top.get("role_name") or "fleet"}, _Source(file, flags), base_dir)
     targets = []

@@ -490,3 +490,24 @@ def test_config_file_keys_mirror_the_flags(cli: Any, tmp_path: Any) -> None:
     bad = cli("plan", "--config", str(config))
     assert bad.exit_code == 2
     assert "unknown key 'branch'" in bad.stderr
+
+
+def test_a_second_audience_is_added_to_our_provider(cli: Any) -> None:
+    gitlab = ["--target-profile", "b-admin", "--gitlab-project", "grp/proj", "--gitlab-ref", "main"]
+    assert cli("apply", *gitlab, "--role-name", "gl-one", "--yes").exit_code == 0
+    planned = cli("plan", *gitlab, "--role-name", "gl-two", "--oidc-audience", "sts.amazonaws.com", "-o", "json")
+    assert [c["operation"] for c in planned.json()["changes"]] == ["add-oidc-client-id", "create-role"]
+    assert (
+        cli("apply", *gitlab, "--role-name", "gl-two", "--oidc-audience", "sts.amazonaws.com", "--yes").exit_code == 0
+    )
+    arn = f"arn:aws:iam::{ACCOUNT_B}:oidc-provider/gitlab.com"
+    client_ids = iam("b-admin").get_open_id_connect_provider(OpenIDConnectProviderArn=arn)["ClientIDList"]
+    assert sorted(client_ids) == ["https://gitlab.com", "sts.amazonaws.com"]
+
+
+def test_a_fleet_refuses_ci_keys_rather_than_ignoring_them(cli: Any, tmp_path: Any) -> None:
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text("source_profile: a-admin\nrole_name: r\ntargets:\n  - target_profile: b-admin\n")
+    run = cli("apply", "--config", str(fleet), "--github-repo", "o/r", "--github-ref", "refs/heads/main", "--yes")
+    assert run.exit_code == 2
+    assert "not supported for fleets" in run.stderr

@@ -346,6 +346,11 @@ class SandboxApp:
             status_line, answer = self._state.issuer.answer_mint(body)
             start_response(status_line, [("Content-Type", "application/json")])
             return [json.dumps(answer).encode()]
+        if params.get("Action") == "AddClientIDToOpenIDConnectProvider" and account:
+            status_line, xml = web_identity.add_client_id(params, account)
+            self._record(Call(account, "iam", "AddClientIDToOpenIDConnectProvider", int(status_line[:3]), ""))
+            start_response(status_line, [("Content-Type", "text/xml")])
+            return [xml]
         if params.get("Action") != "AssumeRoleWithWebIdentity":
             return None
         verdict = self._web_identity_referee(params)

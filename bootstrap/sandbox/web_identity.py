@@ -220,3 +220,24 @@ def answer_allowed(params: Mapping[str, str], region: str) -> bytes:
 
 def _xml(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def add_client_id(params: Mapping[str, str], account: str) -> tuple[str, bytes]:
+    """iam:AddClientIDToOpenIDConnectProvider, which moto lacks: (HTTP status, XML body)."""
+    from moto.iam.models import iam_backends  # noqa: PLC0415 (the sandbox extra only)
+
+    arn = params.get("OpenIDConnectProviderArn", "")
+    provider = iam_backends[account]["aws"].open_id_providers.get(arn) if account in iam_backends else None
+    if provider is None:
+        return "404 Not Found", (
+            '<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type>'
+            f"<Code>NoSuchEntity</Code><Message>OpenIDConnect Provider not found for arn {_xml(arn)}</Message></Error>"
+            "<RequestId>sandbox</RequestId></ErrorResponse>"
+        ).encode()
+    client_id = params.get("ClientID", "")
+    if client_id not in provider.client_id_list:
+        provider.client_id_list.append(client_id)
+    return "200 OK", (
+        b'<AddClientIDToOpenIDConnectProviderResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">'
+        b"<ResponseMetadata><RequestId>sandbox</RequestId></ResponseMetadata></AddClientIDToOpenIDConnectProviderResponse>"
+    )
