@@ -99,7 +99,7 @@ def gitlab_ci(export: CiExport) -> str:
         f"      aud: {_q(trust.audience)}",
         "  variables:",
         f"    AWS_ROLE_ARN: {_q(first)}",
-        '    AWS_WEB_IDENTITY_TOKEN_FILE: "/tmp/aws-web-identity-token"',
+        '    AWS_WEB_IDENTITY_TOKEN_FILE: "$CI_BUILDS_DIR/aws-web-identity-token-$CI_JOB_ID"',
         f"    AWS_ROLE_SESSION_NAME: {_q(export.session_name)}",
         f"    AWS_DEFAULT_REGION: {_q(export.region)}",
     ]
