@@ -430,7 +430,7 @@ WRITE_ONLY = (
 CONDITIONS = ("external_id", "require_mfa", "mfa_max_age", "trust_account")
 FLEET_ONLY = ("targets_from_org", "management_profile", "access_role", "parallel")
 VERIFY_ONLY = ("session_name", "verify_profile", "mfa_serial", "mfa_token", "verify", "verify_timeout")
-CI_PROOF = ("web_identity_token_file",)  # a CI token proves; commands that do not verify do not take one
+CI_PROOF = ("web_identity_token_file",)  # a CI token proves: teardown and export do not take one
 
 
 def trust_command(*, without: tuple[str, ...] = ()) -> Callable[[Callable[..., None]], Callable[..., None]]:
@@ -544,7 +544,7 @@ def verify(
 
 
 @app.command(cls=PanelCommand)
-@trust_command(without=(*VERIFY_ONLY, *CI_PROOF))
+@trust_command()  # the same flags as apply, so one command line serves both
 def plan(
     detailed_exitcode: Annotated[
         bool,
