@@ -511,3 +511,29 @@ def test_a_fleet_refuses_ci_keys_rather_than_ignoring_them(cli: Any, tmp_path: A
     run = cli("apply", "--config", str(fleet), "--github-repo", "o/r", "--github-ref", "refs/heads/main", "--yes")
     assert run.exit_code == 2
     assert "not supported for fleets" in run.stderr
+
+
+def test_inside_github_actions_the_job_token_is_requested_with_the_trusts_audience(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+    import urllib.request
+
+    from bootstrap import ci_token
+
+    seen: dict[str, Any] = {}
+
+    def fake_urlopen(request: urllib.request.Request, timeout: float) -> Any:
+        seen["url"], seen["auth"] = request.full_url, request.get_header("Authorization")
+        return io.BytesIO(json.dumps({"value": "header.payload.signature"}).encode())
+
+    monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_URL", "https://pipelines.actions.example/idtoken?api-version=2.0")
+    monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "bearer-value")
+    monkeypatch.setattr(urllib.request, "urlopen", fake_urlopen)
+    assert ci_token.in_github_actions()
+    assert ci_token.github_actions_token("sts.amazonaws.com") == "header.payload.signature"
+    assert seen["url"].endswith("?api-version=2.0&audience=sts.amazonaws.com")
+    assert seen["auth"] == "bearer bearer-value"
+    monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_URL", "http://pipelines.actions.example/idtoken")
+    with pytest.raises(Exception, match="https"):
+        ci_token.github_actions_token("sts.amazonaws.com")
