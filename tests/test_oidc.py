@@ -537,3 +537,54 @@ def test_inside_github_actions_the_job_token_is_requested_with_the_trusts_audien
     monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_URL", "http://pipelines.actions.example/idtoken")
     with pytest.raises(Exception, match="https"):
         ci_token.github_actions_token("sts.amazonaws.com")
+
+
+def test_sandbox_command_serves_an_https_issuer_and_a_minter(tmp_path: Path) -> None:
+    import ssl
+    import subprocess
+    import sys
+    import urllib.request
+
+    from bootstrap import ci_token
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bootstrap", "sandbox", "--dir", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        exports = dict(process.stdout.readline().removeprefix("export ").strip().split("=", 1) for _ in range(3))
+        minter = exports["TRUST_BOOTSTRAP_TOKEN_MINTER"]
+        request = urllib.request.Request(minter, data=json.dumps({"sub": "repo:o/r:pull_request", "aud": "x"}).encode())
+        with urllib.request.urlopen(request, timeout=30) as reply:
+            token = json.loads(reply.read())["token"]
+        claims = ci_token.claims_of(token, "test")
+        assert claims["sub"] == "repo:o/r:pull_request"
+        issuer = claims["iss"]
+        assert issuer.startswith("https://127.0.0.1:")
+        context = ssl.create_default_context(cafile=str(tmp_path / "oidc-issuer.pem"))
+        with urllib.request.urlopen(f"{issuer}/.well-known/openid-configuration", timeout=30, context=context) as reply:
+            discovery = json.loads(reply.read())
+        assert discovery["issuer"] == issuer
+        with urllib.request.urlopen(discovery["jwks_uri"], timeout=30, context=context) as reply:
+            (key,) = json.loads(reply.read())["keys"]
+        assert key["kty"] == "RSA" and key["alg"] == "RS256"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_adopt_adds_the_audience_to_a_foreign_provider_but_teardown_still_keeps_it(cli: Any) -> None:
+    iam("b-admin").create_open_id_connect_provider(Url="https://gitlab.com", ClientIDList=["something-else"])
+    gitlab = ["--target-profile", "b-admin", "--gitlab-project", "g/p", "--gitlab-ref", "main", "--role-name", "gl"]
+    run = cli("apply", *gitlab, "--adopt", "--yes")
+    assert run.exit_code == 0, run.stderr
+    arn = f"arn:aws:iam::{ACCOUNT_B}:oidc-provider/gitlab.com"
+    provider = iam("b-admin").get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+    assert sorted(provider["ClientIDList"]) == ["https://gitlab.com", "something-else"]
+    down = cli("teardown", *gitlab, "--yes")
+    assert down.exit_code == 0, down.stderr
+    assert "did not create it" in down.stdout
+    assert [p["Arn"] for p in iam("b-admin").list_open_id_connect_providers()["OpenIDConnectProviderList"]] == [arn]
