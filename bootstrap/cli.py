@@ -319,6 +319,9 @@ def _oidc_run(mode: str, cfg: Config, opts: dict[str, Any], yes: bool = False, a
         prepared = oidcci.prepare_in_ci(cfg, opts["target_account"], opts.get("source_account"))
     else:
         prepared = oidcflow.prepare(cfg, adopt=adopt, teardown=mode == "teardown")
+    if mode in ("plan", "apply"):
+        for note in oidcflow.warnings(cfg):
+            _err(f"Warning: {note}")
     if mode == "plan":
         typer.echo(oidcrender.plan_json_ci(prepared.plan, prepared.accounts, prepared.trust) if as_json
                    else oidcrender.plan_text_ci(prepared.plan, prepared.accounts, prepared.proof))  # fmt: skip
@@ -337,8 +340,6 @@ def _oidc_run(mode: str, cfg: Config, opts: dict[str, Any], yes: bool = False, a
         else:
             typer.echo(f"Proved with {how}.\n" + render.verification_line(result))
         return 0 if result.ok else int(ExitCode.VERIFY_FAILED)
-    for note in oidcflow.warnings(cfg):
-        _err(f"Warning: {note}")
     typer.echo(oidcrender.plan_text_ci(prepared.plan, prepared.accounts, prepared.proof), err=as_json)
     try:
         outcome = oidcflow.run_apply(prepared, _confirmer(yes), token_file)
@@ -662,6 +663,15 @@ def diagnose(
             show = render.findings_json if output is Output.json else render.findings_text
             typer.echo(show(role_arn, f"web identity: {who}", findings))
             _fail(int(ExitCode.CAUSE_FOUND) if any(f.status == "fail" for f in findings) else 0)
+        if config_file is not None and not targets_from_org and not config.is_fleet(config_file):
+            ci_config = config.load(config_file, {})
+            if ci_config.oidc is not None:  # a CI trust's config: diagnose the run it describes
+                from bootstrap import oidcci
+
+                arn, findings, who = oidcci.run_diagnose_config(ci_config)
+                show = render.findings_json if output is Output.json else render.findings_text
+                typer.echo(show(arn, f"web identity: {who}", findings))
+                _fail(int(ExitCode.CAUSE_FOUND) if any(f.status == "fail" for f in findings) else 0)
         if targets_from_org or config.is_fleet(config_file):
             _fail(_diagnose_fleet(config_file, targets_from_org, management_profile, source_profile, parallel, output))
         request = config.load_diagnose(

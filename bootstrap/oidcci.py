@@ -78,6 +78,28 @@ def run_diagnose(
             claims, who = oidcdiagnose.predicted_claims(options)
         except ValueError as err:
             raise InvalidInput(f"{err}.") from err
+    return _findings(role_arn, target_profile, claims, token), who
+
+
+def run_diagnose_config(config: Config) -> tuple[str, list[oidcdiagnose.Finding], str]:
+    """diagnose --config of a CI trust: the run the config describes, against the role it names
+    (the hub role in A for the hub topology). Returns (role ARN, findings, the run in words)."""
+    trust = config.oidc
+    assert trust is not None
+    profile = config.source_profile if trust.hub_role else config.target_profile
+    _, identity = sessions.open_profile(profile, "source" if trust.hub_role else "target")
+    partition = arns.parse_arn(identity.arn).partition
+    if trust.hub_role:
+        role_arn = arns.role_arn(partition, identity.account, "/", trust.hub_role)
+    else:
+        role_arn = arns.role_arn(partition, identity.account, config.path, config.role_name)
+    context = trust.contexts[0]
+    return role_arn, _findings(role_arn, profile, dict(context.claims), None), context.description
+
+
+def _findings(
+    role_arn: str, target_profile: str | None, claims: Mapping[str, str], token: str | None
+) -> list[oidcdiagnose.Finding]:
     arn = arns.parse_arn(role_arn)
     target, identity = sessions.open_profile(target_profile, "target")
     if identity.account != arn.account:
@@ -87,7 +109,7 @@ def run_diagnose(
         )
     role = aws.get_role(target, arn.resource.rsplit("/", 1)[-1])
     if role is None:
-        return [oidcdiagnose.Finding("role-arn", "fail", f"there is no role {role_arn}", "Check the name.")], who
+        return [oidcdiagnose.Finding("role-arn", "fail", f"there is no role {role_arn}", "Check the name.")]
     trust_policy = json.dumps(role["AssumeRolePolicyDocument"])
     findings = oidcdiagnose.analyse(trust_policy, aws_oidc.list_providers(target), claims, arn.account, arn.partition)
     exp = claims.get("exp")
@@ -99,4 +121,4 @@ def run_diagnose(
             findings.append(oidcdiagnose.Finding("live-assume", "pass", "AWS admitted the token"))
         except ClientError as err:
             findings.append(oidcdiagnose.Finding("live-assume", "fail", f"AWS answered: {aws.error_code(err)}: {aws.error_message(err)}"))  # fmt: skip
-    return findings, who
+    return findings

@@ -588,3 +588,17 @@ def test_adopt_adds_the_audience_to_a_foreign_provider_but_teardown_still_keeps_
     assert down.exit_code == 0, down.stderr
     assert "did not create it" in down.stdout
     assert [p["Arn"] for p in iam("b-admin").list_open_id_connect_providers()["OpenIDConnectProviderList"]] == [arn]
+
+
+def test_diagnose_with_a_ci_config_checks_the_run_it_describes(cli: Any, tmp_path: Any) -> None:
+    config = tmp_path / "ci.yaml"
+    config.write_text(
+        "target_profile: b-admin\nrole_name: gha-deploy\ngithub:\n  repo: octo-org/octo-repo\n  ref: refs/heads/main\n"
+    )
+    assert cli("apply", "--config", str(config), "--yes").exit_code == 0
+    assert cli("diagnose", "--config", str(config)).exit_code == 0
+    config.write_text(config.read_text().replace("ref: refs/heads/main", "environment: prod"))
+    run = cli("diagnose", "--config", str(config), "-o", "json")
+    assert run.exit_code == 9
+    failed = {c["id"]: c["summary"] for c in run.json()["checks"] if c["status"] == "fail"}
+    assert "names an environment" in failed["sub"]
