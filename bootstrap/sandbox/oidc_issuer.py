@@ -52,6 +52,9 @@ class Issuer:
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self.url = ""
+        # The mint endpoint is a capability URL: only who holds the sandbox's profiles (and this) mints.
+        self.mint_secret = secrets.token_urlsafe(24)
+        self.minted: list[str] = []  # every token signed, for the tests' leak scanning
 
     # -- keys and tokens ---------------------------------------------------------------------------
     def jwks(self) -> dict[str, Any]:
@@ -78,7 +81,9 @@ class Issuer:
         header = {"typ": "JWT", "alg": "RS256", "kid": self.kid}
         signing_input = f"{b64url(json.dumps(header).encode())}.{b64url(json.dumps(payload).encode())}"
         signature = self._key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
-        return f"{signing_input}.{b64url(signature)}"
+        token = f"{signing_input}.{b64url(signature)}"
+        self.minted.append(token)
+        return token
 
     def signature_valid(self, token: str) -> bool:
         """Does this issuer's key verify the token's RS256 signature?"""
