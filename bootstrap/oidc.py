@@ -25,11 +25,14 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from bootstrap.state import TRUST_SID as OWNED_TRUST_SID
+
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 GITLAB_HOST = "gitlab.com"
 STS_AUDIENCE = "sts.amazonaws.com"  # what aws-actions/configure-aws-credentials asks for
 WEB_IDENTITY_ACTION = "sts:AssumeRoleWithWebIdentity"
-TRUST_SID = "TrustBootstrapWebIdentity"
+# The statement id every trust the tool writes carries: with the tag, it marks the role as ours (state.py).
+TRUST_SID = OWNED_TRUST_SID
 
 # GitHub: a user or organization name is alphanumerics and single hyphens, not at either end, at
 # most 39 characters; a repository name is letters, digits, '.', '_' and '-', at most 100.
