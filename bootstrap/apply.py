@@ -162,9 +162,14 @@ def _progress(plan: Plan, done: list[Change]) -> str:
     return " ".join(lines)
 
 
+def _done_lines(done: list[Change]) -> tuple[str, ...]:
+    return tuple(f"{c.action} {c.resource}" for c in done)
+
+
 def _interrupted(plan: Plan, done: list[Change]) -> Interrupted:
     return Interrupted(
-        f"Interrupted while writing. {_progress(plan, done)} Re-run the same command to finish: it converges."
+        f"Interrupted while writing. {_progress(plan, done)} Re-run the same command to finish: it converges.",
+        done=_done_lines(done),
     )
 
 
@@ -172,7 +177,8 @@ def _partial_failure(plan: Plan, done: list[Change], errors: list[BootstrapError
     message = " ".join(e.message for e in errors)
     err = ApplyFailed(
         f"{message} {_progress(plan, done)} Fix the cause and re-run the same command: it reads both accounts "
-        "again and finishes the job."
+        "again and finishes the job.",
+        done=_done_lines(done),
     )
     err.__cause__ = errors[0]
     return err

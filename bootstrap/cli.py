@@ -7,6 +7,7 @@ Only this module imports typer. It imports nothing that imports boto3 at module 
 from __future__ import annotations
 
 import inspect
+import json
 import os
 import sys
 import traceback
@@ -17,15 +18,62 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+from typer.core import TyperGroup
 
 from bootstrap.cli_help import PanelCommand
-from bootstrap.errors import BootstrapError, ExitCode, InvalidInput, NotConfirmed, PreconditionFailed
+from bootstrap.errors import (
+    BootstrapError,
+    ExitCode,
+    Interrupted,
+    InvalidInput,
+    NotConfirmed,
+    PreconditionFailed,
+    VerifyFailed,
+    error_document,
+)
 
 if TYPE_CHECKING:
     from bootstrap.config import Config
     from bootstrap.plan import Plan
 
+_ARGS_KEY = "trust_bootstrap.args"
+
+
+def _wants_json(args: list[str]) -> bool:
+    pairs = zip(args, [*args[1:], ""], strict=True)
+    return any((a in ("--output", "-o") and b == "json") or a in ("--output=json", "-ojson") for a, b in pairs)
+
+
+class _Commands(TyperGroup):
+    """Usage errors (an unknown flag, a value of the wrong type) keep the exit-code contract too:
+    1 under ``plan --detailed-exitcode`` (where 2 means drift), and one JSON document with
+    ``--output json``."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        raw = list(args)
+        ctx = super().make_context(info_name, args, parent, **extra)
+        ctx.meta[_ARGS_KEY] = raw
+        return ctx
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as err:
+            # typer vendors its own click: know its UsageError (and BadParameter...) by name.
+            if not any(k.__name__ == "UsageError" for k in type(err).__mro__):
+                raise
+            raw: list[str] = ctx.meta.get(_ARGS_KEY, [])
+            if raw[:1] == ["plan"] and "--detailed-exitcode" in raw:
+                err.exit_code = 1  # type: ignore[attr-defined]
+            if _wants_json(raw):
+                usage = BootstrapError(err.format_message())  # type: ignore[attr-defined]
+                usage.kind = "usage"
+                typer.echo(json.dumps(error_document(usage, err.exit_code), indent=2))  # type: ignore[attr-defined]
+            raise
+
+
 app = typer.Typer(
+    cls=_Commands,
     name="trust-bootstrap",
     help="Set up AWS cross-account role access in one run: the role in the target account, the "
     "sts:AssumeRole grant in the source account, and a live verification.",
@@ -76,7 +124,7 @@ PrincipalOpt = Annotated[
 ExternalIdOpt = Annotated[str | None, typer.Option(help="Require this sts:ExternalId (2-1224 chars).")]
 GenerateExternalIdOpt = Annotated[
     bool | None,
-    typer.Option("--generate-external-id", help="Require a random ExternalId, printed once."),
+    typer.Option("--generate-external-id", help="Require a random ExternalId (kept by later runs)."),
 ]
 RequireMfaOpt = Annotated[bool | None, typer.Option("--require-mfa", help="Require MFA in the trust policy.")]
 MfaMaxAgeOpt = Annotated[
@@ -117,7 +165,12 @@ TrustAccountOpt = Annotated[
     bool | None,
     typer.Option("--trust-account", help="Trust the whole source account (its root), not the exact principal. Weaker."),
 ]
-AllowAdminOpt = Annotated[bool | None, typer.Option("--allow-admin", help="Allow attaching AdministratorAccess.")]
+AllowAdminOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--allow-admin", help="Allow admin-equivalent policies (AdministratorAccess, IAMFullAccess, * or iam:* on *)."
+    ),
+]
 PolicyQuotaOpt = Annotated[
     int | None, typer.Option(help="Your account's managed-policies-per-role quota, if raised (10-20).")
 ]
@@ -191,26 +244,46 @@ def _fail(code: int) -> NoReturn:
     raise typer.Exit(code)
 
 
+def _as_error(err: Exception) -> BootstrapError:
+    """A botocore failure that escaped the steps still gets its own kind and exit code; anything
+    else unexpected is a bug (exit 1)."""
+    if isinstance(err, BootstrapError):
+        return err
+    if type(err).__module__.split(".")[0] in ("botocore", "boto3", "urllib3"):
+        from bootstrap import aws  # boto3 is loaded already: a botocore error was raised
+
+        mapped = aws.classify(err, "an AWS call")
+        if mapped is not None:
+            return mapped
+    return BootstrapError(
+        f"Internal error: {type(err).__name__}: {err}. Re-run with --debug for a traceback, and report it."
+    )
+
+
 @contextmanager
-def _edge(debug: bool, error_code: Callable[[int], int] = lambda c: c) -> Iterator[None]:
-    """The one broad handler: every error becomes a message and a documented exit code."""
+def _edge(debug: bool, error_code: Callable[[int], int] = lambda c: c, output: Output = Output.text) -> Iterator[None]:
+    """The one broad handler: every error becomes a message and a documented exit code; with
+    ``--output json`` also one JSON document on stdout ({"error": {...}})."""
     try:
         yield
     except typer.Exit:
         raise
-    except BootstrapError as err:
-        if debug:
-            traceback.print_exc()
-        _err(f"Error: {err.message}")
-        _fail(error_code(int(err.exit_code)))
     except KeyboardInterrupt:
-        _err("Interrupted. Whatever was written so far stays; re-run the same command to finish (it converges).")
-        _fail(error_code(int(ExitCode.INTERRUPTED)))
+        message = "Interrupted. Whatever was written so far stays; re-run the same command to finish (it converges)."
+        _report(Interrupted(message), error_code, output, prefix="")
     except Exception as err:
         if debug:
             traceback.print_exc()
-        _err(f"Internal error: {type(err).__name__}: {err}. Re-run with --debug for a traceback, and report it.")
-        _fail(error_code(int(ExitCode.INTERNAL)))
+        error = _as_error(err)
+        _report(error, error_code, output, prefix="" if error.message.startswith("Internal error") else "Error: ")
+
+
+def _report(error: BootstrapError, error_code: Callable[[int], int], output: Output, prefix: str) -> NoReturn:
+    code = error_code(int(error.exit_code))
+    _err(f"{prefix}{error.message}")
+    if output is Output.json:
+        typer.echo(json.dumps(error_document(error, code), indent=2))
+    _fail(code)
 
 
 def _flags(**values: Any) -> dict[str, Any]:
@@ -380,7 +453,8 @@ def _run_fleet(
     teardown = mode == "teardown"
     prepared = fleet.prepare(the_fleet, parallel=opts["parallel"], teardown=teardown, adopt=adopt, on_event=progress)
     progress.close()
-    typer.echo(render.fleet_plan_text(prepared), err=output is Output.json or mode != "plan")
+    # Like a single run: the plan on stdout (stderr when stdout carries the JSON document).
+    typer.echo(render.fleet_plan_text(prepared), err=output is Output.json or mode == "verify")
     if mode == "plan":
         if output is Output.json:
             planned = [fleet.TargetResult(r.target.label, r.account_id, r.plan.role_arn, r.plan.changes,
@@ -470,7 +544,7 @@ def apply(yes: YesOpt = False, adopt: AdoptOpt = False, **opts: Any) -> None:
       --policy-arn arn:aws:iam::aws:policy/ReadOnlyAccess --verify-profile ci --yes
     """
     output: Output = opts["output"]
-    with _edge(opts["debug"]):
+    with _edge(opts["debug"], output=opts["output"]):
         if _fleet_mode(opts):
             _fail(_run_fleet(opts, mode="apply", yes=yes, adopt=adopt))
         cfg = _config_of(opts)
@@ -485,8 +559,7 @@ def apply(yes: YesOpt = False, adopt: AdoptOpt = False, **opts: Any) -> None:
         try:
             outcome = commands.run_apply(prepared, _confirmer(yes))
         except commands.VerificationFailed as failed:
-            if output is Output.json:
-                typer.echo(render.outcome_json(failed.outcome))
+            failed.extra = json.loads(render.outcome_json(failed.outcome))  # one JSON document: result and error
             raise
         typer.echo(render.outcome_json(outcome) if output is Output.json else "\n" + render.outcome_text(outcome))
 
@@ -513,7 +586,7 @@ def verify(
       trust-bootstrap verify --config trust.yaml --output json
     """
     output: Output = opts["output"]
-    with _edge(opts["debug"]):
+    with _edge(opts["debug"], output=opts["output"]):
         if _fleet_mode(opts):
             _fail(_run_fleet(opts, mode="verify"))
         cfg = _config_of(opts)
@@ -537,10 +610,11 @@ def verify(
             verification=result,
             accounts=prepared.accounts,
         )
-        if output is Output.json:
-            typer.echo(render.outcome_json(outcome))
-        else:
-            typer.echo(render.verification_line(result))
+        if not result.ok and output is Output.json:
+            failed = VerifyFailed(f"The principal could not assume the role: {result.error}.")
+            failed.extra = json.loads(render.outcome_json(outcome))  # one JSON document: result and error
+            raise failed
+        typer.echo(render.outcome_json(outcome) if output is Output.json else render.verification_line(result))
         if not result.ok:
             _fail(int(ExitCode.VERIFY_FAILED))
 
@@ -563,7 +637,7 @@ def plan(
     """
     output: Output = opts["output"]
     # Terraform's convention: with --detailed-exitcode every error is 1, so 2 always means drift.
-    with _edge(opts["debug"], error_code=(lambda _: 1) if detailed_exitcode else (lambda c: c)):
+    with _edge(opts["debug"], error_code=(lambda _: 1) if detailed_exitcode else (lambda c: c), output=output):
         if _fleet_mode(opts):
             _fail(_run_fleet(opts, mode="plan", adopt=adopt, detailed_exitcode=detailed_exitcode))
         cfg = _config_of(opts)
@@ -651,7 +725,7 @@ def diagnose(
       trust-bootstrap diagnose --role-arn arn:aws:iam::222222222222:role/terraform-deploy
       --source-profile ci --target-profile b-admin --external-id my_external_id
     """
-    with _edge(debug):
+    with _edge(debug, output=output):
         from bootstrap import config, diagnose, render
 
         ci_options = {k: v for k, v in dict(
@@ -765,7 +839,7 @@ def export(
 
       trust-bootstrap export --config trust.yaml --format aws-config --write
     """
-    with _edge(opts["debug"]):
+    with _edge(opts["debug"], output=opts["output"]):
         cfg = _config_of(opts)
         if target_account is not None:
             _check_account(target_account)
@@ -885,11 +959,28 @@ def _ask(values: dict[str, Any]) -> dict[str, Any]:
         ("external_id", "ExternalId to require (empty: none)", ""),
         ("verify_profile", "Profile with the principal's credentials, to verify (empty: none)", ""),
     ]
+    from bootstrap import arns
+
+    # The answers the config file will be checked against: asked again until they pass, so init
+    # never writes a file that the next run rejects.
+    checks: dict[str, Callable[[str], object]] = {
+        "role_name": arns.check_role_name,
+        "principal": arns.parse_principal,
+        "external_id": arns.check_external_id,
+    }
     answered = dict(values)
     for key, question, default in questions:
-        if answered.get(key) is None:
-            answer = typer.prompt(question, default=default, show_default=bool(default), err=True)
-            answered[key] = answer.strip() or None
+        while answered.get(key) is None:
+            answer = typer.prompt(question, default=default, show_default=bool(default), err=True).strip()
+            try:
+                if answer and key in checks:
+                    checks[key](answer)
+            except ValueError as err:
+                _err(f"Not valid: {err}. Try again.")
+                continue
+            answered[key] = answer or None
+            if not answer:
+                break
     return answered
 
 
@@ -924,7 +1015,7 @@ def teardown(
       --principal arn:aws:iam::111111111111:user/ci-user --yes
     """
     output: Output = opts["output"]
-    with _edge(opts["debug"]):
+    with _edge(opts["debug"], output=opts["output"]):
         if _fleet_mode(opts):
             _fail(_run_fleet(opts, mode="teardown", yes=yes))
         cfg = _config_of(opts)
@@ -932,13 +1023,14 @@ def teardown(
             _fail(_oidc_run("teardown", cfg, opts, yes=yes))
         if target_account is not None:
             _check_account(target_account)
-        from bootstrap import commands, render
+        from bootstrap import render
+        from bootstrap import teardown as workflow
         from bootstrap.plan import Side
 
         side = None if only is None else Side(only.value)
-        prepared = commands.prepare_teardown(cfg, only=side, target_account=target_account)
+        prepared = workflow.prepare_teardown(cfg, only=side, target_account=target_account)
         typer.echo(render.teardown_text(prepared.plan, prepared.accounts, ()), err=output is Output.json)
-        done = commands.run_teardown(prepared, _confirmer(yes))
+        done = workflow.run_teardown(prepared, _confirmer(yes))
         if output is Output.json:
             typer.echo(render.teardown_json(prepared.plan, done, prepared.accounts, prepared.left))
         else:

@@ -27,6 +27,7 @@ class Trust:
     caller_profile: str | None  # the profile with the principal's credentials
     mfa_serial: str | None
     endpoint_url: str | None  # copied from the caller profile, if it sets one
+    region: str = "us-east-1"  # the caller profile's, else IAM's home region: STS needs one to sign for
 
 
 # HCL's quoted-template escapes are \n \r \t \" \\ \uNNNN and \UNNNNNNNN only; JSON's \b, \f and \/ are
@@ -87,6 +88,7 @@ def aws_config_section(trust: Trust, profile: str, duration_seconds: int | None 
         settings.append(("mfa_serial", fieldcheck.check_mfa_serial(trust.mfa_serial)))
     settings.append(("role_session_name", trust.session_name))
     settings.append(("duration_seconds", str(duration_seconds or min(trust.role.max_session_duration, 43200))))
+    settings.append(("region", trust.region))  # without it, every client of the profile asks for one
     if trust.endpoint_url:
         settings.append(("endpoint_url", trust.endpoint_url))
     try:

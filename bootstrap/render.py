@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bootstrap.plan import Change, Plan, Side
+from bootstrap.plan import Change, Op, Plan, Side
 
 SYMBOLS = {"create": "+", "update": "~", "delete": "-"}
 SIDE_NAMES = {Side.TARGET: "target", Side.SOURCE: "source"}
@@ -25,6 +25,7 @@ class Outcome:
     changes: tuple[Change, ...]
     verification: Any  # verify.Verification | None (kept untyped here: render stays pure)
     accounts: dict[Side, str]
+    notes: tuple[str, ...] = ()  # what the run deliberately left, and how to finish
 
 
 def _change_lines(change: Change) -> list[str]:
@@ -33,16 +34,24 @@ def _change_lines(change: Change) -> list[str]:
     return lines
 
 
+def _side_lines(changes: Sequence[Change], accounts: dict[Side, str]) -> list[str]:
+    lines: list[str] = []
+    for side in (Side.TARGET, Side.SOURCE):
+        on_side = [c for c in changes if c.side is side]
+        if on_side:
+            lines.append(f"  {SIDE_NAMES[side]} account {accounts[side]}:")
+            for change in on_side:
+                lines += _change_lines(change)
+    return lines
+
+
 def plan_text(plan: Plan, accounts: dict[Side, str], header: str = "Plan:", empty: str = "") -> str:
     if plan.empty and not plan.not_owned:
         return empty or "Both sides match: no changes."
-    lines: list[str] = []
-    for side in (Side.TARGET, Side.SOURCE):
-        changes = plan.side(side)
-        if changes:
-            lines.append(f"  {SIDE_NAMES[side]} account {accounts[side]}:")
-            for change in changes:
-                lines += _change_lines(change)
+    lines = _side_lines(plan.changes, accounts)
+    if plan.after_verify:
+        lines.append("  then, only once the new role is verified (a rename; never with --no-verify):")
+        lines += _side_lines(plan.after_verify, accounts)
     lines += [f"  ! {note}; left alone (see --adopt)" for note in plan.not_owned]
     if plan.empty:
         lines.append("No changes to make.")
@@ -65,6 +74,7 @@ def plan_json(plan: Plan, accounts: dict[Side, str]) -> str:
         {
             "role_arn": plan.role_arn,
             "changes": [change_json(c, accounts) for c in plan.changes],
+            "after_verification": [change_json(c, accounts) for c in plan.after_verify],
             "not_owned": list(plan.not_owned),
         },
         indent=2,
@@ -98,9 +108,14 @@ def outcome_text(outcome: Outcome) -> str:
         head = "No changes: both sides already match (no write calls made)."
     lines = [head, "", f"Role:        {outcome.role_arn}", f"Principal:   {outcome.principal_arn}"]
     if outcome.external_id:
-        note = "  (generated: store it now, it is shown only this once)" if outcome.external_id_generated else ""
+        note = (
+            "  (generated now; it lives in the role's trust policy, and re-runs and 'export' show it again)"
+            if outcome.external_id_generated
+            else ""
+        )
         lines.append(f"ExternalId:  {outcome.external_id}{note}")
     lines.append(verification_line(outcome.verification))
+    lines += [f"Note:        {note}" for note in outcome.notes]
     lines += [
         "",
         "Use it from Terraform:",
@@ -129,6 +144,7 @@ def outcome_json(outcome: Outcome) -> str:
             "external_id": outcome.external_id,
             "changes": [change_json(c, outcome.accounts) for c in outcome.changes],
             "verification": verification,
+            "notes": list(outcome.notes),
         },
         indent=2,
     )
@@ -147,7 +163,10 @@ def removed_text(done: Sequence[Change], left: Sequence[str]) -> str:
     if not done:
         lines = ["Nothing to remove: no role or grant of this trust is left."]
     else:
-        lines = [f"Removed {len(done)} item(s); the principal can no longer assume the role."]
+        # Say only what this run removed: the grant and the role are two separate claims.
+        what = [f"the grant {c.key} on {c.owner_kind}/{c.owner}" for c in done if c.op is Op.DELETE_GRANT]
+        what += [f"the role {c.owner}" for c in done if c.op is Op.DELETE_ROLE]
+        lines = [f"Removed {len(done)} item(s)" + (f", including {' and '.join(what)}." if what else ".")]
     return "\n".join([*lines, *(f"Left alone: {note}." for note in left)])
 
 

@@ -38,7 +38,7 @@ from moto.sts.models import sts_backends
 from werkzeug.serving import make_server
 
 from bootstrap import safewrite
-from bootstrap.sandbox import web_identity
+from bootstrap.sandbox import quotas, web_identity
 from bootstrap.sandbox.oidc_issuer import Issuer
 from bootstrap.sandbox.referee import Caller, Request, Verdict, judge
 
@@ -226,11 +226,24 @@ def _find_role(role_arn: str) -> Any:
     return None
 
 
+def _leave_trust_to_the_referee() -> None:
+    """moto's own same-account trust check compares principal ARNs exactly, so a role trusting
+    arn:aws:iam::A:root refuses a user of A, which AWS allows. Every AssumeRole is judged by the
+    referee before moto sees it (SandboxApp), so moto's check is switched off; moto still checks
+    the caller's own identity policies (sts:AssumeRole on the role)."""
+    from moto.iam import access_control  # noqa: PLC0415
+
+    def trusted(self: Any, role_arn: str) -> bool:
+        return True
+
+    access_control.IAMRequestBase._check_role_trust_relationship = trusted  # type: ignore[method-assign]
+
+
 class SandboxApp:
     """WSGI layer in front of moto: referee, propagation delay, request log."""
 
     def __init__(self, inner: WsgiApp, state: _State) -> None:
-        self._inner = inner
+        self._inner = quotas.Enforcer(inner, _error_xml)
         self._state = state
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:  # noqa: PLR0912 (each branch is one documented sandbox behaviour)
@@ -285,6 +298,7 @@ class SandboxApp:
             held.append((status, headers))  # sent below, once we know what to answer
             return lambda data: None
 
+        environ[quotas.ACCOUNT_KEY] = account  # for IAM's size quotas, checked in front of moto
         try:
             chunks = list(self._inner(environ, holding_start_response))  # moto answers in one piece
             status_line, headers = held[0] if held else ("500 Internal Server Error", [])
@@ -477,7 +491,7 @@ class Sandbox:
     def start(self) -> None:
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
-
+        _leave_trust_to_the_referee()
         self.issuer.start()
         app = ControlGate(SandboxApp(DomainDispatcherApplication(create_backend_app), self._state), self._state)
         self._server = make_server("127.0.0.1", self._port, app, threaded=True)
