@@ -14,8 +14,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bootstrap import adminpolicy, arns, fieldcheck, policydoc
+from bootstrap import adminpolicy, arns, fieldcheck, oidcconfig, policydoc
 from bootstrap.errors import InvalidInput
+from bootstrap.oidc import OidcTrust
 from bootstrap.quotas import IAM
 
 T = TypeVar("T")
@@ -57,11 +58,12 @@ class Config:
     managed_policy_quota: int = 10
     allow_admin: bool = False  # admin-equivalent policies need saying so (adminpolicy.py)
     trust_account: bool = False  # trust the source account's root instead of the exact principal
+    oidc: OidcTrust | None = None  # a CI trust (web identity) instead of an IAM principal: oidcconfig.py
 
 
 # The keys a config file may hold: every Config field (file form: tags and inline_policies are
 # mappings). Command-line-only switches (--yes, --output, --debug) are deliberately not here.
-CONFIG_KEYS = tuple(f.name for f in fields(Config))
+CONFIG_KEYS = tuple(f.name for f in fields(Config) if f.name != "oidc") + oidcconfig.FILE_KEYS
 
 
 # Keys of a fleet config file: shared defaults at the top, one entry per target account.
@@ -161,6 +163,7 @@ def _build(merged: dict[str, Any], source: _Source, base_dir: Path) -> Config:
         )
     built = Config(
         role_name=role_name,
+        oidc=oidcconfig.parse(merged, source.where),
         source_profile=get("source_profile", str, fieldcheck.check_profile_name),
         target_profile=get("target_profile", str, fieldcheck.check_profile_name),
         principal=principal,
@@ -474,6 +477,15 @@ def load_fleet(file: Path | None, flags: Mapping[str, Any], org_accounts: tuple[
         raise InvalidInput(f"config key 'targets' in {file}: expected a list of mappings, one per target account.")
     access_role = str(flags.get("access_role") or raw.get("access_role") or DEFAULT_ACCESS_ROLE)
     management = flags.get("management_profile") or raw.get("management_profile")
+    ci_keys = [
+        k
+        for k in (*flags, *top, *(k for e in entries for k in e))
+        if k in (*oidcconfig.FILE_KEYS, *oidcconfig.FLAG_KEYS)
+    ]
+    if ci_keys:  # a fleet run would provision IAM-principal trusts: refuse rather than ignore the CI keys
+        raise InvalidInput(
+            f"CI (OIDC) trusts are not supported for fleets yet ('{ci_keys[0]}'): run apply once per target account."
+        )
     if management is not None:
         _checked(str(management), "management_profile", fieldcheck.check_profile_name)
     trust_flags = {k: v for k, v in flags.items() if k in CONFIG_KEYS}

@@ -35,6 +35,10 @@ class Op(StrEnum):
     DELETE_GRANT = "delete-grant"
     PUT_MANAGED_GRANT = "put-managed-grant"  # a fleet's grant, too large to be inline
     DELETE_MANAGED_GRANT = "delete-managed-grant"
+    # CI trusts (oidcplan.py): the account's IAM OIDC identity provider
+    CREATE_OIDC_PROVIDER = "create-oidc-provider"
+    ADD_OIDC_CLIENT_ID = "add-oidc-client-id"
+    DELETE_OIDC_PROVIDER = "delete-oidc-provider"
 
 
 ACTIONS = {
@@ -47,6 +51,8 @@ ACTIONS = {
     Op.DELETE_GRANT: "delete",
     Op.DELETE_MANAGED_GRANT: "delete",
     Op.UNTAG_ROLE: "delete",
+    Op.CREATE_OIDC_PROVIDER: "create",
+    Op.DELETE_OIDC_PROVIDER: "delete",
 }
 
 
