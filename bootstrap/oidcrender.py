@@ -8,7 +8,7 @@ from typing import Any
 
 from bootstrap import oidc
 from bootstrap.plan import Change, Plan, Side
-from bootstrap.render import change_json, plan_text, verification_line
+from bootstrap.render import change_json, plan_text, verification_json, verification_line
 
 
 def trust_json(trust: oidc.OidcTrust) -> dict[str, Any]:
@@ -87,13 +87,7 @@ def outcome_text(outcome: Any) -> str:
 
 
 def outcome_json(outcome: Any) -> str:
-    v = outcome.verification
-    verification = (
-        None
-        if v is None
-        else {"ok": v.ok, "assumed_arn": v.assumed_arn, "attempts": v.attempts,
-              "waited_s": round(v.waited_s, 3), "error": v.error}
-    )  # fmt: skip
+    verification = verification_json(outcome.verification)
     return json.dumps(
         {
             "role_arn": outcome.role_arn,

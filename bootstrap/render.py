@@ -122,19 +122,16 @@ def outcome_text(outcome: Outcome) -> str:
     return "\n".join(lines)
 
 
+def verification_json(v: Any) -> dict[str, Any] | None:
+    """A verification as JSON (None when skipped), the same for every kind of trust."""
+    if v is None:
+        return None
+    return {"ok": v.ok, "assumed_arn": v.assumed_arn, "attempts": v.attempts, "waited_s": round(v.waited_s, 3),
+            "error": v.error}  # fmt: skip
+
+
 def outcome_json(outcome: Outcome) -> str:
-    v = outcome.verification
-    verification = (
-        None
-        if v is None
-        else {
-            "ok": v.ok,
-            "assumed_arn": v.assumed_arn,
-            "attempts": v.attempts,
-            "waited_s": round(v.waited_s, 3),
-            "error": v.error,
-        }
-    )
+    verification = verification_json(outcome.verification)
     return json.dumps(
         {
             "role_arn": outcome.role_arn,
