@@ -4,8 +4,8 @@ lines in a log. Progress goes to stderr, never into the data on stdout."""
 from __future__ import annotations
 
 import os
-import re
 import pty
+import re
 import subprocess
 import sys
 
