@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from bootstrap import aws
+from bootstrap import aws, aws_oidc
 from bootstrap.errors import ApplyFailed, AwsError, BootstrapError, Interrupted, NotOwned
 from bootstrap.plan import Change, Op, Plan, Side
 from bootstrap.state import is_ours
@@ -58,6 +58,10 @@ WRITERS: dict[Op, Writer] = {
     Op.DELETE_ROLE: lambda c, a, _: aws.delete_role(a, c.owner),
     Op.PUT_MANAGED_GRANT: lambda c, a, _: aws.put_managed_policy(a, c.key, c.after or "", c.owner_kind, c.owner),
     Op.DELETE_MANAGED_GRANT: lambda c, a, _: aws.delete_managed_policy(a, c.key, c.owner_kind, c.owner),
+    # CI trusts: key is the provider URL, owner its ARN, after the audience (client ID)
+    Op.CREATE_OIDC_PROVIDER: lambda c, a, _: aws_oidc.create_provider(a, c.key, c.after or "", c.tags),
+    Op.ADD_OIDC_CLIENT_ID: lambda c, a, _: aws_oidc.add_client_id(a, c.owner, c.after or ""),
+    Op.DELETE_OIDC_PROVIDER: lambda c, a, _: aws_oidc.delete_provider(a, c.owner),
 }
 
 

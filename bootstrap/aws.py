@@ -1,7 +1,7 @@
 """The only place that holds boto3 clients, knows AWS error codes, and retries.
 
 Two kinds of retry, kept apart on purpose:
-- throttling and 5xx: botocore's own ``standard`` retry mode (CLIENT_CONFIG), not hand-written;
+- throttling and 5xx: botocore's own ``standard`` retry mode (client_config), not hand-written;
 - IAM propagation (a new role or principal that AWS does not see everywhere yet): ``propagation``
   below, with tenacity, an explicit deadline, jittered exponential waits and named error codes.
 
@@ -62,9 +62,16 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+
 # Throttling, 5xx and dropped connections: botocore's standard retry mode, with its default of 3
 # attempts unless the user sets AWS_MAX_ATTEMPTS or max_attempts in the profile.
-CLIENT_CONFIG = BotoConfig(retries={"mode": "standard"}, connect_timeout=10, read_timeout=60)
+def client_config() -> BotoConfig:
+    """A new Config per client: botocore writes the resolved max attempts (AWS_MAX_ATTEMPTS, the
+    profile's max_attempts) into the ``retries`` dict it is given, so a shared one would carry one
+    client's setting over to every later client of the process."""
+    return BotoConfig(retries={"mode": "standard"}, connect_timeout=10, read_timeout=60)
+
+
 DEFAULT_REGION = "us-east-1"  # IAM is global; STS needs some region to sign for
 
 CREDENTIAL_CODES = frozenset(
@@ -153,7 +160,9 @@ class Account:
             if service not in self._clients:
                 with translate_errors(f"{self.label}: creating the {service} client"):
                     make: Callable[..., Any] = self.session.client
-                    self._clients[service] = make(service, config=CLIENT_CONFIG, region_name=self._region, **self._keys)
+                    self._clients[service] = make(
+                        service, config=client_config(), region_name=self._region, **self._keys
+                    )
             return self._clients[service]
 
     @property

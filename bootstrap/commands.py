@@ -9,7 +9,6 @@ import secrets
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import Any
 
 from bootstrap import (
@@ -22,7 +21,7 @@ from bootstrap import (
     live,
     plan,
     policydoc,
-    render,
+    proof,
     sessions,
     verify,
 )
@@ -36,37 +35,14 @@ from bootstrap.errors import (
     PreconditionFailed,
     VerifyFailed,
 )
-from bootstrap.plan import Plan, Side
-from bootstrap.progress import Spinner, status
+from bootstrap.plan import Plan
+from bootstrap.prepared import Prepared
+from bootstrap.progress import status
+from bootstrap.quotas import IAM
 from bootstrap.render import Outcome
 from bootstrap.state import OWNER_TAG, TRUST_SID, Role, State
 
 Confirm = Callable[[Plan], bool]
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """Everything known before the first write."""
-
-    config: Config
-    sides: sessions.Sides
-    principal: arns.Principal
-    source_principal: arns.Principal | None
-    desired: State
-    live: State
-    plan: Plan
-    external_id: str | None
-    external_id_generated: bool
-    verifier: aws.Account | None = None  # credentials acting as the principal (apply with verification)
-    # AssumeRole's answer, asked beside the reads when the plan is empty: the proof's first half.
-    proof: aws.Credentials | None = None
-
-    @property
-    def accounts(self) -> dict[Side, str]:
-        return {
-            Side.SOURCE: self.sides.source_identity.account,
-            Side.TARGET: self.sides.target_identity.account,
-        }
 
 
 def _external_id_in(trust_policy: str) -> str | None:
@@ -121,7 +97,7 @@ def _check_grant_fits(the_plan: Plan, room: _GrantRoom) -> None:
         return
     grant = puts[0]
     others, mine = room.size, policydoc.size(grant.after or "")
-    limit = desired.INLINE_TOTAL_MAX_CHARS[grant.owner_kind]
+    limit = IAM.inline_total_chars[grant.owner_kind]
     if others + mine > limit:
         raise PreconditionFailed(
             f"The grant would bring the inline policies of {grant.owner_kind}/{grant.owner} to {others + mine:,} "
@@ -211,11 +187,11 @@ def prepare(config: Config, adopt: bool = False, for_apply: bool = False) -> Pre
         # The plan as it would be if the grant already stood as wanted: the role side alone.
         role_side = plan.diff(want, State(target_account, source_account, live_role, want.grant), adopt=adopt)
         checks: list[Future[Any]] = []
-        proof = None
+        early_proof = None
         if not role_side.empty:
             checks = _pre_write_checks(pool, config, sides, live_role, principal, grant_name, verify_account)
         elif verifier_job is not None and not config.mfa_serial and retired is None and not role_side.not_owned:
-            proof = _try_proof(pool, verifier_job, role_side.role_arn, config.session_name, external_id)
+            early_proof = _try_proof(pool, verifier_job, role_side.role_arn, config.session_name, external_id)
         sessions.principal_found(source_account, principal, found.result())
         live_state = State(target_account, source_account, live_role, live_grant.result())
         verifier = verifier_job.result() if verifier_job else None
@@ -226,7 +202,7 @@ def prepare(config: Config, adopt: bool = False, for_apply: bool = False) -> Pre
         rooms = [r for r in results if isinstance(r, _GrantRoom)]
         if rooms:
             _check_grant_fits(the_plan, rooms[0])
-        credentials = proof.result() if proof is not None and the_plan.empty else None
+        credentials = early_proof.result() if early_proof is not None and the_plan.empty else None
     return Prepared(
         config=config,
         sides=sides,
@@ -305,10 +281,10 @@ def run_apply(prepared: Prepared, confirm: Confirm) -> Outcome:
     if the_plan.changes:
         done = _execute(prepared, replace(the_plan, after_verify=()))
     result = None
-    judge = _Judge(prepared, verifier, wrote=bool(done)) if verifier is not None else None
+    judge = proof.Judge(prepared, verifier, wrote=bool(done)) if verifier is not None else None
     if verifier is not None and judge is not None:
         try:
-            result = _verify(prepared, verifier, judge, wrote=bool(done))
+            result = proof.prove(prepared, verifier, judge, wrote=bool(done))
         except BootstrapError as err:  # the network, the credentials, an unreadable answer
             err.message = (
                 f"{_in_place(prepared, done)} Not verified: the verification could not finish: {err.message} "
@@ -406,82 +382,10 @@ def run_verify(prepared: Prepared) -> verify.Verification:
             f"There is no role {prepared.config.role_name} in account {prepared.live.target_account}: nothing to "
             "verify. Create it with 'trust-bootstrap apply' and the same options."
         )
-    judge = _Judge(prepared, prepared.verifier, wrote=False)
-    result = _verify(prepared, prepared.verifier, judge)
+    judge = proof.Judge(prepared, prepared.verifier, wrote=False)
+    result = proof.prove(prepared, prepared.verifier, judge)
     if not result.ok:
         judge.explain()
-    return result
-
-
-# A role created this recently may still be propagating (IAM is eventually consistent; AWS speaks
-# of seconds, sometimes minutes): https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html
-RECENT_S = 600.0
-
-
-class _Judge:
-    """Decides, on a denied AssumeRole, whether waiting can still help: only while the denial can be
-    propagation (this run wrote, or the role is new) and the diagnose checks name no definite cause."""
-
-    def __init__(self, prepared: Prepared, verifier: aws.Account, wrote: bool) -> None:
-        self.prepared, self.verifier, self.wrote = prepared, verifier, wrote
-        self.diagnosis: Any = None
-        self.stopped = ""  # why waiting stopped before the deadline
-
-    def _diagnose(self) -> Any:
-        from bootstrap import diagnose  # noqa: PLC0415 (only a failed verification pays for its import)
-
-        if self.diagnosis is None:
-            self.diagnosis = diagnose.after_failed_verification(self.prepared, self.verifier)
-        return self.diagnosis
-
-    def keep_waiting(self, _: BaseException) -> bool:
-        role = self.prepared.live.role
-        created = role.created if role is not None else None
-        young = created is not None and (datetime.now(UTC) - created).total_seconds() < RECENT_S
-        if not (self.wrote or young or role is None):
-            self.stopped = (
-                "not retried: this run wrote nothing and the role is older than "
-                f"{RECENT_S / 60:.0f} minutes, so the denial is not IAM propagation"
-            )
-            return False
-        try:
-            findings = self._diagnose().findings
-        except BootstrapError:
-            return True  # the checks could not run: keep waiting, as for propagation
-        causes = [f for f in findings if f.status == "fail" and f.id != "live-assume"]
-        if causes:
-            self.stopped = f"stopped waiting: the checks name the cause ({causes[0].id}), which waiting cannot fix"
-        return not causes
-
-    def explain(self) -> None:
-        """Walk the diagnose checks with what the run already holds, and print the findings."""
-        status("Verification failed; walking the diagnose checks:")
-        diagnosis = self._diagnose()
-        status(render.findings_text(self.prepared.plan.role_arn, self.prepared.principal.arn, diagnosis.findings))
-
-
-def _verify(prepared: Prepared, verifier: aws.Account, judge: _Judge, wrote: bool = False) -> verify.Verification:
-    config = prepared.config
-    if prepared.proof is not None and not wrote:
-        # Nothing was written after the reads, and AssumeRole already answered beside them.
-        return verify.check_assumed(
-            verifier, prepared.proof, prepared.plan.role_arn, prepared.sides.target_identity.account
-        )
-    with Spinner("Verifying: AssumeRole as the principal, waiting for IAM propagation") as spinner:
-        result = verify.verify(
-            verifier,
-            role_arn=prepared.plan.role_arn,
-            target_account=prepared.sides.target_identity.account,
-            session_name=config.session_name,
-            external_id=prepared.external_id,
-            mfa_serial=config.mfa_serial,
-            mfa_token=config.mfa_token,
-            timeout_s=config.verify_timeout,
-            on_attempt=spinner.attempt,
-            keep_waiting=judge.keep_waiting,
-        )
-    if not result.ok and judge.stopped:
-        return replace(result, error=f"{result.error} ({judge.stopped})")
     return result
 
 

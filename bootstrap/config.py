@@ -14,14 +14,13 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bootstrap import adminpolicy, arns, fieldcheck, policydoc
+from bootstrap import adminpolicy, arns, fieldcheck, oidcconfig, policydoc
 from bootstrap.errors import InvalidInput
+from bootstrap.oidc import OidcTrust
+from bootstrap.quotas import IAM
 
 T = TypeVar("T")
 
-ROLE_INLINE_POLICIES_MAX_CHARS = 10_240
-MANAGED_POLICIES_MAX = 20  # IAM's hard maximum per role
-MANAGED_POLICIES_DEFAULT_QUOTA = 10
 ADMIN_POLICY_SUFFIX = "policy/AdministratorAccess"
 
 
@@ -57,13 +56,14 @@ class Config:
     verify_timeout: float = 120.0
     replaces: str | None = None  # the previous name of a renamed role
     managed_policy_quota: int = 10
-    allow_admin: bool = False  # AdministratorAccess needs saying so
+    allow_admin: bool = False  # admin-equivalent policies need saying so (adminpolicy.py)
     trust_account: bool = False  # trust the source account's root instead of the exact principal
+    oidc: OidcTrust | None = None  # a CI trust (web identity) instead of an IAM principal: oidcconfig.py
 
 
 # The keys a config file may hold: every Config field (file form: tags and inline_policies are
 # mappings). Command-line-only switches (--yes, --output, --debug) are deliberately not here.
-CONFIG_KEYS = tuple(f.name for f in fields(Config))
+CONFIG_KEYS = tuple(f.name for f in fields(Config) if f.name != "oidc") + oidcconfig.FILE_KEYS
 
 
 # Keys of a fleet config file: shared defaults at the top, one entry per target account.
@@ -149,20 +149,21 @@ def _build(merged: dict[str, Any], source: _Source, base_dir: Path) -> Config:
     policy_arns = list(
         dict.fromkeys(_str_list(merged.get("policy_arns"), source.where("policy_arns"), arns.check_managed_policy_arn))
     )
-    quota = get("managed_policy_quota", int) or MANAGED_POLICIES_DEFAULT_QUOTA
-    if not MANAGED_POLICIES_DEFAULT_QUOTA <= quota <= MANAGED_POLICIES_MAX:
+    quota = get("managed_policy_quota", int) or IAM.managed_policies_per_role
+    if not IAM.managed_policies_per_role <= quota <= IAM.managed_policies_per_role_max:
         raise InvalidInput(
-            f"{source.where('managed_policy_quota')}: {quota} is outside {MANAGED_POLICIES_DEFAULT_QUOTA}-"
-            f"{MANAGED_POLICIES_MAX}, the range IAM allows for managed policies per role."
+            f"{source.where('managed_policy_quota')}: {quota} is outside {IAM.managed_policies_per_role}-"
+            f"{IAM.managed_policies_per_role_max}, the range IAM allows for managed policies per role."
         )
     if len(policy_arns) > quota:
         raise InvalidInput(
             f"{source.where('policy_arns')}: {len(policy_arns)} managed policies, over the quota of {quota} per role "
-            f"(IAM's default is {MANAGED_POLICIES_DEFAULT_QUOTA}, raisable to {MANAGED_POLICIES_MAX}). If your account's "
+            f"(IAM's default is {IAM.managed_policies_per_role}, raisable to {IAM.managed_policies_per_role_max}). If your account's "
             "quota was raised, pass --managed-policy-quota N; otherwise merge policies."
         )
     built = Config(
         role_name=role_name,
+        oidc=oidcconfig.parse(merged, source.where),
         source_profile=get("source_profile", str, fieldcheck.check_profile_name),
         target_profile=get("target_profile", str, fieldcheck.check_profile_name),
         principal=principal,
@@ -322,10 +323,10 @@ def _inline_policies(value: Any, where: str, base_dir: Path) -> tuple[InlinePoli
             path = base_dir / path
         policies.append(InlinePolicy(name, _read_policy_file(path, name, where), str(path)))
     total = sum(len(p.document) for p in policies)
-    if total > ROLE_INLINE_POLICIES_MAX_CHARS:
+    if total > IAM.inline_total_chars["role"]:
         raise InvalidInput(
             f"{where}: the inline policies add up to {total} characters (without white space); IAM allows "
-            f"{ROLE_INLINE_POLICIES_MAX_CHARS} per role. Move some statements into a managed policy."
+            f"{IAM.inline_total_chars['role']} per role. Move some statements into a managed policy."
         )
     return tuple(sorted(policies, key=lambda p: p.name))
 
@@ -476,6 +477,15 @@ def load_fleet(file: Path | None, flags: Mapping[str, Any], org_accounts: tuple[
         raise InvalidInput(f"config key 'targets' in {file}: expected a list of mappings, one per target account.")
     access_role = str(flags.get("access_role") or raw.get("access_role") or DEFAULT_ACCESS_ROLE)
     management = flags.get("management_profile") or raw.get("management_profile")
+    ci_keys = [
+        k
+        for k in (*flags, *top, *(k for e in entries for k in e))
+        if k in (*oidcconfig.FILE_KEYS, *oidcconfig.FLAG_KEYS)
+    ]
+    if ci_keys:  # a fleet run would provision IAM-principal trusts: refuse rather than ignore the CI keys
+        raise InvalidInput(
+            f"CI (OIDC) trusts are not supported for fleets yet ('{ci_keys[0]}'): run apply once per target account."
+        )
     if management is not None:
         _checked(str(management), "management_profile", fieldcheck.check_profile_name)
     trust_flags = {k: v for k, v in flags.items() if k in CONFIG_KEYS}

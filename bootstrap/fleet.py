@@ -18,11 +18,9 @@ from bootstrap import admincheck, apply, arns, aws, desired, diagnose, live, pla
 from bootstrap.config import Fleet, Target
 from bootstrap.errors import BootstrapError, InvalidInput, NotOwned
 from bootstrap.plan import Change, Op, Plan, Side
+from bootstrap.quotas import IAM
 from bootstrap.state import State
 
-USER_INLINE_MAX = 2_048  # IAM: all inline policies of a user together
-ROLE_INLINE_MAX = 10_240  # IAM: all inline policies of a role together
-MANAGED_POLICY_MAX = 6_144  # IAM: one customer managed policy
 GRANT_POLICY_PATH = "/trust-bootstrap/"
 
 Event = Callable[[str, str], None]  # (target label, what happened)
@@ -186,12 +184,12 @@ def _grant_plan(
     if not complete:  # some targets were not reached: keep what they have
         role_arns = role_arns | _grant_resources(inline_text) | _grant_resources(managed_text)
     document = desired.grant_policy(sorted(role_arns)) if role_arns else None
-    budget = (USER_INLINE_MAX if principal.kind == "user" else ROLE_INLINE_MAX) - grant.other_inline_size
+    budget = IAM.inline_total_chars[principal.kind] - grant.other_inline_size
     as_inline = document is not None and len(document) <= budget
-    if document is not None and not as_inline and len(document) > MANAGED_POLICY_MAX:
+    if document is not None and not as_inline and len(document) > IAM.managed_policy_chars:
         raise InvalidInput(
             f"The fleet's grant lists {len(role_arns)} roles: {len(document)} characters, over IAM's limit of "
-            f"{MANAGED_POLICY_MAX} for a managed policy. Split the fleet (fleet_name) into smaller ones."
+            f"{IAM.managed_policy_chars} for a managed policy. Split the fleet (fleet_name) into smaller ones."
         )
 
     def change(op: Op, resource: str, key: str, before: str | None, after: str | None, action: str = "") -> Change:
@@ -341,12 +339,16 @@ def diagnose_targets(prepared: FleetPrepared, parallel: int) -> list[tuple[Reach
     diagnosis, or the error that kept it from being made)."""
     base = prepared.fleet.base
     caller = verify.open_verify_profile(base.verify_profile) if base.verify_profile else prepared.source
+    # The organization's management account reads the SCPs and RCPs (the scp and rcp checks).
+    management = None
+    if prepared.fleet.management_profile:
+        management, _ = sessions.open_profile(prepared.fleet.management_profile, "management")
 
     def work(reached: Reached) -> diagnose.Diagnosis:
         config = reached.target.config
         return diagnose.for_trust(
             config, reached.plan.role_arn, config.external_id, caller,
-            target=reached.account, reader=prepared.source, principal=prepared.principal.arn,
+            target=reached.account, reader=prepared.source, principal=prepared.principal.arn, management=management,
         )  # fmt: skip
 
     return [(r, d, e.message if e else None) for r, d, e in _map_bounded(prepared.reached, work, parallel)]

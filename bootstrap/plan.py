@@ -6,7 +6,6 @@ compared semantically (policydoc), so IAM's re-serialization never shows up as d
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -36,6 +35,10 @@ class Op(StrEnum):
     DELETE_GRANT = "delete-grant"
     PUT_MANAGED_GRANT = "put-managed-grant"  # a fleet's grant, too large to be inline
     DELETE_MANAGED_GRANT = "delete-managed-grant"
+    # CI trusts (oidcplan.py): the account's IAM OIDC identity provider
+    CREATE_OIDC_PROVIDER = "create-oidc-provider"
+    ADD_OIDC_CLIENT_ID = "add-oidc-client-id"
+    DELETE_OIDC_PROVIDER = "delete-oidc-provider"
 
 
 ACTIONS = {
@@ -48,6 +51,8 @@ ACTIONS = {
     Op.DELETE_GRANT: "delete",
     Op.DELETE_MANAGED_GRANT: "delete",
     Op.UNTAG_ROLE: "delete",
+    Op.CREATE_OIDC_PROVIDER: "create",
+    Op.DELETE_OIDC_PROVIDER: "delete",
 }
 
 
@@ -110,16 +115,21 @@ def describe_statement(statement: dict[str, Any]) -> str:
     for key in ("Resource", "NotResource"):
         if key in statement:
             parts.append(("not on " if key.startswith("Not") else "on ") + ", ".join(statement[key]))
-    for operator, pairs in statement.get("Condition", {}).items():
-        for ckey, values in pairs.items():
-            parts.append(f"if {operator} {ckey} = {' | '.join(values)}")
+    conditions = [
+        f"{operator} {ckey} = {' | '.join(values)}"
+        for operator, pairs in statement.get("Condition", {}).items()
+        for ckey, values in pairs.items()
+    ]
+    if conditions:  # every condition of a statement must hold: one "when", joined by "and"
+        parts.append("when " + " and ".join(conditions))
     return " ".join(parts)
 
 
 def document_diff(before: str | None, after: str | None) -> tuple[str, ...]:
-    """Statements removed (-) and added (+); unchanged ones are left out."""
-    old = {json.dumps(s, sort_keys=True): s for s in (policydoc.statements(before) if before else [])}
-    new = {json.dumps(s, sort_keys=True): s for s in (policydoc.statements(after) if after else [])}
+    """Statements removed (-) and added (+), matched on meaning and shown as written; unchanged
+    ones are left out."""
+    old = policydoc.keyed_statements(before) if before else {}
+    new = policydoc.keyed_statements(after) if after else {}
     removed = [f"- {describe_statement(s)}" for k, s in old.items() if k not in new]
     added = [f"+ {describe_statement(s)}" for k, s in new.items() if k not in old]
     return tuple(removed + added)
@@ -137,11 +147,23 @@ def _role_changes(desired: Role | None, live: Role | None, account: str) -> list
     ]
 
 
+def _settings(role: Role) -> tuple[str, ...]:
+    """A new role's settings, as the plan shows them before its trust statements."""
+    lines = [f"path: {role.path}", f"max session duration: {role.max_session_duration} s"]
+    if role.description:
+        lines.append(f"description: {role.description}")
+    if role.permissions_boundary:
+        lines.append(f"permissions boundary: {role.permissions_boundary}")
+    if role.tags:
+        lines.append("tags: " + ", ".join(f"{k}={v}" for k, v in role.tags))
+    return tuple(lines)
+
+
 def _role_creation(role: Role, account: str) -> list[Change]:
     name = role.name
     create = _change(
         Side.TARGET, account, Op.CREATE_ROLE, "role", name, f"role {role.arn}", role=role,
-        details=document_diff(None, role.trust_policy),
+        details=(*_settings(role), *document_diff(None, role.trust_policy)),
     )  # fmt: skip
     attach = [
         _on_role(account, Op.ATTACH_POLICY, name, f"managed policy {arn}", key=arn) for arn in role.managed_policies

@@ -80,8 +80,37 @@ def equivalent(a: Mapping[str, Any] | str, b: Mapping[str, Any] | str) -> bool:
 
 
 def statements(document: Mapping[str, Any] | str) -> list[dict[str, Any]]:
-    """The statements, each in canonical form (for readable diffs)."""
+    """The statements, each in canonical form (for comparing them)."""
     return [json.loads(s) for s in json.loads(canonical(document))["Statement"]]
+
+
+def _shown(statement: Mapping[str, Any]) -> dict[str, Any]:
+    """A statement as written (AWS's spelling kept: sts:AssumeRole, sts:ExternalId), lists for sets."""
+    out: dict[str, Any] = {"Effect": statement.get("Effect")}
+    for key in _SET_KEYS:
+        if key in statement:
+            out[key] = sorted({_scalar(v) for v in _as_list(statement[key])})
+    for key in ("Principal", "NotPrincipal"):
+        if key in statement:
+            value = statement[key]
+            out[key] = (
+                {k: sorted({_scalar(v) for v in _as_list(vs)}) for k, vs in value.items()}
+                if isinstance(value, Mapping)
+                else _scalar(value)
+            )
+    if statement.get("Condition"):
+        out["Condition"] = {
+            op: {k: sorted({_scalar(v) for v in _as_list(vs)}) for k, vs in pairs.items()}
+            for op, pairs in statement["Condition"].items()
+        }
+    return out
+
+
+def keyed_statements(document: Mapping[str, Any] | str) -> dict[str, dict[str, Any]]:
+    """Each statement as written, keyed by its canonical form: diffs match on meaning and show
+    the document's own spelling."""
+    doc = json.loads(document) if isinstance(document, str) else document
+    return {json.dumps(_statement(s), sort_keys=True): _shown(s) for s in _as_list(doc.get("Statement", []))}
 
 
 # -- grammar: IAM's JSON policy grammar, checked before any write -------------------------------
@@ -104,7 +133,7 @@ _OPERATORS = frozenset(
 )
 # IAM policy Sids: ASCII letters and digits only (reference_policies_elements_sid.html).
 _SID = re.compile(r"[A-Za-z0-9]*")
-_ACTION = re.compile(r"\*|[a-zA-Z0-9-]+:[a-zA-Z0-9*?]+")
+_ACTION = re.compile(r"\*|[a-zA-Z0-9*?-]+:[a-zA-Z0-9*?]+")
 
 
 def check_grammar(document: Any, trust: bool = False) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bootstrap import exports
 from bootstrap.plan import Change, Op, Plan, Side
 
 SYMBOLS = {"create": "+", "update": "~", "delete": "-"}
@@ -28,8 +29,13 @@ class Outcome:
     notes: tuple[str, ...] = ()  # what the run deliberately left, and how to finish
 
 
+# The verb a person reads for each write, where "create"/"delete" would misname it.
+VERBS = {Op.ATTACH_POLICY: "attach", Op.DETACH_POLICY: "detach", Op.TAG_ROLE: "tag", Op.UNTAG_ROLE: "untag"}
+
+
 def _change_lines(change: Change) -> list[str]:
-    lines = [f"    {SYMBOLS.get(change.action, '~')} {change.action} {change.resource}"]
+    verb = VERBS.get(change.op, change.action)
+    lines = [f"    {SYMBOLS.get(change.action, '~')} {verb} {change.resource}"]
     lines += [f"        {detail}" for detail in change.details]
     return lines
 
@@ -81,14 +87,6 @@ def plan_json(plan: Plan, accounts: dict[Side, str]) -> str:
     )
 
 
-def terraform_block(role_arn: str, external_id: str | None, session_name: str) -> str:
-    lines = ['provider "aws" {', "  assume_role {", f'    role_arn     = "{role_arn}"']
-    if external_id:
-        lines.append(f'    external_id  = "{external_id}"')
-    lines += [f'    session_name = "{session_name}"', "  }", "}"]
-    return "\n".join(lines)
-
-
 def verification_line(v: Any) -> str:
     if v is None:
         return "Verified:    skipped (--no-verify)"
@@ -119,24 +117,21 @@ def outcome_text(outcome: Outcome) -> str:
     lines += [
         "",
         "Use it from Terraform:",
-        terraform_block(outcome.role_arn, outcome.external_id, "terraform"),
+        "\n".join(exports.provider_block(outcome.role_arn, outcome.session_name, outcome.external_id)),
     ]
     return "\n".join(lines)
 
 
+def verification_json(v: Any) -> dict[str, Any] | None:
+    """A verification as JSON (None when skipped), the same for every kind of trust."""
+    if v is None:
+        return None
+    return {"ok": v.ok, "assumed_arn": v.assumed_arn, "attempts": v.attempts, "waited_s": round(v.waited_s, 3),
+            "error": v.error}  # fmt: skip
+
+
 def outcome_json(outcome: Outcome) -> str:
-    v = outcome.verification
-    verification = (
-        None
-        if v is None
-        else {
-            "ok": v.ok,
-            "assumed_arn": v.assumed_arn,
-            "attempts": v.attempts,
-            "waited_s": round(v.waited_s, 3),
-            "error": v.error,
-        }
-    )
+    verification = verification_json(outcome.verification)
     return json.dumps(
         {
             "role_arn": outcome.role_arn,
@@ -155,12 +150,17 @@ def bullet_list(items: Sequence[str]) -> str:
 
 
 def teardown_text(plan: Plan, accounts: dict[Side, str], left: Sequence[str]) -> str:
-    text = plan_text(plan, accounts, header="Will remove:", empty="Nothing to remove.")
+    """What teardown will remove; empty when nothing (the result line then says so, once)."""
+    if plan.empty:
+        return ""
+    text = plan_text(plan, accounts, header="Will remove:")
     return "\n".join([text, *(f"  Left alone: {note}." for note in left)])
 
 
-def removed_text(done: Sequence[Change], left: Sequence[str]) -> str:
-    if not done:
+def removed_text(done: Sequence[Change], left: Sequence[str], not_owned: Sequence[str] = ()) -> str:
+    if not done and not_owned:
+        lines = [f"Nothing removed: {note}; left alone (see --adopt)." for note in not_owned]
+    elif not done:
         lines = ["Nothing to remove: no role or grant of this trust is left."]
     else:
         # Say only what this run removed: the grant and the role are two separate claims.

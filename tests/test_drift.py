@@ -153,9 +153,9 @@ def test_plan_text_shows_each_side_and_a_readable_trust_diff(cli: Any, trust_arg
     assert f"target account {ACCOUNT_B}:" in run.stdout
     assert f"source account {ACCOUNT_A}:" in run.stdout
     assert "~ update role/terraform-deploy trust policy" in run.stdout
-    assert "- Allow sts:assumerole to AWS: " + CI_USER_ARN in run.stdout
-    assert "sts:externalid = other" in run.stdout
-    assert "sts:externalid = ext-1" in run.stdout
+    assert "- Allow sts:AssumeRole to AWS: " + CI_USER_ARN in run.stdout
+    assert "sts:ExternalId = other" in run.stdout
+    assert "sts:ExternalId = ext-1" in run.stdout
     assert "{" not in run.stdout  # statements, not JSON blobs
 
 
@@ -286,7 +286,7 @@ def test_edited_grant_with_our_name_is_drift_shown_wider_and_narrowed(cli: Any, 
     assert text.exit_code == 0, text.stderr
     assert f"~ update user/ci-user inline policy {GRANT}" in text.stdout
     assert "- Allow sts:* on *" in text.stdout
-    assert f"+ Allow sts:assumerole on {ROLE_ARN}" in text.stdout
+    assert f"+ Allow sts:AssumeRole on {ROLE_ARN}" in text.stdout
     assert "wider than the grant trust-bootstrap writes" in text.stdout
     assert "No changes to make" not in text.stdout and "left alone" not in text.stdout
     code, planned = plan_json(cli, sandbox, args)

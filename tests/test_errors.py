@@ -41,8 +41,9 @@ def test_endpoint_lost_during_verification_says_what_is_in_place(
     assert role_names() == [ROLE] and user_policies() == [GRANT]
 
 
-def test_an_html_answer_is_an_unexpected_response_not_a_crash(cli: Any, sandbox: Sandbox) -> None:
-    sandbox.inject(Fault.parse("GetRole:html:100"))
+@pytest.mark.parametrize("fault", ["html", "garbage"])  # an HTML 500 page; a 200 that is no AWS answer
+def test_an_odd_answer_is_an_unexpected_response_not_a_crash(cli: Any, sandbox: Sandbox, fault: str) -> None:
+    sandbox.inject(Fault.parse(f"GetRole:{fault}:100"))
     run = cli("plan", *TRUST, "--output", "json")
     assert run.exit_code == 10, run.stderr
     assert "Internal error" not in run.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import pty
+import re
 import subprocess
 import sys
 
@@ -41,7 +42,9 @@ def test_verification_shows_a_live_spinner_with_attempts_on_a_terminal(sandbox: 
         sandbox, "apply", *base_args("progress-role"), "--principal", CI_USER_ARN, "--verify-profile", "ci", "--yes"
     )
     assert code == 0, terminal
-    assert "Verifying" in terminal and "attempt 2" in terminal  # updated live while IAM propagates
+    assert "Verifying" in terminal
+    attempts = [int(n) for n in re.findall(r"attempt (\d+)", terminal)]
+    assert max(attempts) > 1, attempts  # updated live while IAM propagates
     assert "0:00:0" in terminal  # the elapsed time
     assert "Verifying" not in stdout  # progress never mixes into the data
     assert "Verified:" in stdout

@@ -69,6 +69,7 @@ def test_teardown_twice(cli: Any) -> None:
     again = cli("teardown", *TRUST, "--yes")
     assert again.exit_code == 0
     assert "Nothing to remove" in again.stdout
+    assert again.stdout.count("Nothing to remove") == 1 and "Will remove" not in again.stdout  # said once
 
 
 def test_teardown_of_a_role_not_owned_refuses_and_deletes_nothing(cli: Any, sandbox: Sandbox) -> None:
