@@ -254,14 +254,14 @@ def _kind_name(kind: type) -> str:
 
 
 def _and_model(check: Callable[[Any], object], service: str, operation: str, member: str) -> Callable[[Any], None]:
-    """Our readable check first, then the API's own constraint from botocore's model (model.py):
+    """Our readable check first, then the API's own constraint from botocore's model (botomodel.py):
     whatever the model refuses, AWS would refuse after the first writes."""
 
     def both(value: Any) -> None:
         check(value)
-        from bootstrap import model  # noqa: PLC0415 (botocore's models load only when a value is checked)
+        from bootstrap import botomodel  # noqa: PLC0415 (botocore's models load only when a value is checked)
 
-        model.check(service, operation, member, value)
+        botomodel.check(service, operation, member, value)
 
     return both
 
