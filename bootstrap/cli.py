@@ -21,6 +21,7 @@ import typer
 from typer.core import TyperGroup
 
 from bootstrap.cli_help import PanelCommand
+from bootstrap.config import help_of as _h  # every config key's help is declared once, in Config
 from bootstrap.errors import (
     BootstrapError,
     ExitCode,
@@ -114,71 +115,63 @@ ConfigOpt = Annotated[
     Path | None,
     typer.Option("--config", "-c", help="YAML config file; flags override its keys.", show_default=False),
 ]
-SourceProfileOpt = Annotated[str | None, typer.Option(help="AWS profile of the source account A (the principal's).")]
-TargetProfileOpt = Annotated[str | None, typer.Option(help="AWS profile of the target account B (gets the role).")]
-RoleNameOpt = Annotated[str | None, typer.Option(help="Name of the role to create in B.")]
+SourceProfileOpt = Annotated[str | None, typer.Option(help=_h("source_profile"))]
+TargetProfileOpt = Annotated[str | None, typer.Option(help=_h("target_profile"))]
+RoleNameOpt = Annotated[str | None, typer.Option(help=_h("role_name"))]
 PrincipalOpt = Annotated[
     str | None,
-    typer.Option(help="User or role ARN in A to trust. Default: the source profile's own identity."),
+    typer.Option(help=_h("principal")),
 ]
-ExternalIdOpt = Annotated[str | None, typer.Option(help="Require this sts:ExternalId (2-1224 chars).")]
+ExternalIdOpt = Annotated[str | None, typer.Option(help=_h("external_id"))]
 GenerateExternalIdOpt = Annotated[
     bool | None,
-    typer.Option("--generate-external-id", help="Require a random ExternalId (kept by later runs)."),
+    typer.Option("--generate-external-id", help=_h("generate_external_id")),
 ]
-RequireMfaOpt = Annotated[bool | None, typer.Option("--require-mfa", help="Require MFA in the trust policy.")]
+RequireMfaOpt = Annotated[bool | None, typer.Option("--require-mfa", help=_h("require_mfa"))]
 MfaMaxAgeOpt = Annotated[
     int | None,
-    typer.Option(help="With MFA: the MFA sign-in must be younger than this many seconds."),
+    typer.Option(help=_h("mfa_max_age")),
 ]
 PolicyArnOpt = Annotated[
     list[str] | None,
-    typer.Option("--policy-arn", metavar="ARN", help="Managed policy to attach to the role (repeatable)."),
+    typer.Option("--policy-arn", help=_h("policy_arns")),
 ]
 InlinePolicyOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--inline-policy",
-        help="NAME=FILE: inline policy for the role from a JSON file (repeatable).",
+        help=_h("inline_policies"),
     ),
 ]
-MaxSessionOpt = Annotated[int | None, typer.Option(help="Role MaxSessionDuration in seconds (3600-43200).")]
-PathOpt = Annotated[str | None, typer.Option(help="IAM path of the role, e.g. /cross-account/.")]
-BoundaryOpt = Annotated[str | None, typer.Option(help="Permissions boundary policy ARN for the role.")]
-DescriptionOpt = Annotated[str | None, typer.Option(help="Role description.")]
-TagOpt = Annotated[
-    list[str] | None, typer.Option("--tag", metavar="KEY=VALUE", help="KEY=VALUE tag for the role (repeatable).")
-]
-SessionNameOpt = Annotated[str | None, typer.Option(help="Role session name used to verify.")]
-VerifyProfileOpt = Annotated[str | None, typer.Option(help="Profile with the principal's credentials, to verify.")]
-MfaSerialOpt = Annotated[str | None, typer.Option(help="MFA device ARN of the principal, to verify.")]
-MfaTokenOpt = Annotated[str | None, typer.Option(help="Current 6-digit MFA code, to verify.")]
+MaxSessionOpt = Annotated[int | None, typer.Option(help=_h("max_session_duration"))]
+PathOpt = Annotated[str | None, typer.Option(help=_h("path"))]
+BoundaryOpt = Annotated[str | None, typer.Option(help=_h("permissions_boundary"))]
+DescriptionOpt = Annotated[str | None, typer.Option(help=_h("description"))]
+TagOpt = Annotated[list[str] | None, typer.Option("--tag", help=_h("tags"))]
+SessionNameOpt = Annotated[str | None, typer.Option(help=_h("session_name"))]
+VerifyProfileOpt = Annotated[str | None, typer.Option(help=_h("verify_profile"))]
+MfaSerialOpt = Annotated[str | None, typer.Option(help=_h("mfa_serial"))]
+MfaTokenOpt = Annotated[str | None, typer.Option(help=_h("mfa_token"))]
 VerifyOpt = Annotated[
     bool | None,
-    typer.Option("--verify/--no-verify", help="Prove the trust with a live AssumeRole.", show_default=False),
+    typer.Option("--verify/--no-verify", help=_h("verify"), show_default=False),
 ]
 VerifyTimeoutOpt = Annotated[
     float | None,
-    typer.Option(help="Seconds to wait for IAM propagation when verifying."),
+    typer.Option(help=_h("verify_timeout")),
 ]
 TrustAccountOpt = Annotated[
     bool | None,
-    typer.Option("--trust-account", help="Trust the whole source account (its root), not the exact principal. Weaker."),
+    typer.Option("--trust-account", help=_h("trust_account")),
 ]
 AllowAdminOpt = Annotated[
     bool | None,
-    typer.Option(
-        "--allow-admin", help="Allow admin-equivalent policies (AdministratorAccess, IAMFullAccess, * or iam:* on *)."
-    ),
+    typer.Option("--allow-admin", help=_h("allow_admin")),
 ]
-PolicyQuotaOpt = Annotated[
-    int | None, typer.Option(help="Your account's managed-policies-per-role quota, if raised (10-20).")
-]
+PolicyQuotaOpt = Annotated[int | None, typer.Option(help=_h("managed_policy_quota"))]
 ReplacesOpt = Annotated[
     str | None,
-    typer.Option(
-        help="Rename: the role's previous name. The new role is created and granted first, then the old one removed."
-    ),
+    typer.Option(help=_h("replaces")),
 ]
 OutputOpt = Annotated[Output, typer.Option("--output", "-o", help="text, or one JSON document on stdout.")]
 
