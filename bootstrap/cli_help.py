@@ -54,7 +54,17 @@ PANELS: dict[str, tuple[str, ...]] = {
         "verify_timeout",
         "duration_seconds",
     ),
-    "Fleet": ("targets_from_org", "management_profile", "access_role", "parallel"),
+    "Fleet": (
+        "targets_from_org",
+        "management_profile",
+        "access_role",
+        "parallel",
+        "engine",
+        "call_as",
+        "stackset_region",
+        "verify_sample",
+        "detect_drift",
+    ),
     "Output": ("output", "yes", "detailed_exitcode", "debug", "help"),
 }
 PANEL_OF = {name: panel for panel, names in PANELS.items() for name in names}
@@ -90,6 +100,8 @@ METAVARS = {
     "access_role": "NAME",
     "parallel": "N",
     "target_account": "ACCOUNT_ID",
+    "stackset_region": "REGION",
+    "verify_sample": "N",
 }
 
 # Flag name -> Config field, where they differ.

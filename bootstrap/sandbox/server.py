@@ -35,6 +35,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from moto.sts.models import sts_backends
 from werkzeug.serving import make_server
 
+from bootstrap.sandbox import orgscope
 from bootstrap.sandbox.referee import Caller, Request, Verdict, judge
 
 ACCOUNT_A = "111111111111"
@@ -240,7 +241,7 @@ class SandboxApp:
             return [_error_xml("ExpiredToken", "The security token included in the request is expired")]
 
         if service == "sts" and operation == "AssumeRole" and caller is not None:
-            verdict = self._referee(caller, params)
+            verdict = self._referee(caller, params, access_key)
             if not verdict.allowed:
                 message = (
                     f"User: {caller.principal_arn} is not authorized to perform: "
@@ -331,7 +332,7 @@ class SandboxApp:
         with self._state.lock:
             self._state.calls.append(call)
 
-    def _referee(self, caller: Caller, params: dict[str, str]) -> Verdict:
+    def _referee(self, caller: Caller, params: dict[str, str], access_key: str = "") -> Verdict:
         role_arn = params.get("RoleArn", "")
         role = _find_role(role_arn)
         if role is None:
@@ -349,7 +350,11 @@ class SandboxApp:
             mfa_serial=params.get("SerialNumber"),
             mfa_token=params.get("TokenCode"),
         )
-        return judge(json.loads(role.assume_role_policy_document), caller, request)
+        verdict = judge(json.loads(role.assume_role_policy_document), caller, request)
+        if verdict.allowed and access_key:  # the caller's side, for grants scoped by the resource's organization
+            allowed, why = orgscope.identity_allows_assume(access_key, role_arn)
+            return verdict if allowed else Verdict(False, why)
+        return verdict
 
 
 class Sandbox:
@@ -383,6 +388,7 @@ class Sandbox:
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
 
+        orgscope.install()
         app = SandboxApp(DomainDispatcherApplication(create_backend_app), self._state)
         self._server = make_server("127.0.0.1", self._port, app, threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -413,6 +419,7 @@ class Sandbox:
             self._state.gates.clear()
             self._state.callers.clear()
         management = (MANAGEMENT_ACCOUNT,) if self.org_members else ()
+        orgscope.reset([ACCOUNT_A, ACCOUNT_B, *management])
         for account in (ACCOUNT_A, ACCOUNT_B, *management, *self.org_members):
             iam = iam_backends[account]["aws"]
             policies = iam.aws_managed_policies
