@@ -114,9 +114,16 @@ def _detect_drift(management: aws.Account, settings: stacksets.Settings, live: s
 
 
 def _record(outcome: Outcome, operation: cfn.Operation, on_event: Event) -> None:
+    """Each account's result as it changes (CloudFormation's own reason for a failure), then the
+    operation's counts: succeeded / failed / in progress."""
     for account, _region, status, reason in operation.results:
-        outcome.operations[account] = (status, reason)
-        on_event(account, status.lower() + (f": {reason}" if reason and status == "FAILED" else ""))
+        if outcome.operations.get(account) != (status, reason):
+            outcome.operations[account] = (status, reason)
+            on_event(account, status.lower() + (f": {reason}" if reason and status == "FAILED" else ""))
+    statuses = [status for _, _, status, _ in operation.results]
+    succeeded, failed = statuses.count("SUCCEEDED"), statuses.count("FAILED") + statuses.count("CANCELLED")
+    on_event("stackset", f"operation {operation.operation_id} {operation.status.lower()}: {succeeded} succeeded, "
+                         f"{failed} failed, {len(statuses) - succeeded - failed} in progress")  # fmt: skip
 
 
 def _operation(prepared: Prepared, outcome: Outcome, start: Callable[[], str], what: str, on_event: Event) -> None:
@@ -178,6 +185,8 @@ def verify_accounts(
         arn = role_arn(prepared, account)
         if account not in chosen:
             return AccountResult(account, arn, status, reason)
+        if status in ("FAILED", "CANCELLED"):  # no role there: waiting on IAM propagation would only cost time
+            return AccountResult(account, arn, status, reason, False, None, f"the stack instance {status.lower()}")
         check = verify.verify(verifier, role_arn=arn, target_account=account, session_name=base.session_name,
                               external_id=base.external_id, mfa_serial=base.mfa_serial, mfa_token=base.mfa_token,
                               timeout_s=base.verify_timeout)  # fmt: skip
