@@ -491,7 +491,7 @@ def verify(**opts: Any) -> None:
 
 
 @app.command(cls=PanelCommand)
-@trust_command(without=VERIFY_ONLY)
+@trust_command()  # the same flags as apply, so one command line serves both
 def plan(
     detailed_exitcode: Annotated[
         bool,

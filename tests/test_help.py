@@ -3,6 +3,7 @@ default shown, each command offering only the options it uses, --version and -h.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from typing import Any
@@ -46,7 +47,6 @@ def test_apply_help_groups_options_in_panels_with_placeholders_and_defaults() ->
     [
         ("teardown", ["--generate-external-id", "--replaces", "--allow-admin", "--policy-arn", "--verify-profile"]),
         ("verify", ["--generate-external-id", "--replaces", "--policy-arn", "--tag"]),
-        ("plan", ["--verify-profile", "--mfa-token", "--verify-timeout"]),
         ("export", ["--targets-from-org", "--parallel"]),
     ],
 )
@@ -54,6 +54,17 @@ def test_each_command_offers_only_the_options_it_uses(command: str, absent: list
     text = _help(command)
     for flag in absent:
         assert flag not in text, f"{command} offers {flag}"
+
+
+def test_plan_takes_the_same_options_as_apply() -> None:
+    # plan says what apply would do: the same command line must work for both.
+    def flags(text: str) -> set[str]:  # the options listed at the start of each help line
+        return set(re.findall(r"^\s+(?:-\w, )?(--[\w-]+)", text, re.MULTILINE))
+
+    options = flags(_help("apply")) - {"--yes", "--adopt"}
+    assert "--policy-arn" in options and "--verify-profile" in options
+    plan = flags(_help("plan"))
+    assert options <= plan, options - plan
 
 
 def test_an_option_a_command_does_not_use_is_refused(cli: Any) -> None:

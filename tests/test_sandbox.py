@@ -81,10 +81,13 @@ def test_mfa_present_only_with_serial_and_token() -> None:
 
 
 def test_propagation_delay_denies_a_new_role_for_a_while(sandbox: Sandbox) -> None:
-    sandbox.propagation_delay = 1.5
+    # A delay no loaded machine can outrun first: the new role is denied...
+    sandbox.propagation_delay = 3600
     created = time.monotonic()
     make_role({"AWS": CI_USER_ARN})
     assert denied()
+    # ...then a short one: allowed once it has passed, never before.
+    sandbox.propagation_delay = 1.5
     # Poll until allowed (no upper bound on a loaded machine); never allowed before the delay.
     while denied():
         assert time.monotonic() - created < 120, "never became assumable"  # a hang guard only
