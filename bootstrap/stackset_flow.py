@@ -15,7 +15,7 @@ from typing import Any
 
 from bootstrap import arns, aws, sessions, stacksets, verify
 from bootstrap import aws_cloudformation as cfn
-from bootstrap.errors import NotOwned
+from bootstrap.errors import ApplyFailed, BootstrapError, NotOwned
 from bootstrap.stacksets import Step
 
 Event = Callable[[str, str], None]
@@ -141,7 +141,21 @@ def apply(prepared: Prepared, on_event: Event) -> Outcome:
     """The StackSet, its instances, then the grant; each StackSet operation waited on."""
     if prepared.plan.not_owned:
         raise NotOwned(f"{prepared.plan.not_owned[0]}: not overwritten. Nothing was written.")
-    s, d, m, outcome = prepared.settings, prepared.desired, prepared.management, Outcome()
+    outcome = Outcome()
+    try:
+        _apply(prepared, outcome, on_event)
+    except BootstrapError as err:
+        if not outcome.done:
+            raise
+        raise ApplyFailed(
+            f"{err.message} Done before it: {'; '.join(outcome.done)}. Re-run the same command to finish (it "
+            "converges: the plan is made from what is there)."
+        ) from err
+    return outcome
+
+
+def _apply(prepared: Prepared, outcome: Outcome, on_event: Event) -> None:
+    s, d, m = prepared.settings, prepared.desired, prepared.management
     description = f"Role {d.role_path}{d.role_name} trusted by {d.principal.arn} (trust-bootstrap)."
     for action in prepared.plan.actions:
         if action.step is Step.CREATE_STACK_SET:
@@ -162,7 +176,6 @@ def apply(prepared: Prepared, on_event: Event) -> Outcome:
             aws.put_inline_policy(prepared.source, p.kind, p.name, d.grant_name, d.grant_document)
             outcome.done.append(action.what)
             on_event("grant", "written")
-    return outcome
 
 
 def verify_accounts(
@@ -186,7 +199,8 @@ def verify_accounts(
         if account not in chosen:
             return AccountResult(account, arn, status, reason)
         if status in ("FAILED", "CANCELLED"):  # no role there: waiting on IAM propagation would only cost time
-            return AccountResult(account, arn, status, reason, False, None, f"the stack instance {status.lower()}")
+            why = f"the stack instance {status.lower()}" + (f": {reason}" if reason else "")
+            return AccountResult(account, arn, status, reason, False, None, why)
         check = verify.verify(verifier, role_arn=arn, target_account=account, session_name=base.session_name,
                               external_id=base.external_id, mfa_serial=base.mfa_serial, mfa_token=base.mfa_token,
                               timeout_s=base.verify_timeout)  # fmt: skip

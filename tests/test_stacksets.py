@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from bootstrap.sandbox.server import MANAGEMENT_ACCOUNT, Sandbox
 from tests.conftest import ACCOUNT_B, CI_USER_ARN, assume, iam, session
-from tests.test_fleet import role_in
+from tests.test_fleet import member_iam, role_in
 
 ROLE = "org-role"
 STACK_SET = f"trust-bootstrap-{ROLE}"
@@ -151,6 +151,29 @@ def test_an_account_moved_into_the_unit_is_picked_up_by_a_re_run(cli: Any, sandb
     rows = {a["account"]: a for a in again.json()["accounts"]}
     assert rows[newcomer]["verification"]["ok"] is True
     assert role_in(newcomer, ROLE) is not None
+
+
+def test_a_failed_account_is_reported_with_cloudformations_reason_and_the_others_proceed(
+    cli: Any, sandbox: Sandbox
+) -> None:
+    blocked = sandbox.org_members[1]
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": "sts:AssumeRole"}]}  # fmt: skip
+    member_iam(blocked).create_role(RoleName=ROLE, AssumeRolePolicyDocument=json.dumps(trust))
+    run = cli("apply", *org_args(sandbox), "--yes", "--output", "json")
+    assert run.exit_code == 6, run.stdout + run.stderr
+    out = run.json()
+    rows = {a["account"]: a for a in out["accounts"]}
+    assert rows[blocked]["operation"] == "FAILED"
+    assert "already exists" in rows[blocked]["reason"]
+    assert rows[blocked]["verification"]["ok"] is False
+    others = [a for a in sandbox.org_members if a != blocked]
+    assert all(rows[a]["operation"] == "SUCCEEDED" and rows[a]["verification"]["ok"] for a in others)
+    again = cli("apply", *org_args(sandbox), "--yes")  # the re-run tries the missing instance again
+    assert again.exit_code == 6, again.stdout + again.stderr
+    assert f"Accounts of the unit without a stack instance: {blocked}" in again.stderr
+    [line] = [line for line in again.stdout.splitlines() if line.startswith(blocked)]
+    assert "failed" in line and "NO" in line and "already exists" in line
 
 
 def test_verify_sample_checks_n_accounts_and_lists_all(cli: Any, sandbox: Sandbox, applied: Any) -> None:

@@ -7,6 +7,7 @@
   itself with the keys AWS puts in the request context: the role's account, its organization and
   its organization path (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html).
   Absent keys fail their condition (``...IfExists`` and ``ForAllValues`` aside), as AWS documents.
+- CreateStackInstances for units: every account below them, a result (and a reason) per account.
 - DeleteStackInstances with ``DeploymentTargets.OrganizationalUnitIds`` (the only form AWS takes
   for service-managed StackSets): moto reads only ``Accounts``; the sandbox resolves the units.
 - Reset: moto's StackSets of the sandbox's accounts are emptied with the rest.
@@ -19,9 +20,10 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import uuid
 from typing import Any
 
-from moto.cloudformation.models import cloudformation_backends
+from moto.cloudformation.models import StackSet, cloudformation_backends
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.core.responses import ActionResult
 from moto.iam.models import iam_backends
@@ -184,6 +186,53 @@ def _delete_stack_instances(self: Any) -> Any:
     return _original_delete(self)
 
 
+_original_instances = StackSet.create_stack_instances
+
+
+def _create_stack_instances(
+    self: StackSet, accounts: list[str], regions: list[str], deployment_targets: Any, parameters: Any
+) -> str:
+    """Service-managed instances for units, as AWS creates them: every account of the units and of
+    all units below them (moto goes one level down), one result per account, and a failure in one
+    account (say, a role of that name already there) fails that instance with a reason instead of
+    the whole call."""
+    ous = (deployment_targets or {}).get("OrganizationalUnitIds") or []
+    if self.permission_model != "SERVICE_MANAGED" or not ous:
+        return str(_original_instances(self, accounts, regions, deployment_targets, parameters))
+    results: list[tuple[str, str, str, str]] = []
+    for region in regions:
+        for account in sorted(_accounts_under(ous, self.instances.account_id)):
+            if self.instances.get_instance(account, region) is not None:
+                continue
+            try:
+                self.instances.create_instances([account], [region], parameters or self.parameters, {},  # type: ignore[arg-type]
+                                                permission_model=self.permission_model)  # fmt: skip
+                results.append((account, region, "SUCCEEDED", ""))
+            except Exception as err:  # any failure of one stack is that instance's, as in AWS
+                reason = f"ResourceLogicalId:Role, ResourceType:AWS::IAM::Role, ResourceStatusReason:{err}."
+                results.append((account, region, "FAILED", reason))
+    operation_id = str(uuid.uuid4())
+    status = "FAILED" if any(r[2] == "FAILED" for r in results) else "SUCCEEDED"
+    operation = self._create_operation(operation_id=operation_id, action="CREATE", status=status)
+    operation["Instances"] = [{account: region} for account, region, _, _ in results]
+    operation["Results"] = results
+    return operation_id
+
+
+_original_results = CloudFormationResponse.list_stack_set_operation_results
+
+
+def _operation_results(self: Any) -> Any:
+    operation = self.cloudformation_backend.list_stack_set_operation_results(
+        self._get_param("StackSetName"), self._get_param("OperationId")
+    )
+    if "Results" not in operation:
+        return _original_results(self)
+    summaries = [{"Account": a, "Region": r, "Status": st, **({"StatusReason": why} if why else {})}
+                 for a, r, st, why in operation["Results"]]  # fmt: skip
+    return ActionResult({"Summaries": summaries})
+
+
 _original_create = CloudFormationResponse.create_stack_set
 _original_update = CloudFormationResponse.update_stack_set
 
@@ -206,6 +255,8 @@ def _keeping_auto_deployment(original: Any) -> Any:
 
 
 def install() -> None:
+    StackSet.create_stack_instances = _create_stack_instances  # type: ignore[method-assign]
+    CloudFormationResponse.list_stack_set_operation_results = _operation_results  # type: ignore[method-assign]
     CloudFormationResponse.delete_stack_instances = _delete_stack_instances  # type: ignore[method-assign]
     CloudFormationResponse.create_stack_set = _keeping_auto_deployment(_original_create)  # type: ignore[method-assign]
     CloudFormationResponse.update_stack_set = _keeping_auto_deployment(_original_update)  # type: ignore[method-assign]
