@@ -198,6 +198,8 @@ def verify_accounts(
         arn = role_arn(prepared, account)
         if account not in chosen:
             return AccountResult(account, arn, status, reason)
+        if not status and account in prepared.plan.missing:  # verify alone, before any apply: nothing there
+            return AccountResult(account, arn, status, reason, False, None, "no stack instance in this account")
         if status in ("FAILED", "CANCELLED"):  # no role there: waiting on IAM propagation would only cost time
             why = f"the stack instance {status.lower()}" + (f": {reason}" if reason else "")
             return AccountResult(account, arn, status, reason, False, None, why)

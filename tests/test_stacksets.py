@@ -176,6 +176,16 @@ def test_a_failed_account_is_reported_with_cloudformations_reason_and_the_others
     assert "failed" in line and "NO" in line and "already exists" in line
 
 
+def test_verify_before_any_apply_names_the_accounts_without_an_instance(cli: Any, sandbox: Sandbox) -> None:
+    run = cli("verify", *org_args(sandbox, command="verify"), "--output", "json")
+    assert run.exit_code == 7, run.stdout + run.stderr
+    rows = run.json()["accounts"]
+    assert {r["account"] for r in rows} == set(sandbox.org_members)
+    assert all(r["verification"] == {"ok": False, "assumed_arn": None, "error": "no stack instance in this account"}
+               for r in rows)  # fmt: skip
+    assert [c for c in sandbox.calls() if c.is_write] == []
+
+
 def test_verify_sample_checks_n_accounts_and_lists_all(cli: Any, sandbox: Sandbox, applied: Any) -> None:
     run = cli(
         "verify", *org_args(sandbox, command="verify"), "--verify-sample", "1", "--parallel", "2", "--output", "json"
