@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from bootstrap import aws
 from bootstrap.errors import ApplyFailed, AwsError, BootstrapError, Interrupted, NotOwned
 from bootstrap.plan import Change, Op, Plan, Side
-from bootstrap.state import OWNER_TAG
+from bootstrap.state import is_ours
 
 OnDone = Callable[[Change], None]
 
@@ -93,9 +93,9 @@ def _created_by_a_twin(change: Change, account: aws.Account) -> bool:
     """CreateRole lost a race: another run of trust-bootstrap created the role a moment ago. That is
     the expected outcome of two concurrent applies, not an error, if the role is ours; the steps
     after it are idempotent. A role someone else made is still refused."""
-    role = aws.get_role(account, change.owner)
-    tags = {(t["Key"], t["Value"]) for t in (role or {}).get("Tags", [])}
-    if OWNER_TAG not in tags:
+    role = aws.get_role(account, change.owner) or {}
+    tags = {(t["Key"], t["Value"]) for t in role.get("Tags", [])}
+    if not is_ours(tags, role.get("AssumeRolePolicyDocument")):
         raise NotOwned(
             f"Role {change.owner} appeared while this run was creating it, and trust-bootstrap does not own it. "
             "Nothing else was written on that side; re-run to see the plan."

@@ -17,7 +17,6 @@ _POLICY_NAME = re.compile(r"[\w+=,.@-]{1,128}", re.ASCII)
 _PATH = re.compile(r"/|/[\x21-\x7e]+/")
 _EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]+", re.ASCII)
 _SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}", re.ASCII)
-_TAG_CHARS = re.compile(r"[\w\s.:/=+\-@]*")
 _MFA_TOKEN = re.compile(r"\d{6}")
 
 MIN_SESSION_DURATION, MAX_SESSION_DURATION = 3600, 43200
@@ -124,16 +123,6 @@ def check_mfa_token(value: str) -> str:
     if not _MFA_TOKEN.fullmatch(value):
         raise ValueError("an MFA token code is exactly 6 digits")
     return value
-
-
-def check_tag(key: str, value: str) -> tuple[str, str]:
-    if not 1 <= len(key) <= 128 or not _TAG_CHARS.fullmatch(key):
-        raise ValueError(f"tag key '{key}' must be 1-128 letters, digits, spaces or _.:/=+-@")
-    if key.lower().startswith("aws:"):
-        raise ValueError(f"tag key '{key}' uses the prefix 'aws:', which AWS reserves")
-    if len(value) > 256 or not _TAG_CHARS.fullmatch(value):
-        raise ValueError(f"tag value '{value}' for key '{key}' must be 0-256 letters, digits, spaces or _.:/=+-@")
-    return key, value
 
 
 def check_managed_policy_arn(value: str) -> str:

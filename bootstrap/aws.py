@@ -11,8 +11,8 @@ own message and the operation's name, never with credentials.
 
 from __future__ import annotations
 
-import functools
 import json
+import re
 import threading
 import time
 import urllib.parse
@@ -34,9 +34,13 @@ from botocore.exceptions import (
     EndpointConnectionError,
     NoCredentialsError,
     ProfileNotFound,
+    ReadTimeoutError,
 )
+from botocore.parsers import ResponseParserError
 
+from bootstrap import botomodel
 from bootstrap.errors import AwsError, BootstrapError, CredentialsError
+from bootstrap.facts import OrgLevel, OrgPolicies
 
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
@@ -153,11 +157,9 @@ class Account:
         return Account(self.session, label, credentials)
 
 
-@functools.cache
 def _shared_loader() -> botocore.loaders.Loader:
-    """One loader of botocore's service models for all sessions: each new Session would otherwise
-    parse the large IAM model again (~150 ms per profile)."""
-    return botocore.loaders.create_loader()
+    """One loader of botocore's service models for all sessions (and the input checks)."""
+    return botomodel.shared_loader()
 
 
 def open_session(profile: str | None, what: str) -> boto3.Session:
@@ -505,6 +507,67 @@ def delete_role(account: Account, role: str) -> None:
 # -- diagnose: reads of the principal's policies and of evidence ---------------------------------
 
 
+class EvidenceUnavailable(AwsError):
+    """An optional source of evidence (policy simulator, CloudTrail, Organizations) gave no usable
+    answer. Its message is one clean line: never the raw body (an HTML page) of the answer."""
+
+
+def _clean(text: str, limit: int = 200) -> str:
+    """One line of text from anything an endpoint sent: markup dropped, whitespace collapsed."""
+    if "<" in text and ">" in text:
+        text = re.sub(r"<[^>]*>", " ", text)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _why_unusable(err: BaseException) -> str:  # noqa: PLR0911 (one line per kind of failure)
+    # ResponseParserError is not a BotoCoreError subclass: an HTML 500 page or any non-AWS body.
+    if isinstance(err, ResponseParserError):
+        return "the endpoint's answer is not an AWS response (an HTML error page or a malformed body)"
+    if isinstance(err, ClientError):
+        code, message = error_code(err), _clean(error_message(err))
+        if code.isdigit() or not code:
+            status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or code or "?"
+            return f"the endpoint answered HTTP {status} without an AWS error code (an HTML error page?)"
+        return f"{code}: {message}" if message else code
+    if isinstance(err, ReadTimeoutError):
+        return "no answer in time (read timeout)"
+    if isinstance(err, (EndpointConnectionError, ConnectionClosedError)):
+        return "cannot reach the endpoint"
+    if isinstance(err, BootstrapError):
+        return _clean(err.message)
+    if isinstance(err, (KeyError, TypeError, ValueError)):
+        return f"the answer lacks what an AWS answer holds ({type(err).__name__}: {_clean(str(err), 80)})"
+    return f"an unexpected answer ({type(err).__name__})"
+
+
+@contextmanager
+def optional_source(action: str) -> Iterator[None]:
+    """For evidence a diagnosis can do without: any failure, whatever the endpoint answered,
+    becomes EvidenceUnavailable with one clean line (the check that needed it says 'unknown')."""
+    try:
+        yield
+    except BootstrapError as err:  # already says what was being done, unless AWS said nothing
+        cause = err.__cause__
+        odd = isinstance(cause, ClientError) and not error_code(cause).isalpha()
+        message = f"{action}: {_why_unusable(cause)}" if cause is not None and odd else _clean(err.message, 400)
+        raise EvidenceUnavailable(message) from err
+    except Exception as err:  # any answer of an optional source: see the docstring
+        raise EvidenceUnavailable(f"{action}: {_why_unusable(err)}") from err
+
+
+def try_assume_role(account: Account, kwargs: dict[str, Any]) -> tuple[str | None, str | None]:
+    """diagnose's real AssumeRole: ("Code: message", None) when refused, (None, assumed ARN) when
+    allowed. An answer that is no AWS answer at all is reported the same way, cleaned."""
+    try:
+        reply = account.sts.assume_role(**kwargs)
+    except ClientError as err:
+        return f"{error_code(err)}: {_clean(error_message(err), 500)}", None
+    except (BotoCoreError, ResponseParserError) as err:
+        return f"NoAnswer: {_why_unusable(err)}", None
+    return None, str(reply["AssumedRoleUser"]["Arn"])
+
+
 def list_role_names(account: Account) -> list[str]:
     with translate_errors(f"{account.label}: listing roles (iam:ListRoles)"):
         pages = account.iam.get_paginator("list_roles").paginate()
@@ -580,7 +643,8 @@ def simulate_assume_role(
         {"ContextKeyName": key, "ContextKeyValues": values, "ContextKeyType": "stringList"}
         for key, values in context.items()
     ]
-    with translate_errors(f"{account.label}: simulating sts:AssumeRole (iam:SimulatePrincipalPolicy)"):
+    action = f"{account.label}: simulating sts:AssumeRole (iam:SimulatePrincipalPolicy)"
+    with optional_source(action):
         try:
             reply = account.iam.simulate_principal_policy(
                 PolicySourceArn=principal_arn,
@@ -592,8 +656,8 @@ def simulate_assume_role(
             if error_code(err) in UNAVAILABLE_CODES:
                 return None
             raise
-    results = reply.get("EvaluationResults", [])
-    return str(results[0]["EvalDecision"]) if results else None
+        results = reply["EvaluationResults"]  # a body without it is no answer: unknown, not "no result"
+        return str(results[0]["EvalDecision"]) if results else None
 
 
 def assume_role_denials(account: Account, role_arn: str, hours: int = 24) -> list[str] | None:
@@ -601,7 +665,8 @@ def assume_role_denials(account: Account, role_arn: str, hours: int = 24) -> lis
     role's account; None where LookupEvents is not offered."""
     trail = account.client("cloudtrail")
     since = datetime.now(UTC) - timedelta(hours=hours)
-    with translate_errors(f"{account.label}: reading CloudTrail (cloudtrail:LookupEvents)"):
+    action = f"{account.label}: reading CloudTrail (cloudtrail:LookupEvents)"
+    with optional_source(action):
         try:
             reply = trail.lookup_events(
                 LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "AssumeRole"}],
@@ -612,15 +677,73 @@ def assume_role_denials(account: Account, role_arn: str, hours: int = 24) -> lis
             if error_code(err) in UNAVAILABLE_CODES:
                 return None
             raise
-    denials = []
-    for event in reply.get("Events", []):
-        record = json.loads(event.get("CloudTrailEvent", "{}"))
-        if record.get("errorCode") and role_arn in json.dumps(record.get("requestParameters") or {}):
-            who = (record.get("userIdentity") or {}).get("arn", "?")
-            denials.append(
-                f"{record.get('eventTime')}: {who}: {record.get('errorCode')}: {record.get('errorMessage', '')}"
-            )
-    return denials
+        denials = []
+        for event in reply["Events"]:  # a body without it is no answer: unknown, never "no denials"
+            record = json.loads(event.get("CloudTrailEvent", "{}"))
+            if record.get("errorCode") and role_arn in json.dumps(record.get("requestParameters") or {}):
+                who = (record.get("userIdentity") or {}).get("arn", "?")
+                message = _clean(str(record.get("errorMessage", "")))
+                denials.append(f"{record.get('eventTime')}: {who}: {record.get('errorCode')}: {message}")
+        return denials
+
+
+ORG_POLICY_TYPES = {"SCP": "SERVICE_CONTROL_POLICY", "RCP": "RESOURCE_CONTROL_POLICY"}
+NOT_A_MEMBER_CODES = frozenset({"AccountNotFoundException", "ChildNotFoundException"})
+ORG_DEPTH_MAX = 8  # the root and at most five levels of OUs, with room to spare
+
+
+def org_policies(management: Account, account_id: str, kind: str) -> OrgPolicies:
+    """The SCPs or RCPs ("SCP"/"RCP") that apply to an account: its own, each OU's above it, the
+    root's, read with the management account's profile. An optional source: any failure is
+    EvidenceUnavailable."""
+    policy_type = ORG_POLICY_TYPES[kind]
+    org = management.client("organizations")
+    documents: dict[str, tuple[str, dict[str, Any]]] = {}  # policy ID -> (label, document)
+
+    def attached(target: str) -> tuple[tuple[str, dict[str, Any]], ...]:
+        found = []
+        for page in org.get_paginator("list_policies_for_target").paginate(TargetId=target, Filter=policy_type):
+            for summary in page["Policies"]:
+                policy_id = summary["Id"]
+                if policy_id not in documents:
+                    content = org.describe_policy(PolicyId=policy_id)["Policy"]["Content"]
+                    documents[policy_id] = (
+                        f"{kind} {summary.get('Name', '')} ({policy_id})",
+                        dict(json.loads(content)),
+                    )
+                found.append(documents[policy_id])
+        return tuple(found)
+
+    with optional_source(f"{management.label}: reading the {kind}s of account {account_id} (organizations)"):
+        described = org.describe_organization()["Organization"]
+        org_id = str(described.get("Id", ""))
+        if described.get("MasterAccountId") == account_id:
+            return OrgPolicies(kind, account_id, member=True, management=True, enabled=True, org_id=org_id)
+        roots = org.list_roots()["Roots"]
+        enabled = any(
+            t.get("Type") == policy_type and t.get("Status") == "ENABLED"
+            for root in roots
+            for t in root.get("PolicyTypes", [])
+        )
+        try:
+            parents = org.list_parents(ChildId=account_id)["Parents"]
+        except ClientError as err:
+            if error_code(err) in NOT_A_MEMBER_CODES:
+                return OrgPolicies(kind, account_id, member=False, management=False, enabled=enabled)
+            raise
+        levels = [OrgLevel(f"account {account_id}", attached(account_id))]
+        for _ in range(ORG_DEPTH_MAX):
+            if not parents:
+                break
+            parent = parents[0]
+            label = "root" if parent["Type"] == "ROOT" else "OU"
+            levels.append(OrgLevel(f"{label} {parent['Id']}", attached(parent["Id"])))
+            if parent["Type"] == "ROOT":
+                break
+            parents = org.list_parents(ChildId=parent["Id"])["Parents"]
+    return OrgPolicies(
+        kind, account_id, member=True, management=False, enabled=enabled, levels=tuple(levels), org_id=org_id
+    )
 
 
 # -- a fleet's grant as a customer managed policy in the source account ---------------------------

@@ -1,14 +1,14 @@
-"""Writing a profile into the AWS config file: never clobbering, with a backup, atomically."""
+"""Writing a profile into the AWS config file: never clobbering, locked, with a backup, atomically."""
 
 from __future__ import annotations
 
 import os
 import re
-import shutil
-import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
-from bootstrap.errors import PreconditionFailed
+from bootstrap import safewrite
+from bootstrap.errors import InvalidInput, PreconditionFailed
 
 
 def config_file() -> Path:
@@ -25,11 +25,28 @@ def _section_span(text: str, profile: str) -> tuple[int, int] | None:
     return found.start(), following.start() if following else len(text)
 
 
-def upsert_profile(path: Path, profile: str, section: str, *, force: bool) -> Path | None:
+@dataclass(frozen=True)
+class Written:
+    file: Path  # the file written: the config path, or the file it links to
+    backup: Path | None
+
+
+def upsert_profile(path: Path, profile: str, section: str, *, force: bool) -> Written:
     """Add ``section`` (a whole ``[profile NAME]`` block) to the file, or replace that profile with
-    ``force``. Returns the backup's path when the file existed. The write is atomic: a crash leaves
-    the old file or the new one, never half of one."""
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    ``force``. Under an exclusive lock the file is read, changed and written, so concurrent runs
+    each keep the others' profiles; the write is atomic (a crash leaves the old file or the new one)
+    and never follows a link planted at the file or its backup (see safewrite)."""
+    target = safewrite.resolve(path)
+    try:
+        with safewrite.locked(target):
+            return _upsert(target, profile, section, force)
+    except OSError as err:
+        raise InvalidInput(f"Cannot write {target}: {err.strerror}. Nothing was written.") from err
+
+
+def _upsert(path: Path, profile: str, section: str, force: bool) -> Written:
+    exists = path.exists()
+    text = path.read_text(encoding="utf-8") if exists else ""
     span = _section_span(text, profile)
     if span is not None and not force:
         raise PreconditionFailed(
@@ -41,21 +58,6 @@ def upsert_profile(path: Path, profile: str, section: str, *, force: bool) -> Pa
         new_text = text + separator + section
     else:
         new_text = text[: span[0]] + section + "\n" + text[span[1] :].lstrip("\n")
-    backup = None
-    if path.exists():
-        backup = path.with_name(path.name + ".bak")
-        shutil.copy2(path, backup)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o600
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(new_text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temp, mode)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return backup
+    backup = safewrite.backup(path) if exists else None
+    safewrite.write(path, new_text, mode=safewrite.mode_of(path, 0o600))
+    return Written(path, backup)

@@ -7,6 +7,7 @@ Only this module imports typer. It imports nothing that imports boto3 at module 
 from __future__ import annotations
 
 import inspect
+import os
 import sys
 import traceback
 from collections.abc import Callable, Iterator
@@ -558,7 +559,11 @@ def diagnose(
         str | None, typer.Option(help="Fleet: diagnose every account of this organization unit.")
     ] = None,
     management_profile: Annotated[
-        str | None, typer.Option(help="Fleet: profile of the organization's management account.")
+        str | None,
+        typer.Option(
+            help="Profile of the organization's management account: reads the SCPs of the caller's account and "
+            "the RCPs of the role's account (checks scp, rcp); for a fleet, also its accounts."
+        ),
     ] = None,
     parallel: Annotated[int, typer.Option(min=1, max=64, help="Fleet: targets diagnosed at once.")] = 8,
     output: OutputOpt = Output.text,
@@ -566,8 +571,9 @@ def diagnose(
 ) -> None:
     """Name the exact cause of an AssumeRole AccessDenied, and the fix. Works on any role.
 
-    Exit 0 when every check passes, 9 when a check names a cause. Given a fleet config file (or
-    --targets-from-org), it diagnoses every target's role.
+    Exit 0 when no check fails, 9 when a check names a cause (read, or inferred when the source
+    side cannot be read). Given a fleet config file (or --targets-from-org), it diagnoses every
+    target's role.
 
     Example:
 
@@ -588,7 +594,7 @@ def diagnose(
                 session_name=session_name, tags=tag, source_identity=source_identity,
             ),
         )  # fmt: skip
-        result = diagnose.run(request)
+        result = diagnose.run(request, management_profile)
         show = render.findings_json if output is Output.json else render.findings_text
         typer.echo(show(result.facts.params.role_arn, result.principal_arn, result.findings))
         if not result.ok:
@@ -668,6 +674,8 @@ def export(
             _check_account(target_account)
         if write and format_ is not ExportFormat.aws_config:
             raise InvalidInput("--write goes with --format aws-config.")
+        if profile_name is not None:
+            _check_profile_name(profile_name)
         from bootstrap import awsconfig, commands, exports
 
         trust = commands.build_export(cfg, offline=offline, target_account=target_account)
@@ -685,9 +693,10 @@ def export(
             typer.echo(text, nl=False)
             return
         target_file = awsconfig.config_file()
-        backup = awsconfig.upsert_profile(target_file, profile_name or cfg.role_name, text, force=force)
-        kept = f" (backup: {backup})" if backup else ""
-        _err(f"Wrote profile {profile_name or cfg.role_name} to {target_file}{kept}.")
+        written = awsconfig.upsert_profile(target_file, profile_name or cfg.role_name, text, force=force)
+        via = f" (the file {target_file} links to)" if written.file != target_file else ""
+        kept = f" (backup: {written.backup})" if written.backup else ""
+        _err(f"Wrote profile {profile_name or cfg.role_name} to {written.file}{via}{kept}.")
 
 
 @app.command(cls=PanelCommand)
@@ -714,7 +723,7 @@ def init(
       trust-bootstrap init trust.yaml --source-profile a-admin --target-profile b-admin --role-name deploy
     """
     with _edge(debug):
-        if file.exists() and not force:
+        if os.path.lexists(file) and not force:
             raise InvalidInput(f"{file} exists: not overwritten. Pass --force to replace it, or another file name.")
         values: dict[str, Any] = {
             "source_profile": source_profile, "target_profile": target_profile, "role_name": role_name,
@@ -727,12 +736,27 @@ def init(
             raise InvalidInput(
                 "A role name is required: pass --role-name NAME (or answer the prompt with --interactive)."
             )
-        from bootstrap import config, initfile
+        from bootstrap import initfile, safewrite
 
+        target = safewrite.resolve(file)  # a dangling link is refused, never written through
         text = initfile.render(values)
-        file.write_text(text, encoding="utf-8")
-        config.load(file, {})  # what we wrote must load: fail loudly here, not at apply time
-        _err(f"Wrote {file}. Next: trust-bootstrap plan --config {file}")
+        try:
+            # What we write must load: checked on the finished temporary file, so an invalid one is never left.
+            safewrite.write(target, text, mode=safewrite.mode_of(target, 0o600), replace=force,
+                            check=lambda temp: _loads(temp, target))  # fmt: skip
+        except OSError as err:
+            raise InvalidInput(f"Cannot write {target}: {err.strerror}. Nothing was written.") from err
+        via = f" (the file {file} links to)" if target != file else ""
+        _err(f"Wrote {target}{via}. Next: trust-bootstrap plan --config {file}")
+
+
+def _loads(temp: Path, final: Path) -> None:
+    from bootstrap import config
+
+    try:
+        config.load(temp, {})
+    except InvalidInput as err:
+        raise InvalidInput(err.message.replace(str(temp), str(final)) + " Nothing was written.") from err
 
 
 def _ask(values: dict[str, Any]) -> dict[str, Any]:
@@ -807,6 +831,16 @@ def teardown(
             typer.echo("\n" + render.removed_text(done, prepared.left))
 
 
+def _check_profile_name(value: str) -> None:
+    from bootstrap import fieldcheck
+    from bootstrap.errors import InvalidInput
+
+    try:
+        fieldcheck.check_profile_name(value)
+    except ValueError as err:
+        raise InvalidInput(f"--profile-name: {err}. Nothing was written.") from err
+
+
 def _check_account(value: str) -> None:
     from bootstrap import arns
     from bootstrap.errors import InvalidInput
@@ -839,7 +873,8 @@ def sandbox(
             "--fail",
             metavar="OPERATION:CODE:COUNT[:DELAY]",
             help="Fault injection: fail the next COUNT calls of OPERATION (* for any) with CODE (Throttling, "
-            "ServiceFailure, InternalFailure, ServiceUnavailable, or reset), after DELAY seconds. Repeatable.",
+            "ServiceFailure, InternalFailure, ServiceUnavailable, reset, html: an HTML 500 page, garbage: a body that "
+            "is no AWS response), after DELAY seconds. Repeatable.",
         ),
     ] = None,
     debug: DebugOpt = False,

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from bootstrap import (
+    admincheck,
     apply,
     arns,
     aws,
@@ -35,7 +36,7 @@ from bootstrap.errors import (
 from bootstrap.plan import Plan, Side
 from bootstrap.progress import Spinner, status
 from bootstrap.render import Outcome
-from bootstrap.state import OWNER_TAG, Role, State
+from bootstrap.state import OWNER_TAG, TRUST_SID, Role, State
 
 Confirm = Callable[[Plan], bool]
 
@@ -89,6 +90,7 @@ def _check_policies_exist(target: aws.Account, config: Config, role: Role | None
             f"{', '.join(missing)} does not exist in the target account (or is not attachable): check the ARN; "
             "customer managed policies are per account. Nothing was written."
         )
+    admincheck.refuse_admin_managed(target, config, attached)
 
 
 def prepare(config: Config, adopt: bool = False, for_apply: bool = False) -> Prepared:
@@ -189,7 +191,7 @@ def run_apply(prepared: Prepared, confirm: Confirm) -> Outcome:
     if the_plan.not_owned:
         raise NotOwned(
             f"{'; '.join(the_plan.not_owned)}. trust-bootstrap changes only what it created (tagged "
-            f"{OWNER_TAG[0]}={OWNER_TAG[1]}). Pick another --role-name, or re-run with --adopt to take it "
+            f"{OWNER_TAG[0]}={OWNER_TAG[1]} and trusting through its statement {TRUST_SID}). Pick another --role-name, or re-run with --adopt to take it "
             "over (the plan shows every change first). Nothing was written."
         )
     verifier = prepared.verifier if config.verify else None

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bootstrap import arns
+from bootstrap import adminpolicy, arns, fieldcheck
 from bootstrap.errors import InvalidInput
 
 T = TypeVar("T")
@@ -160,15 +160,10 @@ def _build(merged: dict[str, Any], source: _Source, base_dir: Path) -> Config:
             f"(IAM's default is {MANAGED_POLICIES_DEFAULT_QUOTA}, raisable to {MANAGED_POLICIES_MAX}). If your account's "
             "quota was raised, pass --managed-policy-quota N; otherwise merge policies."
         )
-    if ADMIN_POLICY_SUFFIX in {p.split(":", 5)[-1] for p in policy_arns} and not merged.get("allow_admin"):
-        raise InvalidInput(
-            f"{source.where('policy_arns')}: AdministratorAccess on a cross-account role hands the whole target "
-            "account to the source principal. If that is intended, pass --allow-admin."
-        )
-    return Config(
+    built = Config(
         role_name=role_name,
-        source_profile=get("source_profile", str),
-        target_profile=get("target_profile", str),
+        source_profile=get("source_profile", str, fieldcheck.check_profile_name),
+        target_profile=get("target_profile", str, fieldcheck.check_profile_name),
         principal=principal,
         external_id=external_id,
         generate_external_id=generate,
@@ -185,13 +180,34 @@ def _build(merged: dict[str, Any], source: _Source, base_dir: Path) -> Config:
         description=get("description", str, _check_description) or "",
         tags=_tags(merged.get("tags"), source.where("tags")),
         session_name=get("session_name", str, arns.check_session_name) or "trust-bootstrap-verify",
-        verify_profile=get("verify_profile", str),
+        verify_profile=get("verify_profile", str, fieldcheck.check_profile_name),
         mfa_serial=mfa_serial,
         mfa_token=mfa_token,
         verify=merged.get("verify", True) is not False,
         verify_timeout=get("verify_timeout", float, _positive) or 120.0,
         replaces=replaces,
     )
+    if not built.allow_admin:
+        _refuse_admin(built, source)
+    return built
+
+
+def _refuse_admin(config: Config, source: _Source) -> None:
+    """Admin-equivalent permissions (AdministratorAccess, IAMFullAccess, an inline "*" or "iam:*" on
+    "*") hand the whole target account to the source principal: only with --allow-admin."""
+    found = [(source.where("policy_arns"), arn) for arn in config.policy_arns if adminpolicy.is_admin_managed(arn)]
+    found += [
+        (source.where("inline_policies"), f"inline policy '{p.name}' ({p.source})")
+        for p in config.inline_policies
+        if adminpolicy.is_admin_equivalent(json.loads(p.document))
+    ]
+    if found:
+        where, what = found[0]
+        raise InvalidInput(
+            f"{where}: {what} is admin-equivalent (like AdministratorAccess: it can do anything in IAM, so "
+            "anything at all); on a cross-account role it hands the whole target account to the source principal. "
+            "If that is intended, pass --allow-admin."
+        )
 
 
 def _read_file(file: Path) -> dict[str, Any]:
@@ -233,18 +249,10 @@ def _positive(value: float) -> None:
         raise ValueError(f"{value} must be greater than zero")
 
 
-def _check_mfa_serial(value: str) -> None:
-    if value.startswith("arn:"):
-        arn = arns.parse_arn(value)
-        if arn.service != "iam" or not arn.resource.startswith("mfa/"):
-            raise ValueError(f"'{value}' is not an MFA device ARN (arn:aws:iam::ACCOUNT:mfa/NAME)")
-    elif not 9 <= len(value) <= 256:
-        raise ValueError(f"'{value}' is not an MFA device ARN or hardware serial number")
+_check_mfa_serial = fieldcheck.check_mfa_serial  # a full device ARN: it is written into ~/.aws/config
 
 
-def _check_description(value: str) -> None:
-    if len(value) > 1000:
-        raise ValueError(f"a role description is at most 1000 characters (this one has {len(value)})")
+_check_description = fieldcheck.check_description
 
 
 def _str_list(value: Any, where: str, check: Callable[[str], object]) -> list[str]:
@@ -280,7 +288,7 @@ def _tags(value: Any, where: str) -> tuple[tuple[str, str], ...]:
     if len(pairs) > arns.MAX_TAGS - 1:  # one tag is the ownership tag
         raise InvalidInput(f"{where}: {len(pairs)} tags; a role takes at most {arns.MAX_TAGS}, one of which is ours.")
     for key, val in pairs:
-        _checked((key, val), where, lambda pair: arns.check_tag(*pair))
+        _checked((key, val), where, lambda pair: fieldcheck.check_tag(*pair))
     return tuple(sorted(dict(pairs).items()))
 
 
@@ -355,6 +363,8 @@ def load_diagnose(file: Path | None, flags: Mapping[str, Any]) -> DiagnoseConfig
     checked("external_id", arns.check_external_id)
     checked("mfa_token", arns.check_mfa_token)
     checked("mfa_serial", _check_mfa_serial)
+    for profile_key in ("source_profile", "target_profile", "source_admin_profile"):
+        checked(profile_key, fieldcheck.check_profile_name)
     checked("session_name", arns.check_session_name)
     checked("duration_seconds", _check_duration)
     tags = _tags(given.get("tags"), "--tag") if "tags" in given else ()
@@ -442,6 +452,8 @@ def load_fleet(file: Path | None, flags: Mapping[str, Any], org_accounts: tuple[
         raise InvalidInput(f"config key 'targets' in {file}: expected a list of mappings, one per target account.")
     access_role = str(flags.get("access_role") or raw.get("access_role") or DEFAULT_ACCESS_ROLE)
     management = flags.get("management_profile") or raw.get("management_profile")
+    if management is not None:
+        _checked(str(management), "management_profile", fieldcheck.check_profile_name)
     trust_flags = {k: v for k, v in flags.items() if k in CONFIG_KEYS}
     base = _build({**top, **trust_flags, "role_name": top.get("role_name") or "fleet"}, _Source(file, flags), base_dir)
     targets = []

@@ -13,12 +13,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
 from bootstrap import arns, aws, checks
 from bootstrap.config import Config, DiagnoseConfig
 from bootstrap.errors import BootstrapError, CredentialsError, InvalidInput
-from bootstrap.facts import Caller, Facts, Params, RoleFacts, request_context
+from bootstrap.facts import Caller, Facts, OrgPolicies, Params, RoleFacts, request_context
+from bootstrap.findings import Finding
 
 if TYPE_CHECKING:
     from bootstrap.commands import Prepared
@@ -73,11 +72,7 @@ def _live_assume(source: aws.Account, p: Params) -> tuple[str | None, str | None
         kwargs["Tags"] = [{"Key": k, "Value": v} for k, v in p.tags]
     if p.source_identity:
         kwargs["SourceIdentity"] = p.source_identity
-    try:
-        reply = source.sts.assume_role(**kwargs)
-    except ClientError as err:
-        return f"{aws.error_code(err)}: {aws.error_message(err)}", None
-    return None, str(reply["AssumedRoleUser"]["Arn"])
+    return aws.try_assume_role(source, kwargs)
 
 
 def gather(
@@ -87,9 +82,11 @@ def gather(
     target: aws.Account | None = None,
     reader: aws.Account | None = None,
     principal: str | None = None,
+    management: aws.Account | None = None,
 ) -> Facts:
     """``source``: the identity that tries to assume. ``target``: reads the role in B.
-    ``reader``: reads the principal's policies in A (default: the source itself)."""
+    ``reader``: reads the principal's policies in A (default: the source itself).
+    ``management``: reads the organization's SCPs and RCPs (optional)."""
     reader = reader or source
     problem = None
     try:
@@ -107,13 +104,17 @@ def gather(
     except CredentialsError as err:
         caller_error = err.message
 
+    role_account = None if problem else arns.parse_arn(params.role_arn).account
     with ThreadPoolExecutor(max_workers=4) as pool:
         target_job = pool.submit(_read_target, target, params, problem)
         policy_job = pool.submit(_read_policies, reader, caller) if caller else None
         live_job = pool.submit(_live_assume, source, params) if caller and not problem else None
+        scp_job = pool.submit(_read_org, management, caller.account if caller else None, "SCP")
+        rcp_job = pool.submit(_read_org, management, role_account, "RCP")
         target_account, target_error, role, denials, denials_note = target_job.result()
         policies, boundary, policies_error = policy_job.result() if policy_job else (None, None, "no caller")
         live_error, live_arn = live_job.result() if live_job else (caller_error or problem, None)
+        (scp, scp_note), (rcp, rcp_note) = scp_job.result(), rcp_job.result()
 
     simulator, simulator_note = None, "not asked"
     if caller and not problem:
@@ -135,7 +136,22 @@ def gather(
         live_arn=live_arn,
         denials=denials,
         denials_note=denials_note,
+        scp=scp,
+        scp_note=scp_note,
+        rcp=rcp,
+        rcp_note=rcp_note,
     )
+
+
+def _read_org(management: aws.Account | None, account: str | None, kind: str) -> tuple[OrgPolicies | None, str]:
+    if management is None:
+        return None, f"no --management-profile: the organization's {kind}s were not read"
+    if account is None:
+        return None, "the account to read them for is not known"
+    try:
+        return aws.org_policies(management, account, kind), f"{kind}s read from the organization"
+    except BootstrapError as err:
+        return None, f"could not read them: {err.message}"
 
 
 def _read_target(
@@ -153,7 +169,7 @@ def _read_target(
     denials, note = None, "LookupEvents is not available at this endpoint"
     try:
         found = aws.assume_role_denials(target, params.role_arn)
-    except BootstrapError as err:
+    except BootstrapError as err:  # an optional source: any answer ends here, as one clean line
         found, note = None, err.message
     if found is not None:
         denials, note = tuple(found), "CloudTrail event history, last 24 hours"
@@ -168,7 +184,8 @@ def _read_policies(
     if kind not in ("user", "role"):
         return None, None, f"{caller.principal_arn} is not a user or role"
     try:
-        policies, boundary = aws.identity_policies(reader, kind, rest.rsplit("/", 1)[-1])
+        with aws.optional_source(f"{reader.label}: reading the policies of {caller.principal_arn}"):
+            policies, boundary = aws.identity_policies(reader, kind, rest.rsplit("/", 1)[-1])
     except BootstrapError as err:
         return None, None, err.message
     return tuple(policies), boundary, None
@@ -180,7 +197,7 @@ def _simulate(
     try:
         decision = aws.simulate_assume_role(reader, caller.principal_arn, role_arn, context)
     except BootstrapError as err:
-        return None, f"the policy simulator refused: {err.message}"
+        return None, f"the policy simulator gave no answer: {err.message}"
     if decision is None:
         return None, "the IAM policy simulator is not available at this endpoint"
     return decision, f"IAM's policy simulator says: {decision}"
@@ -202,21 +219,23 @@ def open_optional(profile: str | None, what: str) -> aws.Account | None:
 @dataclass(frozen=True)
 class Diagnosis:
     facts: Facts
-    findings: tuple[checks.Finding, ...]
+    findings: tuple[Finding, ...]
 
     @property
     def ok(self) -> bool:
-        return not any(f.status == checks.FAIL for f in self.findings)
+        """No check failed and no cause was inferred (an inference is a cause too: exit 9)."""
+        return checks.healthy(self.findings)
 
     @property
     def principal_arn(self) -> str:
         return self.facts.caller.principal_arn if self.facts.caller else ""
 
 
-def run(request: DiagnoseConfig) -> Diagnosis:
+def run(request: DiagnoseConfig, management_profile: str | None = None) -> Diagnosis:
     source = open_source(request.source_profile)
     target = open_optional(request.target_profile, "target")
     reader = open_optional(request.reader_profile, "source-admin")
+    management = open_optional(management_profile, "management")
     role_arn = request.role_arn
     if role_arn is None:
         # From a config file: the role's ARN needs the target account.
@@ -235,7 +254,7 @@ def run(request: DiagnoseConfig) -> Diagnosis:
         tags=request.tags,
         source_identity=request.source_identity,
     )
-    facts = gather(source, params, target=target, reader=reader, principal=request.principal)
+    facts = gather(source, params, target=target, reader=reader, principal=request.principal, management=management)
     return Diagnosis(facts, tuple(checks.run(facts)))
 
 
@@ -248,8 +267,10 @@ def for_trust(
     target: aws.Account,
     reader: aws.Account,
     principal: str,
+    management: aws.Account | None = None,
 ) -> Diagnosis:
-    """The checks for a trust the tool manages, with the AssumeRole its config describes."""
+    """The checks for a trust the tool manages, with the AssumeRole its config describes
+    (``management``: reads the organization's SCPs and RCPs, when given)."""
     params = Params(
         role_arn=role_arn,
         external_id=external_id,
@@ -257,7 +278,7 @@ def for_trust(
         mfa_token=config.mfa_token,
         session_name=config.session_name,
     )
-    facts = gather(caller, params, target=target, reader=reader, principal=principal)
+    facts = gather(caller, params, target=target, reader=reader, principal=principal, management=management)
     return Diagnosis(facts, tuple(checks.run(facts)))
 
 

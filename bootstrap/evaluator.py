@@ -13,7 +13,16 @@ Written from AWS's documentation of the policy evaluation logic and the conditio
   ``...IfExists`` is true, ``Null`` tests presence itself, ``ForAllValues`` is true and
   ``ForAnyValue`` is false;
 - condition key names are case-insensitive; string values are case-sensitive unless the operator
-  says IgnoreCase; Bool values are not.
+  says IgnoreCase; Bool values are not;
+- StringLike's only wildcards are ``*`` (any run) and ``?`` (one character).
+
+One decision per request: every statement is judged with the whole request context, all of its
+conditions must hold together, and nothing is judged "apart" (a condition on a key that is not in
+the request is false for a Deny as for an Allow). Each statement's result keeps every condition
+that failed, so a check can explain the decision instead of re-deciding parts of it.
+
+Docs: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+and https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
 
 It is deliberately separate from the sandbox's referee, which judges the tool's work.
 """
@@ -36,6 +45,11 @@ class UnsupportedCondition(ValueError):
     """A condition this evaluator cannot decide (an unknown operator or a malformed value)."""
 
 
+class UnknownValue(UnsupportedCondition):
+    """A condition on a key AWS puts in the request, whose value the caller of evaluate cannot
+    know (the caller's IP, its organization ID, principal tags): deciding it would be a guess."""
+
+
 @dataclass(frozen=True)
 class Request:
     action: str
@@ -44,10 +58,34 @@ class Request:
     account: str  # the principal's account
     session_arn: str | None = None  # arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION for sessions
     context: Mapping[str, Sequence[str]] = field(default_factory=dict)  # condition keys, any case
+    # Keys (lower case; a trailing "/" stands for a prefix such as aws:principaltag/) that the real
+    # request carries but whose values are not known here: a condition on one is UnknownValue.
+    unknown: frozenset[str] = frozenset()
 
     def values(self, key: str) -> Sequence[str] | None:
         lowered = {k.lower(): v for k, v in self.context.items()}
-        return lowered.get(key.lower())
+        found = lowered.get(key.lower())
+        if found is None and self.is_unknown(key):
+            raise UnknownValue(f"the value of {key} in the real request is not known to this tool")
+        return found
+
+    def is_unknown(self, key: str) -> bool:
+        low = key.lower()
+        return any(low == u or (u.endswith("/") and low.startswith(u)) for u in self.unknown)
+
+
+@dataclass(frozen=True)
+class FailedCondition:
+    """One condition of a statement that does not hold for the request."""
+
+    operator: str
+    key: str
+    values: tuple[str, ...]
+    present: bool  # whether the request carries the key at all
+
+    def describe(self) -> str:
+        where = "" if self.present else " (the request does not carry this key)"
+        return f"{self.operator} {self.key} = {list(self.values)}{where}"
 
 
 @dataclass(frozen=True)
@@ -57,6 +95,9 @@ class StatementResult:
     applies: bool
     why_not: str = ""  # the first element that did not match
     orphaned: tuple[str, ...] = ()  # unique IDs found among its principals
+    # Principal, action and resource match (only conditions can keep it from applying).
+    named: bool = False
+    failed: tuple[FailedCondition, ...] = ()  # every condition that does not hold, when named
 
 
 @dataclass(frozen=True)
@@ -187,6 +228,7 @@ def condition_holds(operator: str, key: str, policy_values: Any, request: Reques
     wanted = [str(v) for v in _as_list(policy_values)]
     present = request.values(key)
     if base == "Null":
+        # Null tests presence itself: "true" holds when the key is absent, "false" when present.
         want_absent = any(v.lower() == "true" for v in wanted)
         return (present is None) == want_absent
     negated = base in _NEGATED
@@ -194,6 +236,9 @@ def condition_holds(operator: str, key: str, policy_values: Any, request: Reques
     if matcher is None:
         raise UnsupportedCondition(f"unknown condition operator '{operator}'")
     if present is None:
+        # Docs (condition operators, "Important"): a missing key makes the condition false, except
+        # ...IfExists (true), negated operators (true: nothing matches), Null (above); and for set
+        # qualifiers ForAllValues is true on an empty set, ForAnyValue false.
         if if_exists or qualifier == "ForAllValues":
             return True
         if qualifier == "ForAnyValue":
@@ -209,15 +254,19 @@ def condition_holds(operator: str, key: str, policy_values: Any, request: Reques
     return any(value_ok(v) for v in present)
 
 
-def _conditions_hold(conditions: Mapping[str, Any], request: Request, ignore_keys: frozenset[str]) -> str:
-    """'' when every condition holds, else a description of the first that does not."""
+def failed_conditions(conditions: Mapping[str, Any], request: Request) -> tuple[FailedCondition, ...]:
+    """Every condition of a block that does not hold (AND over operators and keys)."""
+    if not isinstance(conditions, Mapping):
+        raise UnsupportedCondition("a Condition element that is not an object")
+    failed = []
     for operator, pairs in conditions.items():
+        if not isinstance(pairs, Mapping):
+            raise UnsupportedCondition(f"the {operator} condition is not an object")
         for key, values in pairs.items():
-            if key.lower() in ignore_keys:
-                continue
             if not condition_holds(operator, key, values, request):
-                return f"condition {operator} {key} = {_as_list(values)} does not hold"
-    return ""
+                present = request.values(key) is not None
+                failed.append(FailedCondition(operator, key, tuple(str(v) for v in _as_list(values)), present))
+    return tuple(failed)
 
 
 # -- statements and policies ------------------------------------------------------------------------
@@ -253,40 +302,42 @@ def _action_resource_mismatch(statement: Mapping[str, Any], request: Request) ->
     return ""
 
 
-def _statement(
-    statement: Mapping[str, Any], label: str, request: Request, is_resource_policy: bool, ignore_keys: frozenset[str]
-) -> StatementResult:
+def _statement(statement: Mapping[str, Any], label: str, request: Request, is_resource_policy: bool) -> StatementResult:
+    if not isinstance(statement, Mapping):
+        raise UnsupportedCondition(f"{label} is not an object")
     effect = str(statement.get("Effect", ""))
     why, orphaned = _principal_mismatch(statement, request) if is_resource_policy else ("", ())
     why = why or _action_resource_mismatch(statement, request)
-    why = why or _conditions_hold(statement.get("Condition") or {}, request, ignore_keys)
-    return StatementResult(label, effect, not why, why, orphaned)
+    if why:
+        return StatementResult(label, effect, False, why, orphaned)
+    failed = failed_conditions(statement.get("Condition") or {}, request)
+    why = f"condition {failed[0].describe()} does not hold" if failed else ""
+    return StatementResult(label, effect, not failed, why, orphaned, named=True, failed=failed)
 
 
-def evaluate(
-    policy: Mapping[str, Any],
-    request: Request,
-    *,
-    is_resource_policy: bool,
-    ignore_condition_keys: Iterable[str] = (),
-    name: str = "",
-) -> Decision:
+def evaluate(policy: Mapping[str, Any], request: Request, *, is_resource_policy: bool, name: str = "") -> Decision:
     """Decide one policy. ``is_resource_policy``: a trust policy (Principal matters); otherwise an
-    identity policy. ``ignore_condition_keys``: keys judged elsewhere (treated as holding)."""
-    ignore = frozenset(k.lower() for k in ignore_condition_keys)
+    identity policy."""
     prefix = f"{name}: " if name else ""
     results = tuple(
-        _statement(s, f"{prefix}{s.get('Sid') or f'statement {i}'}", request, is_resource_policy, ignore)
+        _statement(s, f"{prefix}{_sid(s) or f'statement {i}'}", request, is_resource_policy)
         for i, s in enumerate(_as_list(policy.get("Statement", [])), start=1)
     )
     return _combine(results)
 
 
-def evaluate_all(policies: Iterable[tuple[str, Mapping[str, Any]]], request: Request) -> Decision:
-    """Identity policies together (inline, managed, groups'): a Deny anywhere wins."""
+def _sid(statement: Any) -> str:
+    return str(statement.get("Sid") or "") if isinstance(statement, Mapping) else ""
+
+
+def evaluate_all(
+    policies: Iterable[tuple[str, Mapping[str, Any]]], request: Request, *, is_resource_policy: bool = False
+) -> Decision:
+    """Policies of one kind together (a principal's inline, managed and groups' policies; the SCPs
+    attached to one place): a Deny anywhere wins, then any Allow."""
     results: list[StatementResult] = []
     for name, policy in policies:
-        results += evaluate(policy, request, is_resource_policy=False, name=name).statements
+        results += evaluate(policy, request, is_resource_policy=is_resource_policy, name=name).statements
     return _combine(tuple(results))
 
 

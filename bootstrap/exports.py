@@ -4,9 +4,12 @@ CloudFormation (StackSets), and the raw policy documents."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
+from bootstrap import fieldcheck
+from bootstrap.errors import InvalidInput
 from bootstrap.state import Role
 
 
@@ -26,8 +29,24 @@ class Trust:
     endpoint_url: str | None  # copied from the caller profile, if it sets one
 
 
+# HCL's quoted-template escapes are \n \r \t \" \\ \uNNNN and \UNNNNNNNN only; JSON's \b, \f and \/ are
+# not among them, and a JSON surrogate pair (\ud83d\ude00) is two invalid characters to HCL.
+# https://github.com/hashicorp/hcl/blob/main/hclsyntax/spec.md#template-expressions
+_JSON_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)")
+_HCL_FOR_JSON = {"b": "\\u0008", "f": "\\u000c", "/": "/"}
+_RAW_CONTROL = re.compile("[\x7f-\x9f\u2028\u2029]")
+
+
+def _hcl_from_json(text: str) -> str:
+    """JSON text (written with ensure_ascii=False: UTF-8 characters as they are) made valid HCL:
+    escapes HCL lacks rewritten, remaining control characters escaped, and ${ / %{ made literal."""
+    text = _JSON_ESCAPE.sub(lambda m: _HCL_FOR_JSON.get(m.group(1), m.group(0)), text)
+    text = _RAW_CONTROL.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+    return text.replace("${", "$${").replace("%{", "%%{")
+
+
 def _hcl_string(value: str) -> str:
-    return json.dumps(value).replace("${", "$${").replace("%{", "%%{")
+    return _hcl_from_json(json.dumps(value, ensure_ascii=False))
 
 
 def terraform(trust: Trust, *, alias: str | None = None, external_id_variable: bool = False) -> str:
@@ -56,17 +75,25 @@ def terraform(trust: Trust, *, alias: str | None = None, external_id_variable: b
 
 
 def aws_config_section(trust: Trust, profile: str, duration_seconds: int | None = None) -> str:
-    lines = [f"[profile {profile}]", f"role_arn = {trust.role.arn}"]
+    """A ``[profile NAME]`` section. Every name and value is checked for its field again here, so
+    nothing can end a line or a header early and plant a section of its own (config.py checked
+    them already; this writer does not rely on it)."""
+    settings: list[tuple[str, str]] = [("role_arn", trust.role.arn)]
     if trust.caller_profile:
-        lines.append(f"source_profile = {trust.caller_profile}")
+        settings.append(("source_profile", fieldcheck.check_profile_name(trust.caller_profile)))
     if trust.external_id:
-        lines.append(f"external_id = {trust.external_id}")
+        settings.append(("external_id", trust.external_id))
     if trust.require_mfa and trust.mfa_serial:
-        lines.append(f"mfa_serial = {trust.mfa_serial}")
-    lines.append(f"role_session_name = {trust.session_name}")
-    lines.append(f"duration_seconds = {duration_seconds or min(trust.role.max_session_duration, 43200)}")
+        settings.append(("mfa_serial", fieldcheck.check_mfa_serial(trust.mfa_serial)))
+    settings.append(("role_session_name", trust.session_name))
+    settings.append(("duration_seconds", str(duration_seconds or min(trust.role.max_session_duration, 43200))))
     if trust.endpoint_url:
-        lines.append(f"endpoint_url = {trust.endpoint_url}")
+        settings.append(("endpoint_url", trust.endpoint_url))
+    try:
+        lines = [f"[profile {fieldcheck.check_profile_name(profile)}]"]
+        lines += [f"{key} = {fieldcheck.check_ini_value(key, value)}" for key, value in settings]
+    except ValueError as err:
+        raise InvalidInput(f"Not rendered: {err}. Nothing was written.") from err
     return "\n".join(lines) + "\n"
 
 
@@ -154,7 +181,7 @@ def documents(trust: Trust) -> str:
 
 def _hcl_json(document: Any, indent: str) -> str:
     """A JSON value as an HCL expression (HCL2 object syntax accepts JSON's ':' separators)."""
-    text = json.dumps(document, indent=2).replace("${", "$${").replace("%{", "%%{")
+    text = _hcl_from_json(json.dumps(document, indent=2, ensure_ascii=False))
     return text.replace("\n", "\n" + indent)
 
 

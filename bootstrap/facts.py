@@ -6,7 +6,34 @@ diagnose.py fills them from both accounts; checks.py judges them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
+
+# Keys a real AssumeRole carries (or may carry) whose values diagnose cannot know: a condition on
+# one is left to AWS ("unknown"), never decided as if the key were absent. A trailing "/" is a
+# prefix. https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
+UNKNOWN_KEYS = frozenset(
+    {
+        "aws:sourceip",
+        "aws:principalorgid",
+        "aws:principalorgpaths",
+        "aws:principaltag/",
+        "aws:userid",
+        "aws:sourcevpc",
+        "aws:sourcevpce",
+        "aws:vpcsourceip",
+        "aws:requestedregion",
+        "aws:tokenissuetime",
+        "aws:resourceorgid",
+        "aws:resourceorgpaths",
+        "aws:resourcetag/",
+        "aws:calledvia",
+        "aws:calledviafirst",
+        "aws:calledvialast",
+        "aws:sourceorgid",
+        "aws:sourceorgpaths",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -45,6 +72,38 @@ class RoleFacts:
 
 
 @dataclass(frozen=True)
+class OrgLevel:
+    """One place in the organization whose policies of a type apply: the account, an OU, the root."""
+
+    target: str  # "account 111111111111", "OU ou-ab12-cdef3456", "root r-ab12"
+    policies: tuple[tuple[str, dict[str, Any]], ...]  # (name and id, document)
+
+
+@dataclass(frozen=True)
+class OrgPolicies:
+    """The service or resource control policies that apply to one account, as Organizations says."""
+
+    kind: str  # "SCP" or "RCP"
+    account: str
+    member: bool  # the account belongs to the organization that was read
+    management: bool  # it is the organization's management account (exempt from SCPs and RCPs)
+    enabled: bool  # the policy type is enabled on the root
+    levels: tuple[OrgLevel, ...] = ()  # the account first, then each OU upwards, the root last
+    org_id: str = ""  # o-...: the organization that was read
+
+    def org_context(self, side: str) -> dict[str, list[str]]:
+        """aws:PrincipalOrgID/OrgPaths (side "Principal") or aws:ResourceOrgID/OrgPaths ("Resource")
+        of a member account, as AWS sets them: "o-id/r-root/ou-1/.../" for the paths."""
+        if not (self.member and self.org_id):
+            return {}
+        ids = [level.target.split()[-1] for level in reversed(self.levels) if not level.target.startswith("account")]
+        keys = {f"aws:{side}OrgID": [self.org_id]}
+        if ids:
+            keys[f"aws:{side}OrgPaths"] = ["/".join([self.org_id, *ids]) + "/"]
+        return keys
+
+
+@dataclass(frozen=True)
 class Facts:
     params: Params
     role_arn_problem: str | None
@@ -62,9 +121,24 @@ class Facts:
     live_arn: str | None
     denials: tuple[str, ...] | None  # recent CloudTrail denials; None: not available
     denials_note: str
+    scp: OrgPolicies | None = None  # None: not read (scp_note says why)
+    scp_note: str = "no --management-profile: the organization's SCPs were not read"
+    rcp: OrgPolicies | None = None
+    rcp_note: str = "no --management-profile: the organization's RCPs were not read"
+
+    @property
+    def live_code(self) -> str:
+        """AWS's error code for the real AssumeRole ('' when it succeeded)."""
+        return (self.live_error or "").partition(":")[0].strip()
 
     def context(self) -> dict[str, list[str]]:
-        return request_context(self.params, self.caller)
+        keys = request_context(self.params, self.caller) | ambient_context(self.params, self.caller)
+        # What the organization read says about both sides' organization (when it was read).
+        if self.scp is not None:
+            keys |= self.scp.org_context("Principal")
+        if self.rcp is not None:
+            keys |= self.rcp.org_context("Resource")
+        return keys
 
 
 def request_context(p: Params, c: Caller | None) -> dict[str, list[str]]:
@@ -87,4 +161,22 @@ def request_context(p: Params, c: Caller | None) -> dict[str, list[str]]:
         keys.update({f"aws:RequestTag/{k}": [v] for k, v in p.tags})
     if p.source_identity:
         keys["sts:SourceIdentity"] = [p.source_identity]
+    return keys
+
+
+def ambient_context(p: Params, c: Caller | None) -> dict[str, list[str]]:
+    """Keys AWS adds to every such request, with the values a call made now has. Kept apart from
+    request_context: IAM's policy simulator fills these itself."""
+    keys: dict[str, list[str]] = {}
+    if c is not None:
+        keys["aws:PrincipalType"] = ["AssumedRole" if c.session_arn else "User"]
+    now = datetime.now(UTC)
+    keys["aws:CurrentTime"] = [now.strftime("%Y-%m-%dT%H:%M:%SZ")]
+    keys["aws:EpochTime"] = [str(int(now.timestamp()))]
+    keys["aws:SecureTransport"] = ["true"]
+    keys["aws:ViaAWSService"] = ["false"]
+    keys["aws:PrincipalIsAWSService"] = ["false"]
+    parts = p.role_arn.split(":")
+    if len(parts) > 4 and parts[4]:
+        keys["aws:ResourceAccount"] = [parts[4]]
     return keys

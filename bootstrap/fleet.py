@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bootstrap import apply, arns, aws, desired, diagnose, live, plan, policydoc, sessions, verify
+from bootstrap import admincheck, apply, arns, aws, desired, diagnose, live, plan, policydoc, sessions, verify
 from bootstrap.config import Fleet, Target
 from bootstrap.errors import BootstrapError, InvalidInput, NotOwned
 from bootstrap.plan import Change, Op, Plan, Side
@@ -99,6 +99,8 @@ def _plan_target(
     context = desired.Context(source_account, account_id, partition, principal, target.config.external_id)
     want = desired.build(target.config, context)
     role = live.read_role(account, target.config.role_name)
+    if not teardown:
+        admincheck.refuse_admin_managed(account, target.config, role.managed_policies if role else ())
     want_state = State(account_id, source_account, None if teardown else want.role, None)
     live_state = State(account_id, source_account, role, None)
     return Reached(target, account, account_id, plan.diff(want_state, live_state, adopt=adopt))

@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from bootstrap import policydoc
-from bootstrap.state import GRANT_SID, Grant, Role, State
+from bootstrap.state import GRANT_SID, OWNER_TAG, Grant, Role, State
 
 
 class Side(StrEnum):
@@ -282,7 +282,8 @@ def _owned_parts(live: State, adopt: bool) -> tuple[Role | None, Grant | None, l
     """The live role and grant that this run may touch, and notes on what it must leave alone."""
     role, grant, notes = live.role, live.grant, []
     if role is not None and not role.owned and not adopt:
-        notes.append(f"role {role.arn} exists, not managed by trust-bootstrap")
+        tagged = " (tagged as ours, but without our trust statement)" if OWNER_TAG in role.tags else ""
+        notes.append(f"role {role.arn} exists, not managed by trust-bootstrap{tagged}")
         role = None
     if grant is not None and not grant_is_ours(grant) and not adopt:
         p = grant.principal

@@ -163,7 +163,8 @@ def teardown_json(plan: Plan, done: Sequence[Change], accounts: dict[Side, str],
     )
 
 
-MARKS = {"pass": "ok  ", "fail": "FAIL", "unknown": " ?? "}
+MARKS = {"pass": "ok  ", "fail": "FAIL", "unknown": " ?? ", "inferred": "INFR"}
+BAD = ("fail", "inferred")
 
 
 def findings_text(role_arn: str, principal_arn: str, findings: Sequence[Any]) -> str:
@@ -174,20 +175,35 @@ def findings_text(role_arn: str, principal_arn: str, findings: Sequence[Any]) ->
         lines.append(f"  [{MARKS.get(f.status, f.status)}] {f.id.ljust(width)}  {f.summary}")
         if f.fix and f.status != "pass":
             lines.append(f"  {' ' * (9 + width)}fix: {f.fix}")
-    failed = [f for f in findings if f.status == "fail"]
-    causes = [f for f in failed if f.id not in ("live-assume", "cloudtrail")]
     lines.append("")
-    if not failed:
-        lines.append("All checks pass: the principal can assume the role.")
-    elif causes:
-        lines.append("Cause: " + "; ".join(f"{f.id}: {f.summary}" for f in causes))
-    else:
-        lines.append(
-            "Cause not found by the static checks: AssumeRole fails, yet the trust policy, the source "
-            "permissions and the parameters look right. Look for a service control policy (SCP) or a "
-            "session policy in the source account, or IAM propagation still in progress."
-        )
+    lines.append(conclusion(findings))
     return "\n".join(lines)
+
+
+def conclusion(findings: Sequence[Any]) -> str:
+    """The last line of a diagnosis: it claims only what the checks that ran found."""
+    causes = [f for f in findings if f.status == "fail" and getattr(f, "kind", "cause") == "cause"]
+    inferred = [f for f in findings if f.status == "inferred"]
+    unknown = [f.id for f in findings if f.status == "unknown" and getattr(f, "kind", "cause") == "cause"]
+    passed = [f.id for f in findings if f.status == "pass" and getattr(f, "kind", "cause") == "cause"]
+    live = next((f for f in findings if f.id == "live-assume"), None)
+    not_run = f" Not checked: {', '.join(unknown)}." if unknown else ""
+    if causes:
+        return "Cause: " + "; ".join(f"{f.id}: {f.summary}" for f in causes)
+    if inferred:
+        return "Cause (inferred, not read): " + "; ".join(f"{f.id}: {f.summary}" for f in inferred) + not_run
+    if live is not None and live.status == "fail":
+        ran = ", ".join(passed) or "none"
+        return (
+            f"Cause not found by the static checks: AssumeRole fails, yet the checks that ran pass ({ran})."
+            f"{not_run} Look there first, then at a session policy, or IAM propagation still in progress "
+            "(seconds after a change)."
+        )
+    if not any(f.status in BAD for f in findings):
+        if unknown:
+            return f"AssumeRole works; the checks that ran pass.{not_run}"
+        return "All checks pass: the principal can assume the role."
+    return "See the failed checks above."
 
 
 def findings_json(role_arn: str, principal_arn: str, findings: Sequence[Any]) -> str:
@@ -195,8 +211,20 @@ def findings_json(role_arn: str, principal_arn: str, findings: Sequence[Any]) ->
         {
             "role_arn": role_arn,
             "principal_arn": principal_arn,
-            "ok": not any(f.status == "fail" for f in findings),
-            "checks": [{"id": f.id, "status": f.status, "summary": f.summary, "fix": f.fix} for f in findings],
+            "ok": not any(f.status in BAD for f in findings),
+            "conclusion": conclusion(findings),
+            "checks": [
+                {
+                    "id": f.id,
+                    "status": str(f.status),
+                    "summary": f.summary,
+                    "fix": f.fix,
+                    "title": getattr(f, "title", ""),
+                    "kind": str(getattr(f, "kind", "cause")),
+                    "doc": getattr(f, "doc", ""),
+                }
+                for f in findings
+            ],
         },
         indent=2,
     )

@@ -5,7 +5,10 @@ Both use these same frozen dataclasses, so plan.py can compare them field by fie
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from bootstrap.arns import Principal
 
@@ -33,7 +36,19 @@ class Role:
 
     @property
     def owned(self) -> bool:
-        return OWNER_TAG in self.tags
+        return is_ours(self.tags, json.loads(self.trust_policy))
+
+
+def is_ours(tags: Iterable[tuple[str, str]], trust_policy: Any) -> bool:
+    """A role is trust-bootstrap's when it carries the ownership tag AND its trust policy holds our
+    statement id. The tag alone proves nothing: anyone with iam:TagRole can add it to a foreign
+    role. Planting the statement needs iam:UpdateAssumeRolePolicy, which already decides who may
+    assume the role; console edits of the trust keep the Sid."""
+    if OWNER_TAG not in set(tags) or not isinstance(trust_policy, dict):
+        return False
+    statements = trust_policy.get("Statement", [])
+    statements = statements if isinstance(statements, list) else [statements]
+    return any(isinstance(s, dict) and s.get("Sid") == TRUST_SID for s in statements)
 
 
 @dataclass(frozen=True)

@@ -55,10 +55,15 @@ def test_healthy_setup_is_all_green(cli: Any) -> None:
     assert out["ok"] is True
     assert out["role_arn"] == ROLE_ARN and out["principal_arn"] == CI_USER_ARN
     assert [c["id"] for c in out["checks"]] == [
-        "credentials", "role-arn", "trust-policy", "external-id", "mfa", "source-permission", "session",
-        "live-assume", "cloudtrail",
+        "credentials", "role-arn", "trust-policy", "external-id", "mfa", "source-permission", "scp", "rcp",
+        "session", "live-assume", "cloudtrail",
     ]  # fmt: skip
     assert statuses(run)["cloudtrail"] == "unknown"  # the sandbox has no CloudTrail: said, not guessed
+    # Without --management-profile the SCPs are not read: said, with how to read them.
+    assert statuses(run)["scp"] == statuses(run)["rcp"] == "unknown"
+    assert "--management-profile" in check(run, "scp")["fix"]
+    assert all(c["doc"].startswith("https://docs.aws.amazon.com/") and c["title"] for c in out["checks"])
+    assert {c["kind"] for c in out["checks"] if c["id"] in ("live-assume", "cloudtrail")} == {"evidence"}
     assert "policy simulator is not available" in check(run, "source-permission")["summary"]
     assert failed(run) == set()
 
@@ -197,3 +202,203 @@ def test_apply_verification_failure_walks_the_checks(cli: Any, sandbox: Sandbox)
     assert "[ok  ] trust-policy" in run.stderr
     assert "[FAIL] live-assume" in run.stderr
     assert "Cause not found by the static checks" in run.stderr
+
+
+def _set_trust(*statements: dict[str, Any]) -> None:
+    doc = {"Version": "2012-10-17", "Statement": list(statements)}
+    iam("b-admin").update_assume_role_policy(RoleName=ROLE, PolicyDocument=json.dumps(doc))
+
+
+def _allow(principal: str = CI_USER_ARN, **condition: Any) -> dict[str, Any]:
+    statement = {"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"}
+    return statement | ({"Condition": condition} if condition else {})
+
+
+def test_a_deny_on_a_key_the_call_lacks_does_not_apply(cli: Any) -> None:
+    # AWS: a condition on a key absent from the request is false (condition operators, "Important"),
+    # so this Deny does not apply to a call without an ExternalId; the Allow does.
+    onboard(cli)
+    deny = {"Sid": "NoPartnerX", "Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"sts:ExternalId": "partner-x"}}}  # fmt: skip
+    _set_trust(deny, _allow())
+    run = diagnose(cli, external_id=None)
+    got = statuses(run)
+    assert got["trust-policy"] == got["external-id"] == got["mfa"] == "pass", run.stdout
+    assert "explicitly denies" not in check(run, "trust-policy")["summary"]
+    denied = diagnose(cli, external_id="partner-x")  # and with that ExternalId, it does apply
+    assert statuses(denied)["trust-policy"] == "fail" and "NoPartnerX" in check(denied, "trust-policy")["summary"]
+
+
+def test_external_id_and_mfa_are_judged_in_one_statement(cli: Any) -> None:
+    # AWS: every condition of one statement must hold. Statement 1 wants the ExternalId (and MFA if
+    # present), statement 2 wants MFA: a call with neither meets no statement whole.
+    onboard(cli)
+    _set_trust(
+        _allow(StringEquals={"sts:ExternalId": "ext-1"}, BoolIfExists={"aws:MultiFactorAuthPresent": "true"}),
+        _allow(f"arn:aws:iam::{ACCOUNT_A}:root", Bool={"aws:MultiFactorAuthPresent": "true"}),
+    )
+    run = diagnose(cli, external_id=None)
+    assert run.exit_code == 9, run.stdout
+    assert run.json()["ok"] is False
+    assert "fail" in {statuses(run)[c] for c in ("trust-policy", "external-id", "mfa")}
+    assert statuses(run)["external-id"] == "fail" and "statement 1" in check(run, "external-id")["summary"]
+
+
+def test_without_an_admin_profile_a_missing_grant_is_inferred_on_the_source_side(cli: Any) -> None:
+    onboard(cli)
+    iam("a-admin").delete_user_policy(UserName="ci-user", PolicyName=GRANT)
+    run = cli("diagnose", "--role-arn", ROLE_ARN, "--source-profile", "ci", "--target-profile", "b-admin",
+              "--external-id", "ext-1", "--output", "json")  # fmt: skip
+    assert run.exit_code == 9, run.stdout + run.stderr
+    finding = check(run, "source-permission")
+    assert finding["status"] == "inferred" and finding["summary"].startswith("inferred, not read")
+    assert "--source-admin-profile" in finding["fix"]
+    assert run.json()["ok"] is False
+    assert run.json()["conclusion"].startswith("Cause (inferred, not read)")
+
+
+def test_without_an_admin_profile_an_explicit_deny_is_inferred_and_text_says_so(cli: Any) -> None:
+    onboard(cli)
+    _deny_in_a()
+    run = cli("diagnose", "--role-arn", ROLE_ARN, "--source-profile", "ci", "--target-profile", "b-admin",
+              "--external-id", "ext-1")  # fmt: skip
+    assert run.exit_code == 9, run.stdout + run.stderr
+    assert "[INFR] source-permission  inferred, not read" in run.stdout
+    assert "Cause (inferred, not read): source-permission" in run.stdout
+    assert "look right" not in run.stdout  # nothing claims the source permissions were checked
+
+
+OPTIONAL = ["SimulatePrincipalPolicy", "LookupEvents", "DescribeOrganization", "ListParents"]
+
+
+def test_an_html_answer_to_the_policy_reads_leaves_source_permission_unknown(cli: Any, sandbox: Sandbox) -> None:
+    from bootstrap.sandbox.server import Fault
+
+    onboard(cli)
+    sandbox.inject(Fault("ListGroupsForUser", "html", 20))
+    run = diagnose(cli)
+    assert run.exit_code == 0, run.stdout + run.stderr
+    finding = check(run, "source-permission")
+    assert finding["status"] == "unknown"
+    assert "not an AWS response" in finding["summary"] or "HTTP 500 without an AWS error code" in finding["summary"]
+    assert "<html" not in run.stdout.lower()
+
+
+@pytest.mark.parametrize("code", ["html", "garbage", "ServiceFailure", "Throttling"])
+def test_odd_answers_from_optional_sources_leave_the_run_clean(cli: Any, sandbox: Sandbox, code: str) -> None:
+    from bootstrap.sandbox.server import Fault
+
+    onboard(cli)
+    for operation in OPTIONAL:
+        sandbox.inject(Fault(operation, code, 20))
+    run = diagnose(cli, "--management-profile", "org-admin")
+    assert run.exit_code == 0, run.stdout + run.stderr  # the healthy trust is still judged healthy
+    text = run.stdout + run.stderr
+    assert "<html" not in text.lower() and "Internal error" not in text and "Traceback" not in text
+    got = statuses(run)
+    assert got["cloudtrail"] == got["scp"] == got["rcp"] == "unknown", run.stdout
+    for line in (check(run, c)["summary"] for c in ("cloudtrail", "scp")):
+        assert "\n" not in line and len(line) < 400
+    assert "policy simulator gave no answer" in check(run, "source-permission")["summary"]
+
+
+def _add_profile(sandbox: Sandbox, name: str, key_id: str, secret: str) -> None:
+    files = configparser.ConfigParser()
+    files.read(sandbox.credentials_file)
+    files[name] = {"aws_access_key_id": key_id, "aws_secret_access_key": secret}
+    with sandbox.credentials_file.open("w") as out:
+        files.write(out)
+    with sandbox.config_file.open("a") as out:
+        out.write(f"\n[profile {name}]\nregion = us-east-1\nendpoint_url = {sandbox.endpoint}\n")
+
+
+def _member_iam(member: str) -> Any:
+    """IAM in an organization member account, through the access role the management account uses."""
+    access_role = f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole"
+    creds = session("org-admin").client("sts").assume_role(RoleArn=access_role, RoleSessionName="seed")
+    keys = creds["Credentials"]
+    return session("org-admin").client(
+        "iam", aws_access_key_id=keys["AccessKeyId"], aws_secret_access_key=keys["SecretAccessKey"],
+        aws_session_token=keys["SessionToken"],
+    )  # fmt: skip
+
+
+def _member_caller(sandbox: Sandbox, role_name: str) -> str:
+    """A user 'deployer' in the first member account (in the sandbox organization's OU), granted
+    sts:AssumeRole on a role of B that trusts it; its profile is 'member-ci'. Returns the role ARN."""
+    member = sandbox.org_members[0]
+    member_iam = _member_iam(member)
+    role_arn = f"arn:aws:iam::{ACCOUNT_B}:role/{role_name}"
+    member_iam.create_user(UserName="deployer")
+    grant = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role_arn}],
+    }
+    member_iam.put_user_policy(UserName="deployer", PolicyName="grant", PolicyDocument=json.dumps(grant))
+    key = member_iam.create_access_key(UserName="deployer")["AccessKey"]
+    _add_profile(sandbox, "member-ci", key["AccessKeyId"], key["SecretAccessKey"])
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{member}:user/deployer"}, "Action": "sts:AssumeRole"}]}  # fmt: skip
+    iam("b-admin").create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(trust))
+    return role_arn
+
+
+def test_scp_check_finds_a_deny_scp_in_the_organization(cli: Any, sandbox: Sandbox) -> None:
+    role_arn = _member_caller(sandbox, "scp-target")
+    args = ["diagnose", "--role-arn", role_arn, "--source-profile", "member-ci", "--target-profile", "b-admin",
+            "--management-profile", "org-admin", "--output", "json"]  # fmt: skip
+    before = cli(*args)
+    assert statuses(before)["scp"] == "pass", before.stdout  # FullAWSAccess at every level
+    assert "root" in check(before, "scp")["summary"]
+    assert statuses(before)["rcp"] == "unknown"  # B is not a member of the sandbox organization
+    org = session("org-admin").client("organizations")
+    deny = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "NoRoleHopping", "Effect": "Deny", "Action": "sts:AssumeRole", "Resource": "*"}]}  # fmt: skip
+    policy = org.create_policy(Name="no-assume", Description="test", Type="SERVICE_CONTROL_POLICY",
+                               Content=json.dumps(deny))["Policy"]["PolicySummary"]["Id"]  # fmt: skip
+    org.attach_policy(PolicyId=policy, TargetId=sandbox.org_unit)
+    try:
+        run = cli(*args)
+    finally:
+        org.detach_policy(PolicyId=policy, TargetId=sandbox.org_unit)
+        org.delete_policy(PolicyId=policy)
+    assert run.exit_code == 9, run.stdout + run.stderr
+    finding = check(run, "scp")
+    assert finding["status"] == "fail", run.stdout
+    for word in ("no-assume", "NoRoleHopping", f"OU {sandbox.org_unit}", "explicitly denies"):
+        assert word in finding["summary"]
+    assert "update-policy" in finding["fix"]
+
+
+def test_rcp_check_finds_a_deny_rcp_on_the_role_account(cli: Any, sandbox: Sandbox) -> None:
+    member = sandbox.org_members[1]
+    role_arn = f"arn:aws:iam::{member}:role/rcp-target"
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": CI_USER_ARN}, "Action": "sts:AssumeRole"}]}  # fmt: skip
+    _member_iam(member).create_role(RoleName="rcp-target", AssumeRolePolicyDocument=json.dumps(trust))
+    grant = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role_arn}],
+    }
+    iam("a-admin").put_user_policy(UserName="ci-user", PolicyName="grant", PolicyDocument=json.dumps(grant))
+    args = ["diagnose", "--role-arn", role_arn, "--source-profile", "ci", "--source-admin-profile", "a-admin",
+            "--management-profile", "org-admin", "--output", "json"]  # fmt: skip
+    assert statuses(cli(*args))["rcp"] == "pass"  # RCPFullAWSAccess at every level
+    org = session("org-admin").client("organizations")
+    guard = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "OrgCallersOnly", "Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole", "Resource": "*",
+         "Condition": {"StringNotEquals": {"aws:PrincipalAccount": member}}}]}  # fmt: skip
+    policy = org.create_policy(Name="org-only", Description="test", Type="RESOURCE_CONTROL_POLICY",
+                               Content=json.dumps(guard))["Policy"]["PolicySummary"]["Id"]  # fmt: skip
+    org.attach_policy(PolicyId=policy, TargetId=member)
+    try:
+        run = cli(*args)
+    finally:
+        org.detach_policy(PolicyId=policy, TargetId=member)
+        org.delete_policy(PolicyId=policy)
+    assert run.exit_code == 9, run.stdout + run.stderr
+    finding = check(run, "rcp")
+    assert finding["status"] == "fail" and "OrgCallersOnly" in finding["summary"], run.stdout
+    assert f"account {member}" in finding["summary"]
+    assert statuses(run)["scp"] == "unknown"  # A is not a member of the sandbox organization: said, not guessed
+    assert "not a member" in check(run, "scp")["summary"]

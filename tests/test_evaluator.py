@@ -289,6 +289,83 @@ def test_orphaned_unique_id_is_reported() -> None:
     assert decision.orphaned == ("AROAEXAMPLEEXAMPLE12",)
 
 
-def test_ignored_condition_keys_are_judged_elsewhere() -> None:
-    policy = trust(allow(Condition={"StringEquals": {"sts:ExternalId": "x1"}}))
-    assert evaluate(policy, req(), is_resource_policy=True, ignore_condition_keys=["sts:externalid"]).allowed
+# -- properties (hypothesis) ------------------------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402 (the property tests' own imports)
+from hypothesis import strategies as st  # noqa: E402
+
+KEYS = ["sts:ExternalId", "aws:MultiFactorAuthPresent", "sts:RoleSessionName", "sts:SourceIdentity"]
+VALUES = ["x", "y", "true", "false"]
+# Operators that are false on an absent key (not negated, not ...IfExists, not Null, not ForAllValues).
+POSITIVE = ["StringEquals", "StringLike", "StringEqualsIgnoreCase", "Bool", "ForAnyValue:StringEquals"]
+ANY_OPERATOR = [*POSITIVE, "StringNotEquals", "StringEqualsIfExists", "BoolIfExists", "Null", "StringNotLike"]
+PRINCIPALS = [USER, "arn:aws:iam::111111111111:user/other", "arn:aws:iam::111111111111:root", "333333333333",
+              "arn:aws:iam::111111111111:role/builder"]  # fmt: skip
+
+conditions = st.dictionaries(
+    st.sampled_from(ANY_OPERATOR), st.dictionaries(st.sampled_from(KEYS), st.sampled_from(VALUES), min_size=1, max_size=2),
+    max_size=2,
+)  # fmt: skip
+contexts = st.dictionaries(st.sampled_from(KEYS), st.sampled_from(VALUES).map(lambda v: [v]), max_size=4)
+
+
+@st.composite
+def statements(draw: Any, effect: str | None = None) -> dict[str, Any]:
+    principal = draw(st.lists(st.sampled_from(PRINCIPALS), min_size=1, max_size=2))
+    statement = {"Effect": effect or draw(st.sampled_from(["Allow", "Deny"])), "Principal": {"AWS": principal},
+                 "Action": "sts:AssumeRole"}  # fmt: skip
+    condition = draw(conditions)
+    return statement | ({"Condition": condition} if condition else {})
+
+
+PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@PROPERTY
+@given(
+    st.lists(statements(), max_size=4),
+    contexts,
+    st.sampled_from(POSITIVE),
+    st.sampled_from(KEYS),
+    st.sampled_from(VALUES),
+)
+def test_a_deny_on_an_absent_key_never_changes_the_verdict(
+    policy: list[dict[str, Any]], context: dict[str, list[str]], operator: str, key: str, value: str
+) -> None:
+    # [ops] a condition on a key absent from the request is false for these operators.
+    context = {k: v for k, v in context.items() if k != key}
+    deny = {"Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole", "Condition": {operator: {key: value}}}
+    before = evaluate(trust(*policy), req(context), is_resource_policy=True).allowed
+    assert evaluate(trust(*policy, deny), req(context), is_resource_policy=True).allowed is before
+
+
+@PROPERTY
+@given(statements("Allow"), contexts)
+def test_one_statement_never_allows_more_than_its_conditions_split_in_two(
+    statement: dict[str, Any], context: dict[str, list[str]]
+) -> None:
+    # [cond] every condition of one statement must hold (AND); split across two statements they
+    # are alternatives (OR): the split may allow more, the whole statement never does.
+    pairs = [(op, k, v) for op, keys in statement.get("Condition", {}).items() for k, v in keys.items()]
+    half = len(pairs) // 2
+    parts = [pairs[:half], pairs[half:]]
+    split = []
+    for part in parts:
+        condition: dict[str, dict[str, str]] = {}
+        for op, k, v in part:
+            condition.setdefault(op, {})[k] = v
+        split.append({k: v for k, v in statement.items() if k != "Condition"} | {"Condition": condition})
+    whole = evaluate(trust(statement), req(context), is_resource_policy=True).allowed
+    assert not whole or evaluate(trust(*split), req(context), is_resource_policy=True).allowed
+
+
+@PROPERTY
+@given(st.lists(statements("Allow"), min_size=1, max_size=4), contexts, st.sampled_from(PRINCIPALS[:2]))
+def test_an_allow_never_allows_a_principal_it_does_not_name(
+    policy: list[dict[str, Any]], context: dict[str, list[str]], caller: str
+) -> None:
+    # [principal] only a named principal (its ARN, or its account) is allowed.
+    named = {p for s in policy for p in s["Principal"]["AWS"]}
+    allowed = evaluate(trust(*policy), req(context, principal=caller), is_resource_policy=True).allowed
+    if caller not in named and not named & {"arn:aws:iam::111111111111:root", "111111111111"}:
+        assert not allowed

@@ -14,10 +14,12 @@ profiles whose ``endpoint_url`` points here.
 
 from __future__ import annotations
 
+import hmac
 import io
 import json
 import logging
 import os
+import secrets
 import socket
 import threading
 import time
@@ -35,6 +37,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from moto.sts.models import sts_backends
 from werkzeug.serving import make_server
 
+from bootstrap import safewrite
 from bootstrap.sandbox import orgscope
 from bootstrap.sandbox.referee import Caller, Request, Verdict, judge
 
@@ -89,7 +92,8 @@ class Profile:
 
 
 # What an injected fault answers: HTTP status and message. "reset" drops the connection instead;
-# "delay" only slows the call down.
+# "delay" only slows the call down; "html" answers an HTML 500 page and "garbage" a 200 whose
+# body is no AWS response at all (what a proxy or a half-implemented endpoint may send).
 FAULT_STATUS = {
     "Throttling": (400, "Rate exceeded"),
     "ThrottlingException": (400, "Rate exceeded"),
@@ -99,6 +103,13 @@ FAULT_STATUS = {
     # What IAM answers for a trust policy naming a principal created moments ago.
     "MalformedPolicyDocument": (400, "Invalid principal in policy: the principal is not yet known"),
 }
+
+
+BODY_FAULTS = ("reset", "delay", "html", "garbage")
+HTML_PAGE = (
+    b"<!DOCTYPE html><html><head><title>500 Internal Server Error</title></head><body>"
+    b"<h1>Internal Server Error</h1><p>The server encountered an internal error.</p></body></html>"
+)
 
 
 @dataclass
@@ -116,8 +127,8 @@ class Fault:
         parts = text.split(":")
         if len(parts) not in (3, 4) or not parts[2].isdigit():
             raise ValueError(f"'{text}' is not OPERATION:CODE:COUNT[:DELAY_SECONDS]")
-        if parts[1] not in FAULT_STATUS and parts[1] not in ("reset", "delay"):
-            raise ValueError(f"unknown fault code '{parts[1]}': one of {', '.join([*FAULT_STATUS, 'reset', 'delay'])}")
+        if parts[1] not in FAULT_STATUS and parts[1] not in BODY_FAULTS:
+            raise ValueError(f"unknown fault code '{parts[1]}': one of {', '.join([*FAULT_STATUS, *BODY_FAULTS])}")
         return cls(parts[0], parts[1], int(parts[2]), float(parts[3]) if len(parts) == 4 else 0.0)
 
 
@@ -156,6 +167,12 @@ class _State:
     # (account, role name) -> monotonic time of its creation or last trust-policy change
     role_changed: dict[tuple[str, str], float] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # moto's /moto-api/* (data.json lists every key and secret; reset-auth turns authorization off)
+    # answers only requests that carry this, which only the Sandbox object that started it knows.
+    control_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
+
+
+CONTROL_HEADER = "X-Sandbox-Control"
 
 
 def _error_xml(code: str, message: str) -> bytes:
@@ -188,11 +205,11 @@ def _find_caller(access_key: str) -> Caller | None:
     for account_id, backends in list(iam_backends.items()):
         user = backends["aws"].get_user_from_access_key_id(access_key)
         if user is not None:
-            return Caller(account=account_id, principal_arn=user.arn, temporary=False)
+            return Caller(account=account_id, principal_arn=user.arn, temporary=False, user_id=user.id)
     for account_id, sts in list(sts_backends.items()):
         session = sts["aws"].get_assumed_role_from_access_key(access_key)
         if session is not None:
-            return Caller(account=account_id, principal_arn=session.role_arn, temporary=True)
+            return Caller(account_id, session.role_arn, True, user_id=session.user_id, session_arn=session.arn)
     return None
 
 
@@ -317,6 +334,13 @@ class SandboxApp:
             self._record(replace(call, status=0, note="injected: connection reset"))
             environ["werkzeug.socket"].shutdown(socket.SHUT_RDWR)
             return []
+        if fault.code in ("html", "garbage"):
+            self._record(replace(call, status=500 if fault.code == "html" else 200, note=f"injected: {fault.code}"))
+            if fault.code == "html":
+                start_response("500 Internal Server Error", [("Content-Type", "text/html")])
+                return [HTML_PAGE]
+            start_response("200 OK", [("Content-Type", "text/xml")])
+            return [b"\x00\x01 not <an aws> response {"]
         status, message = FAULT_STATUS[fault.code]
         self._record(replace(call, status=status, note=f"injected: {fault.code}"))
         reason = {400: "Bad Request", 500: "Internal Server Error", 503: "Service Unavailable"}[status]
@@ -349,12 +373,35 @@ class SandboxApp:
             external_id=params.get("ExternalId"),
             mfa_serial=params.get("SerialNumber"),
             mfa_token=params.get("TokenCode"),
+            session_name=params.get("RoleSessionName"),
+            source_identity=params.get("SourceIdentity"),
+            tags=tuple(
+                (params[f"Tags.member.{n}.Key"], params.get(f"Tags.member.{n}.Value", ""))
+                for n in range(1, 51)
+                if f"Tags.member.{n}.Key" in params
+            ),
         )
         verdict = judge(json.loads(role.assume_role_policy_document), caller, request)
         if verdict.allowed and access_key:  # the caller's side, for grants scoped by the resource's organization
             allowed, why = orgscope.identity_allows_assume(access_key, role_arn)
             return verdict if allowed else Verdict(False, why)
         return verdict
+
+
+class ControlGate:
+    """In front of everything: /moto-api/* only for the sandbox's owner (the control secret)."""
+
+    def __init__(self, inner: WsgiApp, state: _State) -> None:
+        self._inner = inner
+        self._state = state
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO", "").startswith("/moto-api"):
+            given = environ.get("HTTP_" + CONTROL_HEADER.upper().replace("-", "_"), "")
+            if not hmac.compare_digest(given.encode(), self._state.control_secret.encode()):
+                start_response("403 Forbidden", [("Content-Type", "text/xml")])
+                return [_error_xml("AccessDenied", "The sandbox's control API needs the sandbox owner's secret.")]
+        return self._inner(environ, start_response)
 
 
 class Sandbox:
@@ -389,7 +436,7 @@ class Sandbox:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
 
         orgscope.install()
-        app = SandboxApp(DomainDispatcherApplication(create_backend_app), self._state)
+        app = ControlGate(SandboxApp(DomainDispatcherApplication(create_backend_app), self._state), self._state)
         self._server = make_server("127.0.0.1", self._port, app, threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
@@ -517,9 +564,8 @@ class Sandbox:
 
     # -- seeding ---------------------------------------------------------------------------------
     def _post(self, path: str, body: bytes) -> None:
-        request = urllib.request.Request(
-            self.endpoint + path, data=body, method="POST", headers={"Content-Type": "text/plain"}
-        )
+        headers = {"Content-Type": "text/plain", CONTROL_HEADER: self._state.control_secret}
+        request = urllib.request.Request(self.endpoint + path, data=body, method="POST", headers=headers)
         with urllib.request.urlopen(request, timeout=30) as response:
             response.read()
 
@@ -604,7 +650,7 @@ class Sandbox:
         self.clear_calls()  # the log is for the traffic of the tool under test, not the seeding
 
     def _write_profiles(self) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         config, credentials = [], []
         for p in self.profiles.values():
             config += [
@@ -619,9 +665,9 @@ class Sandbox:
                 f"aws_secret_access_key = {p.secret_access_key}",
                 "",
             ]
-        self.credentials_file.write_text("\n".join(credentials))
-        self.credentials_file.chmod(0o600)
-        self.config_file.write_text("\n".join(config))
+        # Secrets: 0600 from the first byte, in a file created exclusively, renamed over any planted link.
+        safewrite.write(self.credentials_file, "\n".join(credentials), mode=0o600)
+        safewrite.write(self.config_file, "\n".join(config), mode=0o644)
 
 
 def iter_exports(sandbox: Sandbox) -> Iterator[str]:
