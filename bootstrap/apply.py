@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from bootstrap import aws
+from bootstrap import aws, aws_oidc
 from bootstrap.errors import ApplyFailed, AwsError, BootstrapError, Interrupted, NotOwned
 from bootstrap.plan import Change, Op, Plan, Side
 from bootstrap.state import is_ours
@@ -57,6 +57,10 @@ WRITERS: dict[Op, Writer] = {
     Op.DELETE_ROLE: lambda c, a, _: aws.delete_role(a, c.owner),
     Op.PUT_MANAGED_GRANT: lambda c, a, _: aws.put_managed_policy(a, c.key, c.after or "", c.owner_kind, c.owner),
     Op.DELETE_MANAGED_GRANT: lambda c, a, _: aws.delete_managed_policy(a, c.key, c.owner_kind, c.owner),
+    # CI trusts: key is the provider URL, owner its ARN, after the audience (client ID)
+    Op.CREATE_OIDC_PROVIDER: lambda c, a, _: aws_oidc.create_provider(a, c.key, c.after or "", c.tags),
+    Op.ADD_OIDC_CLIENT_ID: lambda c, a, _: aws_oidc.add_client_id(a, c.owner, c.after or ""),
+    Op.DELETE_OIDC_PROVIDER: lambda c, a, _: aws_oidc.delete_provider(a, c.owner),
 }
 
 
@@ -158,9 +162,14 @@ def _progress(plan: Plan, done: list[Change]) -> str:
     return " ".join(lines)
 
 
+def _done_lines(done: list[Change]) -> tuple[str, ...]:
+    return tuple(f"{c.action} {c.resource}" for c in done)
+
+
 def _interrupted(plan: Plan, done: list[Change]) -> Interrupted:
     return Interrupted(
-        f"Interrupted while writing. {_progress(plan, done)} Re-run the same command to finish: it converges."
+        f"Interrupted while writing. {_progress(plan, done)} Re-run the same command to finish: it converges.",
+        done=_done_lines(done),
     )
 
 
@@ -168,7 +177,8 @@ def _partial_failure(plan: Plan, done: list[Change], errors: list[BootstrapError
     message = " ".join(e.message for e in errors)
     err = ApplyFailed(
         f"{message} {_progress(plan, done)} Fix the cause and re-run the same command: it reads both accounts "
-        "again and finishes the job."
+        "again and finishes the job.",
+        done=_done_lines(done),
     )
     err.__cause__ = errors[0]
     return err

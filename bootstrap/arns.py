@@ -61,6 +61,15 @@ def parse_arn(text: str) -> Arn:
     return Arn(partition, service, region, account, resource)
 
 
+def account_of(text: str) -> str | None:
+    """The account of an ARN, or None when ``text`` is not one (values read from policy documents
+    may be anything; this never raises)."""
+    try:
+        return parse_arn(text).account or None
+    except ValueError:
+        return None
+
+
 def check_account_id(value: str) -> str:
     if not _ACCOUNT.fullmatch(value):
         raise ValueError(f"'{value}' is not an AWS account ID (12 digits)")

@@ -1,7 +1,7 @@
 """The only place that holds boto3 clients, knows AWS error codes, and retries.
 
 Two kinds of retry, kept apart on purpose:
-- throttling and 5xx: botocore's own ``standard`` retry mode (CLIENT_CONFIG), not hand-written;
+- throttling and 5xx: botocore's own ``standard`` retry mode (client_config), not hand-written;
 - IAM propagation (a new role or principal that AWS does not see everywhere yet): ``propagation``
   below, with tenacity, an explicit deadline, jittered exponential waits and named error codes.
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import threading
 import time
 import urllib.parse
@@ -20,7 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
 
 import boto3
 import botocore.loaders
@@ -31,15 +32,28 @@ from botocore.exceptions import (
     BotoCoreError,
     ClientError,
     ConnectionClosedError,
+    CredentialRetrievalError,
     EndpointConnectionError,
+    HTTPClientError,
+    InvalidConfigError,
     NoCredentialsError,
+    PartialCredentialsError,
     ProfileNotFound,
     ReadTimeoutError,
+    SSOError,
+    TokenRetrievalError,
 )
+from botocore.exceptions import ConnectionError as BotoConnectionError
 from botocore.parsers import ResponseParserError
 
 from bootstrap import botomodel
-from bootstrap.errors import AwsError, BootstrapError, CredentialsError
+from bootstrap.errors import (
+    AwsError,
+    BootstrapError,
+    CredentialsError,
+    NetworkError,
+    UnexpectedResponse,
+)
 from bootstrap.facts import OrgLevel, OrgPolicies
 
 if TYPE_CHECKING:
@@ -48,9 +62,16 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+
 # Throttling, 5xx and dropped connections: botocore's standard retry mode, with its default of 3
 # attempts unless the user sets AWS_MAX_ATTEMPTS or max_attempts in the profile.
-CLIENT_CONFIG = BotoConfig(retries={"mode": "standard"}, connect_timeout=10, read_timeout=60)
+def client_config() -> BotoConfig:
+    """A new Config per client: botocore writes the resolved max attempts (AWS_MAX_ATTEMPTS, the
+    profile's max_attempts) into the ``retries`` dict it is given, so a shared one would carry one
+    client's setting over to every later client of the process."""
+    return BotoConfig(retries={"mode": "standard"}, connect_timeout=10, read_timeout=60)
+
+
 DEFAULT_REGION = "us-east-1"  # IAM is global; STS needs some region to sign for
 
 CREDENTIAL_CODES = frozenset(
@@ -139,7 +160,9 @@ class Account:
             if service not in self._clients:
                 with translate_errors(f"{self.label}: creating the {service} client"):
                     make: Callable[..., Any] = self.session.client
-                    self._clients[service] = make(service, config=CLIENT_CONFIG, region_name=self._region, **self._keys)
+                    self._clients[service] = make(
+                        service, config=client_config(), region_name=self._region, **self._keys
+                    )
             return self._clients[service]
 
     @property
@@ -195,31 +218,94 @@ def error_message(err: ClientError) -> str:
     return str(err.response.get("Error", {}).get("Message", ""))
 
 
+# Credentials that cannot be had: a failing credential_process, an expired SSO token, half a key.
+_CREDENTIAL_FAILURES: tuple[type[Exception], ...] = (
+    NoCredentialsError,
+    PartialCredentialsError,
+    CredentialRetrievalError,
+    TokenRetrievalError,
+    SSOError,
+    ProfileNotFound,
+    InvalidConfigError,
+)
+_NETWORK_FAILURES: tuple[type[Exception], ...] = (EndpointConnectionError, HTTPClientError, BotoConnectionError)
+
+
+# Still failing after botocore's retries: AWS is not serving the call right now.
+UNAVAILABLE_AFTER_RETRIES = frozenset(
+    {"Throttling", "ThrottlingException", "RequestLimitExceeded", "ServiceFailure", "InternalFailure",
+     "ServiceUnavailable", "InternalError"}
+)  # fmt: skip
+
+
+def _classify_client_error(err: ClientError, action: str) -> BootstrapError:
+    code, message = error_code(err), error_message(err)
+    if code in CREDENTIAL_CODES:
+        return CredentialsError(
+            f"{action}: the credentials were refused ({code}: {message}). Refresh them "
+            "(for SSO: 'aws sso login') or check the profile."
+        )
+    if not code or code.isdigit():  # an HTTP status with no AWS error in the body
+        return UnexpectedResponse(f"{action}: the endpoint answered HTTP {code or '?'} without an AWS error.", code)
+    if code in UNAVAILABLE_AFTER_RETRIES:
+        return NetworkError(f"{action}: {code}: {message}, still after botocore's retries. Re-run later.", code)
+    hint = " The profile needs IAM permission for this call." if code == "AccessDenied" else ""
+    return AwsError(f"{action}: {code}: {message}.{hint}", code)
+
+
+def classify(err: BaseException, action: str) -> BootstrapError | None:
+    """The error a user can act on for a botocore failure (None: not botocore's). ClientErrors by
+    code; credentials, network and unreadable answers (ResponseParserError is not a BotoCoreError)
+    each to their own exit code."""
+    mapped: BootstrapError | None = None
+    if isinstance(err, ClientError):
+        mapped = _classify_client_error(err, action)
+    elif isinstance(err, NoCredentialsError):
+        mapped = CredentialsError(
+            f"{action}: no AWS credentials found for this profile. Configure the profile, or log in "
+            "(for SSO: 'aws sso login')."
+        )
+    elif isinstance(err, _CREDENTIAL_FAILURES):
+        mapped = CredentialsError(f"{action}: the profile's credentials could not be obtained: {err}")
+    elif isinstance(err, _NETWORK_FAILURES):
+        mapped = NetworkError(
+            f"{action}: cannot reach AWS ({err}), after botocore's retries. Check the network and the profile's "
+            "endpoint, then re-run the same command."
+        )
+    elif isinstance(err, ResponseParserError):
+        mapped = UnexpectedResponse(
+            f"{action}: the endpoint's answer is not AWS's (unreadable: {str(err).splitlines()[0][:200]}). A proxy "
+            "or captive portal may be in the way; check the profile's endpoint, then re-run."
+        )
+    elif isinstance(err, BotoCoreError):
+        mapped = AwsError(f"{action}: {err}")
+    return mapped
+
+
 @contextmanager
-def translate_errors(action: str) -> Iterator[None]:
-    """Turn botocore failures into errors a user can act on, naming what we were doing."""
+def translate_errors(action: str, client_errors: bool = True) -> Iterator[None]:
+    """Turn botocore failures into errors a user can act on, naming what we were doing.
+    ``client_errors=False`` lets ClientError through, for callers that judge AWS's code themselves."""
     try:
         yield
     except BootstrapError:
         raise
-    except ClientError as err:
-        code, message = error_code(err), error_message(err)
-        if code in CREDENTIAL_CODES:
-            raise CredentialsError(
-                f"{action}: the credentials were refused ({code}: {message}). Refresh them "
-                "(for SSO: 'aws sso login') or check the profile."
-            ) from err
-        hint = " The profile needs IAM permission for this call." if code == "AccessDenied" else ""
-        raise AwsError(f"{action}: {code}: {message}.{hint}", code) from err
-    except NoCredentialsError as err:
-        raise CredentialsError(
-            f"{action}: no AWS credentials found for this profile. Configure the profile, or log in "
-            "(for SSO: 'aws sso login')."
-        ) from err
-    except (EndpointConnectionError, ConnectionClosedError) as err:
-        raise AwsError(f"{action}: cannot reach AWS ({err}). Check the network and the profile's endpoint.") from err
-    except BotoCoreError as err:
-        raise AwsError(f"{action}: {err}") from err
+    except ClientError:
+        if not client_errors:
+            raise
+        raise_classified(action)
+    except (BotoCoreError, ResponseParserError):
+        raise_classified(action)
+
+
+def raise_classified(action: str) -> NoReturn:
+    """Inside an ``except``: raise the classified error ``from`` the one being handled."""
+    err = sys.exc_info()[1]
+    assert err is not None
+    mapped = classify(err, action)
+    if mapped is None:
+        raise err
+    raise mapped from err
 
 
 @contextmanager
@@ -300,7 +386,8 @@ def assume_role(
         kwargs["ExternalId"] = external_id
     if mfa_serial and mfa_token:
         kwargs["SerialNumber"], kwargs["TokenCode"] = mfa_serial, mfa_token
-    creds = account.sts.assume_role(**kwargs)["Credentials"]
+    with translate_errors(f"{account.label}: assuming {role_arn} (sts:AssumeRole)", client_errors=False):
+        creds = account.sts.assume_role(**kwargs)["Credentials"]
     return Credentials(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
 
 
@@ -313,12 +400,19 @@ def assume_role_through_propagation(
     mfa_serial: str | None = None,
     mfa_token: str | None = None,
     on_attempt: Callable[[int, float], None] | None = None,
+    keep_waiting: Callable[[BaseException], bool] | None = None,
 ) -> AssumeOutcome:
-    """AssumeRole, retried on the codes IAM gives while a change propagates, until the deadline."""
+    """AssumeRole, retried on the codes IAM gives while a change propagates, until the deadline,
+    and only while ``keep_waiting`` (when given) says the denial can still be propagation."""
     started = time.monotonic()
     attempts = 0
+    propagating = _is_code(*ASSUME_PROPAGATION_CODES)
+
+    def should_retry(err: BaseException) -> bool:
+        return propagating(err) and (keep_waiting is None or keep_waiting(err))
+
     try:
-        for attempt in propagation(deadline_s, _is_code(*ASSUME_PROPAGATION_CODES), on_attempt):
+        for attempt in propagation(deadline_s, should_retry, on_attempt):
             with attempt:
                 attempts += 1
                 creds = assume_role(account, role_arn, session_name, external_id, mfa_serial, mfa_token)
@@ -380,6 +474,20 @@ def list_inline_policies(account: Account, kind: str, owner: str) -> list[str]:
             if error_code(err) == "NoSuchEntity":
                 return []
             raise
+
+
+def inline_policy_holders(account: Account, wanted: Callable[[str], bool]) -> list[tuple[str, str]]:
+    """(holder ARN, policy name) of every user and role inline policy whose name is ``wanted``: one
+    paginated iam:GetAccountAuthorizationDetails read, instead of a listing per identity."""
+    found: list[tuple[str, str]] = []
+    with translate_errors(f"{account.label}: looking for inline policies (iam:GetAccountAuthorizationDetails)"):
+        pages = account.iam.get_paginator("get_account_authorization_details").paginate(Filter=["User", "Role"])
+        for page in pages:
+            for user in page.get("UserDetailList", []):
+                found += [(user["Arn"], p["PolicyName"]) for p in user.get("UserPolicyList", [])]
+            for role in page.get("RoleDetailList", []):
+                found += [(role["Arn"], p["PolicyName"]) for p in role.get("RolePolicyList", [])]
+    return [(arn, name) for arn, name in found if wanted(name)]
 
 
 def list_role_tags(account: Account, role: str) -> list[tuple[str, str]]:

@@ -22,5 +22,6 @@ def shared_loader() -> botocore.loaders.Loader:
 
 def shape(service: str, name: str) -> dict[str, Any]:
     """One shape of a service's model, e.g. ("iam", "tagKeyType") -> its type, bounds and pattern."""
-    model = shared_loader().load_service_model(service, "service-2")
+    # api_version=None as botocore's client creation passes it: the same cache entry, parsed once.
+    model = shared_loader().load_service_model(service, "service-2", api_version=None)
     return dict(model["shapes"][name])

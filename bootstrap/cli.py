@@ -7,6 +7,7 @@ Only this module imports typer. It imports nothing that imports boto3 at module 
 from __future__ import annotations
 
 import inspect
+import json
 import os
 import sys
 import traceback
@@ -17,15 +18,62 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+from typer.core import TyperGroup
 
 from bootstrap.cli_help import PanelCommand
-from bootstrap.errors import BootstrapError, ExitCode, InvalidInput, NotConfirmed, PreconditionFailed
+from bootstrap.errors import (
+    BootstrapError,
+    ExitCode,
+    Interrupted,
+    InvalidInput,
+    NotConfirmed,
+    PreconditionFailed,
+    VerifyFailed,
+    error_document,
+)
 
 if TYPE_CHECKING:
     from bootstrap.config import Config
     from bootstrap.plan import Plan
 
+_ARGS_KEY = "trust_bootstrap.args"
+
+
+def _wants_json(args: list[str]) -> bool:
+    pairs = zip(args, [*args[1:], ""], strict=True)
+    return any((a in ("--output", "-o") and b == "json") or a in ("--output=json", "-ojson") for a, b in pairs)
+
+
+class _Commands(TyperGroup):
+    """Usage errors (an unknown flag, a value of the wrong type) keep the exit-code contract too:
+    1 under ``plan --detailed-exitcode`` (where 2 means drift), and one JSON document with
+    ``--output json``."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        raw = list(args)
+        ctx = super().make_context(info_name, args, parent, **extra)
+        ctx.meta[_ARGS_KEY] = raw
+        return ctx
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as err:
+            # typer vendors its own click: know its UsageError (and BadParameter...) by name.
+            if not any(k.__name__ == "UsageError" for k in type(err).__mro__):
+                raise
+            raw: list[str] = ctx.meta.get(_ARGS_KEY, [])
+            if raw[:1] == ["plan"] and "--detailed-exitcode" in raw:
+                err.exit_code = 1  # type: ignore[attr-defined]
+            if _wants_json(raw):
+                usage = BootstrapError(err.format_message())  # type: ignore[attr-defined]
+                usage.kind = "usage"
+                typer.echo(json.dumps(error_document(usage, err.exit_code), indent=2))  # type: ignore[attr-defined]
+            raise
+
+
 app = typer.Typer(
+    cls=_Commands,
     name="trust-bootstrap",
     help="Set up AWS cross-account role access in one run: the role in the target account, the "
     "sts:AssumeRole grant in the source account, and a live verification.",
@@ -76,7 +124,7 @@ PrincipalOpt = Annotated[
 ExternalIdOpt = Annotated[str | None, typer.Option(help="Require this sts:ExternalId (2-1224 chars).")]
 GenerateExternalIdOpt = Annotated[
     bool | None,
-    typer.Option("--generate-external-id", help="Require a random ExternalId, printed once."),
+    typer.Option("--generate-external-id", help="Require a random ExternalId (kept by later runs)."),
 ]
 RequireMfaOpt = Annotated[bool | None, typer.Option("--require-mfa", help="Require MFA in the trust policy.")]
 MfaMaxAgeOpt = Annotated[
@@ -117,7 +165,12 @@ TrustAccountOpt = Annotated[
     bool | None,
     typer.Option("--trust-account", help="Trust the whole source account (its root), not the exact principal. Weaker."),
 ]
-AllowAdminOpt = Annotated[bool | None, typer.Option("--allow-admin", help="Allow attaching AdministratorAccess.")]
+AllowAdminOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--allow-admin", help="Allow admin-equivalent policies (AdministratorAccess, IAMFullAccess, * or iam:* on *)."
+    ),
+]
 PolicyQuotaOpt = Annotated[
     int | None, typer.Option(help="Your account's managed-policies-per-role quota, if raised (10-20).")
 ]
@@ -128,6 +181,46 @@ ReplacesOpt = Annotated[
     ),
 ]
 OutputOpt = Annotated[Output, typer.Option("--output", "-o", help="text, or one JSON document on stdout.")]
+
+
+def _ci(help_text: str) -> Any:
+    return typer.Option(help=help_text)
+
+
+# CI (web identity) trusts: see oidcconfig.py for the config-file form.
+GithubRepoOpt = Annotated[
+    str | None, _ci("CI trust: the GitHub repository OWNER/REPO whose workflows may assume the role.")
+]
+GithubRefOpt = Annotated[
+    str | None, _ci("GitHub: the full ref, refs/heads/BRANCH or refs/tags/TAG (wildcard: StringLike).")
+]
+GithubEnvOpt = Annotated[str | None, _ci("GitHub: jobs of this deployment environment (their sub names it).")]
+GithubPrOpt = Annotated[
+    bool | None,
+    typer.Option("--github-pull-request", help="GitHub: pull_request runs."),
+]
+GithubOwnerIdOpt = Annotated[str | None, _ci("GitHub: the owner's numeric ID, for the immutable sub format.")]
+GithubRepoIdOpt = Annotated[str | None, _ci("GitHub: the repository's numeric ID, for the immutable sub format.")]
+GitlabProjectOpt = Annotated[str | None, _ci("CI trust: the GitLab project GROUP/PROJECT.")]
+GitlabRefOpt = Annotated[str | None, _ci("GitLab: the branch or tag name (no refs/ prefix).")]
+GitlabRefTypeOpt = Annotated[str | None, _ci("GitLab: branch or tag [default: branch].")]
+GitlabHostOpt = Annotated[str | None, _ci("GitLab: the instance host [default: gitlab.com].")]
+OidcIssuerOpt = Annotated[str | None, _ci("CI trust: the https issuer URL (generic, or GitHub Enterprise Server).")]
+OidcAudienceOpt = Annotated[str | None, _ci("CI trust: the token audience [default: sts.amazonaws.com].")]
+OidcSubjectOpt = Annotated[str | None, _ci("Generic CI trust: the exact sub (or a pattern with * : StringLike).")]
+HubRoleOpt = Annotated[
+    str | None, _ci("Hub topology: the CI role in A the workflow assumes first (created and owned).")
+]
+AllowOrgWildcardOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--allow-org-wildcard",
+        help="Allow a sub wildcard over a whole organization or group (warned).",
+    ),
+]
+TokenFileOpt = Annotated[
+    Path | None, _ci("A CI job's web identity token file, to prove the trust live (never printed).")
+]
 YesOpt = Annotated[
     bool,
     typer.Option("--yes", "-y", help="Do not ask before writing (needed when not interactive)."),
@@ -151,26 +244,46 @@ def _fail(code: int) -> NoReturn:
     raise typer.Exit(code)
 
 
+def _as_error(err: Exception) -> BootstrapError:
+    """A botocore failure that escaped the steps still gets its own kind and exit code; anything
+    else unexpected is a bug (exit 1)."""
+    if isinstance(err, BootstrapError):
+        return err
+    if type(err).__module__.split(".")[0] in ("botocore", "boto3", "urllib3"):
+        from bootstrap import aws  # boto3 is loaded already: a botocore error was raised
+
+        mapped = aws.classify(err, "an AWS call")
+        if mapped is not None:
+            return mapped
+    return BootstrapError(
+        f"Internal error: {type(err).__name__}: {err}. Re-run with --debug for a traceback, and report it."
+    )
+
+
 @contextmanager
-def _edge(debug: bool, error_code: Callable[[int], int] = lambda c: c) -> Iterator[None]:
-    """The one broad handler: every error becomes a message and a documented exit code."""
+def _edge(debug: bool, error_code: Callable[[int], int] = lambda c: c, output: Output = Output.text) -> Iterator[None]:
+    """The one broad handler: every error becomes a message and a documented exit code; with
+    ``--output json`` also one JSON document on stdout ({"error": {...}})."""
     try:
         yield
     except typer.Exit:
         raise
-    except BootstrapError as err:
-        if debug:
-            traceback.print_exc()
-        _err(f"Error: {err.message}")
-        _fail(error_code(int(err.exit_code)))
     except KeyboardInterrupt:
-        _err("Interrupted. Whatever was written so far stays; re-run the same command to finish (it converges).")
-        _fail(error_code(int(ExitCode.INTERRUPTED)))
+        message = "Interrupted. Whatever was written so far stays; re-run the same command to finish (it converges)."
+        _report(Interrupted(message), error_code, output, prefix="")
     except Exception as err:
         if debug:
             traceback.print_exc()
-        _err(f"Internal error: {type(err).__name__}: {err}. Re-run with --debug for a traceback, and report it.")
-        _fail(error_code(int(ExitCode.INTERNAL)))
+        error = _as_error(err)
+        _report(error, error_code, output, prefix="" if error.message.startswith("Internal error") else "Error: ")
+
+
+def _report(error: BootstrapError, error_code: Callable[[int], int], output: Output, prefix: str) -> NoReturn:
+    code = error_code(int(error.exit_code))
+    _err(f"{prefix}{error.message}")
+    if output is Output.json:
+        typer.echo(json.dumps(error_document(error, code), indent=2))
+    _fail(code)
 
 
 def _flags(**values: Any) -> dict[str, Any]:
@@ -226,6 +339,22 @@ def _trust_options(
     trust_account: TrustAccountOpt = None,
     allow_admin: AllowAdminOpt = None,
     managed_policy_quota: PolicyQuotaOpt = None,
+    github_repo: GithubRepoOpt = None,
+    github_ref: GithubRefOpt = None,
+    github_environment: GithubEnvOpt = None,
+    github_pull_request: GithubPrOpt = None,
+    github_owner_id: GithubOwnerIdOpt = None,
+    github_repo_id: GithubRepoIdOpt = None,
+    gitlab_project: GitlabProjectOpt = None,
+    gitlab_ref: GitlabRefOpt = None,
+    gitlab_ref_type: GitlabRefTypeOpt = None,
+    gitlab_host: GitlabHostOpt = None,
+    oidc_issuer: OidcIssuerOpt = None,
+    oidc_audience: OidcAudienceOpt = None,
+    oidc_subject: OidcSubjectOpt = None,
+    hub_role: HubRoleOpt = None,
+    allow_org_wildcard: AllowOrgWildcardOpt = None,
+    web_identity_token_file: TokenFileOpt = None,
     targets_from_org: Annotated[
         str | None, typer.Option(help="Fleet: every account of this organization unit (and those below it).")
     ] = None,
@@ -261,8 +390,57 @@ def _trust_options(
     """The options that identify and describe one trust: shared by apply, plan and teardown."""
 
 
-_NOT_CONFIG = ("config_file", "output", "debug", "targets_from_org", "management_profile", "access_role", "parallel",
-               *("engine", "call_as", "stackset_region", "verify_sample"))  # fmt: skip
+_NOT_CONFIG = (
+    "config_file", "output", "debug", "targets_from_org", "management_profile", "access_role", "parallel",
+    "web_identity_token_file", "engine", "call_as", "stackset_region", "verify_sample",
+)  # fmt: skip
+
+
+def _oidc_run(mode: str, cfg: Config, opts: dict[str, Any], yes: bool = False, adopt: bool = False) -> int:
+    """apply / plan / verify / teardown of a CI (web identity) trust. Returns the exit code."""
+    from bootstrap import oidcci, oidcflow, oidcrender, render
+
+    output: Output = opts["output"]
+    as_json = output is Output.json
+    token_file: Path | None = opts.get("web_identity_token_file")
+    in_ci = mode == "verify" and opts.get("target_account") is not None
+    if in_ci:
+        _check_account(opts["target_account"])
+        if opts.get("source_account") is not None:
+            _check_account(opts["source_account"])
+        prepared = oidcci.prepare_in_ci(cfg, opts["target_account"], opts.get("source_account"))
+    else:
+        prepared = oidcflow.prepare(cfg, adopt=adopt, teardown=mode == "teardown")
+    if mode in ("plan", "apply"):
+        for note in oidcflow.warnings(cfg):
+            _err(f"Warning: {note}")
+    if mode == "plan":
+        typer.echo(oidcrender.plan_json_ci(prepared.plan, prepared.accounts, prepared.trust) if as_json
+                   else oidcrender.plan_text_ci(prepared.plan, prepared.accounts, prepared.proof))  # fmt: skip
+        return 2 if opts.get("detailed_exitcode") and not (prepared.plan.empty and not prepared.plan.not_owned) else 0
+    if mode == "teardown":
+        typer.echo(render.teardown_text(prepared.plan, prepared.accounts, prepared.left), err=as_json)
+        done = oidcflow.run_teardown(prepared, _confirmer(yes))
+        typer.echo(render.teardown_json(prepared.plan, done, prepared.accounts, prepared.left) if as_json
+                   else "\n" + render.removed_text(done, prepared.left))  # fmt: skip
+        return 0
+    if mode == "verify":
+        result, how = oidcflow.run_verify(prepared, token_file)
+        if as_json:
+            typer.echo(oidcrender.outcome_json(oidcflow.Outcome(prepared.role_arn, prepared.hub_role_arn,
+                prepared.provider_arn, prepared.trust, (), result, "", prepared.proof, prepared.accounts)))  # fmt: skip
+        else:
+            typer.echo(f"Proved with {how}.\n" + render.verification_line(result))
+        return 0 if result.ok else int(ExitCode.VERIFY_FAILED)
+    typer.echo(oidcrender.plan_text_ci(prepared.plan, prepared.accounts, prepared.proof), err=as_json)
+    try:
+        outcome = oidcflow.run_apply(prepared, _confirmer(yes), token_file)
+    except oidcflow.CiVerificationFailed as failed:
+        if as_json:
+            typer.echo(oidcrender.outcome_json(failed.outcome))
+        raise
+    typer.echo(oidcrender.outcome_json(outcome) if as_json else "\n" + oidcrender.outcome_text(outcome))
+    return 0
 
 
 def _fleet_mode(opts: dict[str, Any]) -> bool:
@@ -299,7 +477,8 @@ def _run_fleet(
     teardown = mode == "teardown"
     prepared = fleet.prepare(the_fleet, parallel=opts["parallel"], teardown=teardown, adopt=adopt, on_event=progress)
     progress.close()
-    typer.echo(render.fleet_plan_text(prepared), err=output is Output.json or mode != "plan")
+    # Like a single run: the plan on stdout (stderr when stdout carries the JSON document).
+    typer.echo(render.fleet_plan_text(prepared), err=output is Output.json or mode == "verify")
     if mode == "plan":
         if output is Output.json:
             planned = [fleet.TargetResult(r.target.label, r.account_id, r.plan.role_arn, r.plan.changes,
@@ -396,6 +575,7 @@ CONDITIONS = ("external_id", "require_mfa", "mfa_max_age", "trust_account")
 FLEET_ONLY = ("targets_from_org", "management_profile", "access_role", "parallel", "engine", "call_as",
               "stackset_region", "verify_sample")  # fmt: skip
 VERIFY_ONLY = ("session_name", "verify_profile", "mfa_serial", "mfa_token", "verify", "verify_timeout", "verify_sample")
+CI_PROOF = ("web_identity_token_file",)  # a CI token proves: teardown and export do not take one
 
 
 def trust_command(*, without: tuple[str, ...] = ()) -> Callable[[Callable[..., None]], Callable[..., None]]:
@@ -433,10 +613,12 @@ def apply(yes: YesOpt = False, adopt: AdoptOpt = False, **opts: Any) -> None:
       --policy-arn arn:aws:iam::aws:policy/ReadOnlyAccess --verify-profile ci --yes
     """
     output: Output = opts["output"]
-    with _edge(opts["debug"]):
+    with _edge(opts["debug"], output=opts["output"]):
         if _fleet_mode(opts):
             _fail(_run_fleet(opts, mode="apply", yes=yes, adopt=adopt))
         cfg = _config_of(opts)
+        if cfg.oidc is not None:
+            _fail(_oidc_run("apply", cfg, opts, yes=yes, adopt=adopt))
         from bootstrap import commands, render
 
         prepared = commands.prepare(cfg, adopt=adopt, for_apply=True)
@@ -446,15 +628,23 @@ def apply(yes: YesOpt = False, adopt: AdoptOpt = False, **opts: Any) -> None:
         try:
             outcome = commands.run_apply(prepared, _confirmer(yes))
         except commands.VerificationFailed as failed:
-            if output is Output.json:
-                typer.echo(render.outcome_json(failed.outcome))
+            failed.extra = json.loads(render.outcome_json(failed.outcome))  # one JSON document: result and error
             raise
         typer.echo(render.outcome_json(outcome) if output is Output.json else "\n" + render.outcome_text(outcome))
 
 
 @app.command(cls=PanelCommand)
 @trust_command(without=WRITE_ONLY)
-def verify(**opts: Any) -> None:
+def verify(
+    target_account: Annotated[
+        str | None,
+        typer.Option(help="CI trusts, inside the CI job: the role's account ID (no profile needed; nothing is read)."),
+    ] = None,
+    source_account: Annotated[
+        str | None, typer.Option(help="CI trusts in the hub topology, inside the CI job: the hub role's account ID.")
+    ] = None,
+    **opts: Any,
+) -> None:
     """Prove the trust works, writing nothing: AssumeRole as the principal, then GetCallerIdentity.
 
     Takes the same options and config as apply. Exit 0 when the principal gets in, 7 when not
@@ -465,10 +655,16 @@ def verify(**opts: Any) -> None:
       trust-bootstrap verify --config trust.yaml --output json
     """
     output: Output = opts["output"]
-    with _edge(opts["debug"]):
+    with _edge(opts["debug"], output=opts["output"]):
         if _fleet_mode(opts):
             _fail(_run_fleet(opts, mode="verify"))
         cfg = _config_of(opts)
+        if cfg.oidc is not None:
+            _fail(
+                _oidc_run("verify", cfg, {**opts, "target_account": target_account, "source_account": source_account})
+            )
+        if target_account or source_account:
+            raise InvalidInput("--target-account and --source-account go with CI trusts (--github-repo, ...).")
         from bootstrap import commands, render
 
         prepared = commands.prepare(cfg, for_apply=True)
@@ -483,10 +679,11 @@ def verify(**opts: Any) -> None:
             verification=result,
             accounts=prepared.accounts,
         )
-        if output is Output.json:
-            typer.echo(render.outcome_json(outcome))
-        else:
-            typer.echo(render.verification_line(result))
+        if not result.ok and output is Output.json:
+            failed = VerifyFailed(f"The principal could not assume the role: {result.error}.")
+            failed.extra = json.loads(render.outcome_json(outcome))  # one JSON document: result and error
+            raise failed
+        typer.echo(render.outcome_json(outcome) if output is Output.json else render.verification_line(result))
         if not result.ok:
             _fail(int(ExitCode.VERIFY_FAILED))
 
@@ -513,11 +710,13 @@ def plan(
     """
     output: Output = opts["output"]
     # Terraform's convention: with --detailed-exitcode every error is 1, so 2 always means drift.
-    with _edge(opts["debug"], error_code=(lambda _: 1) if detailed_exitcode else (lambda c: c)):
+    with _edge(opts["debug"], error_code=(lambda _: 1) if detailed_exitcode else (lambda c: c), output=output):
         if _fleet_mode(opts):
             opts["detect_drift"] = detect_drift
             _fail(_run_fleet(opts, mode="plan", adopt=adopt, detailed_exitcode=detailed_exitcode))
         cfg = _config_of(opts)
+        if cfg.oidc is not None:
+            _fail(_oidc_run("plan", cfg, {**opts, "detailed_exitcode": detailed_exitcode}, adopt=adopt))
         from bootstrap import commands, render
 
         prepared = commands.prepare(cfg, adopt=adopt)
@@ -566,10 +765,30 @@ def diagnose(
         ),
     ] = None,
     parallel: Annotated[int, typer.Option(min=1, max=64, help="Fleet: targets diagnosed at once.")] = 8,
+    github_repo: GithubRepoOpt = None,
+    github_ref: GithubRefOpt = None,
+    github_environment: GithubEnvOpt = None,
+    github_event: Annotated[
+        str | None, _ci("GitHub: the run's event (push, pull_request, ...) [default: push].")
+    ] = None,
+    github_owner_id: GithubOwnerIdOpt = None,
+    github_repo_id: GithubRepoIdOpt = None,
+    gitlab_project: GitlabProjectOpt = None,
+    gitlab_ref: GitlabRefOpt = None,
+    gitlab_ref_type: GitlabRefTypeOpt = None,
+    gitlab_host: GitlabHostOpt = None,
+    oidc_issuer: OidcIssuerOpt = None,
+    oidc_audience: OidcAudienceOpt = None,
+    oidc_subject: OidcSubjectOpt = None,
+    web_identity_token_file: TokenFileOpt = None,
     output: OutputOpt = Output.text,
     debug: DebugOpt = False,
 ) -> None:
     """Name the exact cause of an AssumeRole AccessDenied, and the fix. Works on any role.
+
+    For CI (AssumeRoleWithWebIdentity): describe the run (--github-repo/--github-ref/--github-event/
+    --github-environment, --gitlab-project/--gitlab-ref, or --oidc-issuer/--oidc-subject) or pass a
+    real token with --web-identity-token-file; needs --role-arn and --target-profile.
 
     Exit 0 when no check fails, 9 when a check names a cause (read, or inferred when the source
     side cannot be read). Given a fleet config file (or --targets-from-org), it diagnoses every
@@ -580,9 +799,33 @@ def diagnose(
       trust-bootstrap diagnose --role-arn arn:aws:iam::222222222222:role/terraform-deploy
       --source-profile ci --target-profile b-admin --external-id my_external_id
     """
-    with _edge(debug):
+    with _edge(debug, output=output):
         from bootstrap import config, diagnose, render
 
+        ci_options = {k: v for k, v in dict(
+            github_repo=github_repo, github_ref=github_ref, github_environment=github_environment,
+            github_event=github_event, github_owner_id=github_owner_id, github_repo_id=github_repo_id,
+            gitlab_project=gitlab_project, gitlab_ref=gitlab_ref, gitlab_ref_type=gitlab_ref_type,
+            gitlab_host=gitlab_host, oidc_issuer=oidc_issuer, oidc_audience=oidc_audience, oidc_subject=oidc_subject,
+        ).items() if v is not None}  # fmt: skip
+        if ci_options or web_identity_token_file:
+            if not role_arn:
+                raise InvalidInput("Say which role: pass --role-arn ARN (and --target-profile to read it).")
+            from bootstrap import oidcci
+
+            findings, who = oidcci.run_diagnose(role_arn, target_profile, ci_options, web_identity_token_file)
+            show = render.findings_json if output is Output.json else render.findings_text
+            typer.echo(show(role_arn, f"web identity: {who}", findings))
+            _fail(int(ExitCode.CAUSE_FOUND) if any(f.status == "fail" for f in findings) else 0)
+        if config_file is not None and not targets_from_org and not config.is_fleet(config_file):
+            ci_config = config.load(config_file, {})
+            if ci_config.oidc is not None:  # a CI trust's config: diagnose the run it describes
+                from bootstrap import oidcci
+
+                arn, findings, who = oidcci.run_diagnose_config(ci_config)
+                show = render.findings_json if output is Output.json else render.findings_text
+                typer.echo(show(arn, f"web identity: {who}", findings))
+                _fail(int(ExitCode.CAUSE_FOUND) if any(f.status == "fail" for f in findings) else 0)
         if targets_from_org or config.is_fleet(config_file):
             _fail(_diagnose_fleet(config_file, targets_from_org, management_profile, source_profile, parallel, output))
         request = config.load_diagnose(
@@ -637,10 +880,12 @@ class ExportFormat(StrEnum):
     aws_config = "aws-config"
     cloudformation = "cloudformation"
     json = "json"
+    github_actions = "github-actions"  # CI trusts
+    gitlab_ci = "gitlab-ci"
 
 
 @app.command(cls=PanelCommand)
-@trust_command(without=FLEET_ONLY)
+@trust_command(without=(*FLEET_ONLY, *CI_PROOF))
 def export(
     format_: Annotated[ExportFormat, typer.Option("--format", "-f", help="What to render.")] = ExportFormat.terraform,
     offline: Annotated[
@@ -668,7 +913,7 @@ def export(
 
       trust-bootstrap export --config trust.yaml --format aws-config --write
     """
-    with _edge(opts["debug"]):
+    with _edge(opts["debug"], output=opts["output"]):
         cfg = _config_of(opts)
         if target_account is not None:
             _check_account(target_account)
@@ -676,6 +921,21 @@ def export(
             raise InvalidInput("--write goes with --format aws-config.")
         if profile_name is not None:
             _check_profile_name(profile_name)
+        ci_formats = (ExportFormat.github_actions, ExportFormat.gitlab_ci)
+        if (format_ in ci_formats) != (cfg.oidc is not None):
+            raise InvalidInput(
+                f"--format {format_.value} is for CI trusts (--github-repo, --gitlab-project, --oidc-issuer); a CI trust "
+                "exports as github-actions or gitlab-ci."
+                if format_ in ci_formats
+                else f"A CI trust exports as --format github-actions or gitlab-ci, not {format_.value}."
+            )
+        if format_ in ci_formats:
+            from bootstrap import ciexports, oidcci
+
+            ci = oidcci.build_ci_export(cfg, offline=offline, target_account=target_account)
+            render_ci = ciexports.github_actions if format_ is ExportFormat.github_actions else ciexports.gitlab_ci
+            typer.echo(render_ci(ci), nl=False)
+            return
         from bootstrap import awsconfig, commands, exports
 
         trust = commands.build_export(cfg, offline=offline, target_account=target_account)
@@ -773,11 +1033,28 @@ def _ask(values: dict[str, Any]) -> dict[str, Any]:
         ("external_id", "ExternalId to require (empty: none)", ""),
         ("verify_profile", "Profile with the principal's credentials, to verify (empty: none)", ""),
     ]
+    from bootstrap import arns
+
+    # The answers the config file will be checked against: asked again until they pass, so init
+    # never writes a file that the next run rejects.
+    checks: dict[str, Callable[[str], object]] = {
+        "role_name": arns.check_role_name,
+        "principal": arns.parse_principal,
+        "external_id": arns.check_external_id,
+    }
     answered = dict(values)
     for key, question, default in questions:
-        if answered.get(key) is None:
-            answer = typer.prompt(question, default=default, show_default=bool(default), err=True)
-            answered[key] = answer.strip() or None
+        while answered.get(key) is None:
+            answer = typer.prompt(question, default=default, show_default=bool(default), err=True).strip()
+            try:
+                if answer and key in checks:
+                    checks[key](answer)
+            except ValueError as err:
+                _err(f"Not valid: {err}. Try again.")
+                continue
+            answered[key] = answer or None
+            if not answer:
+                break
     return answered
 
 
@@ -787,7 +1064,7 @@ class Only(StrEnum):
 
 
 @app.command(cls=PanelCommand)
-@trust_command(without=(*WRITE_ONLY, *VERIFY_ONLY, *CONDITIONS))
+@trust_command(without=(*WRITE_ONLY, *VERIFY_ONLY, *CONDITIONS, *CI_PROOF))
 def teardown(
     yes: YesOpt = False,
     only: Annotated[
@@ -812,23 +1089,27 @@ def teardown(
       --principal arn:aws:iam::111111111111:user/ci-user --yes
     """
     output: Output = opts["output"]
-    with _edge(opts["debug"]):
+    with _edge(opts["debug"], output=opts["output"]):
         if _fleet_mode(opts):
             _fail(_run_fleet(opts, mode="teardown", yes=yes))
         cfg = _config_of(opts)
+        if cfg.oidc is not None:
+            _fail(_oidc_run("teardown", cfg, opts, yes=yes))
         if target_account is not None:
             _check_account(target_account)
-        from bootstrap import commands, render
+        from bootstrap import render
+        from bootstrap import teardown as workflow
         from bootstrap.plan import Side
 
         side = None if only is None else Side(only.value)
-        prepared = commands.prepare_teardown(cfg, only=side, target_account=target_account)
-        typer.echo(render.teardown_text(prepared.plan, prepared.accounts, ()), err=output is Output.json)
-        done = commands.run_teardown(prepared, _confirmer(yes))
+        prepared = workflow.prepare_teardown(cfg, only=side, target_account=target_account)
+        if announce := render.teardown_text(prepared.plan, prepared.accounts, ()):
+            typer.echo(announce + "\n", err=output is Output.json)
+        done = workflow.run_teardown(prepared, _confirmer(yes))
         if output is Output.json:
             typer.echo(render.teardown_json(prepared.plan, done, prepared.accounts, prepared.left))
         else:
-            typer.echo("\n" + render.removed_text(done, prepared.left))
+            typer.echo(render.removed_text(done, prepared.left, prepared.plan.not_owned))
 
 
 def _check_profile_name(value: str) -> None:
@@ -922,6 +1203,13 @@ def sandbox(
             )
             for line in iter_exports(box):
                 typer.echo(line)
+            _err(
+                f"OIDC issuer (a stand-in for GitHub Actions / GitLab): {box.issuer.url}, certificate "
+                f"{box.issuer.certificate_file}. Trust it with --oidc-issuer {box.issuer.url} (with --github-repo ... or "
+                "--oidc-subject ...); apply and verify then prove the trust with a token they mint. Mint one yourself: "
+                'curl -s -X POST "$TRUST_BOOTSTRAP_TOKEN_MINTER" -d '
+                '\'{"sub": "repo:OWNER/REPO:ref:refs/heads/main", "aud": "sts.amazonaws.com"}\''
+            )
             if box.org_members:
                 _err(
                     f"Organization: management account {MANAGEMENT_ACCOUNT} (profile org-admin), organization unit "

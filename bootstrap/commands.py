@@ -4,11 +4,11 @@ boto3 (through the steps), so cli.py imports it only once a command runs."""
 
 from __future__ import annotations
 
-import re
+import json
 import secrets
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from bootstrap import (
     admincheck,
@@ -20,12 +20,13 @@ from bootstrap import (
     live,
     plan,
     policydoc,
-    render,
+    proof,
     sessions,
     verify,
 )
 from bootstrap.config import Config
 from bootstrap.errors import (
+    BootstrapError,
     Interrupted,
     InvalidInput,
     NotConfirmed,
@@ -33,35 +34,14 @@ from bootstrap.errors import (
     PreconditionFailed,
     VerifyFailed,
 )
-from bootstrap.plan import Plan, Side
-from bootstrap.progress import Spinner, status
+from bootstrap.plan import Plan
+from bootstrap.prepared import Prepared
+from bootstrap.progress import status
+from bootstrap.quotas import IAM
 from bootstrap.render import Outcome
 from bootstrap.state import OWNER_TAG, TRUST_SID, Role, State
 
 Confirm = Callable[[Plan], bool]
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """Everything known before the first write."""
-
-    config: Config
-    sides: sessions.Sides
-    principal: arns.Principal
-    source_principal: arns.Principal | None
-    desired: State
-    live: State
-    plan: Plan
-    external_id: str | None
-    external_id_generated: bool
-    verifier: aws.Account | None = None  # credentials acting as the principal (apply with verification)
-
-    @property
-    def accounts(self) -> dict[Side, str]:
-        return {
-            Side.SOURCE: self.sides.source_identity.account,
-            Side.TARGET: self.sides.target_identity.account,
-        }
 
 
 def _external_id_in(trust_policy: str) -> str | None:
@@ -91,6 +71,30 @@ def _check_policies_exist(target: aws.Account, config: Config, role: Role | None
             "customer managed policies are per account. Nothing was written."
         )
     admincheck.refuse_admin_managed(target, config, attached)
+
+
+def _check_grant_fits(source: aws.Account, the_plan: Plan) -> None:
+    """IAM caps the inline policies of a user (2,048 characters) or role (10,240) in total, and
+    answers LimitExceeded only when the grant is written, perhaps after the role. Count first."""
+    puts = [c for c in the_plan.changes if c.op is plan.Op.PUT_GRANT]
+    if not puts:
+        return
+    grant = puts[0]
+    names = [n for n in aws.list_inline_policies(source, grant.owner_kind, grant.owner) if n != grant.key]
+    with ThreadPoolExecutor(max_workers=min(8, len(names) or 1)) as pool:
+        documents = list(pool.map(lambda n: aws.get_inline_policy(source, grant.owner_kind, grant.owner, n), names))
+    others = sum(policydoc.size(json.dumps(d)) for d in documents if d)
+    mine = policydoc.size(grant.after or "")
+    limit = IAM.inline_total_chars[grant.owner_kind]
+    if others + mine > limit:
+        raise PreconditionFailed(
+            f"The grant would bring the inline policies of {grant.owner_kind}/{grant.owner} to {others + mine:,} "
+            f"characters ({len(names)} other inline policies: {others:,}; the grant: {mine:,}), but IAM allows "
+            f"{limit:,} in total for a {grant.owner_kind} (white space not counted) and would refuse it with "
+            "LimitExceeded part-way through the run. Remove or shrink another inline policy of the principal "
+            "(or move it into a managed policy), or onboard these roles as a fleet, whose grant becomes one "
+            "customer managed policy when it does not fit inline. Nothing was written."
+        )
 
 
 def prepare(config: Config, adopt: bool = False, for_apply: bool = False) -> Prepared:
@@ -150,7 +154,10 @@ def prepare(config: Config, adopt: bool = False, for_apply: bool = False) -> Pre
     the_plan = plan.diff(want, live_state, adopt=adopt, retired=retired)
     if not the_plan.empty:
         with ThreadPoolExecutor(max_workers=2) as pool:
-            jobs = [pool.submit(_check_policies_exist, sides.target, config, live_state.role)]
+            jobs = [
+                pool.submit(_check_policies_exist, sides.target, config, live_state.role),
+                pool.submit(_check_grant_fits, sides.source, the_plan),
+            ]
             if verify_account is not None and config.verify_profile:
                 jobs.append(pool.submit(verify.check_verifier, verify_account, principal, config.verify_profile))
             for job in jobs:
@@ -186,7 +193,8 @@ def warnings(config: Config) -> list[str]:
 
 
 def run_apply(prepared: Prepared, confirm: Confirm) -> Outcome:
-    """Apply the prepared plan (after ``confirm``), then verify."""
+    """Apply the prepared plan (after ``confirm``), then verify; a rename's old role and grant are
+    removed only after that verification succeeds."""
     config, the_plan = prepared.config, prepared.plan
     if the_plan.not_owned:
         raise NotOwned(
@@ -198,24 +206,36 @@ def run_apply(prepared: Prepared, confirm: Confirm) -> Outcome:
     if not the_plan.empty and not confirm(the_plan):
         raise NotConfirmed("Not confirmed: nothing was written.")
     done: tuple[plan.Change, ...] = ()
-    if not the_plan.empty:
-        done = apply.execute(
-            the_plan,
-            target=prepared.sides.target,
-            source=prepared.sides.source,
-            deadline_s=config.verify_timeout,
-            on_done=lambda c: status(f"  done: {c.action} {c.resource}"),
-        )
+    if the_plan.changes:
+        done = _execute(prepared, replace(the_plan, after_verify=()))
     result = None
-    if verifier is not None:
+    judge = proof.Judge(prepared, verifier, wrote=bool(done)) if verifier is not None else None
+    if verifier is not None and judge is not None:
         try:
-            result = _verify(prepared, verifier)
+            result = proof.prove(prepared, verifier, judge)
+        except BootstrapError as err:  # the network, the credentials, an unreadable answer
+            err.message = (
+                f"{_in_place(prepared, done)} Not verified: the verification could not finish: {err.message} "
+                f"{_kept_old_role(prepared)}Re-run the same command to verify; it writes nothing again."
+            )
+            err.done = _done_lines(done)
+            raise
         except KeyboardInterrupt:
             raise Interrupted(
                 f"Verification interrupted. Both sides are in place: the role {the_plan.role_arn} and the grant on "
                 f"{prepared.principal.arn} ({len(done)} change(s) applied now). Not verified: that AssumeRole succeeds. "
-                "Re-run the same command to verify; it writes nothing again."
+                f"{_kept_old_role(prepared)}Re-run the same command to verify; it writes nothing again."
             ) from None
+    notes: tuple[str, ...] = ()
+    if the_plan.after_verify and result is not None and result.ok:
+        retire = Plan(changes=the_plan.after_verify, role_arn=the_plan.role_arn)
+        done += _execute(prepared, retire)
+    elif the_plan.after_verify and result is None:
+        notes = (
+            f"{_kept_old_role(prepared)}Once the new role is proven, remove it: re-run this apply with "
+            f"--replaces {config.replaces} and verification on (--verify-profile with the principal's "
+            f"credentials), or 'trust-bootstrap teardown --role-name {config.replaces}'.",
+        )
     outcome = Outcome(
         role_arn=the_plan.role_arn,
         principal_arn=prepared.principal.arn,
@@ -225,26 +245,58 @@ def run_apply(prepared: Prepared, confirm: Confirm) -> Outcome:
         changes=done,
         verification=result,
         accounts=prepared.accounts,
+        notes=notes,
     )
     if result is not None and not result.ok:
-        assert verifier is not None
-        _explain_failed_verification(prepared, verifier)
-        raise VerificationFailed(outcome)
+        assert judge is not None
+        judge.explain()
+        raise VerificationFailed(outcome, kept=_kept_old_role(prepared) if the_plan.after_verify else "")
     return outcome
+
+
+def _done_lines(done: tuple[plan.Change, ...]) -> tuple[str, ...]:
+    return tuple(f"{c.action} {c.resource}" for c in done)
+
+
+def _in_place(prepared: Prepared, done: tuple[plan.Change, ...]) -> str:
+    return (
+        f"Both sides are in place: the role {prepared.plan.role_arn} and the grant on {prepared.principal.arn} "
+        f"({len(done)} change(s) applied now)."
+    )
+
+
+def _execute(prepared: Prepared, the_plan: Plan) -> tuple[plan.Change, ...]:
+    return apply.execute(
+        the_plan,
+        target=prepared.sides.target,
+        source=prepared.sides.source,
+        deadline_s=prepared.config.verify_timeout,
+        on_done=lambda c: status(f"  done: {c.action} {c.resource}"),
+    )
+
+
+def _kept_old_role(prepared: Prepared) -> str:
+    if not prepared.plan.after_verify:
+        return ""
+    return (
+        f"The old role {prepared.config.replaces} and its grant were kept (a rename removes them only after the "
+        "new role is verified). "
+    )
 
 
 class VerificationFailed(VerifyFailed):
     """Both sides are in place, but the principal could not assume the role in time."""
 
-    def __init__(self, outcome: Outcome) -> None:
+    def __init__(self, outcome: Outcome, kept: str = "") -> None:
         v = outcome.verification
         super().__init__(
             f"Both sides are in place ({len(outcome.changes)} change(s) applied now; the role {outcome.role_arn} "
             f"exists and {outcome.principal_arn} holds the sts:AssumeRole grant), but the principal could not "
             f"assume the role: {v.error} after {v.attempts} attempt(s) over {v.waited_s:.1f}s. "
-            "Verified: the role and the grant. Not verified: that AssumeRole succeeds. IAM can take longer to "
-            "propagate: re-run with a larger --verify-timeout (nothing will be written again), or check the "
-            "ExternalId/MFA values you passed."
+            f"Verified: the role and the grant. Not verified: that AssumeRole succeeds. {kept}IAM can take longer "
+            "to propagate: re-run with a larger --verify-timeout (nothing will be written again), or check the "
+            "ExternalId/MFA values you passed.",
+            done=_done_lines(outcome.changes),
         )
         self.outcome = outcome
 
@@ -258,147 +310,11 @@ def run_verify(prepared: Prepared) -> verify.Verification:
             f"There is no role {prepared.config.role_name} in account {prepared.live.target_account}: nothing to "
             "verify. Create it with 'trust-bootstrap apply' and the same options."
         )
-    result = _verify(prepared, prepared.verifier)
+    judge = proof.Judge(prepared, prepared.verifier, wrote=False)
+    result = proof.prove(prepared, prepared.verifier, judge)
     if not result.ok:
-        _explain_failed_verification(prepared, prepared.verifier)
+        judge.explain()
     return result
-
-
-def _explain_failed_verification(prepared: Prepared, verifier: aws.Account) -> None:
-    """Walk the diagnose checks with what the run already holds, and print the findings."""
-    from bootstrap import diagnose  # noqa: PLC0415 (only a failed verification pays for its import)
-
-    status("Verification failed; walking the diagnose checks:")
-    diagnosis = diagnose.after_failed_verification(prepared, verifier)
-    status(render.findings_text(prepared.plan.role_arn, prepared.principal.arn, diagnosis.findings))
-
-
-def _verify(prepared: Prepared, verifier: aws.Account) -> verify.Verification:
-    config = prepared.config
-    with Spinner("Verifying: AssumeRole as the principal, waiting for IAM propagation") as spinner:
-        return verify.verify(
-            verifier,
-            role_arn=prepared.plan.role_arn,
-            target_account=prepared.sides.target_identity.account,
-            session_name=config.session_name,
-            external_id=prepared.external_id,
-            mfa_serial=config.mfa_serial,
-            mfa_token=config.mfa_token,
-            timeout_s=config.verify_timeout,
-            on_attempt=spinner.attempt,
-        )
-
-
-# -- teardown ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TeardownPrepared:
-    plan: Plan
-    accounts: dict[Side, str]
-    source: aws.Account | None
-    target: aws.Account | None
-    left: tuple[str, ...]  # what this run leaves on a side it does not touch (--only)
-
-
-# Deletes never wait for propagation; this only bounds retries that should not occur.
-TEARDOWN_DEADLINE_S = 60.0
-_GRANT_NAME = re.compile(r"trust-bootstrap-(\d{12})-(.+)")
-
-
-def _target_account_from_grants(source: aws.Account, principal: arns.Principal, role_name: str) -> str:
-    """With --only source and no target profile: the target account from our grant's name."""
-    accounts = sorted(
-        m.group(1)
-        for name in aws.list_inline_policies(source, principal.kind, principal.name)
-        if (m := _GRANT_NAME.fullmatch(name)) and m.group(2) == role_name
-    )
-    if len(accounts) == 1:
-        return accounts[0]
-    if not accounts:
-        raise PreconditionFailed(
-            f"{principal.arn} holds no trust-bootstrap grant for a role named {role_name}: nothing to remove in the "
-            "source account. Pass --target-account if the grant has another name."
-        )
-    raise InvalidInput(
-        f"{principal.arn} holds grants for roles named {role_name} in several accounts ({', '.join(accounts)}): "
-        "pass --target-account to say which."
-    )
-
-
-def prepare_teardown(config: Config, only: Side | None = None, target_account: str | None = None) -> TeardownPrepared:
-    """Plan the removal: the desired state is "nothing", planned against what is live. Read-only."""
-    source = target = None
-    principal: arns.Principal | None = None
-    if only is None:
-        sides = sessions.connect(config.source_profile, config.target_profile)
-        source, target = sides.source, sides.target
-        source_account, target_account = sides.source_identity.account, sides.target_identity.account
-        principal, _ = sessions.resolve_principal(config.principal, sides.source_identity, source, own_needed=False)
-    elif only is Side.SOURCE:
-        source, source_identity = sessions.open_profile(config.source_profile, "source")
-        source_account = source_identity.account
-        principal, _ = sessions.resolve_principal(config.principal, source_identity, source, own_needed=False)
-        target_account = target_account or _target_account_from_grants(source, principal, config.role_name)
-    else:
-        target, target_identity = sessions.open_profile(config.target_profile, "target")
-        target_account, source_account = target_identity.account, "(not read)"
-    assert target_account is not None
-    grant_name = desired.grant_policy_name(target_account, config.role_name)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        role = pool.submit(live.read_role, target, config.role_name) if target else None
-        grant = pool.submit(live.read_grant, source, principal, grant_name) if source and principal else None
-        live_state = State(
-            target_account, source_account, role.result() if role else None, grant.result() if grant else None
-        )
-    nothing_here = State(target_account, source_account, None, None)
-    left = []
-    if only is Side.TARGET:
-        who = config.principal or "the principal"
-        left.append(
-            f"source account: the grant {grant_name} on {who} was not checked (--only target); remove it with "
-            "'trust-bootstrap teardown --only source' and the same options"
-        )
-    elif only is Side.SOURCE:
-        left.append(
-            f"target account {target_account}: the role {config.role_name} was not checked (--only source); remove "
-            "it with 'trust-bootstrap teardown --only target' and the same options"
-        )
-    return TeardownPrepared(
-        plan=plan.diff(nothing_here, live_state),
-        accounts={Side.SOURCE: source_account, Side.TARGET: target_account},
-        source=source,
-        target=target,
-        left=tuple(left),
-    )
-
-
-def run_teardown(prepared: TeardownPrepared, confirm: Confirm) -> tuple[plan.Change, ...]:
-    """Remove what the plan lists: the source-side grant first, so nobody can assume the role from
-    that moment, then the role's policies and the role."""
-    the_plan = prepared.plan
-    if the_plan.not_owned:
-        raise NotOwned(
-            f"{'; '.join(the_plan.not_owned)}: trust-bootstrap removes only what it created, so it removes "
-            "nothing. Delete it by hand (aws iam delete-role after detaching its policies), or take it over "
-            "first with 'trust-bootstrap apply --adopt' and the same options. Nothing was removed."
-        )
-    if the_plan.empty or not confirm(the_plan):
-        if the_plan.empty:
-            return ()
-        raise NotConfirmed("Not confirmed: nothing was removed.")
-    # One side may be absent (--only): it has no changes in the plan, so it is never used.
-    source = prepared.source or prepared.target
-    target = prepared.target or prepared.source
-    assert source is not None and target is not None
-    return apply.execute(
-        the_plan,
-        target=target,
-        source=source,
-        deadline_s=TEARDOWN_DEADLINE_S,
-        source_first=True,
-        on_done=lambda c: status(f"  done: {c.action} {c.resource}"),
-    )
 
 
 # -- export --------------------------------------------------------------------------------------
@@ -449,4 +365,5 @@ def build_export(config: Config, *, offline: bool, target_account: str | None = 
         caller_profile=caller_profile,
         mfa_serial=config.mfa_serial,
         endpoint_url=aws.profile_setting(caller_profile, "endpoint_url"),
+        region=aws.profile_setting(caller_profile, "region") or aws.DEFAULT_REGION,
     )

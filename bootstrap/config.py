@@ -14,14 +14,13 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bootstrap import adminpolicy, arns, fieldcheck
+from bootstrap import adminpolicy, arns, fieldcheck, oidcconfig, policydoc
 from bootstrap.errors import InvalidInput
+from bootstrap.oidc import OidcTrust
+from bootstrap.quotas import IAM
 
 T = TypeVar("T")
 
-ROLE_INLINE_POLICIES_MAX_CHARS = 10_240
-MANAGED_POLICIES_MAX = 20  # IAM's hard maximum per role
-MANAGED_POLICIES_DEFAULT_QUOTA = 10
 ADMIN_POLICY_SUFFIX = "policy/AdministratorAccess"
 
 
@@ -57,13 +56,14 @@ class Config:
     verify_timeout: float = 120.0
     replaces: str | None = None  # the previous name of a renamed role
     managed_policy_quota: int = 10
-    allow_admin: bool = False  # AdministratorAccess needs saying so
+    allow_admin: bool = False  # admin-equivalent policies need saying so (adminpolicy.py)
     trust_account: bool = False  # trust the source account's root instead of the exact principal
+    oidc: OidcTrust | None = None  # a CI trust (web identity) instead of an IAM principal: oidcconfig.py
 
 
 # The keys a config file may hold: every Config field (file form: tags and inline_policies are
 # mappings). Command-line-only switches (--yes, --output, --debug) are deliberately not here.
-CONFIG_KEYS = tuple(f.name for f in fields(Config))
+CONFIG_KEYS = tuple(f.name for f in fields(Config) if f.name != "oidc") + oidcconfig.FILE_KEYS
 
 
 # Keys only the StackSets engine reads (``engine: stacksets``; see stacksets.py).
@@ -126,13 +126,16 @@ def _build(merged: dict[str, Any], source: _Source, base_dir: Path) -> Config:
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise InvalidInput(f"{source.where(key)}: expected {_kind_name(kind)}, got {value!r}.")
+            hint = ""
+            if kind is bool and isinstance(value, str) and value.lower() in ("true", "false"):
+                hint = f" (a quoted string): write {key}: {value.lower()} without quotes"
+            raise InvalidInput(f"{source.where(key)}: expected {_kind_name(kind)}, got {value!r}{hint}.")
         return _checked(value, source.where(key), check) if check is not None else value
 
-    role_name = get("role_name", str, arns.check_role_name)
+    role_name = get("role_name", str, _and_model(arns.check_role_name, "iam", "CreateRole", "RoleName"))
     if role_name is None:
         raise InvalidInput("A role name is required: pass --role-name NAME or set role_name in the config file.")
-    external_id = get("external_id", str, arns.check_external_id)
+    external_id = get("external_id", str, _and_model(arns.check_external_id, "sts", "AssumeRole", "ExternalId"))
     generate = bool(get("generate_external_id", bool))
     if external_id and generate:
         raise InvalidInput("--external-id and --generate-external-id exclude each other: give one or the other.")
@@ -142,26 +145,27 @@ def _build(merged: dict[str, Any], source: _Source, base_dir: Path) -> Config:
     if bool(mfa_serial) != bool(mfa_token):
         raise InvalidInput("--mfa-serial and --mfa-token go together: give both, or neither.")
     principal = get("principal", str, arns.parse_principal)
-    replaces = get("replaces", str, arns.check_role_name)
+    replaces = get("replaces", str, _and_model(arns.check_role_name, "iam", "CreateRole", "RoleName"))
     if replaces == role_name:
         raise InvalidInput(f"{source.where('replaces')}: the role cannot replace itself ('{role_name}').")
     policy_arns = list(
         dict.fromkeys(_str_list(merged.get("policy_arns"), source.where("policy_arns"), arns.check_managed_policy_arn))
     )
-    quota = get("managed_policy_quota", int) or MANAGED_POLICIES_DEFAULT_QUOTA
-    if not MANAGED_POLICIES_DEFAULT_QUOTA <= quota <= MANAGED_POLICIES_MAX:
+    quota = get("managed_policy_quota", int) or IAM.managed_policies_per_role
+    if not IAM.managed_policies_per_role <= quota <= IAM.managed_policies_per_role_max:
         raise InvalidInput(
-            f"{source.where('managed_policy_quota')}: {quota} is outside {MANAGED_POLICIES_DEFAULT_QUOTA}-"
-            f"{MANAGED_POLICIES_MAX}, the range IAM allows for managed policies per role."
+            f"{source.where('managed_policy_quota')}: {quota} is outside {IAM.managed_policies_per_role}-"
+            f"{IAM.managed_policies_per_role_max}, the range IAM allows for managed policies per role."
         )
     if len(policy_arns) > quota:
         raise InvalidInput(
             f"{source.where('policy_arns')}: {len(policy_arns)} managed policies, over the quota of {quota} per role "
-            f"(IAM's default is {MANAGED_POLICIES_DEFAULT_QUOTA}, raisable to {MANAGED_POLICIES_MAX}). If your account's "
+            f"(IAM's default is {IAM.managed_policies_per_role}, raisable to {IAM.managed_policies_per_role_max}). If your account's "
             "quota was raised, pass --managed-policy-quota N; otherwise merge policies."
         )
     built = Config(
         role_name=role_name,
+        oidc=oidcconfig.parse(merged, source.where),
         source_profile=get("source_profile", str, fieldcheck.check_profile_name),
         target_profile=get("target_profile", str, fieldcheck.check_profile_name),
         principal=principal,
@@ -175,15 +179,18 @@ def _build(merged: dict[str, Any], source: _Source, base_dir: Path) -> Config:
         trust_account=bool(get("trust_account", bool)),
         inline_policies=_inline_policies(merged.get("inline_policies"), source.where("inline_policies"), base_dir),
         max_session_duration=get("max_session_duration", int, arns.check_max_session_duration) or 3600,
-        path=get("path", str, arns.check_path) or "/",
+        path=get("path", str, _and_model(arns.check_path, "iam", "CreateRole", "Path")) or "/",
         permissions_boundary=get("permissions_boundary", str, arns.check_managed_policy_arn),
-        description=get("description", str, _check_description) or "",
+        description=get("description", str, fieldcheck.check_description) or "",
         tags=_tags(merged.get("tags"), source.where("tags")),
-        session_name=get("session_name", str, arns.check_session_name) or "trust-bootstrap-verify",
+        session_name=get(
+            "session_name", str, _and_model(arns.check_session_name, "sts", "AssumeRole", "RoleSessionName")
+        )
+        or "trust-bootstrap-verify",
         verify_profile=get("verify_profile", str, fieldcheck.check_profile_name),
         mfa_serial=mfa_serial,
         mfa_token=mfa_token,
-        verify=merged.get("verify", True) is not False,
+        verify=get("verify", bool) is not False,
         verify_timeout=get("verify_timeout", float, _positive) or 120.0,
         replaces=replaces,
     )
@@ -217,8 +224,12 @@ def _read_file(file: Path) -> dict[str, Any]:
         raise InvalidInput(f"Cannot read the config file {file}: {err.strerror}.") from err
     import yaml  # noqa: PLC0415 (only runs that read a config file pay for its import)
 
+    from bootstrap import yamlstrict  # noqa: PLC0415 (imports yaml)
+
     try:
-        data = yaml.safe_load(text)
+        data = yamlstrict.load(text)
+    except yamlstrict.StrictYamlError as err:
+        raise InvalidInput(f"The config file {file}, line {err.line}: {err}.") from err
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -242,6 +253,19 @@ def _check_keys(data: Mapping[str, Any], known: tuple[str, ...], where: str) -> 
 
 def _kind_name(kind: type) -> str:
     return {str: "a string", int: "a whole number", float: "a number", bool: "true or false"}.get(kind, kind.__name__)
+
+
+def _and_model(check: Callable[[Any], object], service: str, operation: str, member: str) -> Callable[[Any], None]:
+    """Our readable check first, then the API's own constraint from botocore's model (model.py):
+    whatever the model refuses, AWS would refuse after the first writes."""
+
+    def both(value: Any) -> None:
+        check(value)
+        from bootstrap import model  # noqa: PLC0415 (botocore's models load only when a value is checked)
+
+        model.check(service, operation, member, value)
+
+    return both
 
 
 def _positive(value: float) -> None:
@@ -295,16 +319,16 @@ def _tags(value: Any, where: str) -> tuple[tuple[str, str], ...]:
 def _inline_policies(value: Any, where: str, base_dir: Path) -> tuple[InlinePolicy, ...]:
     policies = []
     for name, file_name in _pairs(value, where, "NAME=FILE"):
-        _checked(name, where, arns.check_policy_name)
+        _checked(name, where, _and_model(arns.check_policy_name, "iam", "PutRolePolicy", "PolicyName"))
         path = Path(file_name).expanduser()
         if not path.is_absolute():
             path = base_dir / path
         policies.append(InlinePolicy(name, _read_policy_file(path, name, where), str(path)))
     total = sum(len(p.document) for p in policies)
-    if total > ROLE_INLINE_POLICIES_MAX_CHARS:
+    if total > IAM.inline_total_chars["role"]:
         raise InvalidInput(
             f"{where}: the inline policies add up to {total} characters (without white space); IAM allows "
-            f"{ROLE_INLINE_POLICIES_MAX_CHARS} per role. Move some statements into a managed policy."
+            f"{IAM.inline_total_chars['role']} per role. Move some statements into a managed policy."
         )
     return tuple(sorted(policies, key=lambda p: p.name))
 
@@ -322,6 +346,12 @@ def _read_policy_file(path: Path, name: str, where: str) -> str:
         ) from err
     if not isinstance(document, dict) or "Statement" not in document:
         raise InvalidInput(f"{where}: the policy file {path} is not an IAM policy (a JSON object with a Statement).")
+    try:
+        policydoc.check_grammar(document)
+    except ValueError as err:
+        raise InvalidInput(
+            f"{where}: the policy file {path} for '{name}' breaks IAM's policy grammar: {err}. Nothing was written."
+        ) from err
     return json.dumps(document, separators=(",", ":"))
 
 
@@ -438,13 +468,17 @@ def is_fleet(file: Path | None) -> bool:
     return file is not None and "targets" in _read_file(file)
 
 
+def _refuse_stacksets_keys(raw: Mapping[str, Any], file: Path | None) -> None:
+    for key in STACKSETS_ONLY:
+        if key in raw:
+            raise InvalidInput(f"config key '{key}' in {file} is for the StackSets engine: add 'engine: stacksets'.")
+
+
 def load_fleet(file: Path | None, flags: Mapping[str, Any], org_accounts: tuple[str, ...] = ()) -> Fleet:
     """A fleet from a config file's ``targets`` (defaults at the top) and/or the accounts of an
     organization unit. Flags override every target."""
     raw = _read_file(file) if file else {}
-    for key in STACKSETS_ONLY:
-        if key in raw:
-            raise InvalidInput(f"config key '{key}' in {file} is for the StackSets engine: add 'engine: stacksets'.")
+    _refuse_stacksets_keys(raw, file)
     base_dir = file.parent if file else Path.cwd()
     top = {k: v for k, v in raw.items() if k not in FLEET_KEYS}
     entries = raw.get("targets") or []
@@ -452,6 +486,15 @@ def load_fleet(file: Path | None, flags: Mapping[str, Any], org_accounts: tuple[
         raise InvalidInput(f"config key 'targets' in {file}: expected a list of mappings, one per target account.")
     access_role = str(flags.get("access_role") or raw.get("access_role") or DEFAULT_ACCESS_ROLE)
     management = flags.get("management_profile") or raw.get("management_profile")
+    ci_keys = [
+        k
+        for k in (*flags, *top, *(k for e in entries for k in e))
+        if k in (*oidcconfig.FILE_KEYS, *oidcconfig.FLAG_KEYS)
+    ]
+    if ci_keys:  # a fleet run would provision IAM-principal trusts: refuse rather than ignore the CI keys
+        raise InvalidInput(
+            f"CI (OIDC) trusts are not supported for fleets yet ('{ci_keys[0]}'): run apply once per target account."
+        )
     if management is not None:
         _checked(str(management), "management_profile", fieldcheck.check_profile_name)
     trust_flags = {k: v for k, v in flags.items() if k in CONFIG_KEYS}

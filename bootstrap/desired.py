@@ -9,6 +9,7 @@ from typing import Any
 from bootstrap import arns
 from bootstrap.config import Config
 from bootstrap.errors import InvalidInput
+from bootstrap.quotas import IAM
 from bootstrap.state import GRANT_SID, OWNER_TAG, TRUST_SID, Grant, Role, State
 
 POLICY_VERSION = "2012-10-17"
@@ -64,7 +65,8 @@ def grant_policy(role_arn: str | list[str]) -> str:
     return _json({"Version": POLICY_VERSION, "Statement": [statement]})
 
 
-TRUST_POLICY_MAX_CHARS = 2048  # IAM's default quota for a role trust policy (raisable to 4096)
+# IAM: all inline policies of one identity together, white space not counted (not raisable).
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
 
 
 def build(config: Config, ctx: Context) -> State:
@@ -72,9 +74,9 @@ def build(config: Config, ctx: Context) -> State:
     role_arn = arns.role_arn(ctx.partition, ctx.target_account, config.path, config.role_name)
     trusted = f"arn:{ctx.partition}:iam::{ctx.source_account}:root" if config.trust_account else ctx.principal.arn
     trust = trust_policy(trusted, ctx.external_id, config.require_mfa, config.mfa_max_age)
-    if len(trust) > TRUST_POLICY_MAX_CHARS:
+    if len(trust) > IAM.trust_policy_chars:
         raise InvalidInput(
-            f"The trust policy would be {len(trust)} characters; IAM's default quota is {TRUST_POLICY_MAX_CHARS} "
+            f"The trust policy would be {len(trust)} characters; IAM's default quota is {IAM.trust_policy_chars} "
             "(raisable to 4096 through Service Quotas). Shorten the ExternalId or the role path."
         )
     role = Role(

@@ -11,16 +11,13 @@ from __future__ import annotations
 import difflib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bootstrap import arns, aws, checks
 from bootstrap.config import Config, DiagnoseConfig
 from bootstrap.errors import BootstrapError, CredentialsError, InvalidInput
 from bootstrap.facts import Caller, Facts, OrgPolicies, Params, RoleFacts, request_context
 from bootstrap.findings import Finding
-
-if TYPE_CHECKING:
-    from bootstrap.commands import Prepared
 
 
 def _caller(identity: aws.Identity, reader: aws.Account | None, principal_override: str | None) -> Caller:
@@ -280,11 +277,3 @@ def for_trust(
     )
     facts = gather(caller, params, target=target, reader=reader, principal=principal, management=management)
     return Diagnosis(facts, tuple(checks.run(facts)))
-
-
-def after_failed_verification(prepared: Prepared, verifier: aws.Account) -> Diagnosis:
-    """apply's verification failed: walk the same checks with what apply already holds."""
-    return for_trust(
-        prepared.config, prepared.plan.role_arn, prepared.external_id, verifier,
-        target=prepared.sides.target, reader=prepared.sides.source, principal=prepared.principal.arn,
-    )  # fmt: skip

@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from bootstrap import arns
+
 _ACCOUNT = re.compile(r"\d{12}")
 # IAM shows a deleted principal in a trust policy as its unique ID: AIDA (user), AROA (role).
 UNIQUE_ID = re.compile(r"(AIDA|AROA|AIPA|ANPA|ANVA|ASIA)[A-Z0-9]{12,}")
@@ -135,7 +137,7 @@ def _principal_value_matches(value: str, request: Request) -> bool:
     if _ACCOUNT.fullmatch(value) or re.fullmatch(r"arn:[\w-]+:iam::\d{12}:root", value):
         # The account (its root) as principal: any principal of that account, if that account's
         # own identity policies also allow the request.
-        return value.split(":")[4] == request.account if value.startswith("arn:") else value == request.account
+        return (arns.account_of(value) if value.startswith("arn:") else value) == request.account
     return value in (request.principal_arn, request.session_arn)
 
 

@@ -27,6 +27,7 @@ class Trust:
     caller_profile: str | None  # the profile with the principal's credentials
     mfa_serial: str | None
     endpoint_url: str | None  # copied from the caller profile, if it sets one
+    region: str = "us-east-1"  # the caller profile's, else IAM's home region: STS needs one to sign for
 
 
 # HCL's quoted-template escapes are \n \r \t \" \\ \uNNNN and \UNNNNNNNN only; JSON's \b, \f and \/ are
@@ -62,16 +63,23 @@ def terraform(trust: Trust, *, alias: str | None = None, external_id_variable: b
             "}",
             "",
         ]
-    lines.append('provider "aws" {')
+    external_id = "var.external_id" if trust.external_id and external_id_variable else trust.external_id
+    lines += provider_block(trust.role.arn, trust.session_name, external_id, alias=alias)
+    return "\n".join(lines) + "\n"
+
+
+def provider_block(role_arn: str, session_name: str, external_id: str | None, *, alias: str | None = None) -> list[str]:
+    """The one Terraform provider block, for export and for apply's summary alike
+    (``external_id`` "var.external_id" stays a reference, anything else is a quoted string)."""
+    lines = ['provider "aws" {']
     if alias:
         lines.append(f"  alias = {_hcl_string(alias)}")
-    lines += ["  assume_role {", f"    role_arn     = {_hcl_string(trust.role.arn)}"]
-    lines.append(f"    session_name = {_hcl_string(trust.session_name)}")
-    if trust.external_id:
-        value = "var.external_id" if external_id_variable else _hcl_string(trust.external_id)
+    lines += ["  assume_role {", f"    role_arn     = {_hcl_string(role_arn)}"]
+    lines.append(f"    session_name = {_hcl_string(session_name)}")
+    if external_id:
+        value = external_id if external_id == "var.external_id" else _hcl_string(external_id)
         lines.append(f"    external_id  = {value}")
-    lines += ["  }", "}"]
-    return "\n".join(lines) + "\n"
+    return [*lines, "  }", "}"]
 
 
 def aws_config_section(trust: Trust, profile: str, duration_seconds: int | None = None) -> str:
@@ -87,6 +95,7 @@ def aws_config_section(trust: Trust, profile: str, duration_seconds: int | None 
         settings.append(("mfa_serial", fieldcheck.check_mfa_serial(trust.mfa_serial)))
     settings.append(("role_session_name", trust.session_name))
     settings.append(("duration_seconds", str(duration_seconds or min(trust.role.max_session_duration, 43200))))
+    settings.append(("region", trust.region))  # without it, every client of the profile asks for one
     if trust.endpoint_url:
         settings.append(("endpoint_url", trust.endpoint_url))
     try:

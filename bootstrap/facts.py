@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from bootstrap import arns
+
 # Keys a real AssumeRole carries (or may carry) whose values diagnose cannot know: a condition on
 # one is left to AWS ("unknown"), never decided as if the key were absent. A trailing "/" is a
 # prefix. https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
@@ -176,7 +178,6 @@ def ambient_context(p: Params, c: Caller | None) -> dict[str, list[str]]:
     keys["aws:SecureTransport"] = ["true"]
     keys["aws:ViaAWSService"] = ["false"]
     keys["aws:PrincipalIsAWSService"] = ["false"]
-    parts = p.role_arn.split(":")
-    if len(parts) > 4 and parts[4]:
-        keys["aws:ResourceAccount"] = [parts[4]]
+    if resource_account := arns.account_of(p.role_arn):
+        keys["aws:ResourceAccount"] = [resource_account]
     return keys

@@ -40,11 +40,19 @@ def check_profile_name(value: str) -> str:
     return value
 
 
+# The serial number of a legacy hardware token, which STS also takes as SerialNumber ("either the serial
+# number for a hardware device (such as GAHT12345678) or an ARN"):
+# https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html
+_HARDWARE_SERIAL = re.compile(r"[A-Z0-9]{9,256}", re.ASCII)
+
+
 def check_mfa_serial(value: str) -> str:
+    if _HARDWARE_SERIAL.fullmatch(value):
+        return value  # letters and digits only: nothing that could leave its field
     if not (_MFA_ARN_CHARS.fullmatch(value) and _MFA_ARN.fullmatch(value)):
         raise ValueError(
             f"{value!r} is not the full ARN of an MFA device (arn:aws:iam::ACCOUNT:mfa/NAME, as the IAM console "
-            "shows it under 'Assigned MFA device')"
+            "shows it under 'Assigned MFA device') nor a hardware token's serial number (such as GAHT12345678)"
         )
     return value
 

@@ -18,11 +18,9 @@ from bootstrap import admincheck, apply, arns, aws, desired, diagnose, live, pla
 from bootstrap.config import Fleet, Target
 from bootstrap.errors import BootstrapError, InvalidInput, NotOwned
 from bootstrap.plan import Change, Op, Plan, Side
+from bootstrap.quotas import IAM
 from bootstrap.state import State
 
-USER_INLINE_MAX = 2_048  # IAM: all inline policies of a user together
-ROLE_INLINE_MAX = 10_240  # IAM: all inline policies of a role together
-MANAGED_POLICY_MAX = 6_144  # IAM: one customer managed policy
 GRANT_POLICY_PATH = "/trust-bootstrap/"
 
 Event = Callable[[str, str], None]  # (target label, what happened)
@@ -131,8 +129,10 @@ def _grant_resources(document: str | None) -> set[str]:
         return set()
     resources: set[str] = set()
     for statement in policydoc.statements(document):
-        resources.update(statement.get("Resource", []))
-    return resources
+        if statement.get("Effect") == "Allow":
+            resources.update(statement.get("Resource", []))
+    # Only exact role ARNs are kept for unreached targets: a widened grant's "*" is never carried over.
+    return {r for r in resources if ":role/" in r and "*" not in r and "?" not in r}
 
 
 def _other_inline_size(source: aws.Account, principal: arns.Principal, ours: str) -> int:
@@ -179,25 +179,23 @@ def _grant_plan(
     live_inline, live_managed, attached = grant.inline, grant.managed, grant.attached
     inline_text = json.dumps(live_inline, separators=(",", ":")) if live_inline else None
     managed_text = json.dumps(live_managed, separators=(",", ":")) if live_managed else None
-    if live_inline is not None and not plan.document_is_our_grant(live_inline):
-        return Plan((), "", (f"{principal.kind}/{principal.name} inline policy {name} exists with content "
-                             "trust-bootstrap did not write",))  # fmt: skip
+    # The grant's name is trust-bootstrap's: other content under it is drift, narrowed here.
     if not complete:  # some targets were not reached: keep what they have
         role_arns = role_arns | _grant_resources(inline_text) | _grant_resources(managed_text)
     document = desired.grant_policy(sorted(role_arns)) if role_arns else None
-    budget = (USER_INLINE_MAX if principal.kind == "user" else ROLE_INLINE_MAX) - grant.other_inline_size
+    budget = IAM.inline_total_chars[principal.kind] - grant.other_inline_size
     as_inline = document is not None and len(document) <= budget
-    if document is not None and not as_inline and len(document) > MANAGED_POLICY_MAX:
+    if document is not None and not as_inline and len(document) > IAM.managed_policy_chars:
         raise InvalidInput(
             f"The fleet's grant lists {len(role_arns)} roles: {len(document)} characters, over IAM's limit of "
-            f"{MANAGED_POLICY_MAX} for a managed policy. Split the fleet (fleet_name) into smaller ones."
+            f"{IAM.managed_policy_chars} for a managed policy. Split the fleet (fleet_name) into smaller ones."
         )
 
     def change(op: Op, resource: str, key: str, before: str | None, after: str | None, action: str = "") -> Change:
         return Change(
             Side.SOURCE, source_account, op, principal.kind, principal.name, key=key, after=after,
             action=action or plan.ACTIONS.get(op, "update"), resource=resource,
-            details=plan.document_diff(before, after),
+            details=plan.grant_details(before, after),
         )  # fmt: skip
 
     inline_resource = f"{principal.kind}/{principal.name} inline policy {name}"
@@ -340,12 +338,16 @@ def diagnose_targets(prepared: FleetPrepared, parallel: int) -> list[tuple[Reach
     diagnosis, or the error that kept it from being made)."""
     base = prepared.fleet.base
     caller = verify.open_verify_profile(base.verify_profile) if base.verify_profile else prepared.source
+    # The organization's management account reads the SCPs and RCPs (the scp and rcp checks).
+    management = None
+    if prepared.fleet.management_profile:
+        management, _ = sessions.open_profile(prepared.fleet.management_profile, "management")
 
     def work(reached: Reached) -> diagnose.Diagnosis:
         config = reached.target.config
         return diagnose.for_trust(
             config, reached.plan.role_arn, config.external_id, caller,
-            target=reached.account, reader=prepared.source, principal=prepared.principal.arn,
+            target=reached.account, reader=prepared.source, principal=prepared.principal.arn, management=management,
         )  # fmt: skip
 
     return [(r, d, e.message if e else None) for r, d, e in _map_bounded(prepared.reached, work, parallel)]

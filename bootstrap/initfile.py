@@ -33,8 +33,15 @@ KEYS: tuple[tuple[str, str, Any], ...] = (
     ("verify_timeout", "seconds to wait for IAM propagation", 120),
     ("replaces", "renaming: the role's previous name", "old-role-name"),
     ("managed_policy_quota", "your account's managed-policies-per-role quota, if raised (10-20)", 10),
-    ("allow_admin", "allow attaching AdministratorAccess", False),
+    ("allow_admin", "allow admin-equivalent policies (AdministratorAccess, IAMFullAccess, * or iam:* on *)", False),
     ("trust_account", "trust the whole source account instead of the exact principal (weaker)", False),
+    ("github", "CI without keys: trust GitHub Actions runs of a repository (instead of a principal)",
+     {"repo": "octo-org/octo-repo", "ref": "refs/heads/main"}),
+    ("gitlab", "or GitLab CI jobs of a project", {"project": "group/project", "ref": "main"}),
+    ("oidc", "or tokens of any https issuer", {"issuer": "https://token.example.com", "audience": "sts.amazonaws.com",
+                                              "subject": "repo:octo-org/octo-repo:ref:refs/heads/main"}),
+    ("hub_role", "CI hub topology: a CI role in A the workflow assumes first", "ci-hub"),
+    ("allow_org_wildcard", "allow a sub wildcard over a whole organization or group (warned)", False),
 )  # fmt: skip
 
 

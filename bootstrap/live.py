@@ -45,6 +45,7 @@ def read_role(target: aws.Account, name: str) -> Role | None:
         managed_policies=managed_arns,
         inline_policies=inline,
         role_id=raw["RoleId"],
+        created=raw.get("CreateDate"),
     )
 
 

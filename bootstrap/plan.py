@@ -6,14 +6,12 @@ compared semantically (policydoc), so IAM's re-serialization never shows up as d
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from bootstrap import policydoc
-from bootstrap.state import GRANT_SID, OWNER_TAG, Grant, Role, State
+from bootstrap.state import OWNER_TAG, Grant, Role, State
 
 
 class Side(StrEnum):
@@ -37,6 +35,10 @@ class Op(StrEnum):
     DELETE_GRANT = "delete-grant"
     PUT_MANAGED_GRANT = "put-managed-grant"  # a fleet's grant, too large to be inline
     DELETE_MANAGED_GRANT = "delete-managed-grant"
+    # CI trusts (oidcplan.py): the account's IAM OIDC identity provider
+    CREATE_OIDC_PROVIDER = "create-oidc-provider"
+    ADD_OIDC_CLIENT_ID = "add-oidc-client-id"
+    DELETE_OIDC_PROVIDER = "delete-oidc-provider"
 
 
 ACTIONS = {
@@ -49,6 +51,8 @@ ACTIONS = {
     Op.DELETE_GRANT: "delete",
     Op.DELETE_MANAGED_GRANT: "delete",
     Op.UNTAG_ROLE: "delete",
+    Op.CREATE_OIDC_PROVIDER: "create",
+    Op.DELETE_OIDC_PROVIDER: "delete",
 }
 
 
@@ -76,10 +80,12 @@ class Plan:
     role_arn: str
     # Things the plan will not touch because trust-bootstrap does not own them.
     not_owned: tuple[str, ...] = field(default=())
+    # A rename's removal of the old role and its grant: made only once the new role is verified.
+    after_verify: tuple[Change, ...] = field(default=())
 
     @property
     def empty(self) -> bool:
-        return not self.changes
+        return not self.changes and not self.after_verify
 
     def side(self, side: Side) -> tuple[Change, ...]:
         return tuple(c for c in self.changes if c.side is side)
@@ -109,16 +115,21 @@ def describe_statement(statement: dict[str, Any]) -> str:
     for key in ("Resource", "NotResource"):
         if key in statement:
             parts.append(("not on " if key.startswith("Not") else "on ") + ", ".join(statement[key]))
-    for operator, pairs in statement.get("Condition", {}).items():
-        for ckey, values in pairs.items():
-            parts.append(f"if {operator} {ckey} = {' | '.join(values)}")
+    conditions = [
+        f"{operator} {ckey} = {' | '.join(values)}"
+        for operator, pairs in statement.get("Condition", {}).items()
+        for ckey, values in pairs.items()
+    ]
+    if conditions:  # every condition of a statement must hold: one "when", joined by "and"
+        parts.append("when " + " and ".join(conditions))
     return " ".join(parts)
 
 
 def document_diff(before: str | None, after: str | None) -> tuple[str, ...]:
-    """Statements removed (-) and added (+); unchanged ones are left out."""
-    old = {json.dumps(s, sort_keys=True): s for s in (policydoc.statements(before) if before else [])}
-    new = {json.dumps(s, sort_keys=True): s for s in (policydoc.statements(after) if after else [])}
+    """Statements removed (-) and added (+), matched on meaning and shown as written; unchanged
+    ones are left out."""
+    old = policydoc.keyed_statements(before) if before else {}
+    new = policydoc.keyed_statements(after) if after else {}
     removed = [f"- {describe_statement(s)}" for k, s in old.items() if k not in new]
     added = [f"+ {describe_statement(s)}" for k, s in new.items() if k not in old]
     return tuple(removed + added)
@@ -136,11 +147,23 @@ def _role_changes(desired: Role | None, live: Role | None, account: str) -> list
     ]
 
 
+def _settings(role: Role) -> tuple[str, ...]:
+    """A new role's settings, as the plan shows them before its trust statements."""
+    lines = [f"path: {role.path}", f"max session duration: {role.max_session_duration} s"]
+    if role.description:
+        lines.append(f"description: {role.description}")
+    if role.permissions_boundary:
+        lines.append(f"permissions boundary: {role.permissions_boundary}")
+    if role.tags:
+        lines.append("tags: " + ", ".join(f"{k}={v}" for k, v in role.tags))
+    return tuple(lines)
+
+
 def _role_creation(role: Role, account: str) -> list[Change]:
     name = role.name
     create = _change(
         Side.TARGET, account, Op.CREATE_ROLE, "role", name, f"role {role.arn}", role=role,
-        details=document_diff(None, role.trust_policy),
+        details=(*_settings(role), *document_diff(None, role.trust_policy)),
     )  # fmt: skip
     attach = [
         _on_role(account, Op.ATTACH_POLICY, name, f"managed policy {arn}", key=arn) for arn in role.managed_policies
@@ -246,7 +269,37 @@ def _on_principal(grant: Grant, op: Op, **kw: Any) -> Change:
     return _change(Side.SOURCE, p.account, op, p.kind, p.name, resource, key=grant.policy_name, **kw)
 
 
+def wider_allows(live: str, wanted: str) -> list[str]:
+    """The Allow statements of ``live`` that grant something ``wanted`` does not: an action or
+    resource it does not list (wildcards included), or NotAction / NotResource. Conditions and
+    Deny statements only narrow, so they never make a document wider."""
+    covered = [
+        (set(s.get("Action", [])), set(s.get("Resource", [])))
+        for s in policydoc.statements(wanted)
+        if s.get("Effect") == "Allow" and "Condition" not in s
+    ]
+    wider = []
+    for s in policydoc.statements(live):
+        if s.get("Effect") != "Allow":
+            continue
+        actions, resources = set(s.get("Action", [])), set(s.get("Resource", []))
+        negated = "NotAction" in s or "NotResource" in s
+        if negated or not any(actions <= a and resources <= r for a, r in covered):
+            wider.append(describe_statement(s))
+    return wider
+
+
+def grant_details(before: str | None, after: str | None) -> tuple[str, ...]:
+    """The statement diff of a grant, saying plainly when the live one allows more than ours."""
+    lines = document_diff(before, after)
+    if before is not None and after is not None and (wider := wider_allows(before, after)):
+        lines += (f"! the live grant is wider than the grant trust-bootstrap writes: it allows {'; '.join(wider)}",)
+    return lines
+
+
 def _grant_changes(desired: Grant | None, live: Grant | None) -> list[Change]:
+    """The grant is trust-bootstrap's by its name (trust-bootstrap-<B>-<role>, a namespace of its
+    own): whatever else it holds is drift, narrowed back to the one statement."""
     if desired is None:
         return (
             [] if live is None else [_on_principal(live, Op.DELETE_GRANT, details=document_diff(live.document, None))]
@@ -262,36 +315,20 @@ def _grant_changes(desired: Grant | None, live: Grant | None) -> list[Change]:
         return []
     return [
         _on_principal(
-            desired, Op.PUT_GRANT, after=desired.document, details=document_diff(live.document, desired.document)
+            desired, Op.PUT_GRANT, after=desired.document, details=grant_details(live.document, desired.document)
         )
     ]
 
 
-def grant_is_ours(grant: Grant) -> bool:
-    return document_is_our_grant(json.loads(grant.document))
-
-
-def document_is_our_grant(document: Mapping[str, Any]) -> bool:
-    """Inline policies cannot be tagged: ours carry our statement id, which console edits keep."""
-    statements = document.get("Statement", [])
-    statements = statements if isinstance(statements, list) else [statements]
-    return any(isinstance(s, dict) and s.get("Sid") == GRANT_SID for s in statements)
-
-
-def _owned_parts(live: State, adopt: bool) -> tuple[Role | None, Grant | None, list[str]]:
-    """The live role and grant that this run may touch, and notes on what it must leave alone."""
-    role, grant, notes = live.role, live.grant, []
+def _owned_parts(live: State, adopt: bool) -> tuple[Role | None, list[str]]:
+    """The live role that this run may touch, and notes on what it must leave alone. (The grant
+    needs no such check: its name alone makes it trust-bootstrap's.)"""
+    role, notes = live.role, []
     if role is not None and not role.owned and not adopt:
         tagged = " (tagged as ours, but without our trust statement)" if OWNER_TAG in role.tags else ""
         notes.append(f"role {role.arn} exists, not managed by trust-bootstrap{tagged}")
         role = None
-    if grant is not None and not grant_is_ours(grant) and not adopt:
-        p = grant.principal
-        notes.append(
-            f"{p.kind}/{p.name} inline policy {grant.policy_name} exists with content trust-bootstrap did not write"
-        )
-        grant = None
-    return role, grant, notes
+    return role, notes
 
 
 def diff(desired: State, live: State, adopt: bool = False, retired: State | None = None) -> Plan:
@@ -299,23 +336,27 @@ def diff(desired: State, live: State, adopt: bool = False, retired: State | None
 
     A live role or grant that trust-bootstrap does not own is never touched unless ``adopt``: it
     is reported in ``not_owned`` and the plan leaves it out. ``retired`` is the live state of a
-    previous role this one replaces (a rename): removed after the new one is in place.
+    previous role this one replaces (a rename): its removal goes to ``after_verify``, made only once
+    the new role is verified.
     """
-    role, grant, not_owned = _owned_parts(live, adopt)
+    role, not_owned = _owned_parts(live, adopt)
     if live.role is not None and role is None:
         role_changes: list[Change] = []  # not ours: leave it alone
     else:
         # Adopting needs no special case: the ownership tag is among the desired tags.
         role_changes = _role_changes(desired.role, role, desired.target_account)
-    if live.grant is not None and grant is None:
-        grant_changes: list[Change] = []
-    else:
-        grant_changes = _grant_changes(desired.grant, grant)
+    grant_changes = _grant_changes(desired.grant, live.grant)
+    retiring: list[Change] = []
     if retired is not None:
-        old_role, old_grant, notes = _owned_parts(retired, adopt=False)
+        old_role, notes = _owned_parts(retired, adopt=False)
         not_owned += notes
-        role_changes += _role_changes(None, old_role, desired.target_account)
-        grant_changes += _grant_changes(None, old_grant)
+        # The old grant first (as in teardown), then the old role: only after the new one is proven.
+        retiring = _grant_changes(None, retired.grant) + _role_changes(None, old_role, desired.target_account)
     shown = desired.role or live.role
     role_arn = shown.arn if shown is not None else ""
-    return Plan(changes=tuple(grant_changes + role_changes), role_arn=role_arn, not_owned=tuple(not_owned))
+    return Plan(
+        changes=tuple(grant_changes + role_changes),
+        role_arn=role_arn,
+        not_owned=tuple(not_owned),
+        after_verify=tuple(retiring),
+    )

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bootstrap.plan import Change, Plan, Side
+from bootstrap import exports
+from bootstrap.plan import Change, Op, Plan, Side
 
 SYMBOLS = {"create": "+", "update": "~", "delete": "-"}
 SIDE_NAMES = {Side.TARGET: "target", Side.SOURCE: "source"}
@@ -25,24 +26,38 @@ class Outcome:
     changes: tuple[Change, ...]
     verification: Any  # verify.Verification | None (kept untyped here: render stays pure)
     accounts: dict[Side, str]
+    notes: tuple[str, ...] = ()  # what the run deliberately left, and how to finish
+
+
+# The verb a person reads for each write, where "create"/"delete" would misname it.
+VERBS = {Op.ATTACH_POLICY: "attach", Op.DETACH_POLICY: "detach", Op.TAG_ROLE: "tag", Op.UNTAG_ROLE: "untag"}
 
 
 def _change_lines(change: Change) -> list[str]:
-    lines = [f"    {SYMBOLS.get(change.action, '~')} {change.action} {change.resource}"]
+    verb = VERBS.get(change.op, change.action)
+    lines = [f"    {SYMBOLS.get(change.action, '~')} {verb} {change.resource}"]
     lines += [f"        {detail}" for detail in change.details]
+    return lines
+
+
+def _side_lines(changes: Sequence[Change], accounts: dict[Side, str]) -> list[str]:
+    lines: list[str] = []
+    for side in (Side.TARGET, Side.SOURCE):
+        on_side = [c for c in changes if c.side is side]
+        if on_side:
+            lines.append(f"  {SIDE_NAMES[side]} account {accounts[side]}:")
+            for change in on_side:
+                lines += _change_lines(change)
     return lines
 
 
 def plan_text(plan: Plan, accounts: dict[Side, str], header: str = "Plan:", empty: str = "") -> str:
     if plan.empty and not plan.not_owned:
         return empty or "Both sides match: no changes."
-    lines: list[str] = []
-    for side in (Side.TARGET, Side.SOURCE):
-        changes = plan.side(side)
-        if changes:
-            lines.append(f"  {SIDE_NAMES[side]} account {accounts[side]}:")
-            for change in changes:
-                lines += _change_lines(change)
+    lines = _side_lines(plan.changes, accounts)
+    if plan.after_verify:
+        lines.append("  then, only once the new role is verified (a rename; never with --no-verify):")
+        lines += _side_lines(plan.after_verify, accounts)
     lines += [f"  ! {note}; left alone (see --adopt)" for note in plan.not_owned]
     if plan.empty:
         lines.append("No changes to make.")
@@ -65,18 +80,11 @@ def plan_json(plan: Plan, accounts: dict[Side, str]) -> str:
         {
             "role_arn": plan.role_arn,
             "changes": [change_json(c, accounts) for c in plan.changes],
+            "after_verification": [change_json(c, accounts) for c in plan.after_verify],
             "not_owned": list(plan.not_owned),
         },
         indent=2,
     )
-
-
-def terraform_block(role_arn: str, external_id: str | None, session_name: str) -> str:
-    lines = ['provider "aws" {', "  assume_role {", f'    role_arn     = "{role_arn}"']
-    if external_id:
-        lines.append(f'    external_id  = "{external_id}"')
-    lines += [f'    session_name = "{session_name}"', "  }", "}"]
-    return "\n".join(lines)
 
 
 def verification_line(v: Any) -> str:
@@ -98,13 +106,18 @@ def outcome_text(outcome: Outcome) -> str:
         head = "No changes: both sides already match (no write calls made)."
     lines = [head, "", f"Role:        {outcome.role_arn}", f"Principal:   {outcome.principal_arn}"]
     if outcome.external_id:
-        note = "  (generated: store it now, it is shown only this once)" if outcome.external_id_generated else ""
+        note = (
+            "  (generated now; it lives in the role's trust policy, and re-runs and 'export' show it again)"
+            if outcome.external_id_generated
+            else ""
+        )
         lines.append(f"ExternalId:  {outcome.external_id}{note}")
     lines.append(verification_line(outcome.verification))
+    lines += [f"Note:        {note}" for note in outcome.notes]
     lines += [
         "",
         "Use it from Terraform:",
-        terraform_block(outcome.role_arn, outcome.external_id, "terraform"),
+        "\n".join(exports.provider_block(outcome.role_arn, outcome.session_name, outcome.external_id)),
     ]
     return "\n".join(lines)
 
@@ -129,6 +142,7 @@ def outcome_json(outcome: Outcome) -> str:
             "external_id": outcome.external_id,
             "changes": [change_json(c, outcome.accounts) for c in outcome.changes],
             "verification": verification,
+            "notes": list(outcome.notes),
         },
         indent=2,
     )
@@ -139,15 +153,23 @@ def bullet_list(items: Sequence[str]) -> str:
 
 
 def teardown_text(plan: Plan, accounts: dict[Side, str], left: Sequence[str]) -> str:
-    text = plan_text(plan, accounts, header="Will remove:", empty="Nothing to remove.")
+    """What teardown will remove; empty when nothing (the result line then says so, once)."""
+    if plan.empty:
+        return ""
+    text = plan_text(plan, accounts, header="Will remove:")
     return "\n".join([text, *(f"  Left alone: {note}." for note in left)])
 
 
-def removed_text(done: Sequence[Change], left: Sequence[str]) -> str:
-    if not done:
+def removed_text(done: Sequence[Change], left: Sequence[str], not_owned: Sequence[str] = ()) -> str:
+    if not done and not_owned:
+        lines = [f"Nothing removed: {note}; left alone (see --adopt)." for note in not_owned]
+    elif not done:
         lines = ["Nothing to remove: no role or grant of this trust is left."]
     else:
-        lines = [f"Removed {len(done)} item(s); the principal can no longer assume the role."]
+        # Say only what this run removed: the grant and the role are two separate claims.
+        what = [f"the grant {c.key} on {c.owner_kind}/{c.owner}" for c in done if c.op is Op.DELETE_GRANT]
+        what += [f"the role {c.owner}" for c in done if c.op is Op.DELETE_ROLE]
+        lines = [f"Removed {len(done)} item(s)" + (f", including {' and '.join(what)}." if what else ".")]
     return "\n".join([*lines, *(f"Left alone: {note}." for note in left)])
 
 

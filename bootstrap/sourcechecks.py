@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import shlex
 
-from bootstrap import awswords, evaluator, orgchecks
+from bootstrap import arns, awswords, evaluator, orgchecks
 from bootstrap.facts import Facts
 from bootstrap.findings import Finding, Status
 from bootstrap.trustchecks import TrustView, check_session, request, trust_view
@@ -37,7 +37,7 @@ def check_role_arn(f: Facts) -> Finding:
         return Finding(
             "role-arn", Status.FAIL, f.role_arn_problem, "Use arn:aws:iam::ACCOUNT_ID:role/[PATH/]ROLE_NAME."
         )
-    account = arn.split(":")[4]
+    account = arns.account_of(arn)
     if f.target_account is None:
         why = f.target_error or "no --target-profile"
         return Finding("role-arn", Status.PASS, f"well-formed; not checked against the target account ({why})")
@@ -140,7 +140,7 @@ def check_source_permission(f: Facts) -> Finding:  # noqa: PLR0911 (a decision t
         )  # fmt: skip
     if decision.allowed:
         return Finding("source-permission", Status.PASS, f"allowed by {decision.deciding}. {sim}")
-    if role_arn.split(":")[4] == caller.account:
+    if arns.account_of(role_arn) == caller.account:
         return Finding("source-permission", Status.PASS, f"same account: the trust policy alone can allow it. {sim}")
     return Finding(
         "source-permission", Status.FAIL,
@@ -164,7 +164,12 @@ def _unread_source_permission(f: Facts, words: awswords.AwsWords | None, sim: st
             f"{'Remove or narrow the Deny' if words.explicit else f'Grant it: {_grant_command(f)}'}. {confirm}",
         )  # fmt: skip
     org_named = any(c(f).status is Status.FAIL for c in (orgchecks.check_scp, orgchecks.check_rcp))
-    if words is None and not org_named and f.live_code == "AccessDenied" and caller.account != role_arn.split(":")[4]:
+    if (
+        words is None
+        and not org_named
+        and f.live_code == "AccessDenied"
+        and caller.account != arns.account_of(role_arn)
+    ):
         view = _trust_allows(f)
         if view is not None:
             return Finding(

@@ -318,17 +318,13 @@ def plan_apply(
                               tuple(f"{a}: {here[a].status} {here[a].reason}".rstrip() for a in outdated),
                               accounts=outdated, ous=(want.scope.ou_id,)))  # fmt: skip
     grant_text = json.dumps(live_grant, separators=(",", ":")) if live_grant is not None else None
-    if live_grant is not None and not _is_our_grant(live_grant):
-        not_owned.append(f"inline policy {want.grant_name} exists with content trust-bootstrap did not write")
-    elif grant_text is None or not policydoc.equivalent(grant_text, want.grant_document):
+    # The grant is trust-bootstrap's by its name (the trust-bootstrap- namespace, as plan.py holds):
+    # other content under it is drift, put back to the one statement.
+    if grant_text is None or not policydoc.equivalent(grant_text, want.grant_document):
         actions.append(Action(Step.PUT_GRANT, ("create" if grant_text is None else "update") +
                               f" the grant {want.grant_name} on {want.principal.kind}/{want.principal.name}",
                               plan_module.document_diff(grant_text, want.grant_document)))  # fmt: skip
     return StackSetPlan(tuple(actions), tuple(not_owned), missing, outdated, extra)
-
-
-def _is_our_grant(document: Mapping[str, Any]) -> bool:
-    return plan_module.document_is_our_grant(document)
 
 
 def plan_teardown(
@@ -338,14 +334,11 @@ def plan_teardown(
     what carries our tag or statement id."""
     actions: list[Action] = []
     not_owned: list[str] = []
-    if live_grant is not None:
-        if _is_our_grant(live_grant):
-            text = json.dumps(live_grant, separators=(",", ":"))
-            actions.append(Action(Step.DELETE_GRANT, f"delete the grant {want.grant_name} on "
-                                  f"{want.principal.kind}/{want.principal.name}",
-                                  plan_module.document_diff(text, None)))  # fmt: skip
-        else:
-            not_owned.append(f"inline policy {want.grant_name} exists with content trust-bootstrap did not write")
+    if live_grant is not None:  # ours by its name
+        text = json.dumps(live_grant, separators=(",", ":"))
+        actions.append(Action(Step.DELETE_GRANT, f"delete the grant {want.grant_name} on "
+                              f"{want.principal.kind}/{want.principal.name}",
+                              plan_module.document_diff(text, None)))  # fmt: skip
     if live is not None and not live.owned:
         not_owned.append(f"StackSet {live.name} exists without the tag {OWNER_TAG[0]}={OWNER_TAG[1]}: left alone")
     elif live is not None:

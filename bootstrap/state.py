@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from bootstrap.arns import Principal
@@ -33,6 +34,7 @@ class Role:
     managed_policies: tuple[str, ...]  # sorted
     inline_policies: tuple[tuple[str, str], ...]  # (name, JSON text), sorted by name
     role_id: str = ""  # live roles only
+    created: datetime | None = None  # live roles only: CreateDate
 
     @property
     def owned(self) -> bool:

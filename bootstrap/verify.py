@@ -78,6 +78,7 @@ def verify(
     mfa_token: str | None,
     timeout_s: float,
     on_attempt: Callable[[int, float], None] | None = None,
+    keep_waiting: Callable[[BaseException], bool] | None = None,
 ) -> Verification:
     outcome = aws.assume_role_through_propagation(
         verifier,
@@ -88,6 +89,7 @@ def verify(
         mfa_serial=mfa_serial,
         mfa_token=mfa_token,
         on_attempt=on_attempt,
+        keep_waiting=keep_waiting,
     )
     if outcome.credentials is None:
         return Verification(False, None, outcome.attempts, outcome.waited_s, error=outcome.error)

@@ -241,3 +241,87 @@ def test_config_example_is_a_valid_config() -> None:
     text = example.read_text()
     for key in config.CONFIG_KEYS:
         assert f"{key}:" in text, key
+
+
+GRAMMAR = [
+    # (id, the policy file's text, words the message must contain)
+    ("statement-not-an-object", '{"Version": "2012-10-17", "Statement": [1]}', ["statement 1", "object"]),
+    ("condition-not-an-object", '{"Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "*", '
+     '"Condition": "x"}}', ["statement 1", "Condition"]),
+    ("effect-maybe", '{"Statement": [{"Effect": "Maybe", "Action": "s3:*", "Resource": "*"}]}',
+     ["statement 1", "Effect", "Maybe", "Allow or Deny"]),
+    ("action-and-notaction", '{"Statement": [{"Effect": "Allow", "Action": "s3:*", "NotAction": "iam:*", '
+     '"Resource": "*"}]}', ["exactly one of Action and NotAction"]),
+    ("no-resource", '{"Statement": [{"Effect": "Allow", "Action": "s3:*"}]}', ["Resource"]),
+    ("principal-in-identity-policy", '{"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*", '
+     '"Principal": "*"}]}', ["Principal", "trust"]),
+    ("unknown-operator", '{"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*", '
+     '"Condition": {"StringEqualz": {"aws:username": "x"}}}]}', ["StringEqualz", "operator"]),
+    ("condition-value-object", '{"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*", '
+     '"Condition": {"StringEquals": {"aws:username": {"a": 1}}}}]}', ["aws:username", "string"]),
+    ("bad-version", '{"Version": "2020-01-01", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}',
+     ["Version", "2012-10-17"]),
+    ("sid-with-dash", '{"Statement": [{"Sid": "a-b", "Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}',
+     ["Sid"]),
+    ("action-without-service", '{"Statement": [{"Effect": "Allow", "Action": "GetObject", "Resource": "*"}]}',
+     ["GetObject", "service:action"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "text", "words"), GRAMMAR, ids=[c[0] for c in GRAMMAR])
+def test_policy_grammar_is_checked_before_any_write(
+    cli: Any, sandbox: Any, tmp_path: Path, case: str, text: str, words: list[str]
+) -> None:
+    sandbox.clear_calls()
+    run = cli("apply", *base_args(), "--principal", CI_USER_ARN, "--no-verify", "--yes",
+              "--inline-policy", _policy_file(tmp_path, text))  # fmt: skip
+    assert run.exit_code == INVALID_INPUT, run.stderr
+    message = " ".join(run.stderr.split())
+    for word in words:
+        assert word in message
+    assert "Internal error" not in run.stderr
+    assert [c for c in sandbox.calls() if c.is_write] == []
+
+
+def test_description_outside_iams_pattern_is_refused(cli: Any, sandbox: Any) -> None:
+    sandbox.clear_calls()
+    run = cli("apply", *base_args(), "--principal", CI_USER_ARN, "--no-verify", "--yes",
+              "--description", "デプロイ用ロール 🚀")  # fmt: skip
+    assert run.exit_code == INVALID_INPUT, run.stderr
+    assert "--description" in run.stderr and "pattern" in run.stderr
+    assert [c for c in sandbox.calls() if c.is_write] == []
+    ok = cli("apply", *base_args(), "--principal", CI_USER_ARN, "--no-verify", "--yes", "--description", "Déploiement")
+    assert ok.exit_code == 0, ok.stderr
+
+
+STRICT_YAML = [
+    # (id, config file text after role_name, words the message must contain)
+    ("verify-quoted-false", 'verify: "false"\n', ["verify", "true or false", "without quotes"]),
+    ("verify-nope", "verify: nope\n", ["verify", "true or false", "'nope'"]),
+    ("verify-yes", "verify: yes\n", ["line 2", "'yes'", "YAML 1.1", 'quote it ("yes")']),
+    ("tag-value-on", "tags:\n  env: on\n", ["line 3", "'on'", 'quote it ("on")']),
+    ("duplicate-key", "external_id: first-1\nexternal_id: second-2\n", ["external_id", "twice", "lines 2 and 3"]),
+    ("octal-number", "max_session_duration: 07200\n", ["line 2", "07200", "another base"]),
+]
+
+
+@pytest.mark.parametrize(("case", "text", "words"), STRICT_YAML, ids=[c[0] for c in STRICT_YAML])
+def test_config_values_are_typed_strictly(cli: Any, tmp_path: Path, case: str, text: str, words: list[str]) -> None:
+    config_file = tmp_path / "trust.yaml"
+    config_file.write_text("role_name: terraform-deploy\n" + text)
+    run = cli("plan", "--config", str(config_file), "--source-profile", "a-admin", "--target-profile", "b-admin")
+    assert run.exit_code == INVALID_INPUT, run.stderr
+    message = " ".join(run.stderr.split())
+    for word in words:
+        assert word in message
+
+
+def test_init_asks_again_for_an_invalid_answer(cli: Any, tmp_path: Path) -> None:
+    target = tmp_path / "asked.yaml"
+    answers = "\n".join(["a-admin", "b-admin", "bad role!", "good-role", "not-an-arn", CI_USER_ARN, "x", "ext-id-1",
+                         ""]) + "\n"  # fmt: skip
+    run = cli("init", str(target), "--interactive", input=answers)
+    assert run.exit_code == 0, run.stderr
+    assert run.stderr.count("Not valid:") == 3
+    text = target.read_text()
+    assert "role_name: good-role" in text and "ext-id-1" in text

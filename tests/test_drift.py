@@ -138,7 +138,10 @@ def test_drift_is_planned_then_repaired(cli: Any, sandbox: Sandbox, trust_args: 
     run = cli("apply", *trust_args, "--yes", "--output", "json")
     assert run.exit_code == 0, run.stderr
     assert [c["operation"] for c in run.json()["changes"]] == [c["operation"] for c in planned["changes"]]
-    assert plan_json(cli, sandbox, trust_args) == (0, {"role_arn": ROLE_ARN, "changes": [], "not_owned": []})
+    assert plan_json(cli, sandbox, trust_args) == (
+        0,
+        {"role_arn": ROLE_ARN, "changes": [], "after_verification": [], "not_owned": []},
+    )
 
 
 def test_plan_text_shows_each_side_and_a_readable_trust_diff(cli: Any, trust_args: list[str]) -> None:
@@ -150,9 +153,9 @@ def test_plan_text_shows_each_side_and_a_readable_trust_diff(cli: Any, trust_arg
     assert f"target account {ACCOUNT_B}:" in run.stdout
     assert f"source account {ACCOUNT_A}:" in run.stdout
     assert "~ update role/terraform-deploy trust policy" in run.stdout
-    assert "- Allow sts:assumerole to AWS: " + CI_USER_ARN in run.stdout
-    assert "sts:externalid = other" in run.stdout
-    assert "sts:externalid = ext-1" in run.stdout
+    assert "- Allow sts:AssumeRole to AWS: " + CI_USER_ARN in run.stdout
+    assert "sts:ExternalId = other" in run.stdout
+    assert "sts:ExternalId = ext-1" in run.stdout
     assert "{" not in run.stdout  # statements, not JSON blobs
 
 
@@ -191,18 +194,50 @@ def test_config_changes_update_in_place_keeping_the_role(cli: Any, trust_args: l
 
 
 def test_rename_creates_and_grants_the_new_role_then_removes_the_old(cli: Any, sandbox: Sandbox) -> None:
-    common = ["--principal", CI_USER_ARN, "--policy-arn", READ_ONLY, "--no-verify", "--yes"]
+    common = ["--principal", CI_USER_ARN, "--policy-arn", READ_ONLY, "--verify-profile", "ci", "--yes"]
     assert cli("apply", *base_args("old-name"), *common).exit_code == 0
     sandbox.clear_calls()
     run = cli("apply", *base_args("new-name"), *common, "--replaces", "old-name", "--output", "json")
     assert run.exit_code == 0, run.stderr
     assert role_names() == ["new-name"]
     assert user_policies() == [f"trust-bootstrap-{ACCOUNT_B}-new-name"]
-    writes = [(c.operation, c.account) for c in sandbox.calls() if c.is_write]
-    b_writes = [op for op, account in writes if account == ACCOUNT_B]
+    calls = [(c.operation, c.account) for c in sandbox.calls() if c.is_write or c.operation == "AssumeRole"]
+    b_writes = [op for op, account in calls if account == ACCOUNT_B]
     assert b_writes.index("CreateRole") < b_writes.index("DeleteRole")
-    a_writes = [op for op, account in writes if account == ACCOUNT_A]
-    assert a_writes == ["PutUserPolicy", "DeleteUserPolicy"]
+    a_calls = [op for op, account in calls if account == ACCOUNT_A]
+    assert a_calls == ["PutUserPolicy", "AssumeRole", "DeleteUserPolicy"]  # removed only once proven
+    ops = [c.operation for c in sandbox.calls()]
+    assert ops.index("AssumeRole") < ops.index("DeleteRole")
+
+
+def test_rename_keeps_the_old_role_when_the_new_one_fails_verification(cli: Any, sandbox: Sandbox) -> None:
+    common = ["--principal", CI_USER_ARN, "--verify-profile", "ci", "--yes"]
+    assert cli("apply", *base_args("old-name"), *common).exit_code == 0
+    sandbox.propagation_delay = 3600.0  # the new role never becomes assumable in this run
+    run = cli("apply", *base_args("new-name"), *common, "--replaces", "old-name", "--verify-timeout", "1")
+    assert run.exit_code == 7, run.stderr
+    assert sorted(role_names()) == ["new-name", "old-name"]
+    assert sorted(user_policies()) == [f"trust-bootstrap-{ACCOUNT_B}-new-name", f"trust-bootstrap-{ACCOUNT_B}-old-name"]
+    assert "old role old-name and its grant were kept" in " ".join(run.stderr.split())
+    sandbox.propagation_delay = 0.0
+    again = cli("apply", *base_args("new-name"), *common, "--replaces", "old-name")
+    assert again.exit_code == 0, again.stderr
+    assert role_names() == ["new-name"]
+    assert user_policies() == [f"trust-bootstrap-{ACCOUNT_B}-new-name"]
+
+
+def test_rename_without_verification_keeps_the_old_role_and_says_how_to_remove_it(cli: Any) -> None:
+    common = ["--principal", CI_USER_ARN, "--yes"]
+    assert cli("apply", *base_args("old-name"), *common, "--no-verify").exit_code == 0
+    run = cli("apply", *base_args("new-name"), *common, "--no-verify", "--replaces", "old-name")
+    assert run.exit_code == 0, run.stderr
+    assert sorted(role_names()) == ["new-name", "old-name"]
+    out = " ".join(run.stdout.split())
+    assert "The old role old-name and its grant were kept" in out
+    assert "--replaces old-name" in out and "--verify-profile" in out
+    again = cli("apply", *base_args("new-name"), *common, "--replaces", "old-name", "--verify-profile", "ci")
+    assert again.exit_code == 0, again.stderr
+    assert role_names() == ["new-name"]
 
 
 def _hand_made_role(name: str = ROLE) -> None:
@@ -242,20 +277,43 @@ def test_adopt_shows_the_diff_then_tags_and_converges(cli: Any, sandbox: Sandbox
     assert plan_json(cli, sandbox, args)[0] == 0  # owned now: no --adopt needed any more
 
 
-def test_foreign_grant_with_our_name_is_shown_not_overwritten(cli: Any, sandbox: Sandbox) -> None:
+def test_edited_grant_with_our_name_is_drift_shown_wider_and_narrowed(cli: Any, sandbox: Sandbox) -> None:
+    # The grant's name is trust-bootstrap's namespace: any other content under it is drift to repair.
+    args = [*base_args(ROLE), "--principal", CI_USER_ARN, "--no-verify"]
+    assert cli("apply", *args, "--yes").exit_code == 0
+    _put_grant({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:*", "Resource": "*"}]})
+    text = cli("plan", *args)
+    assert text.exit_code == 0, text.stderr
+    assert f"~ update user/ci-user inline policy {GRANT}" in text.stdout
+    assert "- Allow sts:* on *" in text.stdout
+    assert f"+ Allow sts:AssumeRole on {ROLE_ARN}" in text.stdout
+    assert "wider than the grant trust-bootstrap writes" in text.stdout
+    assert "No changes to make" not in text.stdout and "left alone" not in text.stdout
+    code, planned = plan_json(cli, sandbox, args)
+    assert code == 2
+    assert [c["operation"] for c in planned["changes"]] == ["put-grant"]
+    assert planned["not_owned"] == []
+    run = cli("apply", *args, "--yes")
+    assert run.exit_code == 0, run.stderr
+    narrowed = iam("a-admin").get_user_policy(UserName="ci-user", PolicyName=GRANT)["PolicyDocument"]
+    assert narrowed["Statement"][0]["Action"] == "sts:AssumeRole"
+    assert narrowed["Statement"][0]["Resource"] == ROLE_ARN
+    assert plan_json(cli, sandbox, args)[0] == 0
+
+
+def test_edited_grant_and_deleted_role_are_both_recreated(cli: Any, sandbox: Sandbox) -> None:
     foreign = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
     _put_grant(foreign)
     args = [*base_args(ROLE), "--principal", CI_USER_ARN, "--no-verify"]
     code, planned = plan_json(cli, sandbox, args)
     assert code == 2
-    assert planned["not_owned"] == [
-        f"user/ci-user inline policy {GRANT} exists with content trust-bootstrap did not write"
-    ]
+    assert [c["operation"] for c in planned["changes"]] == ["put-grant", "create-role"]
+    assert any("wider" in d for d in planned["changes"][0]["details"])
     run = cli("apply", *args, "--yes")
-    assert run.exit_code == 8
-    assert role_names() == []
+    assert run.exit_code == 0, run.stderr
+    assert role_names() == [ROLE]
     kept = iam("a-admin").get_user_policy(UserName="ci-user", PolicyName=GRANT)["PolicyDocument"]
-    assert kept["Statement"][0]["Action"] == "s3:*"
+    assert kept["Statement"][0]["Action"] == "sts:AssumeRole"
 
 
 def test_no_op_rerun_makes_only_these_reads(cli: Any, sandbox: Sandbox, trust_args: list[str]) -> None:

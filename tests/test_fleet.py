@@ -167,6 +167,9 @@ def test_fleet_diagnose_names_the_broken_target(cli: Any, sandbox: Sandbox, tmp_
     healthy = cli("diagnose", "--config", str(config), "--output", "json")
     assert healthy.exit_code == 0, healthy.stdout + healthy.stderr
     assert all(t["ok"] for t in healthy.json()["targets"])
+    # The fleet's management profile reads the organization: the member's RCPs are judged, not unknown.
+    member_checks = {t["label"]: {c["id"]: c["status"] for c in t["checks"]} for t in healthy.json()["targets"]}
+    assert member_checks["member-0"]["rcp"] == "pass", member_checks["member-0"]
 
     member = sandbox.org_members[0]
     client = member_iam(member)

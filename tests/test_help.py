@@ -31,6 +31,7 @@ def test_apply_help_groups_options_in_panels_with_placeholders_and_defaults() ->
         "Conditions options:",
         "Verification options:",
         "Fleet options:",
+        "CI without keys (OIDC) options:",
         "Output options:",
     ]
     assert "--source-profile PROFILE" in text and "--policy-arn ARN" in text and "--tag KEY=VALUE" in text

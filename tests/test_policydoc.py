@@ -7,10 +7,11 @@ import copy
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bootstrap import policydoc
+from bootstrap import model, plan, policydoc
 
 ACCOUNTS = ["111111111111", "222222222222", "333333333333"]
 ACTIONS = ["sts:AssumeRole", "s3:GetObject", "s3:PutObject", "iam:GetRole", "ec2:Describe*"]
@@ -147,3 +148,59 @@ def test_a_wildcard_resource_is_not_the_role_arn() -> None:
     exact = {"Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "arn:aws:iam::2:role/x"}]}
     wide = {"Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}
     assert not policydoc.equivalent(exact, wide)
+
+
+# -- grammar ---------------------------------------------------------------------------------------
+
+
+ALLOW = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}
+
+
+@pytest.mark.parametrize(
+    ("statement", "trust", "words"),
+    [
+        ({**ALLOW, "Effect": "Maybe"}, False, ["statement 1", "Effect"]),
+        ({"Effect": "Allow", "Resource": "*"}, False, ["Action and NotAction"]),
+        ({**ALLOW, "Condition": {"StringLike": "x"}}, False, ["Condition StringLike"]),
+        ({**ALLOW, "Condition": {"ForAnyValue:StringLikeIfExists": {"k": ["a", 1, True]}}}, False, []),
+        ({"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": "x"}}, True, []),
+        ({"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": "x"}, "Resource": "*"}, True,
+         ["no Resource"]),
+        ({"Effect": "Allow", "Action": "sts:AssumeRole"}, True, ["Principal and NotPrincipal"]),
+    ],
+)  # fmt: skip
+def test_grammar(statement: dict[str, Any], trust: bool, words: list[str]) -> None:
+    document = {"Version": "2012-10-17", "Statement": [statement]}
+    if not words:
+        policydoc.check_grammar(document, trust=trust)
+        return
+    with pytest.raises(ValueError, match="statement 1") as caught:
+        policydoc.check_grammar(document, trust=trust)
+    for word in words:
+        assert word in str(caught.value)
+
+
+def test_duplicate_sids_are_refused() -> None:
+    document = {"Statement": [{**ALLOW, "Sid": "A"}, {**ALLOW, "Sid": "A"}]}
+    with pytest.raises(ValueError, match="statement 2 \\(A\\): Sid 'A' is used twice"):
+        policydoc.check_grammar(document)
+
+
+def test_wider_grants_are_named() -> None:
+    ours = json.dumps({"Statement": {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "arn:r"}})
+    for live, wider in [
+        ({"Effect": "Allow", "Action": "sts:*", "Resource": "*"}, True),
+        ({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "arn:r", "Condition": {"Bool": {"k": "true"}}},
+         False),
+        ({"Effect": "Deny", "Action": "*", "Resource": "*"}, False),
+        ({"Effect": "Allow", "NotAction": "iam:*", "Resource": "arn:r"}, True),
+    ]:  # fmt: skip
+        assert bool(plan.wider_allows(json.dumps({"Statement": [live]}), ours)) is wider, live
+
+
+def test_model_checks_come_from_botocore() -> None:
+    model.check("iam", "CreateRole", "Description", "Déploiement")
+    with pytest.raises(ValueError, match="not allowed"):
+        model.check("iam", "CreateRole", "Description", "デプロイ")
+    with pytest.raises(ValueError, match="3600-43200"):
+        model.check("iam", "CreateRole", "MaxSessionDuration", 60)

@@ -143,3 +143,16 @@ def test_sandbox_without_moto_says_how_to_install_it(tmp_path: Path) -> None:
     assert run.returncode == 4, run.stderr
     assert "pip install 'trust-bootstrap[sandbox]'" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_a_same_account_role_trusting_the_account_root_admits_its_user(sandbox: Sandbox) -> None:
+    # AWS: an account's root principal in a trust policy delegates to the account's own IAM policies,
+    # so a user of that account whose policy allows sts:AssumeRole may assume the role.
+    a = iam("a-admin")
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_A}:root"}, "Action": "sts:AssumeRole"}]}  # fmt: skip
+    a.create_role(RoleName="same-account", AssumeRolePolicyDocument=json.dumps(trust))
+    grant = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}
+    a.put_user_policy(UserName="ci-user", PolicyName="probe", PolicyDocument=json.dumps(grant))
+    arn = assume("ci", f"arn:aws:iam::{ACCOUNT_A}:role/same-account")
+    assert arn.startswith(f"arn:aws:sts::{ACCOUNT_A}:assumed-role/same-account/")

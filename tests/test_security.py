@@ -71,8 +71,9 @@ def test_injection_into_the_aws_config_is_refused_and_nothing_is_written(
     assert sandbox.calls() == []  # refused at config load, before any AWS call
 
 
-def test_a_full_mfa_device_arn_is_written(cli: Any, sandbox: Sandbox) -> None:
-    serial = f"arn:aws:iam::{ACCOUNT_A}:mfa/ci-user"
+@pytest.mark.parametrize("serial", [f"arn:aws:iam::{ACCOUNT_A}:mfa/ci-user", "GAHT12345678"])
+def test_a_full_mfa_device_arn_is_written(cli: Any, sandbox: Sandbox, serial: str) -> None:
+    # A device ARN, or a legacy hardware token's serial number: both are what STS takes as SerialNumber.
     run = cli(*OFFLINE, "--profile-name", "deploy-b", "--require-mfa", "--source-profile", "ci",
               "--mfa-serial", serial, "--mfa-token", "123456")  # fmt: skip
     assert run.exit_code == 0, run.stderr

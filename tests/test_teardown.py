@@ -69,6 +69,7 @@ def test_teardown_twice(cli: Any) -> None:
     again = cli("teardown", *TRUST, "--yes")
     assert again.exit_code == 0
     assert "Nothing to remove" in again.stdout
+    assert again.stdout.count("Nothing to remove") == 1 and "Will remove" not in again.stdout  # said once
 
 
 def test_teardown_of_a_role_not_owned_refuses_and_deletes_nothing(cli: Any, sandbox: Sandbox) -> None:
@@ -134,3 +135,47 @@ def test_only_target_removes_the_role_and_says_what_is_left(cli: Any) -> None:
     assert role_names() == []
     assert user_policies() == [GRANT]
     assert f"the grant {GRANT} on {CI_USER_ARN} was not checked (--only target)" in run.stdout
+
+
+NO_PRINCIPAL = base_args(ROLE)
+
+
+@pytest.mark.usefixtures("onboarded")
+def test_teardown_without_principal_finds_it_in_the_trust_policy(cli: Any) -> None:
+    run = cli("teardown", *NO_PRINCIPAL, "--yes", "--output", "json")
+    assert run.exit_code == 0, run.stderr
+    assert run.json()["removed"][0]["operation"] == "delete-grant"
+    assert user_policies() == []
+    assert role_names() == []
+    assert run.json()["left"] == []
+
+
+@pytest.mark.usefixtures("onboarded")
+def test_teardown_without_principal_after_the_role_was_deleted_finds_the_grant_by_name(cli: Any) -> None:
+    b = iam("b-admin")
+    b.detach_role_policy(RoleName=ROLE, PolicyArn=READ_ONLY)
+    b.delete_role_policy(RoleName=ROLE, PolicyName="by-hand")
+    b.delete_role(RoleName=ROLE)
+    run = cli("teardown", *NO_PRINCIPAL, "--yes")
+    assert run.exit_code == 0, run.stderr
+    assert f"- delete user/ci-user inline policy {GRANT}" in run.stdout
+    assert user_policies() == []
+
+
+def test_teardown_without_principal_of_an_account_trust_finds_the_grant_by_name(cli: Any) -> None:
+    run = cli("apply", *TRUST, "--trust-account", "--no-verify", "--yes")
+    assert run.exit_code == 0, run.stderr
+    run = cli("teardown", *NO_PRINCIPAL, "--yes")
+    assert run.exit_code == 0, run.stderr
+    assert user_policies() == [] and role_names() == []
+
+
+def test_teardown_never_claims_a_grant_it_did_not_find(cli: Any) -> None:
+    run = cli("apply", *TRUST, "--no-verify", "--yes")
+    assert run.exit_code == 0, run.stderr
+    iam("a-admin").delete_user_policy(UserName="ci-user", PolicyName=GRANT)
+    run = cli("teardown", *NO_PRINCIPAL, "--yes")
+    assert run.exit_code == 0, run.stderr
+    assert "can no longer assume" not in run.stdout
+    assert f"Left alone: source account {ACCOUNT_A}: no inline policy {GRANT} was found" in run.stdout
+    assert role_names() == []

@@ -38,7 +38,8 @@ from moto.sts.models import sts_backends
 from werkzeug.serving import make_server
 
 from bootstrap import safewrite
-from bootstrap.sandbox import orgscope
+from bootstrap.sandbox import orgscope, quotas, web_identity
+from bootstrap.sandbox.oidc_issuer import Issuer
 from bootstrap.sandbox.referee import Caller, Request, Verdict, judge
 
 ACCOUNT_A = "111111111111"
@@ -167,6 +168,7 @@ class _State:
     # (account, role name) -> monotonic time of its creation or last trust-policy change
     role_changed: dict[tuple[str, str], float] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    issuer: Issuer | None = None  # the sandbox's OIDC issuer (oidc_issuer.py)
     # moto's /moto-api/* (data.json lists every key and secret; reset-auth turns authorization off)
     # answers only requests that carry this, which only the Sandbox object that started it knows.
     control_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
@@ -224,14 +226,27 @@ def _find_role(role_arn: str) -> Any:
     return None
 
 
+def _leave_trust_to_the_referee() -> None:
+    """moto's own same-account trust check compares principal ARNs exactly, so a role trusting
+    arn:aws:iam::A:root refuses a user of A, which AWS allows. Every AssumeRole is judged by the
+    referee before moto sees it (SandboxApp), so moto's check is switched off; moto still checks
+    the caller's own identity policies (sts:AssumeRole on the role)."""
+    from moto.iam import access_control  # noqa: PLC0415
+
+    def trusted(self: Any, role_arn: str) -> bool:
+        return True
+
+    access_control.IAMRequestBase._check_role_trust_relationship = trusted  # type: ignore[method-assign]
+
+
 class SandboxApp:
     """WSGI layer in front of moto: referee, propagation delay, request log."""
 
     def __init__(self, inner: WsgiApp, state: _State) -> None:
-        self._inner = inner
+        self._inner = quotas.Enforcer(inner, _error_xml)
         self._state = state
 
-    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:  # noqa: PLR0912 (each branch is one documented sandbox behaviour)
         if self._state.latency:
             time.sleep(self._state.latency)
         length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -273,12 +288,17 @@ class SandboxApp:
                 )
                 return [_error_xml(verdict.code, message)]
 
+        answered = self._oidc_hook(environ, body, params, account, start_response)
+        if answered is not None:
+            return answered
+
         held: list[tuple[str, Any]] = []
 
         def holding_start_response(status: str, headers: Any, *args: Any) -> Any:
             held.append((status, headers))  # sent below, once we know what to answer
             return lambda data: None
 
+        environ[quotas.ACCOUNT_KEY] = account  # for IAM's size quotas, checked in front of moto
         try:
             chunks = list(self._inner(environ, holding_start_response))  # moto answers in one piece
             status_line, headers = held[0] if held else ("500 Internal Server Error", [])
@@ -356,6 +376,45 @@ class SandboxApp:
         with self._state.lock:
             self._state.calls.append(call)
 
+    def _oidc_hook(
+        self, environ: Environ, body: bytes, params: dict[str, str], account: str, start_response: StartResponse
+    ) -> Iterable[bytes] | None:
+        """CI trusts: the token mint endpoint, and the referee of AssumeRoleWithWebIdentity."""
+        path = environ.get("PATH_INFO", "")
+        issuer = self._state.issuer
+        if path.startswith(web_identity.MINT_PATH) and issuer is not None:
+            if not hmac.compare_digest(path.encode(), f"{web_identity.MINT_PATH}/{issuer.mint_secret}".encode()):
+                start_response("403 Forbidden", [("Content-Type", "application/json")])
+                return [b'{"error": "the mint URL is the one the sandbox exported (TRUST_BOOTSTRAP_TOKEN_MINTER)"}']
+            status_line, answer = issuer.answer_mint(body)
+            start_response(status_line, [("Content-Type", "application/json")])
+            return [json.dumps(answer).encode()]
+        if params.get("Action") == "AddClientIDToOpenIDConnectProvider" and account:
+            status_line, xml = web_identity.add_client_id(params, account)
+            self._record(Call(account, "iam", "AddClientIDToOpenIDConnectProvider", int(status_line[:3]), ""))
+            start_response(status_line, [("Content-Type", "text/xml")])
+            return [xml]
+        if params.get("Action") != "AssumeRoleWithWebIdentity":
+            return None
+        verdict = self._web_identity_referee(params)
+        if verdict.allowed:
+            self._record(Call(account, "sts", "AssumeRoleWithWebIdentity", 200, "web identity", verdict.reason))
+            start_response("200 OK", [("Content-Type", "text/xml")])
+            return [web_identity.answer_allowed(params, REGION)]
+        self._record(Call(account, "sts", "AssumeRoleWithWebIdentity", 403, "web identity", verdict.reason))
+        bad_request = verdict.code != "AccessDenied"
+        start_response("400 Bad Request" if bad_request else "403 Forbidden", [("Content-Type", "text/xml")])
+        return [_error_xml(verdict.code, verdict.message)]
+
+    def _web_identity_referee(self, params: dict[str, str]) -> web_identity.Verdict:
+        verdict = web_identity.judge_request(params, _find_role, self._state.issuer)
+        role = _find_role(params.get("RoleArn", "")) if verdict.allowed else None
+        changed = self._state.role_changed.get((role.account_id, role.name)) if role is not None else None
+        delay = self._state.propagation_delay
+        if changed is not None and time.monotonic() - changed < delay:
+            return web_identity.Verdict(False, f"the role changed less than {delay:g}s ago (propagation)")
+        return verdict
+
     def _referee(self, caller: Caller, params: dict[str, str], access_key: str = "") -> Verdict:
         role_arn = params.get("RoleArn", "")
         role = _find_role(role_arn)
@@ -422,6 +481,8 @@ class Sandbox:
         self.directory = Path(directory)
         self._port = port
         self._state = _State(propagation_delay=propagation_delay, latency=latency)
+        self.issuer = Issuer(self.directory)
+        self._state.issuer = self.issuer
         self._org_size = org_accounts
         self.org_unit = ""  # the OU holding the member accounts (one of them in a child OU)
         self.org_members: list[str] = []
@@ -436,6 +497,8 @@ class Sandbox:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
 
         orgscope.install()
+        _leave_trust_to_the_referee()
+        self.issuer.start()
         app = ControlGate(SandboxApp(DomainDispatcherApplication(create_backend_app), self._state), self._state)
         self._server = make_server("127.0.0.1", self._port, app, threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -443,6 +506,7 @@ class Sandbox:
         self._seed()
 
     def stop(self) -> None:
+        self.issuer.stop()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -524,6 +588,8 @@ class Sandbox:
         return {
             "AWS_CONFIG_FILE": str(self.config_file),
             "AWS_SHARED_CREDENTIALS_FILE": str(self.credentials_file),
+            # CI trusts: signs the claims of a configured run, for the sandbox's issuer (ci_token.py)
+            "TRUST_BOOTSTRAP_TOKEN_MINTER": f"{self.endpoint}{web_identity.MINT_PATH}/{self.issuer.mint_secret}",
         }
 
     def calls(self) -> list[Call]:
@@ -560,7 +626,7 @@ class Sandbox:
         for backends in list(sts_backends.values()):
             for session in backends["aws"].assumed_roles:
                 values += [session.secret_access_key, session.session_token]
-        return values
+        return [*values, self.issuer.mint_secret, *self.issuer.minted]
 
     # -- seeding ---------------------------------------------------------------------------------
     def _post(self, path: str, body: bytes) -> None:

@@ -1,0 +1,87 @@
+"""The proof of a trust: AssumeRole as the principal through IAM propagation, waiting only while
+waiting can help, and the diagnose checks when it fails. Used by apply and verify (commands.py)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from bootstrap import aws, render, verify
+from bootstrap.errors import BootstrapError
+from bootstrap.progress import Spinner, status
+
+if TYPE_CHECKING:
+    from bootstrap.prepared import Prepared
+
+
+# A role created this recently may still be propagating (IAM is eventually consistent; AWS speaks
+# of seconds, sometimes minutes): https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html
+RECENT_S = 600.0
+
+
+class Judge:
+    """Decides, on a denied AssumeRole, whether waiting can still help: only while the denial can be
+    propagation (this run wrote, or the role is new) and the diagnose checks name no definite cause."""
+
+    def __init__(self, prepared: Prepared, verifier: aws.Account, wrote: bool) -> None:
+        self.prepared, self.verifier, self.wrote = prepared, verifier, wrote
+        self.diagnosis: Any = None
+        self.stopped = ""  # why waiting stopped before the deadline
+
+    def _diagnose(self) -> Any:
+        from bootstrap import diagnose  # noqa: PLC0415 (only a failed verification pays for its import)
+
+        if self.diagnosis is None:  # the same checks as `diagnose`, with what apply already holds
+            p = self.prepared
+            self.diagnosis = diagnose.for_trust(
+                p.config, p.plan.role_arn, p.external_id, self.verifier,
+                target=p.sides.target, reader=p.sides.source, principal=p.principal.arn,
+            )  # fmt: skip
+        return self.diagnosis
+
+    def keep_waiting(self, _: BaseException) -> bool:
+        role = self.prepared.live.role
+        created = role.created if role is not None else None
+        young = created is not None and (datetime.now(UTC) - created).total_seconds() < RECENT_S
+        if not (self.wrote or young or role is None):
+            self.stopped = (
+                "not retried: this run wrote nothing and the role is older than "
+                f"{RECENT_S / 60:.0f} minutes, so the denial is not IAM propagation"
+            )
+            return False
+        try:
+            findings = self._diagnose().findings
+        except BootstrapError:
+            return True  # the checks could not run: keep waiting, as for propagation
+        # A cause read and judged (status fail); evidence (the live call, CloudTrail) names none.
+        causes = [f for f in findings if f.status == "fail" and f.id not in ("live-assume", "cloudtrail")]
+        if causes:
+            self.stopped = f"stopped waiting: the checks name the cause ({causes[0].id}), which waiting cannot fix"
+        return not causes
+
+    def explain(self) -> None:
+        """Walk the diagnose checks with what the run already holds, and print the findings."""
+        status("Verification failed; walking the diagnose checks:")
+        diagnosis = self._diagnose()
+        status(render.findings_text(self.prepared.plan.role_arn, self.prepared.principal.arn, diagnosis.findings))
+
+
+def prove(prepared: Prepared, verifier: aws.Account, judge: Judge) -> verify.Verification:
+    config = prepared.config
+    with Spinner("Verifying: AssumeRole as the principal, waiting for IAM propagation") as spinner:
+        result = verify.verify(
+            verifier,
+            role_arn=prepared.plan.role_arn,
+            target_account=prepared.sides.target_identity.account,
+            session_name=config.session_name,
+            external_id=prepared.external_id,
+            mfa_serial=config.mfa_serial,
+            mfa_token=config.mfa_token,
+            timeout_s=config.verify_timeout,
+            on_attempt=spinner.attempt,
+            keep_waiting=judge.keep_waiting,
+        )
+    if not result.ok and judge.stopped:
+        return replace(result, error=f"{result.error} ({judge.stopped})")
+    return result

@@ -1,0 +1,68 @@
+"""The layering the README's "How it works" promises, held by reading the imports of every module:
+no import circles, pure modules never touch boto3 or typer, only the command line imports typer,
+and every module says on its first line what it holds."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "bootstrap"
+
+# Pure: values in, values out. No AWS client, no command-line framework.
+PURE = (
+    "adminpolicy", "arns", "awswords", "checks", "config", "desired", "evaluator", "exports", "facts",
+    "fieldcheck", "findings", "initfile", "orgchecks", "plan", "policydoc", "quotas", "render",
+    "sourcechecks", "state", "trustchecks",
+)  # fmt: skip
+COMMAND_LINE = ("cli", "cli_help")
+
+
+def _module(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module this file imports, at the top or inside a function."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            if node.module == "bootstrap":
+                found |= {f"bootstrap.{alias.name}" for alias in node.names}
+    return found
+
+
+GRAPH = {_module(p): _imports(p) for p in PACKAGE.rglob("*.py")}
+
+
+def test_no_import_circles() -> None:
+    def visit(module: str, path: list[str]) -> None:
+        for dep in sorted(d for d in GRAPH.get(module, ()) if d in GRAPH and d != "bootstrap"):
+            assert dep not in path, "import circle: " + " -> ".join([*path[path.index(dep) :], dep])
+            visit(dep, [*path, dep])
+
+    for module in GRAPH:
+        visit(module, [module])
+
+
+def test_pure_modules_import_neither_boto3_nor_typer() -> None:
+    for name in PURE:
+        imported = GRAPH[f"bootstrap.{name}"]
+        banned = {m for m in imported if m.split(".")[0] in ("boto3", "typer", "click")}
+        assert not banned, f"bootstrap.{name} imports {banned}"
+
+
+def test_only_the_command_line_imports_typer() -> None:
+    users = {m for m, deps in GRAPH.items() if any(d.split(".")[0] in ("typer", "click") for d in deps)}
+    assert users <= {f"bootstrap.{name}" for name in COMMAND_LINE}, users
+
+
+def test_every_module_says_what_it_holds() -> None:
+    for path in PACKAGE.rglob("*.py"):
+        if path.read_text().strip():
+            docstring = ast.get_docstring(ast.parse(path.read_text()))
+            assert docstring, f"{path.name} has no docstring saying what it holds"
