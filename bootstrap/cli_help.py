@@ -32,7 +32,10 @@ _CLI_PANELS: dict[str, tuple[str, ...]] = {
         "oidc_audience", "oidc_subject", "hub_role", "allow_org_wildcard", "web_identity_token_file",
         "source_account",
     ),
-    "Fleet": ("targets_from_org", "management_profile", "access_role", "parallel"),
+    "Fleet": (
+        "targets_from_org", "management_profile", "access_role", "parallel", "engine", "call_as", "stackset_region",
+        "verify_sample", "detect_drift",
+    ),
     "Output": ("output", "yes", "detailed_exitcode", "debug", "help"),
 }  # fmt: skip
 _CLI_METAVARS = {
@@ -45,6 +48,8 @@ _CLI_METAVARS = {
     "access_role": "NAME",
     "parallel": "N",
     "target_account": "ACCOUNT_ID",
+    "stackset_region": "REGION",
+    "verify_sample": "N",
     "source_account": "ACCOUNT_ID",
     "github_repo": "OWNER/REPO",
     "github_ref": "REF",

@@ -205,8 +205,10 @@ _FIELDS = {f.name: f for f in fields(Config)}
 CONFIG_KEYS = tuple(f.name for f in fields(Config) if f.name != "oidc") + oidcconfig.FILE_KEYS
 
 
+# Keys only the StackSets engine reads (``engine: stacksets``; see stacksets.py).
+STACKSETS_ONLY = ("targets_from_org", "call_as", "stackset_region", "verify_sample")
 # Keys of a fleet config file: shared defaults at the top, one entry per target account.
-FLEET_KEYS = ("targets", "management_profile", "access_role", "fleet_name")
+FLEET_KEYS = ("targets", "management_profile", "access_role", "fleet_name", "engine", *STACKSETS_ONLY)
 TARGET_KEYS = ("label", "account_id", "access_role")
 FLEET_ONLY_AT_TOP = ("source_profile", "principal", "verify_profile")  # the fleet has one principal
 
@@ -605,10 +607,17 @@ def is_fleet(file: Path | None) -> bool:
     return file is not None and "targets" in _read_file(file)
 
 
+def _refuse_stacksets_keys(raw: Mapping[str, Any], file: Path | None) -> None:
+    for key in STACKSETS_ONLY:
+        if key in raw:
+            raise InvalidInput(f"config key '{key}' in {file} is for the StackSets engine: add 'engine: stacksets'.")
+
+
 def load_fleet(file: Path | None, flags: Mapping[str, Any], org_accounts: tuple[str, ...] = ()) -> Fleet:
     """A fleet from a config file's ``targets`` (defaults at the top) and/or the accounts of an
     organization unit. Flags override every target."""
     raw = _read_file(file) if file else {}
+    _refuse_stacksets_keys(raw, file)
     base_dir = file.parent if file else Path.cwd()
     top = {k: v for k, v in raw.items() if k not in FLEET_KEYS}
     entries = raw.get("targets") or []

@@ -69,6 +69,12 @@ def _trust(role: str) -> list[str]:
             CI_USER, "--external-id", "ext-1", "--policy-arn", READ_ONLY, "--verify-profile", "ci", "--yes"]  # fmt: skip
 
 
+def _teardown(args: list[str]) -> list[str]:
+    """teardown takes neither the conditions, the role's settings nor the verification."""
+    dropped = {"--external-id", "--policy-arn", "--verify-profile"}
+    return [a for i, a in enumerate(args) if a not in dropped and (i == 0 or args[i - 1] not in dropped)]
+
+
 class Bench:
     def __init__(self, box: Sandbox, repeats: int) -> None:
         self.box = box
@@ -101,7 +107,7 @@ def run(repeats: int, fleet_size: int, fleet_repeats: int, latency: float) -> di
         results["floor"] = bench.measure(lambda i: [sys.executable, "-c", FLOOR, f"floor-{i}", f"floor-grant-{i}"])
         results["first_onboarding"] = bench.measure(lambda i: _tool("apply", *_trust(f"bench-{i}")))
         results["noop_rerun"] = bench.measure(lambda i: _tool("apply", *_trust("bench-0")))
-        results["teardown"] = bench.measure(lambda i: _tool("teardown", *_trust(f"bench-{i}")))
+        results["teardown"] = bench.measure(lambda i: _tool("teardown", *_teardown(_trust(f"bench-{i}"))))
         results["help"] = bench.measure(lambda i: _tool("--help"))
         fleet: dict[str, Any] = {}
         fleet_bench = Bench(box, fleet_repeats)
@@ -112,12 +118,31 @@ def run(repeats: int, fleet_size: int, fleet_repeats: int, latency: float) -> di
                     "--external-id", "ext-1", "--policy-arn", READ_ONLY, "--yes", "--parallel", str(parallel)]  # fmt: skip
 
             def once(_: int, args: list[str] = args) -> list[str]:
-                subprocess.run(_tool("teardown", *args), env=bench.env, capture_output=True, check=False)  # noqa: S603
+                subprocess.run(_tool("teardown", *_teardown(args)), env=bench.env, capture_output=True, check=False)  # noqa: S603
                 return _tool("apply", *args)
 
             fleet[f"parallel_{parallel}"] = fleet_bench.measure(once)
+        plan_args = [a for a in args if a not in ("--yes", "--verify-profile", "ci")]
+        fleet["noop_plan"] = fleet_bench.measure(lambda _: _tool("plan", *plan_args))
         results["fleet"] = {"accounts": fleet_size, **fleet}
+        results["stacksets"] = _stacksets(box, fleet_bench)
     return results
+
+
+def _stacksets(box: Sandbox, bench: Bench) -> dict[str, Any]:
+    """The StackSets engine on the same unit: onboarding (StackSet, instances, grant, verification
+    of every account at --parallel 8) and a no-op plan. The sandbox's StackSet operations finish at
+    once; AWS's take minutes, so these are the tool's own costs, not CloudFormation's."""
+    args = ["--engine", "stacksets", "--targets-from-org", box.org_unit, "--management-profile", "org-admin",
+            "--source-profile", "a-admin", "--principal", CI_USER, "--role-name", "fleet-ss", "--external-id",
+            "ext-1", "--policy-arn", READ_ONLY]  # fmt: skip
+    apply_args = [*args, "--verify-profile", "ci", "--yes", "--parallel", "8"]
+
+    def once(_: int) -> list[str]:
+        subprocess.run(_tool("teardown", *_teardown(args), "--yes"), env=bench.env, capture_output=True, check=False)  # noqa: S603
+        return _tool("apply", *apply_args)
+
+    return {"onboarding": bench.measure(once), "noop_plan": bench.measure(lambda _: _tool("plan", *args))}
 
 
 def ratios(r: dict[str, Any]) -> dict[str, tuple[float, str, bool]]:
@@ -137,7 +162,7 @@ def table(r: dict[str, Any]) -> str:
     for key in ("floor", "first_onboarding", "noop_rerun", "teardown", "help"):
         m = r[key]
         rows.append((key, f"{m['median_s']:.3f}", str(m["total_calls"]), str(m["writes"])))
-    for key in ("parallel_1", "parallel_8"):
+    for key in ("parallel_1", "parallel_8", "noop_plan"):
         m = r["fleet"][key]
         rows.append(
             (
@@ -147,6 +172,10 @@ def table(r: dict[str, Any]) -> str:
                 str(m["writes"]),
             )
         )
+    for key in ("onboarding", "noop_plan"):
+        m = r["stacksets"][key]
+        rows.append((f"stacksets, {r['fleet']['accounts']} accounts, {key}", f"{m['median_s']:.3f}",
+                     str(m["total_calls"]), str(m["writes"])))  # fmt: skip
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = ["  ".join(c.ljust(widths[i]) for i, c in enumerate(row)) for row in rows]
     lines.append("")
