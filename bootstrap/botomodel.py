@@ -1,10 +1,12 @@
 """botocore's service models, loaded once per process and shared: by the sessions (aws.py) and by
-the input checks that take AWS's patterns from the model itself (fieldcheck.py). Imports botocore's
-loader only, never boto3, and only when first asked."""
+the input checks that take AWS's constraints (length, pattern, range) from the model itself
+(fieldcheck.py, config.py) rather than from a copy of its rules, so a check is exactly as strict as
+the API. Imports botocore's loader only, never boto3, and only when first asked."""
 
 from __future__ import annotations
 
 import functools
+import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -25,3 +27,44 @@ def shape(service: str, name: str) -> dict[str, Any]:
     # api_version=None as botocore's client creation passes it: the same cache entry, parsed once.
     model = shared_loader().load_service_model(service, "service-2", api_version=None)
     return dict(model["shapes"][name])
+
+
+def _member_shape(service: str, operation: str, member: str) -> dict[str, Any]:
+    """The shape of one request member, e.g. ("iam", "CreateRole", "Description")."""
+    model = shared_loader().load_service_model(service, "service-2", api_version=None)
+    shapes = model["shapes"]
+    request = shapes[model["operations"][operation]["input"]["shape"]]
+    shape: dict[str, Any] = shapes[request["members"][member]["shape"]]
+    return shape
+
+
+@functools.cache
+def _pattern(text: str) -> re.Pattern[str] | None:
+    # The models' patterns are Java regexes: \w is ASCII there. One Python cannot read is skipped
+    # (length and range are still checked).
+    try:
+        return re.compile(text, re.ASCII)
+    except re.error:
+        return None
+
+
+def check(service: str, operation: str, member: str, value: str | int) -> None:
+    """Raise ValueError when ``value`` breaks the model's constraints for that request member."""
+    shape = _member_shape(service, operation, member)
+    name = f"{service.upper()} {operation} {member}"
+    if isinstance(value, int):
+        low, high = shape.get("min"), shape.get("max")
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise ValueError(f"{value} is outside {low}-{high}, the range of {name}")
+        return
+    low, high = shape.get("min", 0), shape.get("max")
+    if len(value) < low or (high is not None and len(value) > high):
+        raise ValueError(f"{name} takes {low}-{high} characters; this value has {len(value)}")
+    pattern = _pattern(shape["pattern"]) if "pattern" in shape else None
+    if pattern is not None and not pattern.fullmatch(value):
+        shown = ""
+        if re.fullmatch(r"\[[^\]]*\][*+]", shape["pattern"]):  # one character class: name what falls outside
+            one = _pattern(shape["pattern"][:-1])
+            outside = sorted({c for c in value if one is not None and not one.fullmatch(c)})
+            shown = f" ({', '.join(repr(c) for c in outside[:10])} not allowed)" if outside else ""
+        raise ValueError(f"{value!r} does not match the pattern of {name}, {shape['pattern']}{shown}")

@@ -21,6 +21,7 @@ import typer
 from typer.core import TyperGroup
 
 from bootstrap.cli_help import PanelCommand
+from bootstrap.config import help_of as _h  # every config key's help is declared once, in Config
 from bootstrap.errors import (
     BootstrapError,
     ExitCode,
@@ -114,71 +115,63 @@ ConfigOpt = Annotated[
     Path | None,
     typer.Option("--config", "-c", help="YAML config file; flags override its keys.", show_default=False),
 ]
-SourceProfileOpt = Annotated[str | None, typer.Option(help="AWS profile of the source account A (the principal's).")]
-TargetProfileOpt = Annotated[str | None, typer.Option(help="AWS profile of the target account B (gets the role).")]
-RoleNameOpt = Annotated[str | None, typer.Option(help="Name of the role to create in B.")]
+SourceProfileOpt = Annotated[str | None, typer.Option(help=_h("source_profile"))]
+TargetProfileOpt = Annotated[str | None, typer.Option(help=_h("target_profile"))]
+RoleNameOpt = Annotated[str | None, typer.Option(help=_h("role_name"))]
 PrincipalOpt = Annotated[
     str | None,
-    typer.Option(help="User or role ARN in A to trust. Default: the source profile's own identity."),
+    typer.Option(help=_h("principal")),
 ]
-ExternalIdOpt = Annotated[str | None, typer.Option(help="Require this sts:ExternalId (2-1224 chars).")]
+ExternalIdOpt = Annotated[str | None, typer.Option(help=_h("external_id"))]
 GenerateExternalIdOpt = Annotated[
     bool | None,
-    typer.Option("--generate-external-id", help="Require a random ExternalId (kept by later runs)."),
+    typer.Option("--generate-external-id", help=_h("generate_external_id")),
 ]
-RequireMfaOpt = Annotated[bool | None, typer.Option("--require-mfa", help="Require MFA in the trust policy.")]
+RequireMfaOpt = Annotated[bool | None, typer.Option("--require-mfa", help=_h("require_mfa"))]
 MfaMaxAgeOpt = Annotated[
     int | None,
-    typer.Option(help="With MFA: the MFA sign-in must be younger than this many seconds."),
+    typer.Option(help=_h("mfa_max_age")),
 ]
 PolicyArnOpt = Annotated[
     list[str] | None,
-    typer.Option("--policy-arn", metavar="ARN", help="Managed policy to attach to the role (repeatable)."),
+    typer.Option("--policy-arn", help=_h("policy_arns")),
 ]
 InlinePolicyOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--inline-policy",
-        help="NAME=FILE: inline policy for the role from a JSON file (repeatable).",
+        help=_h("inline_policies"),
     ),
 ]
-MaxSessionOpt = Annotated[int | None, typer.Option(help="Role MaxSessionDuration in seconds (3600-43200).")]
-PathOpt = Annotated[str | None, typer.Option(help="IAM path of the role, e.g. /cross-account/.")]
-BoundaryOpt = Annotated[str | None, typer.Option(help="Permissions boundary policy ARN for the role.")]
-DescriptionOpt = Annotated[str | None, typer.Option(help="Role description.")]
-TagOpt = Annotated[
-    list[str] | None, typer.Option("--tag", metavar="KEY=VALUE", help="KEY=VALUE tag for the role (repeatable).")
-]
-SessionNameOpt = Annotated[str | None, typer.Option(help="Role session name used to verify.")]
-VerifyProfileOpt = Annotated[str | None, typer.Option(help="Profile with the principal's credentials, to verify.")]
-MfaSerialOpt = Annotated[str | None, typer.Option(help="MFA device ARN of the principal, to verify.")]
-MfaTokenOpt = Annotated[str | None, typer.Option(help="Current 6-digit MFA code, to verify.")]
+MaxSessionOpt = Annotated[int | None, typer.Option(help=_h("max_session_duration"))]
+PathOpt = Annotated[str | None, typer.Option(help=_h("path"))]
+BoundaryOpt = Annotated[str | None, typer.Option(help=_h("permissions_boundary"))]
+DescriptionOpt = Annotated[str | None, typer.Option(help=_h("description"))]
+TagOpt = Annotated[list[str] | None, typer.Option("--tag", help=_h("tags"))]
+SessionNameOpt = Annotated[str | None, typer.Option(help=_h("session_name"))]
+VerifyProfileOpt = Annotated[str | None, typer.Option(help=_h("verify_profile"))]
+MfaSerialOpt = Annotated[str | None, typer.Option(help=_h("mfa_serial"))]
+MfaTokenOpt = Annotated[str | None, typer.Option(help=_h("mfa_token"))]
 VerifyOpt = Annotated[
     bool | None,
-    typer.Option("--verify/--no-verify", help="Prove the trust with a live AssumeRole.", show_default=False),
+    typer.Option("--verify/--no-verify", help=_h("verify"), show_default=False),
 ]
 VerifyTimeoutOpt = Annotated[
     float | None,
-    typer.Option(help="Seconds to wait for IAM propagation when verifying."),
+    typer.Option(help=_h("verify_timeout")),
 ]
 TrustAccountOpt = Annotated[
     bool | None,
-    typer.Option("--trust-account", help="Trust the whole source account (its root), not the exact principal. Weaker."),
+    typer.Option("--trust-account", help=_h("trust_account")),
 ]
 AllowAdminOpt = Annotated[
     bool | None,
-    typer.Option(
-        "--allow-admin", help="Allow admin-equivalent policies (AdministratorAccess, IAMFullAccess, * or iam:* on *)."
-    ),
+    typer.Option("--allow-admin", help=_h("allow_admin")),
 ]
-PolicyQuotaOpt = Annotated[
-    int | None, typer.Option(help="Your account's managed-policies-per-role quota, if raised (10-20).")
-]
+PolicyQuotaOpt = Annotated[int | None, typer.Option(help=_h("managed_policy_quota"))]
 ReplacesOpt = Annotated[
     str | None,
-    typer.Option(
-        help="Rename: the role's previous name. The new role is created and granted first, then the old one removed."
-    ),
+    typer.Option(help=_h("replaces")),
 ]
 OutputOpt = Annotated[Output, typer.Option("--output", "-o", help="text, or one JSON document on stdout.")]
 
@@ -366,6 +359,24 @@ def _trust_options(
         typer.Option(help="Fleet: role to reach each member account [default: OrganizationAccountAccessRole]."),
     ] = None,
     parallel: Annotated[int, typer.Option(min=1, max=64, help="Fleet: targets worked on at once.")] = 8,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            metavar="local|stacksets",
+            help="Fleet engine: local (this machine, a thread per target) or stacksets (a service-managed "
+            "CloudFormation StackSet over --targets-from-org, new accounts included) [default: local].",
+        ),
+    ] = None,
+    call_as: Annotated[
+        str | None, typer.Option(metavar="SELF|DELEGATED_ADMIN", help="StackSets: call as a delegated administrator.")
+    ] = None,
+    stackset_region: Annotated[
+        str | None,
+        typer.Option(help="StackSets: the region of the stack instances [default: the management profile's]."),
+    ] = None,
+    verify_sample: Annotated[
+        int | None, typer.Option(min=1, help="StackSets: verify a random sample of N accounts instead of all.")
+    ] = None,
     output: OutputOpt = Output.text,
     debug: DebugOpt = False,
 ) -> None:
@@ -374,7 +385,7 @@ def _trust_options(
 
 _NOT_CONFIG = (
     "config_file", "output", "debug", "targets_from_org", "management_profile", "access_role", "parallel",
-    "web_identity_token_file",
+    "web_identity_token_file", "engine", "call_as", "stackset_region", "verify_sample",
 )  # fmt: skip
 
 
@@ -426,8 +437,10 @@ def _oidc_run(mode: str, cfg: Config, opts: dict[str, Any], yes: bool = False, a
 
 
 def _fleet_mode(opts: dict[str, Any]) -> bool:
-    from bootstrap import config
+    from bootstrap import config, stacksets
 
+    if stacksets.wants_stacksets(opts["config_file"], opts.get("engine")):
+        return True
     return bool(opts["targets_from_org"]) or config.is_fleet(opts["config_file"])
 
 
@@ -436,6 +449,10 @@ def _run_fleet(
 ) -> int:
     """``mode``: apply, plan, teardown or verify."""
     """apply / plan / teardown over a fleet. Returns the exit code."""
+    from bootstrap import stacksets
+
+    if stacksets.wants_stacksets(opts["config_file"], opts.get("engine")):
+        return _run_stacksets(opts, mode=mode, yes=yes, detailed_exitcode=detailed_exitcode)
     from bootstrap import aws, config, fleet, render, sessions
     from bootstrap.progress import FleetProgress
 
@@ -489,6 +506,50 @@ def _run_fleet(
     return 0 if all(r.ok for r in results) else int(failed_code)
 
 
+def _run_stacksets(opts: dict[str, Any], *, mode: str, yes: bool, detailed_exitcode: bool) -> int:
+    """apply / plan / verify / teardown with the StackSets engine. Returns the exit code."""
+    from bootstrap import stackset_flow, stacksets
+    from bootstrap import stacksets_render as show
+
+    output: Output = opts["output"]
+    flags = _flags(**{k: v for k, v in opts.items() if k not in _NOT_CONFIG})
+    flags.update({k: opts[k] for k in ("targets_from_org", "management_profile", "call_as", "stackset_region",
+                                       "verify_sample") if opts.get(k) is not None})  # fmt: skip
+    settings = stacksets.load(opts["config_file"], flags)
+    teardown = mode == "teardown"
+    prepared = stackset_flow.prepare(settings, teardown=teardown, detect_drift=bool(opts.get("detect_drift")))
+    typer.echo(show.plan_text(prepared, teardown), err=output is Output.json or mode != "plan")
+    if mode == "plan":
+        if output is Output.json:
+            typer.echo(show.to_json(prepared, None))
+        drift = bool(prepared.plan.actions or prepared.plan.not_owned)
+        return 2 if detailed_exitcode and drift else 0
+
+    def event(who: str, what: str) -> None:
+        if output is Output.text:
+            _err(f"  {who}: {what}")
+
+    outcome = stackset_flow.Outcome()
+    if mode != "verify" and prepared.plan.actions and not _confirmer(yes)(None):  # type: ignore[arg-type]
+        raise NotConfirmed("Not confirmed: nothing was written.")
+    if teardown:
+        outcome = stackset_flow.teardown(prepared, event)
+    elif mode == "apply":
+        outcome = stackset_flow.apply(prepared, event)
+    if not teardown and (mode == "verify" or settings.base.verify):
+        stackset_flow.verify_accounts(
+            prepared, outcome, parallel=opts["parallel"], sample=settings.verify_sample, on_event=event
+        )
+    elif not teardown:
+        stackset_flow.unverified(prepared, outcome)
+    typer.echo(show.to_json(prepared, outcome, teardown) if output is Output.json else show.result_text(outcome))
+    if prepared.plan.not_owned and teardown:
+        return int(ExitCode.NOT_OWNED)
+    if outcome.failed_operations:
+        return int(ExitCode.APPLY_FAILED)
+    return 0 if outcome.ok else int(ExitCode.VERIFY_FAILED)
+
+
 # Options that only matter when writing the role or proving it: a command that neither writes nor
 # verifies does not offer them (a flag that silently does nothing is a lie).
 WRITE_ONLY = (
@@ -504,8 +565,9 @@ WRITE_ONLY = (
     "managed_policy_quota",
 )
 CONDITIONS = ("external_id", "require_mfa", "mfa_max_age", "trust_account")
-FLEET_ONLY = ("targets_from_org", "management_profile", "access_role", "parallel")
-VERIFY_ONLY = ("session_name", "verify_profile", "mfa_serial", "mfa_token", "verify", "verify_timeout")
+FLEET_ONLY = ("targets_from_org", "management_profile", "access_role", "parallel", "engine", "call_as",
+              "stackset_region", "verify_sample")  # fmt: skip
+VERIFY_ONLY = ("session_name", "verify_profile", "mfa_serial", "mfa_token", "verify", "verify_timeout", "verify_sample")
 CI_PROOF = ("web_identity_token_file",)  # a CI token proves: teardown and export do not take one
 
 
@@ -627,6 +689,10 @@ def plan(
         typer.Option("--detailed-exitcode", help="Exit 0 when both sides match, 2 when there are changes, 1 on error."),
     ] = False,
     adopt: AdoptOpt = False,
+    detect_drift: Annotated[
+        bool,
+        typer.Option("--detect-drift", help="StackSets: run CloudFormation's StackSet drift detection first."),
+    ] = False,
     **opts: Any,
 ) -> None:
     """Show what apply would change in each account. Read-only: makes no writes.
@@ -639,6 +705,7 @@ def plan(
     # Terraform's convention: with --detailed-exitcode every error is 1, so 2 always means drift.
     with _edge(opts["debug"], error_code=(lambda _: 1) if detailed_exitcode else (lambda c: c), output=output):
         if _fleet_mode(opts):
+            opts["detect_drift"] = detect_drift
             _fail(_run_fleet(opts, mode="plan", adopt=adopt, detailed_exitcode=detailed_exitcode))
         cfg = _config_of(opts)
         if cfg.oidc is not None:

@@ -17,99 +17,39 @@ from bootstrap.config import Config
 # typer carries its own copy of click (typer._click): options are recognised by what they are
 # ("option", is_flag), not by isinstance against the separately installed click.
 
-# Panel of each option, by parameter name; anything not listed falls under "Other options".
-PANELS: dict[str, tuple[str, ...]] = {
-    "Identity": (
-        "config_file",
-        "source_profile",
-        "target_profile",
-        "role_name",
-        "role_arn",
-        "principal",
-        "trust_account",
-        "source_admin_profile",
-        "target_account",
-        "only",
-    ),
-    "Role": (
-        "policy_arn",
-        "inline_policy",
-        "max_session_duration",
-        "path",
-        "permissions_boundary",
-        "description",
-        "tag",
-        "allow_admin",
-        "managed_policy_quota",
-        "replaces",
-        "adopt",
-    ),
-    "Conditions": ("external_id", "generate_external_id", "require_mfa", "mfa_max_age"),
-    "Verification": (
-        "verify",
-        "verify_profile",
-        "session_name",
-        "mfa_serial",
-        "mfa_token",
-        "verify_timeout",
-        "duration_seconds",
-    ),
-    "Fleet": ("targets_from_org", "management_profile", "access_role", "parallel"),
-    "CI without keys (OIDC)": (
-        "github_repo",
-        "github_ref",
-        "github_environment",
-        "github_pull_request",
-        "github_event",
-        "github_owner_id",
-        "github_repo_id",
-        "gitlab_project",
-        "gitlab_ref",
-        "gitlab_ref_type",
-        "gitlab_host",
-        "oidc_issuer",
-        "oidc_audience",
-        "oidc_subject",
-        "hub_role",
-        "allow_org_wildcard",
-        "web_identity_token_file",
+# Flag name -> Config field, where they differ.
+_CONFIG_FIELD = {"policy_arn": "policy_arns", "inline_policy": "inline_policies", "tag": "tags"}
+_FLAG_OF = {v: k for k, v in _CONFIG_FIELD.items()}
+
+# The command line's own options (not config keys), by parameter name: their panel and placeholder.
+# Config keys take both from their one description in Config.
+_CLI_PANELS: dict[str, tuple[str, ...]] = {
+    "Identity": ("config_file", "role_arn", "source_admin_profile", "target_account", "only"),
+    "Role": ("adopt",),
+    "CI without keys (OIDC)": (  # a CI trust's keys live in their own config sections (oidcconfig.py)
+        "github_repo", "github_ref", "github_environment", "github_pull_request", "github_event", "github_owner_id",
+        "github_repo_id", "gitlab_project", "gitlab_ref", "gitlab_ref_type", "gitlab_host", "oidc_issuer",
+        "oidc_audience", "oidc_subject", "hub_role", "allow_org_wildcard", "web_identity_token_file",
         "source_account",
     ),
+    "Fleet": (
+        "targets_from_org", "management_profile", "access_role", "parallel", "engine", "call_as", "stackset_region",
+        "verify_sample", "detect_drift",
+    ),
     "Output": ("output", "yes", "detailed_exitcode", "debug", "help"),
-}
-PANEL_OF = {name: panel for panel, names in PANELS.items() for name in names}
-
-# What each option takes, in the words of the AWS CLI's own help (PROFILE, ARN, SECONDS...).
-METAVARS = {
+}  # fmt: skip
+_CLI_METAVARS = {
     "config_file": "FILE",
-    "source_profile": "PROFILE",
-    "target_profile": "PROFILE",
-    "verify_profile": "PROFILE",
     "source_admin_profile": "PROFILE",
     "management_profile": "PROFILE",
-    "role_name": "NAME",
     "role_arn": "ARN",
-    "principal": "ARN",
-    "external_id": "ID",
-    "mfa_max_age": "SECONDS",
-    "policy_arn": "ARN",
-    "inline_policy": "NAME=FILE",
-    "max_session_duration": "SECONDS",
-    "path": "/PATH/",
-    "permissions_boundary": "ARN",
-    "description": "TEXT",
-    "tag": "KEY=VALUE",
-    "session_name": "NAME",
-    "mfa_serial": "ARN",
-    "mfa_token": "CODE",
-    "verify_timeout": "SECONDS",
     "duration_seconds": "SECONDS",
-    "managed_policy_quota": "N",
-    "replaces": "OLD_NAME",
     "targets_from_org": "OU_ID",
     "access_role": "NAME",
     "parallel": "N",
     "target_account": "ACCOUNT_ID",
+    "stackset_region": "REGION",
+    "verify_sample": "N",
     "source_account": "ACCOUNT_ID",
     "github_repo": "OWNER/REPO",
     "github_ref": "REF",
@@ -127,9 +67,17 @@ METAVARS = {
     "hub_role": "NAME",
     "web_identity_token_file": "FILE",
 }
-
-# Flag name -> Config field, where they differ.
-_CONFIG_FIELD = {"policy_arn": "policy_arns", "inline_policy": "inline_policies", "tag": "tags"}
+_CONFIG_DESCRIBED = [f for f in fields(Config) if f.metadata.get("panel")]
+PANELS = ("Identity", "Role", "Conditions", "Verification", "Fleet", "CI without keys (OIDC)", "Output")
+PANEL_OF = {
+    **{_FLAG_OF.get(f.name, f.name): str(f.metadata["panel"]) for f in _CONFIG_DESCRIBED},
+    **{name: panel for panel, names in _CLI_PANELS.items() for name in names},
+    "duration_seconds": "Verification",
+}
+METAVARS = {
+    **{_FLAG_OF.get(f.name, f.name): str(f.metadata["metavar"]) for f in _CONFIG_DESCRIBED if f.metadata["metavar"]},
+    **_CLI_METAVARS,
+}
 
 
 def config_defaults() -> dict[str, Any]:

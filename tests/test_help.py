@@ -94,3 +94,21 @@ def test_subcommand_help_does_not_import_boto3() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "Identity options:" in out
     assert out.strip().endswith("boto3 not imported")
+
+
+def test_one_declaration_drives_help_and_init(cli: Any, tmp_path: Any) -> None:
+    # Every config key is described once (in Config): apply's help and init's comments say the same.
+    from dataclasses import fields
+
+    from bootstrap.config import Config
+
+    help_text = " ".join(_help("apply").split())
+    target = tmp_path / "trust.yaml"
+    assert cli("init", str(target), "--role-name", "x").exit_code == 0
+    written = target.read_text()
+    for f in fields(Config):
+        if f.name == "oidc":
+            continue
+        described = str(f.metadata["help"])
+        assert " ".join(described.split()) in help_text, f.name
+        assert f"# {described}\n" in written, f.name

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bootstrap import model, plan, policydoc
+from bootstrap import botomodel, plan, policydoc
 
 ACCOUNTS = ["111111111111", "222222222222", "333333333333"]
 ACTIONS = ["sts:AssumeRole", "s3:GetObject", "s3:PutObject", "iam:GetRole", "ec2:Describe*"]
@@ -199,8 +199,8 @@ def test_wider_grants_are_named() -> None:
 
 
 def test_model_checks_come_from_botocore() -> None:
-    model.check("iam", "CreateRole", "Description", "Déploiement")
+    botomodel.check("iam", "CreateRole", "Description", "Déploiement")
     with pytest.raises(ValueError, match="not allowed"):
-        model.check("iam", "CreateRole", "Description", "デプロイ")
+        botomodel.check("iam", "CreateRole", "Description", "デプロイ")
     with pytest.raises(ValueError, match="3600-43200"):
-        model.check("iam", "CreateRole", "MaxSessionDuration", 60)
+        botomodel.check("iam", "CreateRole", "MaxSessionDuration", 60)

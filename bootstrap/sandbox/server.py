@@ -38,7 +38,7 @@ from moto.sts.models import sts_backends
 from werkzeug.serving import make_server
 
 from bootstrap import safewrite
-from bootstrap.sandbox import quotas, web_identity
+from bootstrap.sandbox import orgscope, quotas, web_identity
 from bootstrap.sandbox.oidc_issuer import Issuer
 from bootstrap.sandbox.referee import Caller, Request, Verdict, judge
 
@@ -279,7 +279,7 @@ class SandboxApp:
             return [_error_xml("ExpiredToken", "The security token included in the request is expired")]
 
         if service == "sts" and operation == "AssumeRole" and caller is not None:
-            verdict = self._referee(caller, params)
+            verdict = self._referee(caller, params, access_key)
             if not verdict.allowed:
                 message = (
                     f"User: {caller.principal_arn} is not authorized to perform: "
@@ -425,7 +425,7 @@ class SandboxApp:
             return web_identity.Verdict(False, f"the role changed less than {delay:g}s ago (propagation)")
         return verdict
 
-    def _referee(self, caller: Caller, params: dict[str, str]) -> Verdict:
+    def _referee(self, caller: Caller, params: dict[str, str], access_key: str = "") -> Verdict:
         role_arn = params.get("RoleArn", "")
         role = _find_role(role_arn)
         if role is None:
@@ -450,7 +450,11 @@ class SandboxApp:
                 if f"Tags.member.{n}.Key" in params
             ),
         )
-        return judge(json.loads(role.assume_role_policy_document), caller, request)
+        verdict = judge(json.loads(role.assume_role_policy_document), caller, request)
+        if verdict.allowed and access_key:  # the caller's side, for grants scoped by the resource's organization
+            allowed, why = orgscope.identity_allows_assume(access_key, role_arn)
+            return verdict if allowed else Verdict(False, why)
+        return verdict
 
 
 class ControlGate:
@@ -512,6 +516,8 @@ class Sandbox:
     def start(self) -> None:
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+
+        orgscope.install()
         _leave_trust_to_the_referee()
         self.issuer.start()
         app = ControlGate(SandboxApp(DomainDispatcherApplication(create_backend_app), self._state), self._state)
@@ -545,6 +551,7 @@ class Sandbox:
             self._state.gates.clear()
             self._state.callers.clear()
         management = (MANAGEMENT_ACCOUNT,) if self.org_members else ()
+        orgscope.reset([ACCOUNT_A, ACCOUNT_B, *management])
         for account in (ACCOUNT_A, ACCOUNT_B, *management, *self.org_members):
             iam = iam_backends[account]["aws"]
             policies = iam.aws_managed_policies

@@ -1,0 +1,242 @@
+"""The StackSets engine's workflows: read everything and plan, apply (StackSet, instances, grant),
+verify every account (or a sample) at bounded concurrency, and tear down (grant first).
+
+No printing: progress goes through ``on_event(account or "stackset", what happened)``.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from bootstrap import arns, aws, sessions, stacksets, verify
+from bootstrap import aws_cloudformation as cfn
+from bootstrap.errors import ApplyFailed, BootstrapError, NotOwned
+from bootstrap.stacksets import Step
+
+Event = Callable[[str, str], None]
+OPERATION_TIMEOUT_S = 3600.0  # StackSet operations over thousands of accounts take long
+
+
+@dataclass(frozen=True)
+class Prepared:
+    settings: stacksets.Settings
+    source: aws.Account
+    source_account: str
+    principal: arns.Principal
+    source_principal: arns.Principal | None
+    management: aws.Account
+    region: str
+    desired: stacksets.Desired
+    live: stacksets.LiveStackSet | None
+    instances: tuple[stacksets.Instance, ...]
+    ou_accounts: tuple[str, ...]
+    live_grant: dict[str, Any] | None
+    plan: stacksets.StackSetPlan
+    drift: str = "not checked"
+
+
+@dataclass(frozen=True)
+class AccountResult:
+    account: str
+    role_arn: str
+    operation: str = ""  # the last StackSet operation's status for this account
+    reason: str = ""  # CloudFormation's own status reason
+    verified: bool | None = None  # None: not verified (not sampled, or --no-verify)
+    assumed_arn: str | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.operation not in ("FAILED", "CANCELLED") and self.verified is not False
+
+
+@dataclass
+class Outcome:
+    done: list[str] = field(default_factory=list)
+    operations: dict[str, tuple[str, str]] = field(default_factory=dict)  # account -> (status, reason)
+    accounts: list[AccountResult] = field(default_factory=list)
+    failed_operations: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed_operations and all(a.ok for a in self.accounts)
+
+
+def role_arn(prepared: Prepared, account: str) -> str:
+    d = prepared.desired
+    return arns.role_arn(prepared.principal.partition, account, d.role_path, d.role_name)
+
+
+def prepare(settings: stacksets.Settings, *, teardown: bool = False, detect_drift: bool = False) -> Prepared:
+    base = settings.base
+    source, source_identity = sessions.open_profile(base.source_profile, "source")
+    principal, own = sessions.resolve_principal(base.principal, source_identity, source)
+    if not teardown:
+        sessions.check_principal(source, source_identity.account, principal)
+    management, _ = sessions.open_profile(settings.management_profile, "management")
+    region = settings.region or management.session.region_name or aws.DEFAULT_REGION
+    scope = cfn.org_scope(management, settings.ou_id)
+    want = stacksets.build(settings, principal, scope)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        accounts = pool.submit(aws.accounts_in_ou, management, settings.ou_id)
+        grant = pool.submit(aws.get_inline_policy, source, principal.kind, principal.name, want.grant_name)
+        live = cfn.describe_stack_set(management, settings.name, settings.call_as)
+        ou_accounts = tuple(a for a in accounts.result() if a != source_identity.account)
+        live_grant = grant.result()
+    instances = cfn.list_instances(management, settings.name, settings.call_as) if live is not None else ()
+    if teardown:
+        plan = stacksets.plan_teardown(want, live, instances, live_grant)
+    else:
+        plan = stacksets.plan_apply(want, live, instances, ou_accounts, region, live_grant)
+    drift = "not checked"
+    if detect_drift:
+        drift = _detect_drift(management, settings, live)
+        if live is not None:
+            instances = cfn.list_instances(management, settings.name, settings.call_as)
+    return Prepared(settings, source, source_identity.account, principal, own, management, region, want, live,
+                    instances, ou_accounts, live_grant, plan, drift)  # fmt: skip
+
+
+def _detect_drift(management: aws.Account, settings: stacksets.Settings, live: stacksets.LiveStackSet | None) -> str:
+    if live is None or not live.owned:
+        return "not checked"
+    operation_id = cfn.detect_drift(management, settings.name, settings.call_as)
+    if operation_id is None:
+        return "unknown (the endpoint offers no StackSet drift detection)"
+    done = cfn.wait(management, settings.name, operation_id, settings.call_as, timeout_s=OPERATION_TIMEOUT_S,
+                    on_poll=lambda _: None)  # fmt: skip
+    return "checked" if done.status == "SUCCEEDED" else f"unknown (detection {done.status})"
+
+
+def _record(outcome: Outcome, operation: cfn.Operation, on_event: Event) -> None:
+    """Each account's result as it changes (CloudFormation's own reason for a failure), then the
+    operation's counts: succeeded / failed / in progress."""
+    for account, _region, status, reason in operation.results:
+        if outcome.operations.get(account) != (status, reason):
+            outcome.operations[account] = (status, reason)
+            on_event(account, status.lower() + (f": {reason}" if reason and status == "FAILED" else ""))
+    statuses = [status for _, _, status, _ in operation.results]
+    succeeded, failed = statuses.count("SUCCEEDED"), statuses.count("FAILED") + statuses.count("CANCELLED")
+    on_event("stackset", f"operation {operation.operation_id} {operation.status.lower()}: {succeeded} succeeded, "
+                         f"{failed} failed, {len(statuses) - succeeded - failed} in progress")  # fmt: skip
+
+
+def _operation(prepared: Prepared, outcome: Outcome, start: Callable[[], str], what: str, on_event: Event) -> None:
+    s = prepared.settings
+    operation_id = cfn.run_when_free(start)
+    on_event("stackset", f"{what}: operation {operation_id} started")
+    done = cfn.wait(prepared.management, s.name, operation_id, s.call_as, timeout_s=OPERATION_TIMEOUT_S,
+                    on_poll=lambda op: _record(outcome, op, on_event))  # fmt: skip
+    outcome.done.append(what)
+    if done.status != "SUCCEEDED":
+        outcome.failed_operations.append(f"{what}: {done.status}" + (f" ({done.reason})" if done.reason else ""))
+
+
+def apply(prepared: Prepared, on_event: Event) -> Outcome:
+    """The StackSet, its instances, then the grant; each StackSet operation waited on."""
+    if prepared.plan.not_owned:
+        raise NotOwned(f"{prepared.plan.not_owned[0]}: not overwritten. Nothing was written.")
+    outcome = Outcome()
+    try:
+        _apply(prepared, outcome, on_event)
+    except BootstrapError as err:
+        if not outcome.done:
+            raise
+        raise ApplyFailed(
+            f"{err.message} Done before it: {'; '.join(outcome.done)}. Re-run the same command to finish (it "
+            "converges: the plan is made from what is there)."
+        ) from err
+    return outcome
+
+
+def _apply(prepared: Prepared, outcome: Outcome, on_event: Event) -> None:
+    s, d, m = prepared.settings, prepared.desired, prepared.management
+    description = f"Role {d.role_path}{d.role_name} trusted by {d.principal.arn} (trust-bootstrap)."
+    for action in prepared.plan.actions:
+        if action.step is Step.CREATE_STACK_SET:
+            cfn.create_stack_set(m, name=s.name, template=d.template, parameters=d.parameters, tags=d.tags,
+                                 description=description, call_as=s.call_as)  # fmt: skip
+            outcome.done.append(action.what)
+            on_event("stackset", "created")
+        elif action.step is Step.UPDATE_STACK_SET:
+            _operation(prepared, outcome, lambda: cfn.update_stack_set(
+                m, name=s.name, template=d.template, parameters=d.parameters, tags=d.tags, call_as=s.call_as),
+                action.what, on_event)  # fmt: skip
+        elif action.step in (Step.CREATE_INSTANCES, Step.UPDATE_INSTANCES):
+            write = cfn.create_instances if action.step is Step.CREATE_INSTANCES else cfn.update_instances
+            _operation(prepared, outcome, functools.partial(write, m, s.name, action.ous, prepared.region, s.call_as),
+                       action.what, on_event)  # fmt: skip
+        elif action.step is Step.PUT_GRANT:
+            p = prepared.principal
+            aws.put_inline_policy(prepared.source, p.kind, p.name, d.grant_name, d.grant_document)
+            outcome.done.append(action.what)
+            on_event("grant", "written")
+
+
+def verify_accounts(
+    prepared: Prepared, outcome: Outcome, *, parallel: int, sample: int | None, on_event: Event
+) -> None:
+    """AssumeRole as the principal into each account's role (all, or a random sample), at most
+    ``parallel`` at once; every account of the OU gets a result row."""
+    base = prepared.settings.base
+    verify_account = None
+    if base.verify_profile:
+        verify_account = verify.open_verify_profile(base.verify_profile)
+        verify.check_verifier(verify_account, prepared.principal, base.verify_profile)
+    verifier = verify.choose_verifier(prepared.source, prepared.source_principal, prepared.principal, verify_account,
+                                      base.session_name)  # fmt: skip
+    accounts = list(prepared.ou_accounts)
+    chosen = set(random.sample(accounts, sample)) if sample is not None and sample < len(accounts) else set(accounts)
+
+    def work(account: str) -> AccountResult:
+        status, reason = outcome.operations.get(account, ("", ""))
+        arn = role_arn(prepared, account)
+        if account not in chosen:
+            return AccountResult(account, arn, status, reason)
+        if not status and account in prepared.plan.missing:  # verify alone, before any apply: nothing there
+            return AccountResult(account, arn, status, reason, False, None, "no stack instance in this account")
+        if status in ("FAILED", "CANCELLED"):  # no role there: waiting on IAM propagation would only cost time
+            why = f"the stack instance {status.lower()}" + (f": {reason}" if reason else "")
+            return AccountResult(account, arn, status, reason, False, None, why)
+        check = verify.verify(verifier, role_arn=arn, target_account=account, session_name=base.session_name,
+                              external_id=base.external_id, mfa_serial=base.mfa_serial, mfa_token=base.mfa_token,
+                              timeout_s=base.verify_timeout)  # fmt: skip
+        on_event(account, "verified" if check.ok else f"not verified: {check.error}")
+        return AccountResult(account, arn, status, reason, check.ok, check.assumed_arn, check.error)
+
+    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+        outcome.accounts = list(pool.map(work, accounts))
+
+
+def unverified(prepared: Prepared, outcome: Outcome) -> None:
+    for account in prepared.ou_accounts:
+        status, reason = outcome.operations.get(account, ("", ""))
+        outcome.accounts.append(AccountResult(account, role_arn(prepared, account), status, reason))
+
+
+def teardown(prepared: Prepared, on_event: Event) -> Outcome:
+    """Grant first (nobody can assume from that moment), then the instances (waited on), then the
+    StackSet, which is deleted only once its instances are gone."""
+    s, m, outcome = prepared.settings, prepared.management, Outcome()
+    p = prepared.principal
+    for action in prepared.plan.actions:
+        if action.step is Step.DELETE_GRANT:
+            aws.delete_inline_policy(prepared.source, p.kind, p.name, prepared.desired.grant_name)
+            outcome.done.append(action.what)
+            on_event("grant", "deleted")
+        elif action.step is Step.DELETE_INSTANCES:
+            regions = tuple(sorted({i.region for i in prepared.instances}))
+            _operation(prepared, outcome, functools.partial(cfn.delete_instances, m, s.name, action.ous, regions,
+                       s.call_as), action.what, on_event)  # fmt: skip
+            if outcome.failed_operations:
+                return outcome  # the StackSet stays: deleting it needs its instances gone
+        elif action.step is Step.DELETE_STACK_SET:
+            cfn.delete_stack_set(m, s.name, s.call_as)
+            outcome.done.append(action.what)
+            on_event("stackset", "deleted")
+    return outcome
