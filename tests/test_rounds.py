@@ -93,3 +93,23 @@ def test_a_roles_independent_writes_are_batched_in_plan_order() -> None:
     assert _batches((create, attach, put)) == [(create,), (attach, put)]
     # the trust, deletions and the role's own deletion keep their order, alone
     assert _batches((attach, trust, put, detach, delete)) == [(attach,), (trust,), (put,), (detach,), (delete,)]
+
+
+def test_a_repair_is_proven_after_its_write_not_by_the_early_assume_role(
+    cli: Any, sandbox: Sandbox, args: list[str]
+) -> None:
+    """The role stands as wanted, so AssumeRole goes out beside the grant read; the grant is gone,
+    so that answer is not the proof: the grant is written, then AssumeRole proves it."""
+    from tests.conftest import iam
+
+    assert cli("apply", *args).exit_code == 0
+    grant = next(n for n in iam("a-admin").list_user_policies(UserName="ci-user")["PolicyNames"])
+    iam("a-admin").delete_user_policy(UserName="ci-user", PolicyName=grant)
+    sandbox.clear_calls()
+    run = cli("apply", *args, "--output", "json")
+    assert run.exit_code == 0, run.stderr
+    assert run.json()["verification"]["ok"] is True
+    calls = sandbox.calls()
+    put = next(c for c in calls if c.operation == "PutUserPolicy" and c.status == 200)
+    proved = [c for c in calls if c.operation == "AssumeRole" and c.status == 200]
+    assert proved and all(c.started >= put.ended for c in proved)
