@@ -21,7 +21,6 @@ import typer
 from typer.core import TyperGroup
 
 from bootstrap.cli_help import PanelCommand
-from bootstrap.config import help_of as _h  # every config key's help is declared once, in Config
 from bootstrap.errors import (
     BootstrapError,
     ExitCode,
@@ -32,6 +31,7 @@ from bootstrap.errors import (
     VerifyFailed,
     error_document,
 )
+from bootstrap.schema import help_of as _h  # every config key's help is declared once, in Config
 
 if TYPE_CHECKING:
     from bootstrap.config import Config
