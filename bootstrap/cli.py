@@ -21,7 +21,6 @@ import typer
 from typer.core import TyperGroup
 
 from bootstrap.cli_help import PanelCommand
-from bootstrap.config import help_of as _h  # every config key's help is declared once, in Config
 from bootstrap.errors import (
     BootstrapError,
     ExitCode,
@@ -32,6 +31,7 @@ from bootstrap.errors import (
     VerifyFailed,
     error_document,
 )
+from bootstrap.schema import help_of as _h  # every config key's help is declared once, in Config
 
 if TYPE_CHECKING:
     from bootstrap.config import Config
@@ -447,25 +447,23 @@ def _fleet_mode(opts: dict[str, Any]) -> bool:
 def _run_fleet(
     opts: dict[str, Any], *, mode: str, yes: bool = False, adopt: bool = False, detailed_exitcode: bool = False
 ) -> int:
-    """``mode``: apply, plan, teardown or verify."""
-    """apply / plan / teardown over a fleet. Returns the exit code."""
+    """apply / plan / teardown / verify (``mode``) over a fleet. Returns the exit code."""
     from bootstrap import stacksets
 
     if stacksets.wants_stacksets(opts["config_file"], opts.get("engine")):
         return _run_stacksets(opts, mode=mode, yes=yes, detailed_exitcode=detailed_exitcode)
-    from bootstrap import aws, config, fleet, render, sessions
+    from bootstrap import fleet, render
     from bootstrap.progress import FleetProgress
 
     output: Output = opts["output"]
     flags = _flags(**{k: v for k, v in opts.items() if k not in _NOT_CONFIG})
     flags.update({k: opts[k] for k in ("management_profile", "access_role") if opts[k]})
-    org_accounts: tuple[str, ...] = ()
-    if opts["targets_from_org"]:
-        if not opts["management_profile"]:
-            raise InvalidInput("--targets-from-org needs --management-profile (the organization's management account).")
-        management, _ = sessions.open_profile(opts["management_profile"], "management")
-        org_accounts = tuple(aws.accounts_in_ou(management, opts["targets_from_org"]))
-    the_fleet = config.load_fleet(opts["config_file"], flags, org_accounts)
+    the_fleet = fleet.load(
+        opts["config_file"],
+        flags,
+        targets_from_org=opts["targets_from_org"],
+        management_profile=opts["management_profile"],
+    )
     progress = FleetProgress(len(the_fleet.targets))
     teardown = mode == "teardown"
     prepared = fleet.prepare(the_fleet, parallel=opts["parallel"], teardown=teardown, adopt=adopt, on_event=progress)
@@ -845,18 +843,12 @@ def _diagnose_fleet(
     parallel: int,
     output: Output,
 ) -> int:
-    from bootstrap import aws, config, fleet, render, sessions
+    from bootstrap import fleet, render
     from bootstrap.progress import FleetProgress
 
     flags: dict[str, Any] = {k: v for k, v in (("management_profile", management_profile),
                                                ("source_profile", source_profile)) if v}  # fmt: skip
-    org_accounts: tuple[str, ...] = ()
-    if targets_from_org:
-        if not management_profile:
-            raise InvalidInput("--targets-from-org needs --management-profile (the organization's management account).")
-        management, _ = sessions.open_profile(management_profile, "management")
-        org_accounts = tuple(aws.accounts_in_ou(management, targets_from_org))
-    the_fleet = config.load_fleet(config_file, flags, org_accounts)
+    the_fleet = fleet.load(config_file, flags, targets_from_org=targets_from_org, management_profile=management_profile)
     progress = FleetProgress(len(the_fleet.targets))
     prepared = fleet.prepare(the_fleet, parallel=parallel, on_event=progress)
     progress.close()

@@ -12,7 +12,7 @@ from typing import Any
 
 from typer.core import TyperCommand
 
-from bootstrap.config import Config
+from bootstrap.schema import Config
 
 # typer carries its own copy of click (typer._click): options are recognised by what they are
 # ("option", is_flag), not by isinstance against the separately installed click.

@@ -9,12 +9,13 @@ customer managed policy beyond that. A partial run never narrows the grant.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
-from bootstrap import admincheck, apply, arns, aws, desired, diagnose, live, plan, policydoc, sessions, verify
+from bootstrap import admincheck, apply, arns, aws, config, desired, diagnose, live, plan, policydoc, sessions, verify
 from bootstrap.config import Fleet, Target
 from bootstrap.errors import BootstrapError, InvalidInput, NotOwned
 from bootstrap.plan import Change, Op, Plan, Side
@@ -219,6 +220,20 @@ def _grant_plan(
 
 
 # -- prepare, apply, teardown --------------------------------------------------------------------
+
+
+def load(
+    config_file: Path | None, flags: Mapping[str, Any], *, targets_from_org: str | None, management_profile: str | None
+) -> Fleet:
+    """The fleet a command names: the config file's targets and/or every account of an organization
+    unit (and those below it), read through the management profile."""
+    org_accounts: tuple[str, ...] = ()
+    if targets_from_org:
+        if not management_profile:
+            raise InvalidInput("--targets-from-org needs --management-profile (the organization's management account).")
+        management, _ = sessions.open_profile(management_profile, "management")
+        org_accounts = tuple(aws.accounts_in_ou(management, targets_from_org))
+    return config.load_fleet(config_file, flags, org_accounts)
 
 
 def prepare(

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from bootstrap.config import Config
+from bootstrap.schema import Config
 
 # (key, comment, example shown when unset): every Config key, from its one description in Config,
 # then the CI trust's sections (oidcconfig.py). Tests hold that every key appears.

@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "bootstrap"
 
 # Pure: values in, values out. No AWS client, no command-line framework.
 PURE = (
-    "adminpolicy", "arns", "awswords", "checks", "config", "desired", "evaluator", "exports", "facts",
+    "adminpolicy", "arns", "awswords", "checks", "config", "schema", "desired", "evaluator", "exports", "facts",
     "fieldcheck", "findings", "initfile", "orgchecks", "plan", "policydoc", "quotas", "render",
     "sourcechecks", "state", "trustchecks",
 )  # fmt: skip
