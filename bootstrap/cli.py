@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 from typer.core import TyperGroup
 
-from bootstrap.cli_help import PanelCommand
+from bootstrap.cli_help import CONFIG_FIELD, PanelCommand
 from bootstrap.errors import (
     BootstrapError,
     ExitCode,
@@ -281,8 +281,7 @@ def _report(error: BootstrapError, error_code: Callable[[int], int], output: Out
 
 def _flags(**values: Any) -> dict[str, Any]:
     """The options the user actually gave, under their config-file keys."""
-    renamed = {"policy_arn": "policy_arns", "inline_policy": "inline_policies", "tag": "tags"}
-    return {renamed.get(k, k): v for k, v in values.items() if v is not None}
+    return {CONFIG_FIELD.get(k, k): v for k, v in values.items() if v is not None}
 
 
 def _load(config_file: Path | None, flags: dict[str, Any]) -> Config:

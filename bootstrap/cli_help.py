@@ -17,9 +17,9 @@ from bootstrap.schema import Config
 # typer carries its own copy of click (typer._click): options are recognised by what they are
 # ("option", is_flag), not by isinstance against the separately installed click.
 
-# Flag name -> Config field, where they differ.
-_CONFIG_FIELD = {"policy_arn": "policy_arns", "inline_policy": "inline_policies", "tag": "tags"}
-_FLAG_OF = {v: k for k, v in _CONFIG_FIELD.items()}
+# Flag name -> Config field, where they differ (repeatable flags are singular, their keys plural).
+CONFIG_FIELD = {"policy_arn": "policy_arns", "inline_policy": "inline_policies", "tag": "tags"}
+_FLAG_OF = {v: k for k, v in CONFIG_FIELD.items()}
 
 # The command line's own options (not config keys), by parameter name: their panel and placeholder.
 # Config keys take both from their one description in Config.
@@ -80,18 +80,12 @@ METAVARS = {
 }
 
 
-def config_defaults() -> dict[str, Any]:
-    """The defaults of the one Config declaration, by option name (only those worth showing)."""
-    shown: dict[str, Any] = {}
-    for f in fields(Config):
-        if f.default is MISSING or f.default in (None, "", (), False):
-            continue
-        shown[f.name] = f.default
-    return {flag: shown[key] for flag, key in ((_flag_of(k), k) for k in shown)}
-
-
-def _flag_of(config_key: str) -> str:
-    return {v: k for k, v in _CONFIG_FIELD.items()}.get(config_key, config_key)
+# The defaults of the one Config declaration worth showing, by option name.
+CONFIG_DEFAULTS = {
+    _FLAG_OF.get(f.name, f.name): f.default
+    for f in fields(Config)
+    if f.default is not MISSING and f.default not in (None, "", (), False)
+}
 
 
 def _is_option(param: Any) -> bool:
@@ -124,14 +118,13 @@ class PanelCommand(TyperCommand):
                     option.metavar = METAVARS[option.name]
 
     def format_options(self, ctx: Any, formatter: Any) -> None:
-        defaults = config_defaults()
         groups: dict[str, list[tuple[str, str]]] = {}
         for param in self.get_params(ctx):
             record = param.get_help_record(ctx)
             if record is None:
                 continue
             names, help_text = record
-            default = _default_text(param, defaults)
+            default = _default_text(param, CONFIG_DEFAULTS)
             if default is not None and "[default:" not in help_text:
                 help_text = f"{help_text}  [default: {default}]"
             groups.setdefault(PANEL_OF.get(param.name or "", "Other"), []).append((names, help_text))

@@ -4,8 +4,6 @@ default shown, each command offering only the options it uses, --version and -h.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from typing import Any
 
 import pytest
@@ -81,19 +79,6 @@ def test_version_and_short_help() -> None:
     assert result.exit_code == 0
     assert result.stdout.strip() == f"trust-bootstrap {version('trust-bootstrap')}"
     assert "Identity options:" in runner.invoke(app, ["apply", "-h"]).stdout
-
-
-def test_subcommand_help_does_not_import_boto3() -> None:
-    code = (
-        "import sys\n"
-        "from bootstrap.cli import main\n"
-        "sys.argv = ['trust-bootstrap', 'apply', '--help']\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "print('boto3 imported' if 'boto3' in sys.modules else 'boto3 not imported')\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert "Identity options:" in out
-    assert out.strip().endswith("boto3 not imported")
 
 
 def test_one_declaration_drives_help_and_init(cli: Any, tmp_path: Any) -> None:
