@@ -34,32 +34,19 @@ def _principal_value(kind: str, value: Any) -> str:
     return text
 
 
-def _principal(principal: Any) -> Any:
-    if not isinstance(principal, Mapping):
-        return _scalar(principal)  # "*"
-    return {kind: sorted({_principal_value(kind, v) for v in _as_list(values)}) for kind, values in principal.items()}
-
-
-def _condition(condition: Mapping[str, Any]) -> dict[str, dict[str, list[str]]]:
-    # Condition keys are case-insensitive; operators and values are not.
-    return {
-        operator: {key.lower(): sorted({_scalar(v) for v in _as_list(values)}) for key, values in pairs.items()}
-        for operator, pairs in condition.items()
-    }
-
-
 def _statement(statement: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {"Effect": statement.get("Effect")}
-    for key in _SET_KEYS:
-        if key in statement:
-            values = {_scalar(v) for v in _as_list(statement[key])}
-            # Action names are case-insensitive; resource ARNs are not.
-            out[key] = sorted({v.lower() for v in values} if key.endswith("Action") else values)
+    """A statement in canonical form: the statement as written (_shown), with what IAM reads
+    case-insensitively lowered (action names, condition keys) and an account ID principal as its
+    root ARN. Resource ARNs, operators and values keep their case: IAM compares them as written."""
+    out = _shown(statement)
+    for key in ("Action", "NotAction"):
+        if key in out:
+            out[key] = sorted({v.lower() for v in out[key]})
     for key in ("Principal", "NotPrincipal"):
-        if key in statement:
-            out[key] = _principal(statement[key])
-    if statement.get("Condition"):
-        out["Condition"] = _condition(statement["Condition"])
+        if isinstance(out.get(key), dict):
+            out[key] = {kind: sorted({_principal_value(kind, v) for v in values}) for kind, values in out[key].items()}
+    if "Condition" in out:
+        out["Condition"] = {op: {k.lower(): vs for k, vs in pairs.items()} for op, pairs in out["Condition"].items()}
     return out
 
 
