@@ -51,9 +51,9 @@ def _side_lines(changes: Sequence[Change], accounts: dict[Side, str]) -> list[st
     return lines
 
 
-def plan_text(plan: Plan, accounts: dict[Side, str], header: str = "Plan:", empty: str = "") -> str:
+def plan_text(plan: Plan, accounts: dict[Side, str], header: str = "Plan:") -> str:
     if plan.empty and not plan.not_owned:
-        return empty or "Both sides match: no changes."
+        return "Both sides match: no changes."
     lines = _side_lines(plan.changes, accounts)
     if plan.after_verify:
         lines.append("  then, only once the new role is verified (a rename; never with --no-verify):")
