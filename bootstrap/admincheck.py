@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
-from bootstrap import adminpolicy, arns, aws
+from bootstrap import adminpolicy, arns, aws, aws_iam
 from bootstrap.config import Config
 from bootstrap.errors import InvalidInput
 
@@ -19,7 +19,7 @@ def refuse_admin_managed(target: aws.Account, config: Config, attached: Iterable
     if not customer or config.allow_admin:
         return
     with ThreadPoolExecutor(max_workers=min(8, len(customer))) as pool:
-        documents = list(pool.map(lambda arn: aws.managed_policy_document(target, arn), customer))
+        documents = list(pool.map(lambda arn: aws_iam.managed_policy_document(target, arn), customer))
     admin = [arn for arn, doc in zip(customer, documents, strict=True) if adminpolicy.is_admin_equivalent(doc)]
     if admin:
         raise InvalidInput(

@@ -14,6 +14,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from bootstrap import arns
+
 # AWS managed policies known to be admin-equivalent (IAMFullAccess: iam:* on *).
 ADMIN_MANAGED = ("AdministratorAccess", "IAMFullAccess")
 
@@ -58,5 +60,8 @@ def is_admin_equivalent(document: Any) -> bool:
 
 def is_admin_managed(arn: str) -> bool:
     """An AWS managed policy known to be admin-equivalent, by its ARN."""
-    parts = arn.split(":", 5)
-    return len(parts) == 6 and parts[4] == "aws" and parts[5].rpartition("/")[2] in ADMIN_MANAGED
+    try:
+        parsed = arns.parse_arn(arn)
+    except ValueError:
+        return False
+    return parsed.account == "aws" and arns.name_of(parsed.resource) in ADMIN_MANAGED

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from bootstrap import aws, aws_oidc
+from bootstrap import aws, aws_iam, aws_iam_write, aws_oidc
 from bootstrap.errors import ApplyFailed, AwsError, BootstrapError, Interrupted, NotOwned
 from bootstrap.plan import Change, Op, Plan, Side
 from bootstrap.state import is_ours
@@ -22,7 +22,7 @@ OnDone = Callable[[Change], None]
 def _create_role(c: Change, account: aws.Account, deadline_s: float) -> None:
     assert c.role is not None
     r = c.role
-    aws.create_role(
+    aws_iam_write.create_role(
         account,
         name=r.name,
         path=r.path,
@@ -37,27 +37,29 @@ def _create_role(c: Change, account: aws.Account, deadline_s: float) -> None:
 
 def _update_role(c: Change, account: aws.Account, _: float) -> None:
     assert c.role is not None
-    aws.update_role(account, c.owner, c.role.description, c.role.max_session_duration)
+    aws_iam_write.update_role(account, c.owner, c.role.description, c.role.max_session_duration)
 
 
 Writer = Callable[[Change, aws.Account, float], None]
 # One AWS write per kind of change; each is idempotent, so a re-run after a failure converges.
 WRITERS: dict[Op, Writer] = {
     Op.CREATE_ROLE: _create_role,
-    Op.UPDATE_TRUST: lambda c, a, deadline: aws.update_trust_policy(a, c.owner, c.after or "", deadline),
+    Op.UPDATE_TRUST: lambda c, a, deadline: aws_iam_write.update_trust_policy(a, c.owner, c.after or "", deadline),
     Op.UPDATE_ROLE: _update_role,
-    Op.SET_BOUNDARY: lambda c, a, _: aws.put_permissions_boundary(a, c.owner, c.after),
-    Op.TAG_ROLE: lambda c, a, _: aws.tag_role(a, c.owner, c.tags),
-    Op.UNTAG_ROLE: lambda c, a, _: aws.untag_role(a, c.owner, tuple(k for k, _ in c.tags)),
-    Op.ATTACH_POLICY: lambda c, a, _: aws.attach_role_policy(a, c.owner, c.key),
-    Op.DETACH_POLICY: lambda c, a, _: aws.detach_role_policy(a, c.owner, c.key),
-    Op.PUT_ROLE_POLICY: lambda c, a, _: aws.put_inline_policy(a, c.owner_kind, c.owner, c.key, c.after or ""),
-    Op.PUT_GRANT: lambda c, a, _: aws.put_inline_policy(a, c.owner_kind, c.owner, c.key, c.after or ""),
-    Op.DELETE_ROLE_POLICY: lambda c, a, _: aws.delete_inline_policy(a, c.owner_kind, c.owner, c.key),
-    Op.DELETE_GRANT: lambda c, a, _: aws.delete_inline_policy(a, c.owner_kind, c.owner, c.key),
-    Op.DELETE_ROLE: lambda c, a, _: aws.delete_role(a, c.owner),
-    Op.PUT_MANAGED_GRANT: lambda c, a, _: aws.put_managed_policy(a, c.key, c.after or "", c.owner_kind, c.owner),
-    Op.DELETE_MANAGED_GRANT: lambda c, a, _: aws.delete_managed_policy(a, c.key, c.owner_kind, c.owner),
+    Op.SET_BOUNDARY: lambda c, a, _: aws_iam_write.put_permissions_boundary(a, c.owner, c.after),
+    Op.TAG_ROLE: lambda c, a, _: aws_iam_write.tag_role(a, c.owner, c.tags),
+    Op.UNTAG_ROLE: lambda c, a, _: aws_iam_write.untag_role(a, c.owner, tuple(k for k, _ in c.tags)),
+    Op.ATTACH_POLICY: lambda c, a, _: aws_iam_write.attach_role_policy(a, c.owner, c.key),
+    Op.DETACH_POLICY: lambda c, a, _: aws_iam_write.detach_role_policy(a, c.owner, c.key),
+    Op.PUT_ROLE_POLICY: lambda c, a, _: aws_iam_write.put_inline_policy(a, c.owner_kind, c.owner, c.key, c.after or ""),
+    Op.PUT_GRANT: lambda c, a, _: aws_iam_write.put_inline_policy(a, c.owner_kind, c.owner, c.key, c.after or ""),
+    Op.DELETE_ROLE_POLICY: lambda c, a, _: aws_iam_write.delete_inline_policy(a, c.owner_kind, c.owner, c.key),
+    Op.DELETE_GRANT: lambda c, a, _: aws_iam_write.delete_inline_policy(a, c.owner_kind, c.owner, c.key),
+    Op.DELETE_ROLE: lambda c, a, _: aws_iam_write.delete_role(a, c.owner),
+    Op.PUT_MANAGED_GRANT: lambda c, a, _: aws_iam_write.put_managed_policy(
+        a, c.key, c.after or "", c.owner_kind, c.owner
+    ),
+    Op.DELETE_MANAGED_GRANT: lambda c, a, _: aws_iam_write.delete_managed_policy(a, c.key, c.owner_kind, c.owner),
     # CI trusts: key is the provider URL, owner its ARN, after the audience (client ID)
     Op.CREATE_OIDC_PROVIDER: lambda c, a, _: aws_oidc.create_provider(a, c.key, c.after or "", c.tags),
     Op.ADD_OIDC_CLIENT_ID: lambda c, a, _: aws_oidc.add_client_id(a, c.owner, c.after or ""),
@@ -131,7 +133,7 @@ def _created_by_a_twin(change: Change, account: aws.Account) -> bool:
     """CreateRole lost a race: another run of trust-bootstrap created the role a moment ago. That is
     the expected outcome of two concurrent applies, not an error, if the role is ours; the steps
     after it are idempotent. A role someone else made is still refused."""
-    role = aws.get_role(account, change.owner) or {}
+    role = aws_iam.get_role(account, change.owner) or {}
     tags = {(t["Key"], t["Value"]) for t in role.get("Tags", [])}
     if not is_ours(tags, role.get("AssumeRolePolicyDocument")):
         raise NotOwned(

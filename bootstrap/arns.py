@@ -61,6 +61,33 @@ def parse_arn(text: str) -> Arn:
     return Arn(partition, service, region, account, resource)
 
 
+@dataclass(frozen=True)
+class IamName:
+    """The resource part of an IAM or STS ARN: role/PATH/NAME, user/NAME, policy/PATH/NAME, or a
+    role session, assumed-role/ROLE/SESSION (STS drops the role's path there)."""
+
+    kind: str  # "role", "user", "group", "policy", "assumed-role", ...
+    path: str  # "/" or "/a/b/"
+    name: str  # the user, role, group or policy; for a session, its role
+    session: str | None = None  # for assumed-role: the session's name
+
+
+def iam_name(text: str) -> IamName:
+    """The kind, path and name an IAM or STS ARN names (ValueError: not an ARN)."""
+    kind, _, rest = parse_arn(text).resource.partition("/")
+    if kind == "assumed-role":
+        role, _, session = rest.partition("/")
+        return IamName(kind, "/", role, session)
+    path, _, name = rest.rpartition("/")
+    return IamName(kind, f"/{path}/" if path else "/", name)
+
+
+def name_of(text: str) -> str:
+    """The last segment of an ARN's resource: the name of a role, user or policy ARN. Never raises
+    (a value read from a document may be anything)."""
+    return text.rsplit("/", 1)[-1]
+
+
 def account_of(text: str) -> str | None:
     """The account of an ARN, or None when ``text`` is not one (values read from policy documents
     may be anything; this never raises)."""

@@ -17,7 +17,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from botocore.parsers import ResponseParserError
 
-from bootstrap import aws
+from bootstrap import aws, aws_errors
 from bootstrap.errors import AwsError
 from bootstrap.stacksets import Instance, LiveStackSet, OrgScope
 
@@ -28,10 +28,10 @@ BUSY_CODES = frozenset({"OperationInProgressException", "StaleRequestException"}
 
 @contextmanager
 def _errors(action: str) -> Iterator[None]:
-    """aws.translate_errors, plus bodies botocore cannot parse (an HTML 500 from a proxy or an
+    """aws_errors.translate_errors, plus bodies botocore cannot parse (an HTML 500 from a proxy or an
     emulator): ResponseParserError is not a BotoCoreError."""
     try:
-        with aws.translate_errors(action):
+        with aws_errors.translate_errors(action):
             yield
     except ResponseParserError as err:
         raise AwsError(f"{action}: the endpoint sent an answer that is not AWS's ({err}).") from err
@@ -72,9 +72,9 @@ def org_scope(management: aws.Account, ou_id: str) -> OrgScope:
                     break
                 chain.append(str(parents[0]["Id"]))
         except ClientError as err:
-            if aws.error_code(err) in ("ChildNotFoundException", "ParentNotFoundException"):
+            if aws_errors.error_code(err) in ("ChildNotFoundException", "ParentNotFoundException"):
                 raise AwsError(f"The organization unit {ou_id} does not exist in organization {org_id}.",
-                               aws.error_code(err)) from err  # fmt: skip
+                               aws_errors.error_code(err)) from err  # fmt: skip
             raise
     return OrgScope(org_id, ou_id, "/".join([org_id, *reversed(chain)]) + "/")
 
@@ -87,7 +87,7 @@ def describe_stack_set(account: aws.Account, name: str, call_as: str) -> LiveSta
         try:
             found = _cfn(account).describe_stack_set(StackSetName=name, **_call_as(call_as))["StackSet"]
         except ClientError as err:
-            if aws.error_code(err) == "StackSetNotFoundException":
+            if aws_errors.error_code(err) == "StackSetNotFoundException":
                 return None
             raise
     auto = found.get("AutoDeployment")
@@ -147,7 +147,7 @@ def create_stack_set(account: aws.Account, *, name: str, template: str, paramete
                 PermissionModel="SERVICE_MANAGED", AutoDeployment=AUTO_DEPLOYMENT, **_call_as(call_as),
             )  # fmt: skip
         except ClientError as err:
-            if aws.error_code(err) != "NameAlreadyExistsException":  # a twin run made it: the plan re-reads
+            if aws_errors.error_code(err) != "NameAlreadyExistsException":  # a twin run made it: the plan re-reads
                 raise
 
 
@@ -195,7 +195,7 @@ def delete_stack_set(account: aws.Account, name: str, call_as: str) -> None:
         try:
             _cfn(account).delete_stack_set(StackSetName=name, **_call_as(call_as))
         except ClientError as err:
-            if aws.error_code(err) != "StackSetNotFoundException":
+            if aws_errors.error_code(err) != "StackSetNotFoundException":
                 raise
 
 
@@ -205,7 +205,7 @@ def detect_drift(account: aws.Account, name: str, call_as: str) -> str | None:
         try:
             answer = _cfn(account).detect_stack_set_drift(StackSetName=name, **_call_as(call_as))
         except ClientError as err:
-            if aws.error_code(err) in aws.UNAVAILABLE_CODES:
+            if aws_errors.error_code(err) in aws_errors.UNAVAILABLE_CODES:
                 return None
             raise
     return str(answer["OperationId"])

@@ -1,7 +1,7 @@
 """AWS calls for CI trusts: IAM OIDC identity providers and sts:AssumeRoleWithWebIdentity.
 
 Split off aws.py (same rules: every ClientError leaves as a BootstrapError raised from it, through
-aws.translate_errors; clients come from aws.Account). Provider facts:
+aws_errors.translate_errors; clients come from aws.Account). Provider facts:
 https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateOpenIDConnectProvider.html
 (ThumbprintList is optional: IAM then secures the connection with its own library of trusted CAs).
 """
@@ -17,7 +17,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
-from bootstrap import aws
+from bootstrap import aws, aws_errors, aws_sts
+from bootstrap.assumerequest import AssumeRequest
 from bootstrap.errors import AwsError, CredentialsError
 from bootstrap.oidc import Provider
 
@@ -26,11 +27,13 @@ from bootstrap.oidc import Provider
 
 
 def get_provider(account: aws.Account, arn: str) -> Provider | None:
-    with aws.translate_errors(f"{account.label}: reading the OIDC provider {arn} (iam:GetOpenIDConnectProvider)"):
+    with aws_errors.translate_errors(
+        f"{account.label}: reading the OIDC provider {arn} (iam:GetOpenIDConnectProvider)"
+    ):
         try:
             reply = account.iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
         except ClientError as err:
-            if aws.error_code(err) == "NoSuchEntity":
+            if aws_errors.error_code(err) == "NoSuchEntity":
                 return None
             raise
     return Provider(
@@ -42,34 +45,36 @@ def get_provider(account: aws.Account, arn: str) -> Provider | None:
 
 
 def create_provider(account: aws.Account, url: str, client_id: str, tags: tuple[tuple[str, str], ...]) -> None:
-    with aws.translate_errors(f"{account.label}: creating the OIDC provider {url} (iam:CreateOpenIDConnectProvider)"):
+    with aws_errors.translate_errors(
+        f"{account.label}: creating the OIDC provider {url} (iam:CreateOpenIDConnectProvider)"
+    ):
         try:
             account.iam.create_open_id_connect_provider(
                 Url=url, ClientIDList=[client_id], Tags=[{"Key": k, "Value": v} for k, v in tags]
             )
         except ClientError as err:
-            if aws.error_code(err) != "EntityAlreadyExists":  # a concurrent run made it: the goal is reached
+            if aws_errors.error_code(err) != "EntityAlreadyExists":  # a concurrent run made it: the goal is reached
                 raise
 
 
 def add_client_id(account: aws.Account, arn: str, client_id: str) -> None:
-    with aws.translate_errors(f"{account.label}: adding audience {client_id} to {arn}"):
+    with aws_errors.translate_errors(f"{account.label}: adding audience {client_id} to {arn}"):
         account.iam.add_client_id_to_open_id_connect_provider(OpenIDConnectProviderArn=arn, ClientID=client_id)
 
 
 def delete_provider(account: aws.Account, arn: str) -> None:
-    with aws.translate_errors(f"{account.label}: deleting the OIDC provider {arn}"):
+    with aws_errors.translate_errors(f"{account.label}: deleting the OIDC provider {arn}"):
         try:
             account.iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=arn)
         except ClientError as err:
-            if aws.error_code(err) != "NoSuchEntity":
+            if aws_errors.error_code(err) != "NoSuchEntity":
                 raise
 
 
 def roles_naming(account: aws.Account, provider_arn: str) -> list[str]:
     """Names of the roles whose trust policy names this provider (it is shared by all of them)."""
     names = []
-    with aws.translate_errors(f"{account.label}: listing roles (iam:ListRoles)"):
+    with aws_errors.translate_errors(f"{account.label}: listing roles (iam:ListRoles)"):
         for page in account.iam.get_paginator("list_roles").paginate():
             for role in page["Roles"]:
                 document: Any = role.get("AssumeRolePolicyDocument", {})
@@ -83,12 +88,16 @@ def roles_naming(account: aws.Account, provider_arn: str) -> list[str]:
 def assume_role_with_web_identity(
     account: aws.Account, role_arn: str, session_name: str, token: str, duration: int = 3600
 ) -> aws.Credentials:
-    """One call (unsigned: the token is the credential); ClientError passes through for the caller to judge."""
-    reply = account.sts.assume_role_with_web_identity(
-        RoleArn=role_arn, RoleSessionName=session_name, WebIdentityToken=token, DurationSeconds=duration
-    )
-    creds = reply["Credentials"]
-    return aws.Credentials(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
+    """One call (unsigned: the token is the credential); STS's refusal is AssumeRefused, with AWS's
+    code, for the caller to judge."""
+    action = f"{account.label}: assuming {role_arn} (sts:AssumeRoleWithWebIdentity)"
+    try:
+        reply = account.sts.assume_role_with_web_identity(
+            RoleArn=role_arn, RoleSessionName=session_name, WebIdentityToken=token, DurationSeconds=duration
+        )
+    except ClientError as err:
+        raise aws_sts.refused(err, action) from err
+    return aws_sts.credentials_of(reply)
 
 
 def assume_through_propagation(
@@ -99,49 +108,48 @@ def assume_through_propagation(
     deadline_s: float,
     on_attempt: Callable[[int, float], None] | None = None,
     then: Callable[[aws.Credentials], aws.Credentials] | None = None,
-) -> aws.AssumeOutcome:
+) -> aws_sts.AssumeOutcome:
     """AssumeRoleWithWebIdentity (and ``then``, e.g. the hub's AssumeRole into B), retried while IAM propagates."""
     started = time.monotonic()
     attempts = 0
 
     def retry(err: BaseException) -> bool:
-        if not isinstance(err, ClientError):
+        if not isinstance(err, aws_errors.AssumeRefused):
             return False
-        code, message = aws.error_code(err), aws.error_message(err)
-        if code == "InvalidIdentityToken":  # only the provider's own propagation; a bad token stays bad
-            return "verification key" in message or "No OpenIDConnect provider" in message
-        return code in aws.ASSUME_PROPAGATION_CODES
+        if err.code == "InvalidIdentityToken":  # only the provider's own propagation; a bad token stays bad
+            return "verification key" in err.aws_message or "No OpenIDConnect provider" in err.aws_message
+        return err.code in aws_errors.ASSUME_PROPAGATION_CODES
 
     try:
-        for attempt in aws.propagation(deadline_s, retry, on_attempt):
+        for attempt in aws_errors.propagation(deadline_s, retry, on_attempt):
             with attempt:
                 attempts += 1
                 creds = assume_role_with_web_identity(account, role_arn, session_name, token)
                 if then is not None:
                     creds = then(creds)
-    except ClientError as err:
-        code = aws.error_code(err)
-        if code == "ExpiredTokenException":
+    except aws_errors.AssumeRefused as err:
+        if err.code == "ExpiredTokenException":
             raise CredentialsError(
                 "The web identity token has expired: get a fresh one (CI tokens live minutes)."
             ) from err
-        return aws.AssumeOutcome(None, attempts, time.monotonic() - started, f"{code}: {aws.error_message(err)}")
+        return aws_sts.AssumeOutcome(None, attempts, time.monotonic() - started, err.reason)
     except (BotoCoreError, ResponseParserError) as err:
         # ResponseParserError is no BotoCoreError: an endpoint's HTML error page, an odd proxy answer.
         raise AwsError(f"{account.label}: sts:AssumeRoleWithWebIdentity failed: {type(err).__name__}: {err}") from err
-    return aws.AssumeOutcome(creds, attempts, time.monotonic() - started)
+    return aws_sts.AssumeOutcome(creds, attempts, time.monotonic() - started)
 
 
 def assume_role_then(account: aws.Account, role_arn: str, session_name: str) -> Callable[[Any], aws.Credentials]:
     """For the hub topology: with the hub role's credentials, AssumeRole into the role in B."""
 
     def chain(creds: aws.Credentials) -> aws.Credentials:
-        return aws.assume_role(account.with_credentials(creds, label="the hub role"), role_arn, session_name)
+        hub = account.with_credentials(creds, label="the hub role")
+        return aws_sts.assume_role(hub, AssumeRequest(role_arn, session_name))
 
     return chain
 
 
 def list_providers(account: aws.Account) -> list[Provider]:
-    with aws.translate_errors(f"{account.label}: listing OIDC providers (iam:ListOpenIDConnectProviders)"):
+    with aws_errors.translate_errors(f"{account.label}: listing OIDC providers (iam:ListOpenIDConnectProviders)"):
         arns = [p["Arn"] for p in account.iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]]
     return [p for p in (get_provider(account, arn) for arn in arns) if p is not None]

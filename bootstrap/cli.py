@@ -243,9 +243,9 @@ def _as_error(err: Exception) -> BootstrapError:
     if isinstance(err, BootstrapError):
         return err
     if type(err).__module__.split(".")[0] in ("botocore", "boto3", "urllib3"):
-        from bootstrap import aws  # boto3 is loaded already: a botocore error was raised
+        from bootstrap import aws_errors  # boto3 is loaded already: a botocore error was raised
 
-        mapped = aws.classify(err, "an AWS call")
+        mapped = aws_errors.classify(err, "an AWS call")
         if mapped is not None:
             return mapped
     return BootstrapError(

@@ -16,6 +16,8 @@ from bootstrap import (
     apply,
     arns,
     aws,
+    aws_iam,
+    aws_sts,
     desired,
     exports,
     live,
@@ -25,6 +27,7 @@ from bootstrap import (
     sessions,
     verify,
 )
+from bootstrap.assumerequest import AssumeRequest
 from bootstrap.config import Config
 from bootstrap.errors import (
     BootstrapError,
@@ -64,7 +67,7 @@ def _check_policies_exist(target: aws.Account, config: Config, role: Role | None
     if not to_check:
         return
     with ThreadPoolExecutor(max_workers=min(8, len(to_check))) as pool:
-        exists = dict(zip(to_check, pool.map(lambda arn: aws.policy_exists(target, arn), to_check), strict=True))
+        exists = dict(zip(to_check, pool.map(lambda arn: aws_iam.policy_exists(target, arn), to_check), strict=True))
     missing = [arn for arn, found in exists.items() if not found]
     if missing:
         raise InvalidInput(
@@ -83,9 +86,11 @@ class _GrantRoom:
 
 
 def _grant_room(source: aws.Account, principal: arns.Principal, grant_name: str) -> _GrantRoom:
-    names = [n for n in aws.list_inline_policies(source, principal.kind, principal.name) if n != grant_name]
+    names = [n for n in aws_iam.list_inline_policies(source, principal.kind, principal.name) if n != grant_name]
     with ThreadPoolExecutor(max_workers=min(8, len(names) or 1)) as pool:
-        documents = list(pool.map(lambda n: aws.get_inline_policy(source, principal.kind, principal.name, n), names))
+        documents = list(
+            pool.map(lambda n: aws_iam.get_inline_policy(source, principal.kind, principal.name, n), names)
+        )
     return _GrantRoom(tuple(names), sum(policydoc.size(json.dumps(d)) for d in documents if d))
 
 
@@ -149,16 +154,16 @@ def prepare(config: Config, adopt: bool = False, for_apply: bool = False) -> Pre
     with ThreadPoolExecutor(max_workers=12) as pool:
         # Round 1, sent as each session is ready (making sessions and clients is CPU the first
         # calls' round trips hide).
-        source = sessions.open_account(config.source_profile, "source")
-        source_id = pool.submit(aws.get_caller_identity, source)
+        source = aws.open_account(config.source_profile, "source")
+        source_id = pool.submit(aws_sts.get_caller_identity, source)
         given = arns.parse_principal(config.principal) if config.principal else None
         found = pool.submit(sessions.find_principal, source, given) if given else None
-        target = sessions.open_account(config.target_profile, "target")
-        target_id = pool.submit(aws.get_caller_identity, target)
+        target = aws.open_account(config.target_profile, "target")
+        target_id = pool.submit(aws_sts.get_caller_identity, target)
         inline_names = tuple(p.name for p in config.inline_policies)
         live_role_job = pool.submit(live.read_role, target, config.role_name, inline_names)
         verify_account = (
-            verify.open_verify_profile(config.verify_profile) if verifying and config.verify_profile else None
+            aws.open_account(config.verify_profile, "verify") if verifying and config.verify_profile else None
         )
         sides = sessions.sides_of(source, target, source_id.result(), target_id.result())
 
@@ -226,7 +231,7 @@ def _try_proof(
         verifier = verifier_job.result()
     except BootstrapError:  # raised again by the caller, in its turn (after the principal check)
         return None
-    return pool.submit(verify.try_assume, verifier, role_arn, session, external_id)
+    return pool.submit(verify.try_assume, verifier, AssumeRequest(role_arn, session, external_id=external_id))
 
 
 def _pre_write_checks(

@@ -10,11 +10,12 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
 from bootstrap import adminpolicy, arns, fieldcheck, oidcconfig, policydoc, schema
+from bootstrap.assumerequest import DIAGNOSE_SESSION, AssumeRequest
 from bootstrap.errors import InvalidInput
 from bootstrap.quotas import IAM
 
@@ -326,20 +327,13 @@ def _read_policy_file(path: Path, name: str, where: str) -> str:
 class DiagnoseConfig:
     """What diagnose needs: the call to examine, and the profiles that may look at each side."""
 
-    role_arn: str | None  # None: built from role_name/path and the target account
+    call: AssumeRequest  # role_arn "": built from role_name/path and the target account
     role_name: str | None
     path: str
     source_profile: str | None  # the identity that tries to assume
     target_profile: str | None
     reader_profile: str | None  # may read IAM in the source account
     principal: str | None
-    external_id: str | None
-    mfa_serial: str | None
-    mfa_token: str | None = field(repr=False)
-    duration_seconds: int
-    session_name: str
-    tags: tuple[tuple[str, str], ...]
-    source_identity: str | None
 
 
 def load_diagnose(file: Path | None, flags: Mapping[str, Any]) -> DiagnoseConfig:
@@ -373,21 +367,24 @@ def load_diagnose(file: Path | None, flags: Mapping[str, Any]) -> DiagnoseConfig
     mfa_token = pick("mfa_token", base and base.mfa_token)
     if bool(mfa_serial) != bool(mfa_token):
         raise InvalidInput("--mfa-serial and --mfa-token go together: give both, or neither.")
+    call = AssumeRequest(
+        role_arn=given.get("role_arn") or "",
+        session_name=pick("session_name", base.session_name if base else DIAGNOSE_SESSION),
+        external_id=pick("external_id", base and base.external_id),
+        mfa_serial=mfa_serial,
+        mfa_token=mfa_token,
+        duration_seconds=int(pick("duration_seconds", 3600)),
+        tags=tags,
+        source_identity=given.get("source_identity"),
+    )
     return DiagnoseConfig(
-        role_arn=given.get("role_arn"),
+        call=call,
         role_name=base.role_name if base else None,
         path=base.path if base else "/",
         source_profile=source,
         target_profile=pick("target_profile", base and base.target_profile),
         reader_profile=reader,
         principal=pick("principal", base and base.principal),
-        external_id=pick("external_id", base and base.external_id),
-        mfa_serial=mfa_serial,
-        mfa_token=mfa_token,
-        duration_seconds=int(pick("duration_seconds", 3600)),
-        session_name=pick("session_name", base.session_name if base else "trust-bootstrap-diagnose"),
-        tags=tags,
-        source_identity=given.get("source_identity"),
     )
 
 

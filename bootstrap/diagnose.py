@@ -10,27 +10,26 @@ from __future__ import annotations
 
 import difflib
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from bootstrap import arns, aws, checks
-from bootstrap.config import Config, DiagnoseConfig
+from bootstrap import arns, aws, aws_errors, aws_evidence, aws_iam, aws_org, aws_sts, checks
+from bootstrap.assumerequest import AssumeRequest
+from bootstrap.config import DiagnoseConfig
 from bootstrap.errors import BootstrapError, CredentialsError, InvalidInput
-from bootstrap.facts import Caller, Facts, OrgPolicies, Params, RoleFacts, request_context
+from bootstrap.facts import Caller, Facts, OrgPolicies, RoleFacts, request_context
 from bootstrap.findings import Finding
 
 
 def _caller(identity: aws.Identity, reader: aws.Account | None, principal_override: str | None) -> Caller:
-    arn = arns.parse_arn(identity.arn)
-    kind, _, rest = arn.resource.partition("/")
-    session_arn = identity.arn if kind == "assumed-role" else None
-    username = rest.rsplit("/", 1)[-1] if kind == "user" else None
+    arn, named = arns.parse_arn(identity.arn), arns.iam_name(identity.arn)
+    session_arn = identity.arn if named.kind == "assumed-role" else None
+    username = named.name if named.kind == "user" else None
     if principal_override:
         principal_arn = principal_override
     elif session_arn:
-        role_name = rest.split("/")[0]
-        role = _quietly(lambda: aws.get_role(reader, role_name)) if reader else None
-        principal_arn = role["Arn"] if role else f"arn:{arn.partition}:iam::{arn.account}:role/{role_name}"
+        role = _quietly(lambda: aws_iam.get_role(reader, named.name)) if reader else None
+        principal_arn = role["Arn"] if role else arns.role_arn(arn.partition, arn.account, "/", named.name)
     else:
         principal_arn = identity.arn
     return Caller(identity.arn, identity.account, principal_arn, session_arn, username)
@@ -45,36 +44,18 @@ def _quietly(read: Any) -> Any:
 
 
 def _role_facts(target: aws.Account, role_arn: str) -> RoleFacts:
-    name = role_arn.rsplit("/", 1)[-1]
-    raw = aws.get_role(target, name)
+    name = arns.name_of(role_arn)
+    raw = aws_iam.get_role(target, name)
     if raw is None:
-        names = aws.list_role_names(target)
+        names = aws_iam.list_role_names(target)
         similar = tuple(difflib.get_close_matches(name, names, n=3, cutoff=0.6))
         return RoleFacts(None, None, 0, similar)
     return RoleFacts(raw["Arn"], dict(raw["AssumeRolePolicyDocument"]), int(raw.get("MaxSessionDuration", 3600)))
 
 
-def _live_assume(source: aws.Account, p: Params) -> tuple[str | None, str | None]:
-    """(error, assumed ARN) of the real AssumeRole with the given parameters."""
-    kwargs: dict[str, Any] = {
-        "RoleArn": p.role_arn,
-        "RoleSessionName": p.session_name,
-        "DurationSeconds": p.duration_seconds,
-    }
-    if p.external_id is not None:
-        kwargs["ExternalId"] = p.external_id
-    if p.mfa_given:
-        kwargs["SerialNumber"], kwargs["TokenCode"] = p.mfa_serial, p.mfa_token
-    if p.tags:
-        kwargs["Tags"] = [{"Key": k, "Value": v} for k, v in p.tags]
-    if p.source_identity:
-        kwargs["SourceIdentity"] = p.source_identity
-    return aws.try_assume_role(source, kwargs)
-
-
 def gather(
     source: aws.Account,
-    params: Params,
+    params: AssumeRequest,
     *,
     target: aws.Account | None = None,
     reader: aws.Account | None = None,
@@ -91,13 +72,13 @@ def gather(
         if parsed.service != "iam" or not parsed.resource.startswith("role/"):
             raise ValueError(f"'{params.role_arn}' is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)")
         arns.check_account_id(parsed.account)
-        arns.check_role_name(parsed.resource.rsplit("/", 1)[-1])
+        arns.check_role_name(arns.name_of(params.role_arn))
     except ValueError as err:
         problem = str(err)
 
     caller, caller_error = None, None
     try:
-        caller = _caller(aws.get_caller_identity(source), reader, principal)
+        caller = _caller(aws_sts.get_caller_identity(source), reader, principal)
     except CredentialsError as err:
         caller_error = err.message
 
@@ -105,7 +86,7 @@ def gather(
     with ThreadPoolExecutor(max_workers=4) as pool:
         target_job = pool.submit(_read_target, target, params, problem)
         policy_job = pool.submit(_read_policies, reader, caller) if caller else None
-        live_job = pool.submit(_live_assume, source, params) if caller and not problem else None
+        live_job = pool.submit(aws_sts.try_assume_role, source, params) if caller and not problem else None
         scp_job = pool.submit(_read_org, management, caller.account if caller else None, "SCP")
         rcp_job = pool.submit(_read_org, management, role_account, "RCP")
         target_account, target_error, role, denials, denials_note = target_job.result()
@@ -146,18 +127,18 @@ def _read_org(management: aws.Account | None, account: str | None, kind: str) ->
     if account is None:
         return None, "the account to read them for is not known"
     try:
-        return aws.org_policies(management, account, kind), f"{kind}s read from the organization"
+        return aws_org.org_policies(management, account, kind), f"{kind}s read from the organization"
     except BootstrapError as err:
         return None, f"could not read them: {err.message}"
 
 
 def _read_target(
-    target: aws.Account | None, params: Params, problem: str | None
+    target: aws.Account | None, params: AssumeRequest, problem: str | None
 ) -> tuple[str | None, str | None, RoleFacts | None, tuple[str, ...] | None, str]:
     if target is None:
         return None, None, None, None, "no --target-profile to read CloudTrail in the role's account"
     try:
-        account = aws.get_caller_identity(target).account
+        account = aws_sts.get_caller_identity(target).account
     except BootstrapError as err:
         return None, err.message, None, None, "the target profile was refused"
     role = None
@@ -165,7 +146,7 @@ def _read_target(
         role = _role_facts(target, params.role_arn)
     denials, note = None, "LookupEvents is not available at this endpoint"
     try:
-        found = aws.assume_role_denials(target, params.role_arn)
+        found = aws_evidence.assume_role_denials(target, params.role_arn)
     except BootstrapError as err:  # an optional source: any answer ends here, as one clean line
         found, note = None, err.message
     if found is not None:
@@ -176,13 +157,12 @@ def _read_target(
 def _read_policies(
     reader: aws.Account, caller: Caller
 ) -> tuple[tuple[tuple[str, dict[str, Any]], ...] | None, tuple[str, dict[str, Any]] | None, str | None]:
-    principal = arns.parse_arn(caller.principal_arn)
-    kind, _, rest = principal.resource.partition("/")
-    if kind not in ("user", "role"):
+    named = arns.iam_name(caller.principal_arn)
+    if named.kind not in ("user", "role"):
         return None, None, f"{caller.principal_arn} is not a user or role"
     try:
-        with aws.optional_source(f"{reader.label}: reading the policies of {caller.principal_arn}"):
-            policies, boundary = aws.identity_policies(reader, kind, rest.rsplit("/", 1)[-1])
+        with aws_errors.optional_source(f"{reader.label}: reading the policies of {caller.principal_arn}"):
+            policies, boundary = aws_evidence.identity_policies(reader, named.kind, named.name)
     except BootstrapError as err:
         return None, None, err.message
     return tuple(policies), boundary, None
@@ -192,22 +172,12 @@ def _simulate(
     reader: aws.Account, caller: Caller, role_arn: str, context: dict[str, list[str]]
 ) -> tuple[str | None, str]:
     try:
-        decision = aws.simulate_assume_role(reader, caller.principal_arn, role_arn, context)
+        decision = aws_evidence.simulate_assume_role(reader, caller.principal_arn, role_arn, context)
     except BootstrapError as err:
         return None, f"the policy simulator gave no answer: {err.message}"
     if decision is None:
         return None, "the IAM policy simulator is not available at this endpoint"
     return decision, f"IAM's policy simulator says: {decision}"
-
-
-def open_source(profile: str | None) -> aws.Account:
-    return aws.Account(aws.open_session(profile, "source"), label=f"source account ({profile or 'default profile'})")
-
-
-def open_optional(profile: str | None, what: str) -> aws.Account | None:
-    if profile is None:
-        return None
-    return aws.Account(aws.open_session(profile, what), label=f"{what} account ({profile})")
 
 
 # -- the command ------------------------------------------------------------------------------------
@@ -229,36 +199,28 @@ class Diagnosis:
 
 
 def run(request: DiagnoseConfig, management_profile: str | None = None) -> Diagnosis:
-    source = open_source(request.source_profile)
-    target = open_optional(request.target_profile, "target")
-    reader = open_optional(request.reader_profile, "source-admin")
-    management = open_optional(management_profile, "management")
-    role_arn = request.role_arn
-    if role_arn is None:
+    source = aws.open_account(request.source_profile, "source")
+    target = _open_optional(request.target_profile, "target")
+    reader = _open_optional(request.reader_profile, "source-admin")
+    management = _open_optional(management_profile, "management")
+    call = request.call
+    if not call.role_arn:
         # From a config file: the role's ARN needs the target account.
         if target is None or request.role_name is None:
             raise InvalidInput("Say which role: pass --role-arn, or a config file with target_profile and role_name.")
-        identity = aws.get_caller_identity(target)
+        identity = aws_sts.get_caller_identity(target)
         partition = arns.parse_arn(identity.arn).partition
-        role_arn = arns.role_arn(partition, identity.account, request.path, request.role_name)
-    params = Params(
-        role_arn=role_arn,
-        external_id=request.external_id,
-        mfa_serial=request.mfa_serial,
-        mfa_token=request.mfa_token,
-        duration_seconds=request.duration_seconds,
-        session_name=request.session_name,
-        tags=request.tags,
-        source_identity=request.source_identity,
-    )
-    facts = gather(source, params, target=target, reader=reader, principal=request.principal, management=management)
+        call = replace(call, role_arn=arns.role_arn(partition, identity.account, request.path, request.role_name))
+    facts = gather(source, call, target=target, reader=reader, principal=request.principal, management=management)
     return Diagnosis(facts, tuple(checks.run(facts)))
 
 
+def _open_optional(profile: str | None, what: str) -> aws.Account | None:
+    return None if profile is None else aws.open_account(profile, what)
+
+
 def for_trust(
-    config: Config,
-    role_arn: str,
-    external_id: str | None,
+    request: AssumeRequest,
     caller: aws.Account,
     *,
     target: aws.Account,
@@ -267,13 +229,6 @@ def for_trust(
     management: aws.Account | None = None,
 ) -> Diagnosis:
     """The checks for a trust the tool manages, with the AssumeRole its config describes
-    (``management``: reads the organization's SCPs and RCPs, when given)."""
-    params = Params(
-        role_arn=role_arn,
-        external_id=external_id,
-        mfa_serial=config.mfa_serial,
-        mfa_token=config.mfa_token,
-        session_name=config.session_name,
-    )
-    facts = gather(caller, params, target=target, reader=reader, principal=principal, management=management)
+    (assumerequest.for_trust; ``management``: reads the organization's SCPs and RCPs, when given)."""
+    facts = gather(caller, request, target=target, reader=reader, principal=principal, management=management)
     return Diagnosis(facts, tuple(checks.run(facts)))

@@ -5,11 +5,12 @@ diagnose.py fills them from both accounts; checks.py judges them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from bootstrap import arns
+from bootstrap.assumerequest import AssumeRequest
 
 # Keys a real AssumeRole carries (or may carry) whose values diagnose cannot know: a condition on
 # one is left to AWS ("unknown"), never decided as if the key were absent. A trailing "/" is a
@@ -36,24 +37,6 @@ UNKNOWN_KEYS = frozenset(
         "aws:sourceorgpaths",
     }
 )
-
-
-@dataclass(frozen=True)
-class Params:
-    """The AssumeRole call being diagnosed: what the caller sends."""
-
-    role_arn: str
-    external_id: str | None = None
-    mfa_serial: str | None = None
-    mfa_token: str | None = field(default=None, repr=False)
-    duration_seconds: int = 3600
-    session_name: str = "trust-bootstrap-diagnose"
-    tags: tuple[tuple[str, str], ...] = ()
-    source_identity: str | None = None
-
-    @property
-    def mfa_given(self) -> bool:
-        return bool(self.mfa_serial and self.mfa_token)
 
 
 @dataclass(frozen=True)
@@ -107,7 +90,7 @@ class OrgPolicies:
 
 @dataclass(frozen=True)
 class Facts:
-    params: Params
+    params: AssumeRequest  # the call being diagnosed
     role_arn_problem: str | None
     caller: Caller | None
     caller_error: str | None  # "Code: message" when the source credentials were refused
@@ -143,7 +126,7 @@ class Facts:
         return keys
 
 
-def request_context(p: Params, c: Caller | None) -> dict[str, list[str]]:
+def request_context(p: AssumeRequest, c: Caller | None) -> dict[str, list[str]]:
     """The request context the caller's AssumeRole carries, for policy evaluation."""
     keys: dict[str, list[str]] = {"sts:RoleSessionName": [p.session_name]}
     if p.external_id is not None:
@@ -166,7 +149,7 @@ def request_context(p: Params, c: Caller | None) -> dict[str, list[str]]:
     return keys
 
 
-def ambient_context(p: Params, c: Caller | None) -> dict[str, list[str]]:
+def ambient_context(p: AssumeRequest, c: Caller | None) -> dict[str, list[str]]:
     """Keys AWS adds to every such request, with the values a call made now has. Kept apart from
     request_context: IAM's policy simulator fills these itself."""
     keys: dict[str, list[str]] = {}

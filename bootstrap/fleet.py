@@ -15,7 +15,25 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from bootstrap import admincheck, apply, arns, aws, config, desired, diagnose, live, plan, policydoc, sessions, verify
+from bootstrap import (
+    admincheck,
+    apply,
+    arns,
+    assumerequest,
+    aws,
+    aws_iam,
+    aws_org,
+    aws_sts,
+    config,
+    desired,
+    diagnose,
+    live,
+    plan,
+    policydoc,
+    sessions,
+    verify,
+)
+from bootstrap.assumerequest import AssumeRequest
 from bootstrap.config import Fleet, Target
 from bootstrap.errors import BootstrapError, InvalidInput, NotOwned
 from bootstrap.plan import Change, Op, Plan, Side
@@ -77,9 +95,9 @@ def _reach(target: Target, management: aws.Account | None, partition: str) -> tu
         account, identity = sessions.open_profile(target.config.target_profile, "target")
         return account, identity.account
     assert management is not None and target.access_role is not None
-    role = f"arn:{partition}:iam::{target.account_id}:role/{target.access_role}"
-    with aws.translate_errors(f"cannot reach account {target.account_id} through {role}"):
-        creds = aws.assume_role(management, role, "trust-bootstrap")
+    role = arns.role_arn(partition, target.account_id, "/", target.access_role)
+    action = f"cannot reach account {target.account_id} through {role}"
+    creds = aws_sts.assume_role_to_act(management, AssumeRequest(role, "trust-bootstrap"), action)
     return management.with_credentials(creds, label=f"target account {target.account_id}"), target.account_id
 
 
@@ -138,8 +156,8 @@ def _grant_resources(document: str | None) -> set[str]:
 
 
 def _other_inline_size(source: aws.Account, principal: arns.Principal, ours: str) -> int:
-    names = [n for n in aws.list_inline_policies(source, principal.kind, principal.name) if n != ours]
-    docs = [aws.get_inline_policy(source, principal.kind, principal.name, n) for n in names]
+    names = [n for n in aws_iam.list_inline_policies(source, principal.kind, principal.name) if n != ours]
+    docs = [aws_iam.get_inline_policy(source, principal.kind, principal.name, n) for n in names]
     return sum(len(json.dumps(d, separators=(",", ":"))) for d in docs if d)
 
 
@@ -158,9 +176,9 @@ def read_grant(fleet_config: Fleet, source: aws.Account, source_account: str, pr
     name = fleet_config.grant_name
     managed_arn = f"arn:{principal.partition}:iam::{source_account}:policy{GRANT_POLICY_PATH}{name}"
     with ThreadPoolExecutor(max_workers=4) as pool:
-        inline = pool.submit(aws.get_inline_policy, source, principal.kind, principal.name, name)
-        managed = pool.submit(aws.managed_policy, source, managed_arn)
-        attached = pool.submit(aws.attached_policy_arns, source, principal.kind, principal.name)
+        inline = pool.submit(aws_iam.get_inline_policy, source, principal.kind, principal.name, name)
+        managed = pool.submit(aws_iam.managed_policy, source, managed_arn)
+        attached = pool.submit(aws_iam.attached_policy_arns, source, principal.kind, principal.name)
         others = pool.submit(_other_inline_size, source, principal, name)
         return LiveGrant(
             inline.result(), managed.result(), managed_arn in attached.result(), others.result(), managed_arn
@@ -232,7 +250,7 @@ def load(
         if not management_profile:
             raise InvalidInput("--targets-from-org needs --management-profile (the organization's management account).")
         management, _ = sessions.open_profile(management_profile, "management")
-        org_accounts = tuple(aws.accounts_in_ou(management, targets_from_org))
+        org_accounts = tuple(aws_org.accounts_in_ou(management, targets_from_org))
     return config.load_fleet(config_file, flags, org_accounts)
 
 
@@ -289,7 +307,7 @@ def run(
     if verify_trust and not teardown:
         verify_account = None
         if base.verify_profile:
-            verify_account = verify.open_verify_profile(base.verify_profile)
+            verify_account = aws.open_account(base.verify_profile, "verify")
             verify.check_verifier(verify_account, prepared.principal, base.verify_profile)
         verifier = verify.choose_verifier(
             prepared.source, prepared.source_principal, prepared.principal, verify_account, base.session_name
@@ -335,16 +353,11 @@ def _run_target(
         on_event(label, f"done: {len(done)} change(s)")
         return result
     on_event(label, "waiting on IAM propagation")
-    check = verify.verify(
-        verifier,
-        role_arn=target_plan.role_arn,
-        target_account=reached.account_id,
-        session_name=session_name,
-        external_id=reached.target.config.external_id,
-        mfa_serial=reached.target.config.mfa_serial,
-        mfa_token=reached.target.config.mfa_token,
-        timeout_s=timeout,
+    config = reached.target.config
+    request = replace(
+        assumerequest.for_trust(config, target_plan.role_arn, config.external_id), session_name=session_name
     )
+    check = verify.verify(verifier, request, target_account=reached.account_id, timeout_s=timeout)
     on_event(label, "verified" if check.ok else f"failed: {check.error}")
     return replace(result, verification=check)
 
@@ -353,7 +366,7 @@ def diagnose_targets(prepared: FleetPrepared, parallel: int) -> list[tuple[Reach
     """The diagnose checks for every reached target, as the principal would call: (target, the
     diagnosis, or the error that kept it from being made)."""
     base = prepared.fleet.base
-    caller = verify.open_verify_profile(base.verify_profile) if base.verify_profile else prepared.source
+    caller = aws.open_account(base.verify_profile, "verify") if base.verify_profile else prepared.source
     # The organization's management account reads the SCPs and RCPs (the scp and rcp checks).
     management = None
     if prepared.fleet.management_profile:
@@ -362,7 +375,7 @@ def diagnose_targets(prepared: FleetPrepared, parallel: int) -> list[tuple[Reach
     def work(reached: Reached) -> diagnose.Diagnosis:
         config = reached.target.config
         return diagnose.for_trust(
-            config, reached.plan.role_arn, config.external_id, caller,
+            assumerequest.for_trust(config, reached.plan.role_arn, config.external_id), caller,
             target=reached.account, reader=prepared.source, principal=prepared.principal.arn, management=management,
         )  # fmt: skip
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from concurrent.futures import ThreadPoolExecutor
 
-from bootstrap import aws
+from bootstrap import aws, aws_iam
 from bootstrap.arns import Principal
 from bootstrap.state import Grant, Role, State
 
@@ -20,17 +20,19 @@ def read_role(target: aws.Account, name: str, expected_inline: tuple[str, ...] =
     together, so a re-run where the role exists waits one round; only inline policies the run does
     not know (found by the listing) cost a second. A first run pays quick NoSuchEntity answers."""
     with ThreadPoolExecutor(max_workers=4 + min(len(expected_inline), 8)) as pool:
-        role = pool.submit(aws.get_role, target, name)
-        managed = pool.submit(aws.list_attached_role_policies, target, name)
-        inline_names = pool.submit(aws.list_inline_policies, target, "role", name)
-        early = {policy: pool.submit(aws.get_inline_policy, target, "role", name, policy) for policy in expected_inline}
+        role = pool.submit(aws_iam.get_role, target, name)
+        managed = pool.submit(aws_iam.list_attached_role_policies, target, name)
+        inline_names = pool.submit(aws_iam.list_inline_policies, target, "role", name)
+        early = {
+            policy: pool.submit(aws_iam.get_inline_policy, target, "role", name, policy) for policy in expected_inline
+        }
         raw = role.result()
         if raw is None:
             return None
         # GetRole returns tags too, but only the first page of them; ask for all only when cut.
-        tags_future = pool.submit(aws.list_role_tags, target, name) if len(raw.get("Tags", [])) >= 50 else None
+        tags_future = pool.submit(aws_iam.list_role_tags, target, name) if len(raw.get("Tags", [])) >= 50 else None
         documents = {
-            policy: early.get(policy) or pool.submit(aws.get_inline_policy, target, "role", name, policy)
+            policy: early.get(policy) or pool.submit(aws_iam.get_inline_policy, target, "role", name, policy)
             for policy in inline_names.result()
         }
         tags = tags_future.result() if tags_future else [(t["Key"], t["Value"]) for t in raw.get("Tags", [])]
@@ -54,7 +56,7 @@ def read_role(target: aws.Account, name: str, expected_inline: tuple[str, ...] =
 
 
 def read_grant(source: aws.Account, principal: Principal, policy_name: str) -> Grant | None:
-    document = aws.get_inline_policy(source, principal.kind, principal.name, policy_name)
+    document = aws_iam.get_inline_policy(source, principal.kind, principal.name, policy_name)
     if document is None:
         return None
     return Grant(principal=principal, policy_name=policy_name, document=_json(document))

@@ -8,9 +8,19 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from botocore.exceptions import ClientError
-
-from bootstrap import arns, aws, aws_oidc, ci_token, ciexports, oidc, oidcdiagnose, oidcflow, sessions
+from bootstrap import (
+    arns,
+    aws,
+    aws_errors,
+    aws_iam,
+    aws_oidc,
+    ci_token,
+    ciexports,
+    oidc,
+    oidcdiagnose,
+    oidcflow,
+    sessions,
+)
 from bootstrap.config import Config
 from bootstrap.errors import InvalidInput
 from bootstrap.plan import Plan, Side
@@ -46,7 +56,7 @@ def prepare_in_ci(config: Config, target_account: str, source_account: str | Non
     assert trust is not None
     if trust.hub_role and source_account is None:
         raise InvalidInput("The hub topology needs the hub role's account too: pass --source-account ID.")
-    account = aws.Account(aws.open_session(None, "CI job"), label="CI job")
+    account = aws.open_account(None, "CI job", label="CI job")
     hub_account = source_account or target_account
     role_arn = arns.role_arn("aws", target_account, config.path, config.role_name)
     hub_arn = arns.role_arn("aws", hub_account, "/", trust.hub_role) if trust.hub_role else None
@@ -107,7 +117,7 @@ def _findings(
             f"The role {role_arn} is in account {arn.account}, but the target profile is in {identity.account}: "
             "pass the profile of the role's account."
         )
-    role = aws.get_role(target, arn.resource.rsplit("/", 1)[-1])
+    role = aws_iam.get_role(target, arns.name_of(role_arn))
     if role is None:
         return [oidcdiagnose.Finding("role-arn", "fail", f"there is no role {role_arn}", "Check the name.")]
     trust_policy = json.dumps(role["AssumeRolePolicyDocument"])
@@ -119,6 +129,6 @@ def _findings(
         try:
             aws_oidc.assume_role_with_web_identity(target, role_arn, "trust-bootstrap-diagnose", token)
             findings.append(oidcdiagnose.Finding("live-assume", "pass", "AWS admitted the token"))
-        except ClientError as err:
-            findings.append(oidcdiagnose.Finding("live-assume", "fail", f"AWS answered: {aws.error_code(err)}: {aws.error_message(err)}"))  # fmt: skip
+        except aws_errors.AssumeRefused as err:
+            findings.append(oidcdiagnose.Finding("live-assume", "fail", f"AWS answered: {err.reason}"))
     return findings

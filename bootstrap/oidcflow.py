@@ -20,6 +20,7 @@ from bootstrap import (
     arns,
     aws,
     aws_oidc,
+    aws_sts,
     ci_token,
     desired,
     live,
@@ -67,7 +68,7 @@ class Outcome:
 
 def _role(config: Config, arn: str, trust_policy: str, *, with_policies: bool) -> Role:
     return Role(
-        name=arn.rsplit("/", 1)[-1],
+        name=arns.name_of(arn),
         path=config.path if with_policies else "/",
         arn=arn,
         trust_policy=trust_policy,
@@ -290,7 +291,9 @@ def prove(prepared: Prepared, token_file: Path | None) -> tuple[verify.Verificat
         )
     if outcome.credentials is None:
         return verify.Verification(False, None, outcome.attempts, outcome.waited_s, error=outcome.error), how
-    identity = aws.get_caller_identity(prepared.target.with_credentials(outcome.credentials, label="the assumed role"))
+    identity = aws_sts.get_caller_identity(
+        prepared.target.with_credentials(outcome.credentials, label="the assumed role")
+    )
     expected = f":assumed-role/{config.role_name}/"
     if identity.account != prepared.accounts[Side.TARGET] or expected not in identity.arn:
         return verify.Verification(False, identity.arn, outcome.attempts, outcome.waited_s,

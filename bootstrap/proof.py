@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from bootstrap import aws, render, verify
+from bootstrap import assumerequest, aws, render, verify
 from bootstrap.errors import BootstrapError
 from bootstrap.progress import Spinner, status
 
@@ -35,7 +35,7 @@ class Judge:
         if self.diagnosis is None:  # the same checks as `diagnose`, with what apply already holds
             p = self.prepared
             self.diagnosis = diagnose.for_trust(
-                p.config, p.plan.role_arn, p.external_id, self.verifier,
+                assumerequest.for_trust(p.config, p.plan.role_arn, p.external_id), self.verifier,
                 target=p.sides.target, reader=p.sides.source, principal=p.principal.arn,
             )  # fmt: skip
         return self.diagnosis
@@ -78,12 +78,8 @@ def prove(prepared: Prepared, verifier: aws.Account, judge: Judge, wrote: bool =
     with Spinner("Verifying: AssumeRole as the principal, waiting for IAM propagation") as spinner:
         result = verify.verify(
             verifier,
-            role_arn=prepared.plan.role_arn,
+            assumerequest.for_trust(config, prepared.plan.role_arn, prepared.external_id),
             target_account=prepared.sides.target_identity.account,
-            session_name=config.session_name,
-            external_id=prepared.external_id,
-            mfa_serial=config.mfa_serial,
-            mfa_token=config.mfa_token,
             timeout_s=config.verify_timeout,
             on_attempt=spinner.attempt,
             keep_waiting=judge.keep_waiting,

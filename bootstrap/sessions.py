@@ -6,7 +6,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from bootstrap import arns, aws
+from bootstrap import arns, aws, aws_iam, aws_sts
 from bootstrap.errors import BootstrapError, PreconditionFailed
 
 
@@ -22,14 +22,9 @@ class Sides:
         return arns.parse_arn(self.target_identity.arn).partition
 
 
-def open_account(profile: str | None, what: str) -> aws.Account:
-    """The profile's session, no call made yet (who it is: aws.get_caller_identity)."""
-    return aws.Account(aws.open_session(profile, what), label=f"{what} account ({profile or 'default profile'})")
-
-
 def _open(profile: str | None, what: str) -> tuple[aws.Account, aws.Identity]:
-    account = open_account(profile, what)
-    return account, aws.get_caller_identity(account)
+    account = aws.open_account(profile, what)
+    return account, aws_sts.get_caller_identity(account)
 
 
 def connect(source_profile: str | None, target_profile: str | None) -> Sides:
@@ -60,14 +55,12 @@ def open_profile(profile: str | None, what: str) -> tuple[aws.Account, aws.Ident
 def identity_principal(identity: aws.Identity, account: aws.Account) -> arns.Principal:
     """The principal a caller identity stands for: its user, or the role behind a role session
     (looked up so the ARN carries the role's path, which trust policies must match)."""
-    arn = arns.parse_arn(identity.arn)
-    kind, _, rest = arn.resource.partition("/")
-    if arn.service == "sts" and kind == "assumed-role":
-        role_name = rest.split("/")[0]
-        role = aws.get_role(account, role_name)
+    arn, named = arns.parse_arn(identity.arn), arns.iam_name(identity.arn)
+    if arn.service == "sts" and named.kind == "assumed-role":
+        role = aws_iam.get_role(account, named.name)
         path = role["Path"] if role else "/"
-        return arns.Principal("role", role_name, path, arn.account, arn.partition)
-    if arn.service == "iam" and kind == "user":
+        return arns.Principal("role", named.name, path, arn.account, arn.partition)
+    if arn.service == "iam" and named.kind == "user":
         return arns.parse_principal(identity.arn)
     raise PreconditionFailed(
         f"The source profile signs in as {identity.arn}, which cannot be a trusted principal "
@@ -108,7 +101,7 @@ def check_principal(source: aws.Account, source_account: str, principal: arns.Pr
 def find_principal(source: aws.Account, principal: arns.Principal) -> dict[str, object] | None:
     """The principal's user or role as the source account has it (None: no such name). A read
     that needs only the input, so it goes out with the first round."""
-    return aws.get_user(source, principal.name) if principal.kind == "user" else aws.get_role(source, principal.name)
+    return aws_iam.get_principal(source, principal.kind, principal.name)
 
 
 def principal_found(source_account: str, principal: arns.Principal, found: dict[str, object] | None) -> arns.Principal:

@@ -52,10 +52,10 @@ def check_role_arn(f: Facts) -> Finding:
     role = f.role
     assert role is not None
     if role.found_arn is None:
-        name = arn.rsplit("/", 1)[-1]
+        name = arns.name_of(arn)
         if role.similar_names:
             names = ", ".join(role.similar_names)
-            fix = f"Did you mean {names}? Use {arn.rsplit('/', 1)[0]}/{role.similar_names[0]}"
+            fix = f"Did you mean {names}? Use {arn.removesuffix(name)}{role.similar_names[0]}"
         else:
             fix = "Create the role: trust-bootstrap apply --role-name " + shlex.quote(name) + " ..."
         return Finding("role-arn", Status.FAIL, f"no role named {name} in account {account}", fix)
@@ -81,10 +81,10 @@ def _grant_command(f: Facts) -> str:
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": f.params.role_arn}],
     }
-    arn = f.caller.principal_arn
-    kind, name = arn.split(":", 5)[5].split("/")[0], arn.rsplit("/", 1)[-1]
+    named = arns.iam_name(f.caller.principal_arn)
+    kind, name = named.kind, named.name
     return (
-        f"aws iam put-{kind}-policy --{kind}-name {name} --policy-name assume-{f.params.role_arn.rsplit('/', 1)[-1]} "
+        f"aws iam put-{kind}-policy --{kind}-name {name} --policy-name assume-{arns.name_of(f.params.role_arn)} "
         f"--policy-document '{json.dumps(grant)}'"
     )
 

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from bootstrap import arns, aws, sessions, stacksets, verify
+from bootstrap import arns, assumerequest, aws, aws_iam, aws_iam_write, aws_org, sessions, stacksets, verify
 from bootstrap import aws_cloudformation as cfn
 from bootstrap.errors import ApplyFailed, BootstrapError, NotOwned
 from bootstrap.stacksets import Step
@@ -83,8 +83,8 @@ def prepare(settings: stacksets.Settings, *, teardown: bool = False, detect_drif
     scope = cfn.org_scope(management, settings.ou_id)
     want = stacksets.build(settings, principal, scope)
     with ThreadPoolExecutor(max_workers=3) as pool:
-        accounts = pool.submit(aws.accounts_in_ou, management, settings.ou_id)
-        grant = pool.submit(aws.get_inline_policy, source, principal.kind, principal.name, want.grant_name)
+        accounts = pool.submit(aws_org.accounts_in_ou, management, settings.ou_id)
+        grant = pool.submit(aws_iam.get_inline_policy, source, principal.kind, principal.name, want.grant_name)
         live = cfn.describe_stack_set(management, settings.name, settings.call_as)
         ou_accounts = tuple(a for a in accounts.result() if a != source_identity.account)
         live_grant = grant.result()
@@ -173,7 +173,7 @@ def _apply(prepared: Prepared, outcome: Outcome, on_event: Event) -> None:
                        action.what, on_event)  # fmt: skip
         elif action.step is Step.PUT_GRANT:
             p = prepared.principal
-            aws.put_inline_policy(prepared.source, p.kind, p.name, d.grant_name, d.grant_document)
+            aws_iam_write.put_inline_policy(prepared.source, p.kind, p.name, d.grant_name, d.grant_document)
             outcome.done.append(action.what)
             on_event("grant", "written")
 
@@ -186,7 +186,7 @@ def verify_accounts(
     base = prepared.settings.base
     verify_account = None
     if base.verify_profile:
-        verify_account = verify.open_verify_profile(base.verify_profile)
+        verify_account = aws.open_account(base.verify_profile, "verify")
         verify.check_verifier(verify_account, prepared.principal, base.verify_profile)
     verifier = verify.choose_verifier(prepared.source, prepared.source_principal, prepared.principal, verify_account,
                                       base.session_name)  # fmt: skip
@@ -203,9 +203,8 @@ def verify_accounts(
         if status in ("FAILED", "CANCELLED"):  # no role there: waiting on IAM propagation would only cost time
             why = f"the stack instance {status.lower()}" + (f": {reason}" if reason else "")
             return AccountResult(account, arn, status, reason, False, None, why)
-        check = verify.verify(verifier, role_arn=arn, target_account=account, session_name=base.session_name,
-                              external_id=base.external_id, mfa_serial=base.mfa_serial, mfa_token=base.mfa_token,
-                              timeout_s=base.verify_timeout)  # fmt: skip
+        request = assumerequest.for_trust(base, arn, base.external_id)
+        check = verify.verify(verifier, request, target_account=account, timeout_s=base.verify_timeout)
         on_event(account, "verified" if check.ok else f"not verified: {check.error}")
         return AccountResult(account, arn, status, reason, check.ok, check.assumed_arn, check.error)
 
@@ -226,7 +225,7 @@ def teardown(prepared: Prepared, on_event: Event) -> Outcome:
     p = prepared.principal
     for action in prepared.plan.actions:
         if action.step is Step.DELETE_GRANT:
-            aws.delete_inline_policy(prepared.source, p.kind, p.name, prepared.desired.grant_name)
+            aws_iam_write.delete_inline_policy(prepared.source, p.kind, p.name, prepared.desired.grant_name)
             outcome.done.append(action.what)
             on_event("grant", "deleted")
         elif action.step is Step.DELETE_INSTANCES:

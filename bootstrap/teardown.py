@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bootstrap import apply, arns, aws, desired, live, plan, policydoc, sessions
+from bootstrap import apply, arns, aws, aws_iam, desired, live, plan, policydoc, sessions
 from bootstrap.config import Config
 from bootstrap.errors import InvalidInput, NotConfirmed, NotOwned, PreconditionFailed
 from bootstrap.plan import Plan, Side
@@ -35,7 +35,7 @@ def _target_account_from_grants(source: aws.Account, principal: arns.Principal, 
     """With --only source and no target profile: the target account from our grant's name."""
     accounts = sorted(
         m.group(1)
-        for name in aws.list_inline_policies(source, principal.kind, principal.name)
+        for name in aws_iam.list_inline_policies(source, principal.kind, principal.name)
         if (m := _GRANT_NAME.fullmatch(name)) and m.group(2) == role_name
     )
     if len(accounts) == 1:
@@ -74,7 +74,7 @@ def _grant_holders(source: aws.Account, role_name: str, target_account: str | No
         m = _GRANT_NAME.fullmatch(name)
         return m is not None and m.group(2) == role_name and target_account in (None, m.group(1))
 
-    return aws.inline_policy_holders(source, ours)
+    return aws_iam.inline_policy_holders(source, ours)
 
 
 def _find_grant(

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bootstrap import awswords, evaluator
+from bootstrap import arns, awswords, evaluator
 from bootstrap.facts import UNKNOWN_KEYS, Facts
 from bootstrap.findings import Finding, Status
 
@@ -77,7 +77,7 @@ def trust_view(f: Facts) -> TrustView | Finding:
 
 
 def _update_command(f: Facts) -> str:
-    role_name = f.params.role_arn.rsplit("/", 1)[-1]
+    role_name = arns.name_of(f.params.role_arn)
     return f"aws iam update-assume-role-policy --role-name {role_name} --policy-document file://trust.json"
 
 
@@ -248,20 +248,20 @@ def check_mfa(f: Facts) -> Finding:
 def check_session(f: Facts) -> Finding:
     p = f.params
     problems: list[tuple[str, str]] = []
-    if f.caller is not None and f.caller.session_arn and p.duration_seconds > ROLE_CHAINING_MAX_S:
+    if f.caller is not None and f.caller.session_arn and p.duration > ROLE_CHAINING_MAX_S:
         problems.append((
             f"the caller is itself a role session: role chaining limits the session to {ROLE_CHAINING_MAX_S}s, "
-            f"but {p.duration_seconds}s was asked",
+            f"but {p.duration}s was asked",
             f"Ask for at most {ROLE_CHAINING_MAX_S} seconds (--duration-seconds {ROLE_CHAINING_MAX_S}).",
         ))  # fmt: skip
     trust = f.role.trust_policy if f.role is not None else None
-    if f.role is not None and f.role.found_arn and p.duration_seconds > f.role.max_session_duration:
-        name = p.role_arn.rsplit("/", 1)[-1]
+    if f.role is not None and f.role.found_arn and p.duration > f.role.max_session_duration:
+        name = arns.name_of(p.role_arn)
         problems.append((
-            f"the requested duration {p.duration_seconds}s exceeds the role's MaxSessionDuration "
+            f"the requested duration {p.duration}s exceeds the role's MaxSessionDuration "
             f"{f.role.max_session_duration}s",
             f"Ask for at most {f.role.max_session_duration}s, or raise it: aws iam update-role --role-name {name} "
-            f"--max-session-duration {p.duration_seconds}",
+            f"--max-session-duration {p.duration}",
         ))  # fmt: skip
     extra_actions = [("sts:TagSession", bool(p.tags)), ("sts:SetSourceIdentity", bool(p.source_identity))]
     for action, needed in extra_actions:
@@ -281,8 +281,6 @@ def check_session(f: Facts) -> Finding:
         return Finding("session", Status.FAIL, "; ".join(s for s, _ in problems), " ".join(x for _, x in problems))
     if f.role is None or not f.role.found_arn:
         return Finding(
-            "session", Status.UNKNOWN, f"{p.duration_seconds}s requested; the role's MaxSessionDuration was not read"
+            "session", Status.UNKNOWN, f"{p.duration}s requested; the role's MaxSessionDuration was not read"
         )
-    return Finding(
-        "session", Status.PASS, f"{p.duration_seconds}s requested, within the role's {f.role.max_session_duration}s"
-    )
+    return Finding("session", Status.PASS, f"{p.duration}s requested, within the role's {f.role.max_session_duration}s")

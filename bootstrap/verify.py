@@ -4,11 +4,11 @@ GetCallerIdentity with the returned credentials must show the role in the target
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from botocore.exceptions import ClientError
-
-from bootstrap import arns, aws, sessions
+from bootstrap import arns, aws, aws_sts, iamkinds, sessions
+from bootstrap.assumerequest import AssumeRequest
+from bootstrap.aws_errors import AssumeRefused
 from bootstrap.errors import BootstrapError, PreconditionFailed
 
 
@@ -28,15 +28,10 @@ def _cannot_verify(principal: arns.Principal, why: str) -> PreconditionFailed:
     )
 
 
-def open_verify_profile(profile: str) -> aws.Account:
-    """The verify profile's session; who it is gets checked (check_verifier) only before writes."""
-    return aws.Account(aws.open_session(profile, "verify"), label=f"verify account ({profile})")
-
-
 def check_verifier(account: aws.Account, principal: arns.Principal, profile: str) -> None:
     """Before any write: the verify profile must be the principal. (With nothing to write, the
     verification itself proves it: only the principal may assume the role.)"""
-    identity = aws.get_caller_identity(account)
+    identity = aws_sts.get_caller_identity(account)
     acting_as = sessions.identity_principal(identity, account)
     if acting_as.arn.lower() != principal.arn.lower():
         raise _cannot_verify(principal, f"the verify profile '{profile}' is {identity.arn}, not the principal.")
@@ -55,13 +50,12 @@ def choose_verifier(
         return verify_account
     if source_principal is not None and source_principal.arn == principal.arn:
         return source
-    if principal.kind == "role":
+    if iamkinds.of(principal.kind).assumable:
         try:
-            creds = aws.assume_role(source, principal.arn, session_name)
-        except ClientError as err:
+            creds = aws_sts.assume_role(source, AssumeRequest(principal.arn, session_name))
+        except AssumeRefused as err:
             raise _cannot_verify(
-                principal,
-                f"the source profile cannot assume the principal role ({aws.error_code(err)}).",
+                principal, f"the source profile cannot assume the principal role ({err.code})."
             ) from err
         return source.with_credentials(creds, label=f"principal ({principal.arn})")
     raise _cannot_verify(principal, "the source profile is not the principal, so it cannot act as it.")
@@ -69,43 +63,31 @@ def choose_verifier(
 
 def verify(
     verifier: aws.Account,
+    request: AssumeRequest,
     *,
-    role_arn: str,
     target_account: str,
-    session_name: str,
-    external_id: str | None,
-    mfa_serial: str | None,
-    mfa_token: str | None,
     timeout_s: float,
     on_attempt: Callable[[int, float], None] | None = None,
     keep_waiting: Callable[[BaseException], bool] | None = None,
 ) -> Verification:
-    outcome = aws.assume_role_through_propagation(
-        verifier,
-        role_arn,
-        session_name,
-        timeout_s,
-        external_id=external_id,
-        mfa_serial=mfa_serial,
-        mfa_token=mfa_token,
-        on_attempt=on_attempt,
-        keep_waiting=keep_waiting,
+    outcome = aws_sts.assume_role_through_propagation(
+        verifier, request, timeout_s, on_attempt=on_attempt, keep_waiting=keep_waiting
     )
     if outcome.credentials is None:
         return Verification(False, None, outcome.attempts, outcome.waited_s, error=outcome.error)
-    return check_assumed(verifier, outcome.credentials, role_arn, target_account, outcome.attempts, outcome.waited_s)
+    return check_assumed(
+        verifier, outcome.credentials, request.role_arn, target_account, outcome.attempts, outcome.waited_s
+    )
 
 
-def try_assume(
-    verifier: aws.Account, role_arn: str, session_name: str, external_id: str | None
-) -> aws.Credentials | None:
+def try_assume(verifier: aws.Account, request: AssumeRequest) -> aws.Credentials | None:
     """One AssumeRole, sent with the reads when the role already stands as wanted: on a re-run with
     nothing to write it is the proof's first half, a round trip earlier. Any failure is None: the
     proof then runs as usual (with its waiting and its diagnosis) after the plan. Never with MFA:
     a one-time code must not be spent on a guess."""
     try:
-        return aws.assume_role(verifier, role_arn, session_name, external_id)
-    except (ClientError, BootstrapError):
+        return aws_sts.assume_role(verifier, replace(request, mfa_serial=None, mfa_token=None))
+    except BootstrapError:  # AssumeRefused, or no answer at all
         return None
 
 
@@ -118,9 +100,8 @@ def check_assumed(
     waited_s: float = 0.0,
 ) -> Verification:
     """The proof's second half: who the assumed credentials are (GetCallerIdentity) must be the role."""
-    identity = aws.get_caller_identity(verifier.with_credentials(creds, label="the assumed role"))
-    role_name = role_arn.rsplit("/", 1)[-1]
-    expected = f":assumed-role/{role_name}/"
+    identity = aws_sts.get_caller_identity(verifier.with_credentials(creds, label="the assumed role"))
+    expected = f":assumed-role/{arns.name_of(role_arn)}/"
     if identity.account != target_account or expected not in identity.arn:
         return Verification(
             False,

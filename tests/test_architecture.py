@@ -11,9 +11,9 @@ PACKAGE = Path(__file__).resolve().parent.parent / "bootstrap"
 
 # Pure: values in, values out. No AWS client, no command-line framework.
 PURE = (
-    "adminpolicy", "arns", "awswords", "checks", "config", "schema", "desired", "evaluator", "exports", "facts",
-    "fieldcheck", "findings", "initfile", "orgchecks", "plan", "policydoc", "quotas", "render",
-    "sourcechecks", "state", "trustchecks",
+    "adminpolicy", "arns", "assumerequest", "awswords", "checks", "config", "schema", "desired", "evaluator",
+    "exports", "facts", "fieldcheck", "findings", "iamkinds", "initfile", "orgchecks", "plan", "policydoc", "quotas",
+    "render", "sourcechecks", "state", "trustchecks",
 )  # fmt: skip
 COMMAND_LINE = ("cli", "cli_help")
 
@@ -66,3 +66,15 @@ def test_every_module_says_what_it_holds() -> None:
         if path.read_text().strip():
             docstring = ast.get_docstring(ast.parse(path.read_text()))
             assert docstring, f"{path.name} has no docstring saying what it holds"
+
+
+def test_only_the_aws_layer_handles_botocore_errors() -> None:
+    """botocore's exceptions (ClientError and the rest) are caught and translated in the aws_*
+    modules only; everything above them sees typed BootstrapErrors."""
+    layer = {m for m in GRAPH if m.split(".")[-1] == "aws" or m.split(".")[-1].startswith("aws_")}
+    users = {
+        m
+        for m, deps in GRAPH.items()
+        if any(d.startswith("botocore.exceptions") or d == "botocore.parsers" for d in deps)
+    }
+    assert users - layer - {m for m in users if m.startswith("bootstrap.sandbox")} == set(), users - layer

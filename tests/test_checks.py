@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from bootstrap import checks
-from bootstrap.facts import Caller, Facts, OrgLevel, OrgPolicies, Params, RoleFacts
+from bootstrap.assumerequest import AssumeRequest
+from bootstrap.facts import Caller, Facts, OrgLevel, OrgPolicies, RoleFacts
 from bootstrap.findings import Kind, Status
 
 A, B = "111111111111", "222222222222"
@@ -49,7 +50,13 @@ def facts(
     live_error: str | None = None,
     **more: Any,
 ) -> Facts:
-    params = Params(ROLE, external_id, f"arn:aws:iam::{A}:mfa/d" if mfa else None, "123456" if mfa else None)
+    params = AssumeRequest(
+        ROLE,
+        external_id=external_id,
+        mfa_serial=f"arn:aws:iam::{A}:mfa/d" if mfa else None,
+        mfa_token="123456" if mfa else None,
+        duration_seconds=3600,
+    )
     base = Facts(
         params=params, role_arn_problem=None, caller=Caller(USER, A, USER, None, "ci-user"), caller_error=None,
         target_account=B, target_error=None,
@@ -258,7 +265,7 @@ def test_rcp() -> None:
 
 def test_session() -> None:
     assert statuses(facts(allow()))["session"] == "pass"
-    long = facts(allow(), params=Params(ROLE, duration_seconds=7200))
+    long = facts(allow(), params=AssumeRequest(ROLE, duration_seconds=7200))
     assert "MaxSessionDuration" in findings(long)["session"].summary
 
 

@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 from botocore.parsers import ResponseParserError
 
-from bootstrap import aws
+from bootstrap import aws_errors
 
 HTML = "<html><body><h1>500 Internal Server Error</h1><p>oops</p></body></html>"
 
@@ -32,7 +32,7 @@ CASES = [
 
 @pytest.mark.parametrize(("error", "words"), CASES, ids=[type(c[0]).__name__ + c[1][:12] for c in CASES])
 def test_any_answer_of_an_optional_source_is_one_clean_line(error: BaseException, words: str) -> None:
-    with pytest.raises(aws.EvidenceUnavailable) as caught, aws.optional_source("reading CloudTrail"):
+    with pytest.raises(aws_errors.EvidenceUnavailable) as caught, aws_errors.optional_source("reading CloudTrail"):
         raise error
     message = caught.value.message
     assert message.startswith("reading CloudTrail: ") and words in message
