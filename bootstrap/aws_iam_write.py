@@ -12,9 +12,7 @@ from bootstrap import arns, iamkinds
 from bootstrap.aws import Account
 from bootstrap.aws_errors import gone_is_fine, is_invalid_principal, propagation, translate_errors
 from bootstrap.aws_iam import call, managed_policy
-
-# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html: versions per managed policy
-POLICY_VERSIONS_MAX = 5
+from bootstrap.quotas import IAM
 
 
 def create_role(
@@ -120,7 +118,7 @@ def put_managed_policy(account: Account, arn: str, document: str, kind: str, own
             account.iam.create_policy(PolicyName=name, Path=path, PolicyDocument=document)
         else:
             versions = account.iam.list_policy_versions(PolicyArn=arn)["Versions"]
-            if len(versions) >= POLICY_VERSIONS_MAX:
+            if len(versions) >= IAM.versions_per_managed_policy:
                 oldest = min((v for v in versions if not v["IsDefaultVersion"]), key=lambda v: v["CreateDate"])
                 account.iam.delete_policy_version(PolicyArn=arn, VersionId=oldest["VersionId"])
             account.iam.create_policy_version(PolicyArn=arn, PolicyDocument=document, SetAsDefault=True)

@@ -23,6 +23,7 @@ class IamQuotas:
     managed_policies_per_role: int = 10  # default, raisable ...
     managed_policies_per_role_max: int = 20  # ... to this hard maximum
     tags_per_resource: int = 50
+    versions_per_managed_policy: int = 5  # IAM keeps at most five versions of a managed policy
 
 
 IAM = IamQuotas()

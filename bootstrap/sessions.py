@@ -1,5 +1,5 @@
-"""Profiles -> Accounts (boto3 Sessions with clients), and the checks that make a run safe to start:
-who each profile is, that A and B differ, and that the principal is a real identity of A."""
+"""The checks that make a run safe to start: who each profile is (aws.open_account, then STS), that
+A and B differ, and that the principal is a real identity of A."""
 
 from __future__ import annotations
 

@@ -78,3 +78,9 @@ def test_only_the_aws_layer_handles_botocore_errors() -> None:
         if any(d.startswith("botocore.exceptions") or d == "botocore.parsers" for d in deps)
     }
     assert users - layer - {m for m in users if m.startswith("bootstrap.sandbox")} == set(), users - layer
+
+
+def test_only_moto_private_reaches_into_moto() -> None:
+    """moto promises its HTTP API, not its backends: every use of its internals is in one module."""
+    users = {m for m, deps in GRAPH.items() if any(d.split(".")[0] == "moto" for d in deps)}
+    assert users == {"bootstrap.sandbox.moto_private"}, users

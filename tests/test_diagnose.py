@@ -272,7 +272,7 @@ OPTIONAL = ["SimulatePrincipalPolicy", "LookupEvents", "DescribeOrganization", "
 
 
 def test_an_html_answer_to_the_policy_reads_leaves_source_permission_unknown(cli: Any, sandbox: Sandbox) -> None:
-    from bootstrap.sandbox.server import Fault
+    from bootstrap.sandbox.faults import Fault
 
     onboard(cli)
     sandbox.inject(Fault("ListGroupsForUser", "html", 20))
@@ -286,7 +286,7 @@ def test_an_html_answer_to_the_policy_reads_leaves_source_permission_unknown(cli
 
 @pytest.mark.parametrize("code", ["html", "garbage", "ServiceFailure", "Throttling"])
 def test_odd_answers_from_optional_sources_leave_the_run_clean(cli: Any, sandbox: Sandbox, code: str) -> None:
-    from bootstrap.sandbox.server import Fault
+    from bootstrap.sandbox.faults import Fault
 
     onboard(cli)
     for operation in OPTIONAL:

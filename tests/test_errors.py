@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from bootstrap.sandbox.server import Fault, Sandbox
+from bootstrap.sandbox.faults import Fault
+from bootstrap.sandbox.server import Sandbox
 from tests.conftest import ACCOUNT_B, CI_USER_ARN, base_args, role_names, user_policies
 
 ROLE = "terraform-deploy"

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from bootstrap.sandbox.server import Fault, Sandbox
+from bootstrap.sandbox.faults import Fault
+from bootstrap.sandbox.server import Sandbox
 from tests.conftest import ACCOUNT_A, ACCOUNT_B, CI_USER_ARN, READ_ONLY, base_args, iam, role_names, user_policies
 
 ROLE = "terraform-deploy"

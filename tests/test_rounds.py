@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from bootstrap.sandbox.server import Call, Sandbox, sequential_rounds
+from bootstrap.sandbox.server import Sandbox
+from bootstrap.sandbox.wsgi import Call, sequential_rounds
 from tests.conftest import CI_USER_ARN, READ_ONLY, base_args
 
 # Long enough that calls sent together overlap even on a loaded machine (their spans then share

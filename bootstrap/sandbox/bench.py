@@ -6,7 +6,7 @@ counts, as it does for a user. The sandbox adds a fixed latency to every call (d
 about what an IAM call costs from a CI runner) so that concurrency shows as it would against AWS.
 Targets are ratios, so they hold on any machine: first onboarding <= 0.8x the floor, a no-op
 re-run <= 0.6x, --help < 0.1 s. Beside the seconds, every run's calls and sequential rounds
-(calls overlapping in time count as one round; see server.sequential_rounds) are counted from the
+(calls overlapping in time count as one round; see wsgi.sequential_rounds) are counted from the
 sandbox's log: they do not depend on the machine's load, so a regression shows as a number. A
 no-op re-run needs 3 rounds, a first onboarding 6 (README, Performance); a 50-account fleet's no-op plan (--parallel 8
 and 16) spends the same few rounds per target.
@@ -27,7 +27,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bootstrap.sandbox.server import ACCOUNT_A, Sandbox, sequential_rounds
+from bootstrap.sandbox.server import ACCOUNT_A, Sandbox
+from bootstrap.sandbox.wsgi import sequential_rounds
 
 CI_USER = f"arn:aws:iam::{ACCOUNT_A}:user/ci-user"
 READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
-from moto.iam.models import iam_backends
+from bootstrap.sandbox import moto_private
 
 INLINE_TOTAL_MAX = {"User": 2_048, "Role": 10_240, "Group": 5_120}
 MANAGED_POLICY_MAX = 6_144
@@ -27,21 +27,12 @@ def size(document: str) -> int:
     return len(_WHITE_SPACE.sub("", document))
 
 
-def _owner(account: str, kind: str, name: str) -> Any:
-    backend = iam_backends[account]["aws"]
-    tables: dict[str, dict[str, Any]] = {"User": backend.users, "Role": backend.roles, "Group": backend.groups}
-    table = tables[kind]
-    if kind == "Role":
-        return next((r for r in table.values() if r.name == name), None)
-    return table.get(name)
-
-
 def _inline_total(account: str, kind: str, params: Mapping[str, str]) -> str | None:
     name, policy = params.get(f"{kind}Name", ""), params.get("PolicyName", "")
-    owner = _owner(account, kind, name)
-    if owner is None:
+    held = moto_private.inline_policies(account, kind, name)
+    if held is None:
         return None  # moto answers NoSuchEntity
-    others = sum(size(doc) for other, doc in owner.policies.items() if other != policy)
+    others = sum(size(doc) for other, doc in held.items() if other != policy)
     total = others + size(params.get("PolicyDocument", ""))
     limit = INLINE_TOTAL_MAX[kind]
     if total > limit:
@@ -54,10 +45,7 @@ def _tag_keys(params: Mapping[str, str]) -> set[str]:
 
 
 def _tags(account: str, kind: str, params: Mapping[str, str]) -> str | None:
-    owner = _owner(account, kind, params.get(f"{kind}Name", ""))
-    held = getattr(owner, "tags", None) or {}
-    # moto keeps a role's tags as a list of {"Key", "Value"}, a user's as a dict keyed by tag key.
-    existing = {t["Key"] for t in held} if isinstance(held, list) else set(held)
+    existing = moto_private.tag_keys(account, kind, params.get(f"{kind}Name", ""))
     if len(existing | _tag_keys(params)) > TAGS_MAX:
         return f"The number of tags has reached the maximum limit of {TAGS_MAX}."
     return None
@@ -79,7 +67,7 @@ def _documents(operation: str, params: Mapping[str, str]) -> str | None:
 
 def refusal(account: str, operation: str, params: Mapping[str, str]) -> str | None:
     """The LimitExceeded message IAM would give for this request, or None when it fits."""
-    if account not in iam_backends:
+    if moto_private.iam_backend(account) is None:
         return None
     if operation in ("PutUserPolicy", "PutRolePolicy", "PutGroupPolicy"):
         return _inline_total(account, operation.removeprefix("Put").removesuffix("Policy"), params)

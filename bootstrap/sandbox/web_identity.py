@@ -166,15 +166,15 @@ MINT_PATH = "/_sandbox/oidc/mint"
 def judge_request(params: Mapping[str, str], find_role: Callable[[str], Any], issuer: Any) -> Verdict:
     """AssumeRoleWithWebIdentity as the sandbox receives it: the role and providers from moto's
     backends, the keys from the sandbox's own issuer (the only one whose keys it can retrieve)."""
-    from moto.iam.models import iam_backends  # noqa: PLC0415 (the sandbox extra only)
+    from bootstrap.sandbox import moto_private  # noqa: PLC0415 (the sandbox extra only)
 
     role_arn = params.get("RoleArn", "")
     role = find_role(role_arn)
     if role is None:
         return Verdict(False, "the role does not exist", message=f"Not authorized to perform sts:AssumeRoleWithWebIdentity on {role_arn}")  # fmt: skip
-    backend = iam_backends[role.account_id]["aws"]
     providers = [
-        Provider(p.arn, p.url.rstrip("/"), tuple(p.client_id_list)) for p in list(backend.open_id_providers.values())
+        Provider(p.arn, p.url.rstrip("/"), tuple(p.client_id_list))
+        for p in moto_private.open_id_providers(role.account_id)
     ]
 
     def signature_valid(iss: str, token: str) -> bool | None:
@@ -190,17 +190,14 @@ def judge_request(params: Mapping[str, str], find_role: Callable[[str], Any], is
 def answer_allowed(params: Mapping[str, str], region: str) -> bytes:
     """moto cannot serve this unsigned call with authorization on: the sandbox issues the session
     through moto's STS backend (so the credentials act in the role's account) and answers itself."""
-    from moto.sts.models import sts_backends  # noqa: PLC0415 (the sandbox extra only)
+    from bootstrap.sandbox import moto_private  # noqa: PLC0415 (the sandbox extra only)
 
-    role_arn = params.get("RoleArn", "")
-    account = role_arn.split(":")[4]
-    session = sts_backends[account]["aws"].assume_role_with_web_identity(
-        region_name=region,
-        role_session_name=params.get("RoleSessionName", ""),
-        role_arn=role_arn,
-        policy=params.get("Policy"),
-        duration=int(params.get("DurationSeconds") or 3600),
-        external_id=None,
+    session = moto_private.web_identity_session(
+        params.get("RoleArn", ""),
+        params.get("RoleSessionName", ""),
+        params.get("Policy"),
+        int(params.get("DurationSeconds") or 3600),
+        region,
     )
     claims = _claims(params.get("WebIdentityToken", "")) or {}
     expiration = session.expiration.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -224,10 +221,10 @@ def _xml(text: str) -> str:
 
 def add_client_id(params: Mapping[str, str], account: str) -> tuple[str, bytes]:
     """iam:AddClientIDToOpenIDConnectProvider, which moto lacks: (HTTP status, XML body)."""
-    from moto.iam.models import iam_backends  # noqa: PLC0415 (the sandbox extra only)
+    from bootstrap.sandbox import moto_private  # noqa: PLC0415 (the sandbox extra only)
 
     arn = params.get("OpenIDConnectProviderArn", "")
-    provider = iam_backends[account]["aws"].open_id_providers.get(arn) if account in iam_backends else None
+    provider = moto_private.open_id_provider(account, arn)
     if provider is None:
         return "404 Not Found", (
             '<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type>'
