@@ -144,6 +144,11 @@ def open_account(profile: str | None, what: str, label: str | None = None) -> Ac
     return Account(open_session(profile, what), label=label or f"{what} account ({profile or 'default profile'})")
 
 
+def available_profiles() -> list[str]:
+    """The profile names of the AWS config and credentials files, as boto3 finds them."""
+    return list(boto3.Session().available_profiles)
+
+
 def profile_setting(profile: str | None, key: str) -> str | None:
     """A setting of a profile as the config file has it (e.g. endpoint_url), or None."""
     core = botocore.session.Session(profile=profile)

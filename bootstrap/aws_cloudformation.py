@@ -1,4 +1,4 @@
-"""CloudFormation StackSets and Organizations calls for the StackSets engine, with aws.py's
+"""CloudFormation StackSets and Organizations calls for the StackSets engine, with the aws_* layer's
 conventions: clients come from aws.Account, ClientErrors are caught by code, and every failure
 leaves as a typed BootstrapError raised ``from`` it.
 

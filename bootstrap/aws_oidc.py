@@ -1,7 +1,7 @@
 """AWS calls for CI trusts: IAM OIDC identity providers and sts:AssumeRoleWithWebIdentity.
 
-Split off aws.py (same rules: every ClientError leaves as a BootstrapError raised from it, through
-aws_errors.translate_errors; clients come from aws.Account). Provider facts:
+Part of the aws_* layer (same rules: every ClientError leaves as a BootstrapError raised from it,
+through aws_errors.translate_errors; clients come from aws.Account). Provider facts:
 https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateOpenIDConnectProvider.html
 (ThumbprintList is optional: IAM then secures the connection with its own library of trusted CAs).
 """

@@ -1004,9 +1004,9 @@ def _loads(temp: Path, final: Path) -> None:
 
 
 def _ask(values: dict[str, Any]) -> dict[str, Any]:
-    import boto3
+    from bootstrap import aws
 
-    profiles = boto3.Session().available_profiles
+    profiles = aws.available_profiles()
     if profiles:
         _err("Profiles found: " + ", ".join(profiles))
     questions = [

@@ -20,12 +20,10 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from bootstrap.sandbox import faults, moto_private, orgscope, quotas, web_identity
-from bootstrap.sandbox.faults import Fault, Gate, error_xml
+from bootstrap.sandbox.faults import Environ, Fault, Gate, StartResponse, error_xml
 from bootstrap.sandbox.oidc_issuer import Issuer
 from bootstrap.sandbox.referee import Caller, Request, Verdict, judge
 
-Environ = dict[str, Any]
-StartResponse = Callable[..., Any]
 WsgiApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 
 WRITE_PREFIXES = (
