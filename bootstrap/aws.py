@@ -121,7 +121,7 @@ def _shared_loader() -> botocore.loaders.Loader:
     return botomodel.shared_loader()
 
 
-def open_session(profile: str | None, what: str) -> boto3.Session:
+def _open_session(profile: str | None, what: str) -> boto3.Session:
     """The profile's boto3 Session (refused when the profile is not in the AWS config). Callers want
     ``open_account``; this is its first half."""
     core = botocore.session.Session()
@@ -141,7 +141,7 @@ def open_session(profile: str | None, what: str) -> boto3.Session:
 def open_account(profile: str | None, what: str, label: str | None = None) -> Account:
     """The one way to open an account from a profile: its session, no call made yet (who it is:
     aws_sts.get_caller_identity). ``what`` names the side in messages ("source", "target", ...)."""
-    return Account(open_session(profile, what), label=label or f"{what} account ({profile or 'default profile'})")
+    return Account(_open_session(profile, what), label=label or f"{what} account ({profile or 'default profile'})")
 
 
 def available_profiles() -> list[str]:

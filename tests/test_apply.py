@@ -161,6 +161,22 @@ def test_role_principal_is_verified_by_assuming_it_from_the_source_profile(cli: 
     assert GRANT in iam("a-admin").list_role_policies(RoleName="deployer")["PolicyNames"]
 
 
+def test_role_principal_the_source_profile_may_not_assume_is_refused_with_awss_code(cli: Any) -> None:
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_B}:root"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    iam("a-admin").create_role(RoleName="elsewhere", AssumeRolePolicyDocument=json.dumps(trust))
+    principal = f"arn:aws:iam::{ACCOUNT_A}:role/elsewhere"
+    run = cli("apply", *base_args(), "--principal", principal, "--yes")
+    assert run.exit_code == 4, run.stderr
+    assert "cannot assume the principal role (AccessDenied)" in run.stderr
+    assert "Nothing was written" in run.stderr
+    assert "terraform-deploy" not in role_names()
+
+
 def test_default_principal_is_the_source_profile_itself(cli: Any) -> None:
     run = cli(
         "apply",

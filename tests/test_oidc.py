@@ -458,6 +458,7 @@ def test_diagnose_with_a_real_token_uses_its_claims_and_never_prints_it(cli: Any
     checks = {c["id"]: c for c in run.json()["checks"]}
     assert "names an environment" in checks["sub"]["summary"]
     assert checks["live-assume"]["status"] == "fail"
+    assert checks["live-assume"]["summary"].startswith("AWS answered: AccessDenied: "), checks["live-assume"]
     assert Path(token).read_text() not in run.stdout + run.stderr
     good = _token_file(tmp_path, sandbox, sub="repo:octo-org/octo-repo:ref:refs/heads/main")
     assert cli(*DIAGNOSE, "--web-identity-token-file", good).exit_code == 0
