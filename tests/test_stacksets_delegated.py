@@ -49,13 +49,15 @@ def stackset_calls(sandbox: Sandbox) -> list[Any]:
     return [c for c in sandbox.calls() if c.service == "cloudformation"]
 
 
-def test_every_stackset_call_of_apply_plan_and_teardown_is_made_as_delegated_admin(cli: Any, sandbox: Sandbox) -> None:
+def test_every_stackset_call_of_apply_plan_verify_and_teardown_is_made_as_delegated_admin(
+    cli: Any, sandbox: Sandbox
+) -> None:
     admin_account = sandbox.org_members[0]
     admin_profile(sandbox, admin_account)
     register(admin_account)
-    for command in ("apply", "plan", "teardown"):
+    for command in ("apply", "plan", "verify", "teardown"):
         sandbox.clear_calls()
-        extra = ["--yes"] if command != "plan" else ["--detailed-exitcode"]
+        extra = {"apply": ["--yes"], "plan": ["--detailed-exitcode"], "verify": [], "teardown": ["--yes"]}[command]
         run = cli(command, *delegated_args(sandbox, command), *extra)
         assert run.exit_code == 0, (command, run.stdout + run.stderr)
         if command == "plan":
