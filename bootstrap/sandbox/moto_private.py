@@ -23,6 +23,7 @@ from moto.organizations.models import organizations_backends
 from moto.sts.models import sts_backends
 
 from bootstrap import arns
+from bootstrap.sandbox import delegated
 from bootstrap.sandbox.referee import Caller
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -327,10 +328,13 @@ def install_stacksets() -> None:
     CloudFormationResponse.delete_stack_instances = _delete_stack_instances  # type: ignore[method-assign]
     CloudFormationResponse.create_stack_set = _keeping_auto_deployment(_original_create)  # type: ignore[method-assign]
     CloudFormationResponse.update_stack_set = _keeping_auto_deployment(_original_update)  # type: ignore[method-assign]
+    delegated.install()  # CallAs and delegated administrators wrap the calls above: after them
 
 
 def reset_stacksets(accounts: list[str]) -> None:
-    """Empty moto's StackSets of these accounts (moto's IAM reset does not touch CloudFormation)."""
+    """Empty moto's StackSets of these accounts (moto's IAM reset does not touch CloudFormation),
+    and forget their delegated administrators."""
+    delegated.reset(accounts)
     for account in accounts:
         if account in cloudformation_backends:
             for region_backend in cloudformation_backends[account].values():

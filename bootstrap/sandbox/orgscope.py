@@ -7,11 +7,13 @@
   itself with the keys AWS puts in the request context: the role's account, its organization and
   its organization path (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html).
   Absent keys fail their condition (``...IfExists`` and ``ForAllValues`` aside), as AWS documents.
+
 The StackSets behaviour below patches moto, so it lives in moto_private.py (install_stacksets):
 - CreateStackInstances for units: every account below them, a result (and a reason) per account.
 - DeleteStackInstances with ``DeploymentTargets.OrganizationalUnitIds`` (the only form AWS takes
   for service-managed StackSets): moto reads only ``Accounts``; the sandbox resolves the units.
 - Reset: moto's StackSets of the sandbox's accounts are emptied with the rest.
+- CallAs and delegated administrators: delegated.py (it patches moto too).
 
 Not emulated (say so to users): automatic deployment to accounts that join the unit later, and
 drift detection (answered as not available).

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qs
 
-from bootstrap.sandbox import faults, moto_private, orgscope, quotas, web_identity
+from bootstrap.sandbox import delegated, faults, moto_private, orgscope, quotas, web_identity
 from bootstrap.sandbox.faults import Environ, Fault, Gate, StartResponse, error_xml
 from bootstrap.sandbox.oidc_issuer import Issuer
 from bootstrap.sandbox.referee import Caller, Request, Verdict, judge
@@ -56,6 +56,7 @@ class Call:
     # latency included): calls whose spans overlap went out together (see sequential_rounds).
     started: float = 0.0
     ended: float = 0.0
+    params: tuple[tuple[str, str], ...] = ()  # the request parameters the log keeps (delegated.RECORDED_PARAMS)
 
     @property
     def is_write(self) -> bool:
@@ -169,7 +170,8 @@ class SandboxApp:
                 headers, chunks = [("Content-Type", "text/xml")], [error_xml("NotImplemented", message)]
         status = int(status_line.split(maxsplit=1)[0])
         if service and operation:
-            self._record(Call(account, service, operation, status, caller.principal_arn if caller else ""), environ)
+            self._record(Call(account, service, operation, status, caller.principal_arn if caller else "",
+                              params=delegated.request_params(params)), environ)  # fmt: skip
         if status == 200 and service == "iam" and operation in ("CreateRole", "UpdateAssumeRolePolicy"):
             with self._state.lock:
                 self._state.role_changed[(account, params.get("RoleName", ""))] = time.monotonic()
