@@ -391,6 +391,7 @@ _NOT_CONFIG = (
 def _oidc_run(mode: str, cfg: Config, opts: dict[str, Any], yes: bool = False, adopt: bool = False) -> int:
     """apply / plan / verify / teardown of a CI (web identity) trust. Returns the exit code."""
     from bootstrap import oidcci, oidcflow, oidcrender, render
+    from bootstrap.results import CiOutcome
 
     output: Output = opts["output"]
     as_json = output is Output.json
@@ -419,7 +420,7 @@ def _oidc_run(mode: str, cfg: Config, opts: dict[str, Any], yes: bool = False, a
     if mode == "verify":
         result, how = oidcflow.run_verify(prepared, token_file)
         if as_json:
-            typer.echo(oidcrender.outcome_json(oidcflow.Outcome(prepared.role_arn, prepared.hub_role_arn,
+            typer.echo(oidcrender.outcome_json(CiOutcome(prepared.role_arn, prepared.hub_role_arn,
                 prepared.provider_arn, prepared.trust, (), result, "", prepared.proof, prepared.accounts)))  # fmt: skip
         else:
             typer.echo(f"Proved with {how}.\n" + render.verification_line(result))
@@ -453,6 +454,7 @@ def _run_fleet(
         return _run_stacksets(opts, mode=mode, yes=yes, detailed_exitcode=detailed_exitcode)
     from bootstrap import fleet, render
     from bootstrap.progress import FleetProgress
+    from bootstrap.results import TargetResult
 
     output: Output = opts["output"]
     flags = _flags(**{k: v for k, v in opts.items() if k not in _NOT_CONFIG})
@@ -468,10 +470,10 @@ def _run_fleet(
     prepared = fleet.prepare(the_fleet, parallel=opts["parallel"], teardown=teardown, adopt=adopt, on_event=progress)
     progress.close()
     # Like a single run: the plan on stdout (stderr when stdout carries the JSON document).
-    typer.echo(render.fleet_plan_text(prepared), err=output is Output.json or mode == "verify")
+    typer.echo(render.fleet_plan_text(prepared.summary), err=output is Output.json or mode == "verify")
     if mode == "plan":
         if output is Output.json:
-            planned = [fleet.TargetResult(r.target.label, r.account_id, r.plan.role_arn, r.plan.changes,
+            planned = [TargetResult(r.target.label, r.account_id, r.plan.role_arn, r.plan.changes,
                                           not_owned=r.plan.not_owned) for r in prepared.reached]  # fmt: skip
             typer.echo(
                 render.fleet_json(prepared.source_account, prepared.grant_plan.changes, [*planned, *prepared.unreached])
@@ -656,10 +658,11 @@ def verify(
         if target_account or source_account:
             raise InvalidInput("--target-account and --source-account go with CI trusts (--github-repo, ...).")
         from bootstrap import commands, render
+        from bootstrap.results import Outcome
 
         prepared = commands.prepare(cfg, for_apply=True)
         result = commands.run_verify(prepared)
-        outcome = render.Outcome(
+        outcome = Outcome(
             role_arn=prepared.plan.role_arn,
             principal_arn=prepared.principal.arn,
             external_id=prepared.external_id,
@@ -844,6 +847,7 @@ def _diagnose_fleet(
 ) -> int:
     from bootstrap import fleet, render
     from bootstrap.progress import FleetProgress
+    from bootstrap.results import FleetDiagnosis
 
     flags: dict[str, Any] = {k: v for k, v in (("management_profile", management_profile),
                                                ("source_profile", source_profile)) if v}  # fmt: skip
@@ -851,11 +855,10 @@ def _diagnose_fleet(
     progress = FleetProgress(len(the_fleet.targets))
     prepared = fleet.prepare(the_fleet, parallel=parallel, on_event=progress)
     progress.close()
-    diagnosed = fleet.diagnose_targets(prepared, parallel)
+    diagnosed = FleetDiagnosis(fleet.diagnose_targets(prepared, parallel), prepared.unreached)
     show = render.fleet_findings_json if output is Output.json else render.fleet_findings_text
-    typer.echo(show(diagnosed, prepared.unreached))
-    healthy = all(error is None and d.ok for _, d, error in diagnosed) and not prepared.unreached
-    return 0 if healthy else int(ExitCode.CAUSE_FOUND)
+    typer.echo(show(diagnosed))
+    return 0 if diagnosed.ok else int(ExitCode.CAUSE_FOUND)
 
 
 class ExportFormat(StrEnum):

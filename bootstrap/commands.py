@@ -39,7 +39,7 @@ from bootstrap.plan import Plan
 from bootstrap.prepared import Prepared
 from bootstrap.progress import status
 from bootstrap.quotas import IAM
-from bootstrap.render import Outcome
+from bootstrap.results import Outcome, Verification
 from bootstrap.state import OWNER_TAG, TRUST_SID, Role, State
 
 Confirm = Callable[[Plan], bool]
@@ -361,6 +361,7 @@ class VerificationFailed(VerifyFailed):
 
     def __init__(self, outcome: Outcome, kept: str = "") -> None:
         v = outcome.verification
+        assert v is not None  # raised only when the verification ran and failed
         super().__init__(
             f"Both sides are in place ({len(outcome.changes)} change(s) applied now; the role {outcome.role_arn} "
             f"exists and {outcome.principal_arn} holds the sts:AssumeRole grant), but the principal could not "
@@ -373,7 +374,7 @@ class VerificationFailed(VerifyFailed):
         self.outcome = outcome
 
 
-def run_verify(prepared: Prepared) -> verify.Verification:
+def run_verify(prepared: Prepared) -> Verification:
     """Only the proof: AssumeRole as the principal, no writes. On failure, the diagnose checks."""
     if prepared.verifier is None:
         raise InvalidInput("verify needs verification on: drop --no-verify (or 'verify: false' in the config).")

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import difflib
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 from bootstrap import arns, aws, checks
 from bootstrap.config import Config, DiagnoseConfig
 from bootstrap.errors import BootstrapError, CredentialsError, InvalidInput
 from bootstrap.facts import Caller, Facts, OrgPolicies, Params, RoleFacts, request_context
-from bootstrap.findings import Finding
+from bootstrap.results import Diagnosis
 
 
 def _caller(identity: aws.Identity, reader: aws.Account | None, principal_override: str | None) -> Caller:
@@ -211,21 +210,6 @@ def open_optional(profile: str | None, what: str) -> aws.Account | None:
 
 
 # -- the command ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Diagnosis:
-    facts: Facts
-    findings: tuple[Finding, ...]
-
-    @property
-    def ok(self) -> bool:
-        """No check failed and no cause was inferred (an inference is a cause too: exit 9)."""
-        return checks.healthy(self.findings)
-
-    @property
-    def principal_arn(self) -> str:
-        return self.facts.caller.principal_arn if self.facts.caller else ""
 
 
 def run(request: DiagnoseConfig, management_profile: str | None = None) -> Diagnosis:

@@ -26,12 +26,13 @@ from bootstrap import (
     oidc,
     plan,
     sessions,
-    verify,
 )
 from bootstrap.config import Config
 from bootstrap.errors import InvalidInput, NotConfirmed, NotOwned, VerifyFailed
 from bootstrap.plan import Change, Op, Plan, Side
 from bootstrap.progress import Spinner, status
+from bootstrap.results import CiOutcome as Outcome
+from bootstrap.results import Verification
 from bootstrap.state import OWNER_TAG, Grant, Role, State
 
 Confirm = Callable[[Plan], bool]
@@ -50,19 +51,6 @@ class Prepared:
     plan: Plan
     proof: tuple[str, ...]  # the static proof: what sub each described run carries, and the verdict
     left: tuple[str, ...] = ()  # teardown: what stays, and why
-
-
-@dataclass(frozen=True)
-class Outcome:
-    role_arn: str
-    hub_role_arn: str | None
-    provider_arn: str
-    trust: oidc.OidcTrust
-    changes: tuple[Change, ...]
-    verification: verify.Verification | None
-    not_verified: str  # why there was no live proof (no token source), else ""
-    proof: tuple[str, ...]
-    accounts: dict[Side, str]
 
 
 def _role(config: Config, arn: str, trust_policy: str, *, with_policies: bool) -> Role:
@@ -275,7 +263,7 @@ def token_for(prepared: Prepared, token_file: Path | None) -> tuple[str | None, 
     )
 
 
-def prove(prepared: Prepared, token_file: Path | None) -> tuple[verify.Verification | None, str]:
+def prove(prepared: Prepared, token_file: Path | None) -> tuple[Verification | None, str]:
     token, how = token_for(prepared, token_file)
     if token is None:
         return None, how
@@ -289,16 +277,16 @@ def prove(prepared: Prepared, token_file: Path | None) -> tuple[verify.Verificat
             sts_account, first, config.session_name, token, config.verify_timeout, spinner.attempt, then
         )
     if outcome.credentials is None:
-        return verify.Verification(False, None, outcome.attempts, outcome.waited_s, error=outcome.error), how
+        return Verification(False, None, outcome.attempts, outcome.waited_s, error=outcome.error), how
     identity = aws.get_caller_identity(prepared.target.with_credentials(outcome.credentials, label="the assumed role"))
     expected = f":assumed-role/{config.role_name}/"
     if identity.account != prepared.accounts[Side.TARGET] or expected not in identity.arn:
-        return verify.Verification(False, identity.arn, outcome.attempts, outcome.waited_s,
+        return Verification(False, identity.arn, outcome.attempts, outcome.waited_s,
                                    error=f"the assumed credentials are {identity.arn}, not the role"), how  # fmt: skip
-    return verify.Verification(True, identity.arn, outcome.attempts, outcome.waited_s), how
+    return Verification(True, identity.arn, outcome.attempts, outcome.waited_s), how
 
 
-def run_verify(prepared: Prepared, token_file: Path | None) -> tuple[verify.Verification, str]:
+def run_verify(prepared: Prepared, token_file: Path | None) -> tuple[Verification, str]:
     if any(c.op is Op.CREATE_ROLE and c.owner == prepared.config.role_name for c in prepared.plan.changes):
         raise VerifyFailed(
             f"There is no role {prepared.config.role_name} in account {prepared.accounts[Side.TARGET]}: nothing to "

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from bootstrap import aws, render, verify
 from bootstrap.errors import BootstrapError
 from bootstrap.progress import Spinner, status
+from bootstrap.results import Verification
 
 if TYPE_CHECKING:
     from bootstrap.prepared import Prepared
@@ -67,7 +68,7 @@ class Judge:
         status(render.findings_text(self.prepared.plan.role_arn, self.prepared.principal.arn, diagnosis.findings))
 
 
-def prove(prepared: Prepared, verifier: aws.Account, judge: Judge, wrote: bool = False) -> verify.Verification:
+def prove(prepared: Prepared, verifier: aws.Account, judge: Judge, wrote: bool = False) -> Verification:
     config = prepared.config
     if prepared.proof is not None and not wrote:
         # Nothing was written after the reads, and AssumeRole already answered beside them

@@ -4,21 +4,12 @@ GetCallerIdentity with the returned credentials must show the role in the target
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
 
 from bootstrap import arns, aws, sessions
 from bootstrap.errors import BootstrapError, PreconditionFailed
-
-
-@dataclass(frozen=True)
-class Verification:
-    ok: bool
-    assumed_arn: str | None
-    attempts: int
-    waited_s: float
-    error: str | None = None
+from bootstrap.results import Verification
 
 
 def _cannot_verify(principal: arns.Principal, why: str) -> PreconditionFailed:

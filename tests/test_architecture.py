@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "bootstrap"
 # Pure: values in, values out. No AWS client, no command-line framework.
 PURE = (
     "adminpolicy", "arns", "awswords", "checks", "config", "schema", "desired", "evaluator", "exports", "facts",
-    "fieldcheck", "findings", "initfile", "orgchecks", "plan", "policydoc", "quotas", "render",
+    "fieldcheck", "findings", "initfile", "orgchecks", "plan", "policydoc", "quotas", "render", "results",
     "sourcechecks", "state", "trustchecks",
 )  # fmt: skip
 COMMAND_LINE = ("cli", "cli_help")
