@@ -1,5 +1,6 @@
 """The workflows behind each command, wired from the steps: connect -> read -> plan -> apply ->
-verify. No typer here: cli.py parses flags and prints; this module decides and acts. It imports
+verify. No typer and no printing here: cli.py parses flags and shows what these report
+(``on_progress``) and return; this module decides and acts. It imports
 boto3 (through the steps), so cli.py imports it only once a command runs."""
 
 from __future__ import annotations
@@ -37,9 +38,8 @@ from bootstrap.errors import (
 )
 from bootstrap.plan import Plan
 from bootstrap.prepared import Prepared
-from bootstrap.progress import status
 from bootstrap.quotas import IAM
-from bootstrap.results import Outcome, Verification
+from bootstrap.results import Done, OnProgress, Outcome
 from bootstrap.state import OWNER_TAG, TRUST_SID, Role, State
 
 Confirm = Callable[[Plan], bool]
@@ -264,7 +264,7 @@ def warnings(config: Config) -> list[str]:
     return notes
 
 
-def run_apply(prepared: Prepared, confirm: Confirm) -> Outcome:
+def run_apply(prepared: Prepared, confirm: Confirm, on_progress: OnProgress) -> Outcome:
     """Apply the prepared plan (after ``confirm``), then verify; a rename's old role and grant are
     removed only after that verification succeeds."""
     config, the_plan = prepared.config, prepared.plan
@@ -279,9 +279,9 @@ def run_apply(prepared: Prepared, confirm: Confirm) -> Outcome:
         raise NotConfirmed("Not confirmed: nothing was written.")
     done: tuple[plan.Change, ...] = ()
     if the_plan.changes:
-        done = _execute(prepared, replace(the_plan, after_verify=()))
+        done = _execute(prepared, replace(the_plan, after_verify=()), on_progress)
     result = None
-    judge = proof.Judge(prepared, verifier, wrote=bool(done)) if verifier is not None else None
+    judge = proof.Judge(prepared, verifier, bool(done), on_progress) if verifier is not None else None
     if verifier is not None and judge is not None:
         try:
             result = proof.prove(prepared, verifier, judge, wrote=bool(done))
@@ -301,7 +301,7 @@ def run_apply(prepared: Prepared, confirm: Confirm) -> Outcome:
     notes: tuple[str, ...] = ()
     if the_plan.after_verify and result is not None and result.ok:
         retire = Plan(changes=the_plan.after_verify, role_arn=the_plan.role_arn)
-        done += _execute(prepared, retire)
+        done += _execute(prepared, retire, on_progress)
     elif the_plan.after_verify and result is None:
         notes = (
             f"{_kept_old_role(prepared)}Once the new role is proven, remove it: re-run this apply with "
@@ -337,13 +337,13 @@ def _in_place(prepared: Prepared, done: tuple[plan.Change, ...]) -> str:
     )
 
 
-def _execute(prepared: Prepared, the_plan: Plan) -> tuple[plan.Change, ...]:
+def _execute(prepared: Prepared, the_plan: Plan, on_progress: OnProgress) -> tuple[plan.Change, ...]:
     return apply.execute(
         the_plan,
         target=prepared.sides.target,
         source=prepared.sides.source,
         deadline_s=prepared.config.verify_timeout,
-        on_done=lambda c: status(f"  done: {c.action} {c.resource}"),
+        on_done=lambda c: on_progress(Done(c)),
     )
 
 
@@ -374,8 +374,9 @@ class VerificationFailed(VerifyFailed):
         self.outcome = outcome
 
 
-def run_verify(prepared: Prepared) -> Verification:
-    """Only the proof: AssumeRole as the principal, no writes. On failure, the diagnose checks."""
+def run_verify(prepared: Prepared, on_progress: OnProgress) -> Outcome:
+    """Only the proof: AssumeRole as the principal, no writes. On failure, the diagnose checks
+    (reported to ``on_progress``); the outcome's verification says whether it passed."""
     if prepared.verifier is None:
         raise InvalidInput("verify needs verification on: drop --no-verify (or 'verify: false' in the config).")
     if prepared.live.role is None:
@@ -383,11 +384,20 @@ def run_verify(prepared: Prepared) -> Verification:
             f"There is no role {prepared.config.role_name} in account {prepared.live.target_account}: nothing to "
             "verify. Create it with 'trust-bootstrap apply' and the same options."
         )
-    judge = proof.Judge(prepared, prepared.verifier, wrote=False)
+    judge = proof.Judge(prepared, prepared.verifier, False, on_progress)
     result = proof.prove(prepared, prepared.verifier, judge)
     if not result.ok:
         judge.explain()
-    return result
+    return Outcome(
+        role_arn=prepared.plan.role_arn,
+        principal_arn=prepared.principal.arn,
+        external_id=prepared.external_id,
+        external_id_generated=False,
+        session_name=prepared.config.session_name,
+        changes=(),
+        verification=result,
+        accounts=prepared.accounts,
+    )
 
 
 # -- export --------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from bootstrap import checks
 from bootstrap.facts import Facts
 from bootstrap.findings import Finding
 from bootstrap.oidc import OidcTrust
+from bootstrap.oidcdiagnose import Finding as CiFinding
 from bootstrap.plan import Change, Plan, Side
 
 
@@ -82,6 +83,16 @@ class Diagnosis:
         return self.facts.caller.principal_arn if self.facts.caller else ""
 
 
+@dataclass(frozen=True)
+class Findings:
+    """A diagnosis as the command line shows it: which AssumeRole, by whom, what the checks found."""
+
+    role_arn: str
+    principal: str  # the principal's ARN, or "web identity: ..." for a CI run
+    findings: tuple[Finding | CiFinding, ...]
+    ok: bool
+
+
 # -- fleets ----------------------------------------------------------------------------------------
 
 
@@ -129,6 +140,14 @@ class FleetPlan:
     @property
     def not_owned(self) -> tuple[str, ...]:
         return self.grant_plan.not_owned + tuple(n for t in self.targets for n in t.plan.not_owned)
+
+    def as_results(self) -> tuple[TargetResult, ...]:
+        """Each target as a result that only planned (fleet ``plan --output json``)."""
+        planned = tuple(
+            TargetResult(t.label, t.account_id, t.plan.role_arn, t.plan.changes, not_owned=t.plan.not_owned)
+            for t in self.targets
+        )
+        return (*planned, *self.unreached)
 
 
 @dataclass(frozen=True)
@@ -205,14 +224,26 @@ class Diagnosed:
 
 
 @dataclass(frozen=True)
+class TargetsStarted:
+    """A fleet's targets are being worked on (planned, or applied and verified): ``total`` of them."""
+
+    total: int
+
+
+@dataclass(frozen=True)
 class TargetEvent:
-    """Something happened to one target of a fleet (planned, done, waiting, verified, failed)."""
+    """Something happened to one fleet target ("planned: 1 change(s)", "verified", "failed: ...")."""
 
     label: str
     what: str
 
 
-ProgressEvent = Done | Waiting | Attempt | Waited | Diagnosed | TargetEvent
+@dataclass(frozen=True)
+class TargetsEnded:
+    """Every target of that round is finished."""
+
+
+ProgressEvent = Done | Waiting | Attempt | Waited | Diagnosed | TargetsStarted | TargetEvent | TargetsEnded
 OnProgress = Callable[[ProgressEvent], None]
 
 

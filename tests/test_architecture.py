@@ -15,7 +15,7 @@ PURE = (
     "fieldcheck", "findings", "initfile", "orgchecks", "plan", "policydoc", "quotas", "render", "results",
     "sourcechecks", "state", "trustchecks",
 )  # fmt: skip
-COMMAND_LINE = ("cli", "cli_help")
+COMMAND_LINE = ("cli", "cli_edge", "cli_help", "cli_options", "cli_runs", "cli_sandbox")
 
 
 def _module(path: Path) -> str:
