@@ -2,15 +2,13 @@
 reports, and maps errors and results to exit codes.
 
 Only the cli* modules import typer (cli_options: the options; cli_edge: errors, confirmation;
-cli_help: the help; cli_sandbox: the sandbox command). None imports boto3 at module level, so
-``trust-bootstrap --help`` stays fast; each command imports its workflow when it runs.
+cli_help: the help; cli_runs: CI trusts and fleets; cli_init, cli_sandbox: those commands). None
+imports boto3 at module level, so ``--help`` stays fast; each command imports its workflow when it runs.
 """
 
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -18,6 +16,7 @@ import typer
 from bootstrap import cli_runs
 from bootstrap.cli_edge import Commands, check_account, config_keys, confirmer, echo_err, edge, fail
 from bootstrap.cli_help import PanelCommand
+from bootstrap.cli_init import init as _init
 from bootstrap.cli_options import (
     CI_PROOF,
     CONDITIONS,
@@ -25,17 +24,9 @@ from bootstrap.cli_options import (
     VERIFY_ONLY,
     WRITE_ONLY,
     AdoptOpt,
-    DebugOpt,
     ExportFormat,
-    ExternalIdOpt,
     Only,
     Output,
-    PolicyArnOpt,
-    PrincipalOpt,
-    RoleNameOpt,
-    SourceProfileOpt,
-    TargetProfileOpt,
-    VerifyProfileOpt,
     YesOpt,
     diagnose_options,
     trust_command,
@@ -337,18 +328,6 @@ def export(
         cfg = _config_of(opts)
         if target_account is not None:
             check_account(target_account)
-        if write and format_ is not ExportFormat.aws_config:
-            raise InvalidInput("--write goes with --format aws-config.")
-        if profile_name is not None:
-            _check_profile_name(profile_name)
-        ci_formats = (ExportFormat.github_actions, ExportFormat.gitlab_ci)
-        if (format_ in ci_formats) != (cfg.oidc is not None):
-            raise InvalidInput(
-                f"--format {format_.value} is for CI trusts (--github-repo, --gitlab-project, --oidc-issuer); a CI trust "
-                "exports as github-actions or gitlab-ci."
-                if format_ in ci_formats
-                else f"A CI trust exports as --format github-actions or gitlab-ci, not {format_.value}."
-            )
         from bootstrap import export_flow
 
         exported = export_flow.export(
@@ -364,77 +343,6 @@ def export(
         via = f" (the file {exported.config_file} links to)" if written.file != exported.config_file else ""
         kept = f" (backup: {written.backup})" if written.backup else ""
         echo_err(f"Wrote profile {exported.profile} to {written.file}{via}{kept}.")
-
-
-def _check_profile_name(value: str) -> None:
-    from bootstrap import fieldcheck
-
-    try:
-        fieldcheck.check_profile_name(value)
-    except ValueError as err:
-        raise InvalidInput(f"--profile-name: {err}. Nothing was written.") from err
-
-
-@app.command(cls=PanelCommand)
-def init(
-    file: Annotated[Path, typer.Argument(help="The config file to write.")] = Path("trust-bootstrap.yaml"),
-    source_profile: SourceProfileOpt = None,
-    target_profile: TargetProfileOpt = None,
-    role_name: RoleNameOpt = None,
-    principal: PrincipalOpt = None,
-    external_id: ExternalIdOpt = None,
-    policy_arn: PolicyArnOpt = None,
-    verify_profile: VerifyProfileOpt = None,
-    interactive: Annotated[
-        bool | None,
-        typer.Option("--interactive/--no-interactive", help="Ask for what is missing [default: on a terminal]."),
-    ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
-    debug: DebugOpt = False,
-) -> None:
-    """Write a commented config file: from flags, or by asking (defaults from your AWS profiles).
-
-    Example:
-
-      trust-bootstrap init trust.yaml --source-profile a-admin --target-profile b-admin --role-name deploy
-    """
-    with edge(debug):
-        from bootstrap import initflow
-
-        initflow.refuse_existing(file, force)
-        values: dict[str, Any] = {
-            "source_profile": source_profile, "target_profile": target_profile, "role_name": role_name,
-            "principal": principal, "external_id": external_id, "policy_arns": policy_arn,
-            "verify_profile": verify_profile,
-        }  # fmt: skip
-        if interactive if interactive is not None else sys.stdin.isatty():
-            values = _ask(values)
-        target = initflow.write(file, values, force=force)
-        via = f" (the file {file} links to)" if target != file else ""
-        echo_err(f"Wrote {target}{via}. Next: trust-bootstrap plan --config {file}")
-
-
-def _ask(values: dict[str, Any]) -> dict[str, Any]:
-    """Ask for each value not given, offering the AWS profiles found; an answer the config file
-    would reject is asked again."""
-    from bootstrap import initflow
-
-    profiles = initflow.known_profiles()
-    if profiles:
-        echo_err("Profiles found: " + ", ".join(profiles))
-    answered = dict(values)
-    for key, question, default in initflow.questions(profiles):
-        while answered.get(key) is None:
-            answer = typer.prompt(question, default=default, show_default=bool(default), err=True).strip()
-            try:
-                initflow.check_answer(key, answer)
-            except ValueError as err:
-                echo_err(f"Not valid: {err}. Try again.")
-                continue
-            answered[key] = answer or None
-            if not answer:
-                break
-    return answered
 
 
 @app.command(cls=PanelCommand)
@@ -486,6 +394,7 @@ def teardown(
             typer.echo(render.removed_text(done, prepared.left, prepared.plan.not_owned))
 
 
+app.command(name="init", cls=PanelCommand)(_init)
 app.command(name="sandbox", cls=PanelCommand)(_sandbox)
 
 

@@ -18,7 +18,6 @@ from bootstrap import (
     arns,
     aws,
     desired,
-    exports,
     live,
     plan,
     policydoc,
@@ -45,7 +44,7 @@ from bootstrap.state import OWNER_TAG, TRUST_SID, Role, State
 Confirm = Callable[[Plan], bool]
 
 
-def _external_id_in(trust_policy: str) -> str | None:
+def external_id_in(trust_policy: str) -> str | None:
     for statement in policydoc.statements(trust_policy):
         values = statement.get("Condition", {}).get("StringEquals", {}).get("sts:externalid")
         if values:
@@ -115,7 +114,7 @@ def _wanted(
     """(the desired state, its ExternalId, whether that ExternalId was generated now)."""
     external_id, generated = config.external_id, False
     if external_id is None and config.generate_external_id:
-        existing = _external_id_in(role.trust_policy) if role else None
+        existing = external_id_in(role.trust_policy) if role else None
         external_id, generated = (existing, False) if existing else (secrets.token_urlsafe(24), True)
     context = desired.Context(
         source_account=sides.source_identity.account,
@@ -397,56 +396,4 @@ def run_verify(prepared: Prepared, on_progress: OnProgress) -> Outcome:
         changes=(),
         verification=result,
         accounts=prepared.accounts,
-    )
-
-
-# -- export --------------------------------------------------------------------------------------
-
-
-def build_export(config: Config, *, offline: bool, target_account: str | None = None) -> exports.Trust:
-    """What the exports render: from the live role (its real ARN), or from config alone."""
-    caller_profile = config.verify_profile or config.source_profile
-    if offline:
-        if config.principal is None:
-            raise InvalidInput("--offline needs the principal: pass --principal ARN (nothing is read from AWS).")
-        if target_account is None:
-            raise InvalidInput("--offline needs the target account for the role's ARN: pass --target-account ID.")
-        principal = arns.parse_principal(config.principal)
-        external_id = config.external_id
-        if config.generate_external_id and external_id is None:
-            raise InvalidInput("--offline cannot know a generated ExternalId: pass --external-id, or export online.")
-        context = desired.Context(principal.account, target_account, principal.partition, principal, external_id)
-    else:
-        target, identity = sessions.open_profile(config.target_profile, "target")
-        role = live.read_role(target, config.role_name)
-        if role is None:
-            raise PreconditionFailed(
-                f"No role {config.role_name} in account {identity.account}: run 'trust-bootstrap apply' first, or "
-                "export from the config alone with --offline."
-            )
-        if config.principal:
-            principal = arns.parse_principal(config.principal)
-        else:
-            source, source_identity = sessions.open_profile(config.source_profile, "source")
-            principal, _ = sessions.resolve_principal(None, source_identity, source)
-        external_id = config.external_id or (
-            _external_id_in(role.trust_policy) if config.generate_external_id else None
-        )
-        partition = arns.parse_arn(identity.arn).partition
-        context = desired.Context(principal.account, identity.account, partition, principal, external_id)
-    want = desired.build(config, context)
-    assert want.role is not None and want.grant is not None
-    role = replace(want.role, tags=tuple(t for t in want.role.tags if t != OWNER_TAG))
-    return exports.Trust(
-        role=role,
-        principal_arn=principal.arn,
-        grant_document=want.grant.document,
-        external_id=external_id,
-        require_mfa=config.require_mfa,
-        mfa_max_age=config.mfa_max_age,
-        session_name=config.session_name,
-        caller_profile=caller_profile,
-        mfa_serial=config.mfa_serial,
-        endpoint_url=aws.profile_setting(caller_profile, "endpoint_url"),
-        region=aws.profile_setting(caller_profile, "region") or aws.DEFAULT_REGION,
     )
