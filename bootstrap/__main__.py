@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from bootstrap.cli import main
+from bootstrap.launch import main
 
 main()

@@ -55,9 +55,9 @@ app = typer.Typer(
 
 def _print_version(value: bool) -> None:
     if value:
-        from importlib.metadata import version
+        from bootstrap import __version__  # the distribution's version (pyproject reads it from there)
 
-        typer.echo(f"trust-bootstrap {version('trust-bootstrap')}")
+        typer.echo(f"trust-bootstrap {__version__}")
         raise typer.Exit(0)
 
 
