@@ -345,6 +345,9 @@ def export(
         echo_err(f"Wrote profile {exported.profile} to {written.file}{via}{kept}.")
 
 
+app.command(name="init", cls=PanelCommand)(_init)  # listed in --help in this order
+
+
 @app.command(cls=PanelCommand)
 @trust_command(without=(*WRITE_ONLY, *VERIFY_ONLY, *CONDITIONS, *CI_PROOF))
 def teardown(
@@ -394,7 +397,6 @@ def teardown(
             typer.echo(render.removed_text(done, prepared.left, prepared.plan.not_owned))
 
 
-app.command(name="init", cls=PanelCommand)(_init)
 app.command(name="sandbox", cls=PanelCommand)(_sandbox)
 
 

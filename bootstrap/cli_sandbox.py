@@ -1,5 +1,6 @@
 """The sandbox command: a local two-account AWS (moto in-process, with the trust-policy referee and
-fault injection) until Ctrl-C, and the lines that point a shell at it. Command-line side: typer."""
+fault injection) until Ctrl-C, and the lines that point a shell at it. Starting it is
+sandbox_flow.py's; this module shows where it runs and waits. Command-line side: typer."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ import typer
 
 from bootstrap.cli_edge import echo_err, edge
 from bootstrap.cli_options import DebugOpt
-from bootstrap.errors import InvalidInput, PreconditionFailed
 
 
 def sandbox(
@@ -47,42 +47,19 @@ def sandbox(
     Needs the 'sandbox' extra: pip install 'trust-bootstrap[sandbox]'.
     """
     with edge(debug):
-        try:
-            from bootstrap.sandbox.server import (
-                ACCESS_ROLE,
-                ACCOUNT_A,
-                ACCOUNT_B,
-                MANAGEMENT_ACCOUNT,
-                Fault,
-                Sandbox,
-                iter_exports,
-            )
-        except ImportError as err:
-            raise PreconditionFailed(
-                "The sandbox needs the 'sandbox' extra (moto), which is not installed: "
-                "pip install 'trust-bootstrap[sandbox]'."
-            ) from err
-        try:
-            faults = [Fault.parse(text) for text in fail or []]
-        except ValueError as err:
-            raise InvalidInput(f"--fail: {err}.") from err
-        box = Sandbox(
-            directory.resolve(),
-            port=port,
-            propagation_delay=propagation_delay,
-            org_accounts=org_accounts,
-            latency=latency,
-        )
-        box.start()
-        for fault in faults:
-            box.inject(fault)
+        from bootstrap import sandbox_flow
+
+        box, accounts, exports = sandbox_flow.start(
+            directory, port=port, propagation_delay=propagation_delay, org_accounts=org_accounts, latency=latency,
+            faults=fail or [],
+        )  # fmt: skip
         try:
             echo_err(
-                f"Sandbox running at {box.endpoint}: account A={ACCOUNT_A} (profiles a-admin, ci), "
-                f"B={ACCOUNT_B} (profile b-admin); IAM authorization on; propagation delay "
+                f"Sandbox running at {box.endpoint}: account A={accounts.source} (profiles a-admin, ci), "
+                f"B={accounts.target} (profile b-admin); IAM authorization on; propagation delay "
                 f"{propagation_delay:g}s. Use it in another shell with:"
             )
-            for line in iter_exports(box):
+            for line in exports:
                 typer.echo(line)
             echo_err(
                 f"OIDC issuer (a stand-in for GitHub Actions / GitLab): {box.issuer.url}, certificate "
@@ -93,8 +70,8 @@ def sandbox(
             )
             if box.org_members:
                 echo_err(
-                    f"Organization: management account {MANAGEMENT_ACCOUNT} (profile org-admin), organization unit "
-                    f"{box.org_unit} with {len(box.org_members)} member accounts reachable through {ACCESS_ROLE}."
+                    f"Organization: management account {accounts.management} (profile org-admin), organization unit "
+                    f"{box.org_unit} with {len(box.org_members)} member accounts reachable through {accounts.access_role}."
                 )
             sys.stdout.flush()
             echo_err("Press Ctrl-C to stop.")

@@ -1,10 +1,16 @@
-"""The values workflows return and the events they report (results.py), and how the command line
-shows those events (progress.Reporter): the same lines the workflows used to print themselves."""
+"""The values workflows return and the events they report (results.py), how the command line shows
+those events (progress.Reporter: the same lines the workflows used to print themselves), and a
+workflow's checks coming before its work (sandbox_flow)."""
 
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
+from typer.testing import CliRunner
+
+from bootstrap.cli import app
+from bootstrap.errors import ExitCode
 from bootstrap.findings import Finding, Status
 from bootstrap.plan import Change, Op, Plan, Side
 from bootstrap.progress import Reporter
@@ -72,3 +78,11 @@ def test_a_fleet_plan_counts_every_change_and_lists_unreached_targets_as_results
         ("role x exists",),
     )
     assert missing is unreached and not missing.ok
+
+
+def test_the_sandbox_command_refuses_a_bad_fault_before_starting(tmp_path: Path) -> None:
+    """sandbox_flow checks --fail first: a typo is a usage error (exit 2), and nothing is started."""
+    result = CliRunner().invoke(app, ["sandbox", "--dir", str(tmp_path), "--fail", "CreateRole:Nonsense:1"])
+    assert result.exit_code == int(ExitCode.INVALID_INPUT)
+    assert "--fail: unknown fault code 'Nonsense'" in result.stderr
+    assert not list(tmp_path.iterdir())  # no config or credentials files written: nothing started
