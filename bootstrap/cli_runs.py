@@ -114,10 +114,10 @@ def _stacksets(
     as_json = output is Output.json
     teardown = mode == "teardown"
     prepared = fleet_flow.prepare_stacksets(request, teardown=teardown, detect_drift=detect_drift)
-    typer.echo(show.plan_text(prepared, teardown), err=as_json or mode != "plan")
+    typer.echo(show.plan_text(prepared.view, teardown), err=as_json or mode != "plan")
     if mode == "plan":
         if as_json:
-            typer.echo(show.to_json(prepared, None))
+            typer.echo(show.to_json(prepared.view, None))
         drift = bool(prepared.plan.actions or prepared.plan.not_owned)
         return 2 if detailed_exitcode and drift else 0
 
@@ -128,7 +128,7 @@ def _stacksets(
     outcome = fleet_flow.run_stacksets(
         prepared, mode=mode, parallel=request.parallel, confirm=confirmer(yes), on_event=event
     )
-    typer.echo(show.to_json(prepared, outcome, teardown) if as_json else show.result_text(outcome))
+    typer.echo(show.to_json(prepared.view, outcome, teardown) if as_json else show.result_text(outcome))
     if prepared.plan.not_owned and teardown:
         return int(ExitCode.NOT_OWNED)
     if outcome.failed_operations:

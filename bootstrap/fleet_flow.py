@@ -17,6 +17,7 @@ from bootstrap.results import (
     FleetDiagnosis,
     FleetRun,
     OnProgress,
+    StackSetOutcome,
     TargetEvent,
     TargetsEnded,
     TargetsStarted,
@@ -125,12 +126,12 @@ def run_stacksets(
     parallel: int,
     confirm: Confirm,
     on_event: stackset_flow.Event,
-) -> stackset_flow.Outcome:
+) -> StackSetOutcome:
     """apply / teardown (after ``confirm``, when the plan has actions), then verify the accounts
     (all, or a sample) unless verification is off; verify alone writes nothing."""
     teardown = mode == "teardown"
     settings = prepared.settings
-    outcome = stackset_flow.Outcome()
+    outcome = StackSetOutcome()
     if mode != "verify" and prepared.plan.actions and not confirm(None):
         raise NotConfirmed("Not confirmed: nothing was written.")
     if teardown:

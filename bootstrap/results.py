@@ -5,9 +5,10 @@ be typed with these values instead of ``Any``."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from bootstrap import checks
+from bootstrap import checks, stacksets
+from bootstrap.arns import Principal
 from bootstrap.facts import Facts
 from bootstrap.findings import Finding
 from bootstrap.oidc import OidcTrust
@@ -183,6 +184,57 @@ class FleetDiagnosis:
     def ok(self) -> bool:
         healthy = all(t.error is None and t.diagnosis is not None and t.diagnosis.ok for t in self.targets)
         return healthy and not self.unreached
+
+
+# -- the StackSets engine --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StackSetView:
+    """What a StackSets run read and planned (the CLI shows it; no sessions in it)."""
+
+    settings: stacksets.Settings
+    source_account: str
+    principal: Principal
+    region: str
+    desired: stacksets.Desired
+    live: stacksets.LiveStackSet | None
+    instances: tuple[stacksets.Instance, ...]
+    ou_accounts: tuple[str, ...]
+    plan: stacksets.StackSetPlan
+    drift: str
+
+
+@dataclass(frozen=True)
+class StackSetAccount:
+    """One account of a StackSets run: its stack instance's last operation, and its proof."""
+
+    account: str
+    role_arn: str
+    operation: str = ""  # the last StackSet operation's status for this account
+    reason: str = ""  # CloudFormation's own status reason
+    verified: bool | None = None  # None: not verified (not sampled, or --no-verify)
+    assumed_arn: str | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.operation not in ("FAILED", "CANCELLED") and self.verified is not False
+
+
+@dataclass
+class StackSetOutcome:
+    """What a StackSets run did. Filled in as its operations finish (the one value built up in place:
+    an operation over thousands of accounts reports as it goes)."""
+
+    done: list[str] = field(default_factory=list)
+    operations: dict[str, tuple[str, str]] = field(default_factory=dict)  # account -> (status, reason)
+    accounts: list[StackSetAccount] = field(default_factory=list)
+    failed_operations: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed_operations and all(a.ok for a in self.accounts)
 
 
 # -- progress: what a workflow reports while it runs (the command line shows it) -------------------

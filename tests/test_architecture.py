@@ -12,8 +12,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "bootstrap"
 # Pure: values in, values out. No AWS client, no command-line framework.
 PURE = (
     "adminpolicy", "arns", "awswords", "checks", "config", "schema", "desired", "evaluator", "exports", "facts",
-    "fieldcheck", "findings", "initfile", "orgchecks", "plan", "policydoc", "quotas", "render", "results",
-    "sourcechecks", "state", "trustchecks",
+    "fieldcheck", "findings", "initfile", "oidcrender", "orgchecks", "plan", "policydoc", "quotas", "render", "results",
+    "sourcechecks", "stacksets", "stacksets_render", "state", "trustchecks",
 )  # fmt: skip
 COMMAND_LINE = ("cli", "cli_edge", "cli_help", "cli_init", "cli_options", "cli_runs", "cli_sandbox")
 
