@@ -340,8 +340,8 @@ def _run_target(
 
 
 def diagnose_targets(prepared: FleetPrepared, parallel: int) -> tuple[TargetDiagnosis, ...]:
-    """The diagnose checks for every reached target, as the principal would call: (target, the
-    diagnosis, or the error that kept it from being made)."""
+    """The diagnose checks for every reached target, as the principal would call: each target's
+    diagnosis, or the error that kept it from being made."""
     base = prepared.fleet.base
     caller = verify.open_verify_profile(base.verify_profile) if base.verify_profile else prepared.source
     # The organization's management account reads the SCPs and RCPs (the scp and rcp checks).
