@@ -18,9 +18,19 @@ def refuse_admin_managed(target: aws.Account, config: Config, attached: Iterable
     customer = [a for a in config.policy_arns if a not in already and arns.parse_arn(a).account != "aws"]
     if not customer or config.allow_admin:
         return
+    refuse(admin_equivalent(target, customer))
+
+
+def admin_equivalent(target: aws.Account, customer: list[str]) -> list[str]:
+    """The customer managed policies among ``customer`` whose default version is admin-equivalent."""
+    if not customer:
+        return []
     with ThreadPoolExecutor(max_workers=min(8, len(customer))) as pool:
         documents = list(pool.map(lambda arn: aws.managed_policy_document(target, arn), customer))
-    admin = [arn for arn, doc in zip(customer, documents, strict=True) if adminpolicy.is_admin_equivalent(doc)]
+    return [arn for arn, doc in zip(customer, documents, strict=True) if adminpolicy.is_admin_equivalent(doc)]
+
+
+def refuse(admin: list[str]) -> None:
     if admin:
         raise InvalidInput(
             f"{admin[0]} is admin-equivalent (it allows every IAM action on every resource, so anything at all); "

@@ -5,15 +5,13 @@ so cli.py imports it only once a command runs."""
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from bootstrap import (
-    admincheck,
     apply,
     arns,
     aws,
@@ -21,6 +19,7 @@ from bootstrap import (
     live,
     plan,
     policydoc,
+    prewrite,
     proof,
     sessions,
     verify,
@@ -32,12 +31,10 @@ from bootstrap.errors import (
     InvalidInput,
     NotConfirmed,
     NotOwned,
-    PreconditionFailed,
     VerifyFailed,
 )
 from bootstrap.plan import Plan
 from bootstrap.prepared import Prepared
-from bootstrap.quotas import IAM
 from bootstrap.results import Done, OnProgress, Outcome
 from bootstrap.state import OWNER_TAG, TRUST_SID, Role, State
 
@@ -50,62 +47,6 @@ def external_id_in(trust_policy: str) -> str | None:
         if values:
             return str(values[0])
     return None
-
-
-def _check_policies_exist(target: aws.Account, config: Config, role: Role | None) -> None:
-    """Policies to attach (or the boundary) must exist in the target account: a typo found now
-    costs nothing, found after CreateRole it leaves half a role."""
-    attached = set(role.managed_policies) if role else set()
-    if role and role.permissions_boundary:
-        attached.add(role.permissions_boundary)
-    wanted = [*config.policy_arns, *([config.permissions_boundary] if config.permissions_boundary else [])]
-    to_check = [arn for arn in wanted if arn not in attached]
-    if not to_check:
-        return
-    with ThreadPoolExecutor(max_workers=min(8, len(to_check))) as pool:
-        exists = dict(zip(to_check, pool.map(lambda arn: aws.policy_exists(target, arn), to_check), strict=True))
-    missing = [arn for arn, found in exists.items() if not found]
-    if missing:
-        raise InvalidInput(
-            f"{', '.join(missing)} does not exist in the target account (or is not attachable): check the ARN; "
-            "customer managed policies are per account. Nothing was written."
-        )
-    admincheck.refuse_admin_managed(target, config, attached)
-
-
-@dataclass(frozen=True)
-class _GrantRoom:
-    """The principal's other inline policies, read before any write: their names and total size."""
-
-    names: tuple[str, ...]
-    size: int
-
-
-def _grant_room(source: aws.Account, principal: arns.Principal, grant_name: str) -> _GrantRoom:
-    names = [n for n in aws.list_inline_policies(source, principal.kind, principal.name) if n != grant_name]
-    with ThreadPoolExecutor(max_workers=min(8, len(names) or 1)) as pool:
-        documents = list(pool.map(lambda n: aws.get_inline_policy(source, principal.kind, principal.name, n), names))
-    return _GrantRoom(tuple(names), sum(policydoc.size(json.dumps(d)) for d in documents if d))
-
-
-def _check_grant_fits(the_plan: Plan, room: _GrantRoom) -> None:
-    """IAM caps the inline policies of a user (2,048 characters) or role (10,240) in total, and
-    answers LimitExceeded only when the grant is written, perhaps after the role. Count first."""
-    puts = [c for c in the_plan.changes if c.op is plan.Op.PUT_GRANT]
-    if not puts:
-        return
-    grant = puts[0]
-    others, mine = room.size, policydoc.size(grant.after or "")
-    limit = IAM.inline_total_chars[grant.owner_kind]
-    if others + mine > limit:
-        raise PreconditionFailed(
-            f"The grant would bring the inline policies of {grant.owner_kind}/{grant.owner} to {others + mine:,} "
-            f"characters ({len(room.names)} other inline policies: {others:,}; the grant: {mine:,}), but IAM allows "
-            f"{limit:,} in total for a {grant.owner_kind} (white space not counted) and would refuse it with "
-            "LimitExceeded part-way through the run. Remove or shrink another inline policy of the principal "
-            "(or move it into a managed policy), or onboard these roles as a fleet, whose grant becomes one "
-            "customer managed policy when it does not fit inline. Nothing was written."
-        )
 
 
 def _wanted(
@@ -132,13 +73,14 @@ def prepare(config: Config, adopt: bool = False, for_apply: bool = False) -> Pre
     Round trips, not CPU, decide how long a run takes (each IAM call is 50-300 ms away), so every
     read goes out as soon as what it needs is known, not in fixed steps:
     1. with only the input: who the two profiles are, the principal, the role, its listings and
-       the inline policies the input names;
-    2. with the target account known: the grant (its name holds that account). Then either the
-       role already stands as wanted, and the proof's AssumeRole goes out beside the grant read
-       (used only if the plan turns out empty), or the role side needs writes, and what writing
-       needs checked first goes out instead (do the policies to attach exist? does the grant fit?
-       is the verify profile the principal?).
-    No write and no check is skipped: the plan still waits for every read."""
+       the inline policies the input names; for apply also the principal's inline policy names and
+       what writing would need checked (prewrite.py: do the policies to attach exist? is the verify
+       profile the principal?), before anyone knows whether anything will be written;
+    2. with the target account known: the grant (its name holds that account), unless round 1's
+       listing shows there is none; beside it either the proof's AssumeRole, when the role already
+       stands as wanted (used only if the plan turns out empty), or, when something will be
+       written, the sizes of the principal's other inline policies (does the grant fit?).
+    No write and no check is skipped: the plan still waits for every read and every check."""
     verifying = for_apply and config.verify
     if verifying and config.require_mfa and not config.mfa_serial:
         raise InvalidInput(
@@ -159,6 +101,8 @@ def prepare(config: Config, adopt: bool = False, for_apply: bool = False) -> Pre
         verify_account = (
             verify.open_verify_profile(config.verify_profile) if verifying and config.verify_profile else None
         )
+        # What writing would need checked, before knowing whether anything will be (apply only).
+        early = prewrite.send_early(pool, config, target, source, given, verify_account) if for_apply else None
         sides = sessions.sides_of(source, target, source_id.result(), target_id.result())
 
         # Round 2: what needs the accounts known.
@@ -169,26 +113,22 @@ def prepare(config: Config, adopt: bool = False, for_apply: bool = False) -> Pre
         grant_name = desired.grant_policy_name(target_account, config.role_name)
         if found is None:
             found = pool.submit(sessions.find_principal, source, principal)
-        live_grant = pool.submit(live.read_grant, sides.source, principal, grant_name)
+        live_grant = prewrite.grant_read(pool, early, sides.source, principal, grant_name)
         verifier_job = None
         if verifying:
             verifier_job = pool.submit(
                 verify.choose_verifier, sides.source, source_principal, principal, verify_account, config.session_name
             )
-        retired = None
-        if config.replaces:
-            old_grant_name = desired.grant_policy_name(target_account, config.replaces)
-            old_role = pool.submit(live.read_role, sides.target, config.replaces)
-            old_grant = pool.submit(live.read_grant, sides.source, principal, old_grant_name)
-            retired = State(target_account, source_account, old_role.result(), old_grant.result())
+        retired = _retired(pool, config, sides, principal)
         live_role = live_role_job.result()
         want, external_id, generated = _wanted(config, sides, principal, live_role)
         # The plan as it would be if the grant already stood as wanted: the role side alone.
         role_side = plan.diff(want, State(target_account, source_account, live_role, want.grant), adopt=adopt)
         checks: list[Future[Any]] = []
+        check_args = (pool, config, sides.target, sides.source, live_role, principal, grant_name, verify_account, early)
         early_proof = None
         if not role_side.empty:
-            checks = _pre_write_checks(pool, config, sides, live_role, principal, grant_name, verify_account)
+            checks = prewrite.checks(*check_args)
         elif verifier_job is not None and not config.mfa_serial and retired is None and not role_side.not_owned:
             early_proof = _try_proof(pool, verifier_job, role_side.role_arn, config.session_name, external_id)
         sessions.principal_found(source_account, principal, found.result())
@@ -196,11 +136,11 @@ def prepare(config: Config, adopt: bool = False, for_apply: bool = False) -> Pre
         verifier = verifier_job.result() if verifier_job else None
         the_plan = plan.diff(want, live_state, adopt=adopt, retired=retired)
         if not the_plan.empty and not checks:  # only the grant (or a rename's old role) needs writes
-            checks = _pre_write_checks(pool, config, sides, live_role, principal, grant_name, verify_account)
+            checks = prewrite.checks(*check_args)
         results = [job.result() for job in checks]
-        rooms = [r for r in results if isinstance(r, _GrantRoom)]
+        rooms = [r for r in results if isinstance(r, prewrite.GrantRoom)]
         if rooms:
-            _check_grant_fits(the_plan, rooms[0])
+            prewrite.check_grant_fits(the_plan, rooms[0])
         credentials = early_proof.result() if early_proof is not None and the_plan.empty else None
     return Prepared(
         config=config,
@@ -217,6 +157,19 @@ def prepare(config: Config, adopt: bool = False, for_apply: bool = False) -> Pre
     )
 
 
+def _retired(
+    pool: ThreadPoolExecutor, config: Config, sides: sessions.Sides, principal: arns.Principal
+) -> State | None:
+    """A rename's old role and grant, as they stand (--replaces)."""
+    if not config.replaces:
+        return None
+    target_account, source_account = sides.target_identity.account, sides.source_identity.account
+    old_grant_name = desired.grant_policy_name(target_account, config.replaces)
+    old_role = pool.submit(live.read_role, sides.target, config.replaces)
+    old_grant = pool.submit(live.read_grant, sides.source, principal, old_grant_name)
+    return State(target_account, source_account, old_role.result(), old_grant.result())
+
+
 def _try_proof(
     pool: ThreadPoolExecutor, verifier_job: Future[aws.Account], role_arn: str, session: str, external_id: str | None
 ) -> Future[aws.Credentials | None] | None:
@@ -226,25 +179,6 @@ def _try_proof(
     except BootstrapError:  # raised again by the caller, in its turn (after the principal check)
         return None
     return pool.submit(verify.try_assume, verifier, role_arn, session, external_id)
-
-
-def _pre_write_checks(
-    pool: ThreadPoolExecutor,
-    config: Config,
-    sides: sessions.Sides,
-    live_role: Role | None,
-    principal: arns.Principal,
-    grant_name: str,
-    verify_account: aws.Account | None,
-) -> list[Future[Any]]:
-    """What must hold before the first write, sent together; the caller waits for every one."""
-    jobs: list[Future[Any]] = [
-        pool.submit(_check_policies_exist, sides.target, config, live_role),
-        pool.submit(_grant_room, sides.source, principal, grant_name),
-    ]
-    if verify_account is not None and config.verify_profile:
-        jobs.append(pool.submit(verify.check_verifier, verify_account, principal, config.verify_profile))
-    return jobs
 
 
 def warnings(config: Config) -> list[str]:

@@ -326,9 +326,14 @@ def test_no_op_rerun_makes_only_these_reads(cli: Any, sandbox: Sandbox, trust_ar
     calls = Counter((c.account, c.operation) for c in sandbox.calls())
     # Every call a no-op re-run makes. A new one here must be a conscious change.
     assert calls == Counter({
-        (ACCOUNT_A, "GetCallerIdentity"): 1,  # the source profile (the verify profile is checked before writes only)
+        (ACCOUNT_A, "GetCallerIdentity"): 2,  # the source profile; the verify profile (a pre-write check)
         (ACCOUNT_B, "GetCallerIdentity"): 2,  # target profile, and the assumed role's identity
         (ACCOUNT_A, "GetUser"): 1,  # the principal exists, with that exact ARN
+        # Sent in the first round before anyone knows whether anything will be written (prewrite.py),
+        # so that a first onboarding writes a round earlier: the principal's inline policy names, and
+        # the policies to attach exist.
+        (ACCOUNT_A, "ListUserPolicies"): 1,
+        (ACCOUNT_B, "GetPolicy"): 2,
         (ACCOUNT_A, "GetUserPolicy"): 1,  # the grant
         (ACCOUNT_B, "GetRole"): 1,
         (ACCOUNT_B, "ListAttachedRolePolicies"): 1,

@@ -327,6 +327,22 @@ def test_iam_full_access_and_a_customer_managed_star_policy_need_allow_admin(cli
     assert cli("apply", *OWNED_ARGS, "--policy-arn", arn, "--allow-admin", "--yes").exit_code == 0
 
 
+def test_an_admin_policy_accepted_before_is_not_judged_again(cli: Any, sandbox: Sandbox) -> None:
+    # apply reads the policies to attach before it knows whether anything will be written; what the
+    # role already has was accepted (with --allow-admin) and must not be refused on a later repair.
+    b = boto3.Session(profile_name="b-admin").client("iam")
+    arn = b.create_policy(PolicyName="everything", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))["Policy"]["Arn"]  # fmt: skip
+    assert cli("apply", *OWNED_ARGS, "--policy-arn", arn, "--allow-admin", "--yes").exit_code == 0
+    role = next(a for i, a in enumerate(OWNED_ARGS) if OWNED_ARGS[i - 1] == "--role-name")
+    b.update_role(RoleName=role, Description="edited by hand")  # drift to repair
+    sandbox.clear_calls()
+    run = cli("apply", *OWNED_ARGS, "--policy-arn", arn, "--yes")
+    assert run.exit_code == 0, run.stdout + run.stderr
+    assert [c.operation for c in sandbox.calls() if c.is_write] == ["UpdateRole"]
+    assert b.get_role(RoleName=role)["Role"].get("Description") != "edited by hand"
+
+
 NOT_ADMIN = [
     {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
     {"Effect": "Allow", "Action": ["iam:Get*", "iam:List*"], "Resource": "*"},
