@@ -70,7 +70,7 @@ def test_every_module_says_what_it_holds() -> None:
 
 # Workflows decide and act; the command line shows. They report through callbacks and return values.
 WORKFLOWS = (
-    "commands", "proof", "teardown", "oidcflow", "oidcci", "fleet", "fleet_flow", "stackset_flow", "diagnose",
+    "commands", "prewrite", "proof", "teardown", "oidcflow", "oidcci", "fleet", "fleet_flow", "stackset_flow", "diagnose",
     "diagnose_flow", "export_flow", "initflow",
 )  # fmt: skip
 
