@@ -6,7 +6,6 @@ so cli.py imports it only once a command runs."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
@@ -35,10 +34,8 @@ from bootstrap.errors import (
 )
 from bootstrap.plan import Plan
 from bootstrap.prepared import Prepared
-from bootstrap.results import Done, OnProgress, Outcome
+from bootstrap.results import Confirm, Done, OnProgress, Outcome
 from bootstrap.state import OWNER_TAG, TRUST_SID, Role, State
-
-Confirm = Callable[[Plan], bool]
 
 
 def external_id_in(trust_policy: str) -> str | None:

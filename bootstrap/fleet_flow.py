@@ -5,15 +5,15 @@ each function returns a value from results.py (or the StackSet engine's own) for
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bootstrap import config, fleet, stackset_flow, stacksets
 from bootstrap.errors import NotConfirmed
-from bootstrap.plan import Plan
 from bootstrap.results import (
+    Confirm,
     FleetDiagnosis,
     FleetRun,
     OnProgress,
@@ -22,8 +22,6 @@ from bootstrap.results import (
     TargetsEnded,
     TargetsStarted,
 )
-
-Confirm = Callable[[Plan | None], bool]
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ trust still names it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -30,11 +29,9 @@ from bootstrap import (
 from bootstrap.config import Config
 from bootstrap.errors import InvalidInput, NotConfirmed, NotOwned, VerifyFailed
 from bootstrap.plan import Change, Op, Plan, Side
-from bootstrap.results import Attempt, Done, OnProgress, Verification, Waited, Waiting
+from bootstrap.results import Attempt, Confirm, Done, OnProgress, Verification, Waited, Waiting
 from bootstrap.results import CiOutcome as Outcome
 from bootstrap.state import OWNER_TAG, Grant, Role, State
-
-Confirm = Callable[[Plan], bool]
 
 
 @dataclass(frozen=True)

@@ -295,6 +295,10 @@ class TargetsEnded:
     """Every target of that round is finished."""
 
 
+# Asked before the first write, with the plan (None: the StackSets engine's plan is its own); False
+# means nothing is written.
+Confirm = Callable[[Plan | None], bool]
+
 ProgressEvent = Done | Waiting | Attempt | Waited | Diagnosed | TargetsStarted | TargetEvent | TargetsEnded
 OnProgress = Callable[[ProgressEvent], None]
 

@@ -4,17 +4,14 @@ given), plan its removal from "nothing desired", and remove it grant first. No p
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from bootstrap import apply, arns, aws, desired, live, plan, policydoc, sessions
 from bootstrap.config import Config
 from bootstrap.errors import InvalidInput, NotConfirmed, NotOwned, PreconditionFailed
 from bootstrap.plan import Plan, Side
-from bootstrap.results import Done, OnProgress
+from bootstrap.results import Confirm, Done, OnProgress
 from bootstrap.state import Grant, Role, State
-
-Confirm = Callable[[Plan], bool]
 
 
 @dataclass(frozen=True)
