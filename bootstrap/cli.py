@@ -83,32 +83,24 @@ _FLEET_KEYS = (
 )  # fmt: skip
 
 
-_FLEET_KEYS = (
-    "targets_from_org", "management_profile", "access_role", "engine", "call_as", "stackset_region", "verify_sample",
-)  # fmt: skip
-
-
 def _config_of(opts: dict[str, Any]) -> Config:
     from bootstrap import config
 
     return config.load(opts["config_file"], config_keys(**{k: v for k, v in opts.items() if k not in _NOT_CONFIG}))
 
 
-def _fleet_request(opts: dict[str, Any]) -> FleetRequest:
-    from bootstrap.fleet_flow import FleetRequest
+def _fleet(opts: dict[str, Any]) -> FleetRequest | None:
+    """The fleet the options name (targets in the config file, --targets-from-org, the StackSets
+    engine), or None for one trust."""
+    from bootstrap import fleet_flow
 
-    return FleetRequest(
+    request = fleet_flow.FleetRequest(
         opts["config_file"],
         config_keys(**{k: v for k, v in opts.items() if k not in _NOT_CONFIG}),
         **{k: opts.get(k) for k in _FLEET_KEYS},
         parallel=opts["parallel"],
     )
-
-
-def _is_fleet(opts: dict[str, Any]) -> bool:
-    from bootstrap import fleet_flow
-
-    return fleet_flow.is_fleet(_fleet_request(opts))
+    return request if fleet_flow.is_fleet(request) else None
 
 
 @app.command(cls=PanelCommand)
@@ -126,8 +118,8 @@ def apply(yes: YesOpt = False, adopt: AdoptOpt = False, **opts: Any) -> None:
     """
     output: Output = opts["output"]
     with edge(opts["debug"], output=output):
-        if _is_fleet(opts):
-            fail(cli_runs.fleet(_fleet_request(opts), opts["output"], mode="apply", yes=yes, adopt=adopt))
+        if (fleet := _fleet(opts)) is not None:
+            fail(cli_runs.fleet(fleet, output, mode="apply", yes=yes, adopt=adopt))
         cfg = _config_of(opts)
         if cfg.oidc is not None:
             fail(cli_runs.oidc("apply", cfg, opts, yes=yes, adopt=adopt))
@@ -168,8 +160,8 @@ def verify(
     """
     output: Output = opts["output"]
     with edge(opts["debug"], output=output):
-        if _is_fleet(opts):
-            fail(cli_runs.fleet(_fleet_request(opts), opts["output"], mode="verify"))
+        if (fleet := _fleet(opts)) is not None:
+            fail(cli_runs.fleet(fleet, output, mode="verify"))
         cfg = _config_of(opts)
         if cfg.oidc is not None:
             fail(
@@ -216,17 +208,9 @@ def plan(
     output: Output = opts["output"]
     # Terraform's convention: with --detailed-exitcode every error is 1, so 2 always means drift.
     with edge(opts["debug"], error_code=(lambda _: 1) if detailed_exitcode else (lambda c: c), output=output):
-        if _is_fleet(opts):
-            fail(
-                cli_runs.fleet(
-                    _fleet_request(opts),
-                    opts["output"],
-                    mode="plan",
-                    adopt=adopt,
-                    detailed_exitcode=detailed_exitcode,
-                    detect_drift=detect_drift,
-                )
-            )
+        if (fleet := _fleet(opts)) is not None:
+            drift = {"detailed_exitcode": detailed_exitcode, "detect_drift": detect_drift}
+            fail(cli_runs.fleet(fleet, output, mode="plan", adopt=adopt, **drift))
         cfg = _config_of(opts)
         if cfg.oidc is not None:
             fail(cli_runs.oidc("plan", cfg, {**opts, "detailed_exitcode": detailed_exitcode}, adopt=adopt))
@@ -375,8 +359,8 @@ def teardown(
     """
     output: Output = opts["output"]
     with edge(opts["debug"], output=output):
-        if _is_fleet(opts):
-            fail(cli_runs.fleet(_fleet_request(opts), opts["output"], mode="teardown", yes=yes))
+        if (fleet := _fleet(opts)) is not None:
+            fail(cli_runs.fleet(fleet, output, mode="teardown", yes=yes))
         cfg = _config_of(opts)
         if cfg.oidc is not None:
             fail(cli_runs.oidc("teardown", cfg, opts, yes=yes))
