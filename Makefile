@@ -47,6 +47,7 @@ clean:
 	rm -rf $(VENV) $(TOOLS) $(SANDBOX_DIR) .pytest_cache .mypy_cache .ruff_cache
 
 # Medians of fresh processes against the sandbox (100 ms added per call), beside a bare boto3
-# floor; prints a table, writes bench-results.json, exits non-zero if a target is missed.
+# floor, and both fleet engines at 50 and 200 accounts; prints a table, writes bench-results.json,
+# exits non-zero if a target is missed.
 bench: $(STAMP)
 	$(BIN)/python -m bootstrap.sandbox.bench

@@ -26,15 +26,42 @@ DONE = frozenset({"SUCCEEDED", "FAILED", "STOPPED"})
 BUSY_CODES = frozenset({"OperationInProgressException", "StaleRequestException"})
 
 
+STACKSETS_PRINCIPAL = "member.org.stacksets.cloudformation.amazonaws.com"
+# What to do when CloudFormation or Organizations refuses the caller as neither the management
+# account nor a delegated administrator (CallAs: see the API reference above; registration:
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-orgs-delegated-admin.html).
+ADMIN_HINT = (
+    " The management profile must be the organization's management account (with --call-as SELF, the default) "
+    "or a member account registered as a delegated administrator for CloudFormation StackSets (with --call-as "
+    "DELEGATED_ADMIN): from the management account, 'aws organizations register-delegated-administrator "
+    f"--account-id ACCOUNT --service-principal {STACKSETS_PRINCIPAL}'. A delegated administrator also needs "
+    "organizations:ListDelegatedAdministrators."
+)
+DENIED_HINT = " Either the profile lacks IAM permission for this call, or:"
+
+
+def _not_an_administrator(err: AwsError) -> bool:
+    text = err.message.lower()
+    if err.code == "ValidationError":
+        return "delegated admin" in text
+    return err.code in ("AccessDeniedException", "AWSOrganizationsNotInUseException") and "organizations" in text
+
+
 @contextmanager
 def _errors(action: str) -> Iterator[None]:
     """aws.translate_errors, plus bodies botocore cannot parse (an HTML 500 from a proxy or an
-    emulator): ResponseParserError is not a BotoCoreError."""
+    emulator): ResponseParserError is not a BotoCoreError. A caller that is no StackSets
+    administrator of the organization is told how to become one."""
     try:
         with aws.translate_errors(action):
             yield
     except ResponseParserError as err:
         raise AwsError(f"{action}: the endpoint sent an answer that is not AWS's ({err}).") from err
+    except AwsError as err:
+        if not _not_an_administrator(err):
+            raise
+        hint = ADMIN_HINT if err.code == "ValidationError" else DENIED_HINT + ADMIN_HINT
+        raise AwsError(err.message + hint, err.code) from err
 
 
 def _cfn(account: aws.Account) -> Any:

@@ -228,10 +228,12 @@ def test_a_stack_set_the_tool_did_not_create_is_left_alone(cli: Any, sandbox: Sa
     assert cfn().describe_stack_set(StackSetName=STACK_SET)["StackSet"]["Status"] == "ACTIVE"
 
 
-def test_delegated_admin_is_passed_and_shown(cli: Any, sandbox: Sandbox) -> None:
+def test_the_management_account_is_no_delegated_admin(cli: Any, sandbox: Sandbox) -> None:
+    # AWS: CallAs=DELEGATED_ADMIN only from a registered member account (test_stacksets_delegated.py).
     run = cli("plan", *org_args(sandbox, "--call-as", "DELEGATED_ADMIN", command="plan"))
-    assert run.exit_code == 0, run.stderr
-    assert "called as DELEGATED_ADMIN" in run.stdout
+    assert run.exit_code == 4, run.stdout + run.stderr
+    assert "Account used is not a delegated administrator" in run.stderr
+    assert "with --call-as SELF, the default" in run.stderr
 
 
 @pytest.mark.parametrize(

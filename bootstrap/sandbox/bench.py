@@ -8,8 +8,15 @@ Targets are ratios, so they hold on any machine: first onboarding <= 0.8x the fl
 re-run <= 0.6x, --help < 0.1 s. Beside the seconds, every run's calls and sequential rounds
 (calls overlapping in time count as one round; see server.sequential_rounds) are counted from the
 sandbox's log: they do not depend on the machine's load, so a regression shows as a number. A
-no-op re-run needs 3 rounds, a first onboarding 6 (README, Performance); a 50-account fleet's no-op plan (--parallel 8
-and 16) spends the same few rounds per target.
+no-op re-run needs 3 rounds, a first onboarding 5, or 6 when the principal has other inline
+policies to measure, as here, where the floor's grants stay on ci-user (README, Performance); a
+50-account fleet's no-op plan (--parallel 8 and 16) spends the same few rounds per target. The
+floor, first onboarding and no-op runs are taken in turn within each repeat, so the machine's load
+weighs on all three alike.
+
+The engines (README, "Choosing an engine"): onboarding and no-op plan of an organization unit of 50
+and 200 accounts (--engine-sizes) with the threads-per-target fleet engine and with the StackSets
+engine, each size on a sandbox of its own. ``--only-engines`` measures just those.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import statistics
 import subprocess
 import sys
@@ -27,7 +35,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bootstrap.sandbox.server import ACCOUNT_A, Sandbox, sequential_rounds
+from bootstrap.sandbox.server import ACCOUNT_A, Call, Sandbox, sequential_rounds
 
 CI_USER = f"arn:aws:iam::{ACCOUNT_A}:user/ci-user"
 READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
@@ -101,20 +109,31 @@ class Bench:
     def measure(self, make_command: Callable[[int], list[str]]) -> dict[str, Any]:
         """Median wall time over the repeats; calls and sequential rounds per run (from the
         sandbox's log, so they do not depend on the machine's load); the calls of the last run."""
-        times, rounds, totals = [], [], []
-        calls: Counter[str] = Counter()
+        return self.measure_together({"run": make_command})["run"]
+
+    def measure_together(self, makers: dict[str, Callable[[int], list[str]]]) -> dict[str, dict[str, Any]]:
+        """Like measure, for several runs taken in turn within each repeat (floor, first onboarding,
+        no-op, floor, ...), so that a change in the machine's load between repeats weighs on the
+        floor and on the tool alike, and the ratios between them stay fair."""
+        runs: dict[str, list[tuple[float, list[Call]]]] = {name: [] for name in makers}
         for i in range(self.repeats):
-            command = make_command(i)  # may prepare the run (untimed, uncounted)
-            self.box.clear_calls()
-            times.append(_timed(command, self.env))
-            log = self.box.calls()
-            calls = Counter(c.operation for c in log)
-            rounds.append(sequential_rounds(log))
-            totals.append(len(log))
-        writes = sum(n for op, n in calls.items() if op.startswith(("Create", "Put", "Attach", "Delete", "Detach")))
-        return {"median_s": round(statistics.median(times), 3), "runs_s": [round(t, 3) for t in times],
-                "calls": dict(sorted(calls.items())), "total_calls": sum(calls.values()), "writes": writes,
-                "rounds": int(statistics.median(rounds)), "rounds_per_run": rounds, "calls_per_run": totals}  # fmt: skip
+            for name, make_command in makers.items():
+                command = make_command(i)  # may prepare the run (untimed, uncounted)
+                self.box.clear_calls()
+                elapsed = _timed(command, self.env)
+                runs[name].append((elapsed, self.box.calls()))
+        return {name: _summary(measured) for name, measured in runs.items()}
+
+
+def _summary(measured: list[tuple[float, list[Call]]]) -> dict[str, Any]:
+    times = [t for t, _ in measured]
+    rounds = [sequential_rounds(log) for _, log in measured]
+    totals = [len(log) for _, log in measured]
+    calls = Counter(c.operation for c in measured[-1][1])
+    writes = sum(n for op, n in calls.items() if op.startswith(("Create", "Put", "Attach", "Delete", "Detach")))
+    return {"median_s": round(statistics.median(times), 3), "runs_s": [round(t, 3) for t in times],
+            "calls": dict(sorted(calls.items())), "total_calls": sum(calls.values()), "writes": writes,
+            "rounds": int(statistics.median(rounds)), "rounds_per_run": rounds, "calls_per_run": totals}  # fmt: skip
 
 
 def run(repeats: int, fleet_size: int, fleet_repeats: int, latency: float) -> dict[str, Any]:
@@ -125,9 +144,11 @@ def run(repeats: int, fleet_size: int, fleet_repeats: int, latency: float) -> di
     ):
         bench = Bench(box, repeats)
         _timed([sys.executable, "-c", WARM_UP], bench.env)
-        results["floor"] = bench.measure(lambda i: [sys.executable, "-c", FLOOR, f"floor-{i}", f"floor-grant-{i}"])
-        results["first_onboarding"] = bench.measure(lambda i: _tool("apply", *_trust(f"bench-{i}")))
-        results["noop_rerun"] = bench.measure(lambda i: _tool("apply", *_trust("bench-0")))
+        results |= bench.measure_together({
+            "floor": lambda i: [sys.executable, "-c", FLOOR, f"floor-{i}", f"floor-grant-{i}"],
+            "first_onboarding": lambda i: _tool("apply", *_trust(f"bench-{i}")),
+            "noop_rerun": lambda i: _tool("apply", *_trust("bench-0")),
+        })  # fmt: skip
         results["teardown"] = bench.measure(lambda i: _tool("teardown", *_teardown(_trust(f"bench-{i}"))))
         results["help"] = bench.measure(lambda i: _tool("--help"))
         fleet: dict[str, Any] = {}
@@ -145,7 +166,6 @@ def run(repeats: int, fleet_size: int, fleet_repeats: int, latency: float) -> di
 
             fleet[f"parallel_{parallel}"] = fleet_bench.measure(plan)
         results["fleet"] = {"accounts": fleet_size, **fleet}
-        results["stacksets"] = _stacksets(box, fleet_bench)
     return results
 
 
@@ -158,20 +178,72 @@ def _waves(r: dict[str, Any], key: str) -> int:
     return -(-accounts // parallel)
 
 
-def _stacksets(box: Sandbox, bench: Bench) -> dict[str, Any]:
-    """The StackSets engine on the same unit: onboarding (StackSet, instances, grant, verification
-    of every account at --parallel 8) and a no-op plan. The sandbox's StackSet operations finish at
-    once; AWS's take minutes, so these are the tool's own costs, not CloudFormation's."""
-    args = ["--engine", "stacksets", "--targets-from-org", box.org_unit, "--management-profile", "org-admin",
-            "--source-profile", "a-admin", "--principal", CI_USER, "--role-name", "fleet-ss", "--external-id",
-            "ext-1", "--policy-arn", READ_ONLY]  # fmt: skip
-    apply_args = [*args, "--verify-profile", "ci", "--yes", "--parallel", "8"]
+# The threads engine's grant lists every role ARN: IAM's 6,144 characters for a managed policy hold
+# about 145 of this bench's role ARNs, so a larger unit is onboarded as fleets of this many accounts
+# (config files with targets and a fleet_name each), one after the other, as the README tells users.
+FLEET_CHUNK = 100
 
-    def once(_: int) -> list[str]:
-        subprocess.run(_tool("teardown", *_teardown(args), "--yes"), env=bench.env, capture_output=True, check=False)  # noqa: S603
-        return _tool("apply", *apply_args)
 
-    return {"onboarding": bench.measure(once), "noop_plan": bench.measure(lambda _: _tool("plan", *args))}
+def _chunks(box: Sandbox, directory: Path) -> list[Path]:
+    """Config files of at most FLEET_CHUNK member accounts each (the threads engine's fleets)."""
+    files = []
+    for index in range(0, len(box.org_members), FLEET_CHUNK):
+        document = {"source_profile": "a-admin", "principal": CI_USER, "role_name": "fleet-t",
+                    "external_id": "ext-1", "policy_arns": [READ_ONLY], "management_profile": "org-admin",
+                    "fleet_name": f"bench-{index // FLEET_CHUNK}",
+                    "targets": [{"account_id": a} for a in box.org_members[index : index + FLEET_CHUNK]]}  # fmt: skip
+        path = directory / f"fleet-{index // FLEET_CHUNK}.yaml"
+        path.write_text(json.dumps(document))  # JSON is YAML
+        files.append(path)
+    return files
+
+
+def _untimed(command: list[str], env: dict[str, str]) -> None:
+    """A run that prepares the next measured one (its outcome is the measured run's business)."""
+    subprocess.run(command, env=env, capture_output=True, check=False)  # noqa: S603
+
+
+def _one_after_another(commands: list[list[str]]) -> list[str]:
+    """One measured command for several runs, each after the previous one succeeded."""
+    return ["sh", "-c", " && ".join(shlex.join(c) for c in commands)]
+
+
+def engines(size: int, latency: float, repeats: int, parallel: int) -> dict[str, Any]:
+    """Onboarding (apply with verification of every account) and no-op plan of an organization unit
+    of ``size`` accounts with both engines, on a sandbox of its own (seeded before the latency is
+    switched on). The sandbox's StackSet operations finish at once; AWS's take minutes, so the
+    StackSets figures are the tool's own costs, not CloudFormation's."""
+    with tempfile.TemporaryDirectory() as directory, Sandbox(Path(directory), org_accounts=size) as box:
+        box.latency = latency
+        bench = Bench(box, repeats)
+        _timed([sys.executable, "-c", WARM_UP], bench.env)
+        trust = ["--source-profile", "a-admin", "--principal", CI_USER, "--external-id", "ext-1",
+                 "--policy-arn", READ_ONLY]  # fmt: skip
+        org = ["--targets-from-org", box.org_unit, "--management-profile", "org-admin"]
+        if size <= FLEET_CHUNK:
+            fleets = [[*org, *trust, "--role-name", "fleet-t"]]
+        else:
+            fleets = [["--config", str(f)] for f in _chunks(box, Path(directory))]
+        run = ["--parallel", str(parallel)]
+        verify_args = ["--verify-profile", "ci", "--yes"]
+
+        def threads_onboarding(i: int) -> list[str]:
+            for f in fleets if i else ():  # untimed: start from nothing (a fresh sandbox has nothing)
+                _untimed(_tool("teardown", *_teardown(f), "--yes"), bench.env)
+            return _one_after_another([_tool("apply", *f, *run, *verify_args) for f in fleets])
+
+        threads = {"fleets": len(fleets), "onboarding": bench.measure(threads_onboarding),
+                   "noop_plan": bench.measure(lambda _: _one_after_another([_tool("plan", *f, *run) for f in fleets]))}  # fmt: skip
+        ss = ["--engine", "stacksets", *org, *trust, "--role-name", "fleet-ss"]
+
+        def stacksets_onboarding(i: int) -> list[str]:
+            if i:
+                _untimed(_tool("teardown", *_teardown(ss), "--yes"), bench.env)
+            return _tool("apply", *ss, *run, *verify_args)
+
+        stacksets = {"onboarding": bench.measure(stacksets_onboarding),
+                     "noop_plan": bench.measure(lambda _: _tool("plan", *ss))}  # fmt: skip
+    return {"accounts": size, "parallel": parallel, "repeats": repeats, "threads": threads, "stacksets": stacksets}
 
 
 def ratios(r: dict[str, Any]) -> dict[str, tuple[float, str, bool]]:
@@ -180,7 +252,7 @@ def ratios(r: dict[str, Any]) -> dict[str, tuple[float, str, bool]]:
     checks = {
         "first onboarding / floor": (first["median_s"] / floor, "<= 0.8", first["median_s"] <= 0.8 * floor),
         "no-op re-run / floor": (noop["median_s"] / floor, "<= 0.6", noop["median_s"] <= 0.6 * floor),
-        "first onboarding rounds": (float(first["rounds"]), "<= 6", first["rounds"] <= 6),
+        "first onboarding rounds (other inline policies)": (float(first["rounds"]), "<= 6", first["rounds"] <= 6),
         "no-op re-run rounds": (float(noop["rounds"]), "<= 3", noop["rounds"] <= 3),
         "no-op re-run writes": (float(noop["writes"]), "== 0", noop["writes"] == 0),
         "--help seconds": (r["help"]["median_s"], "< 0.1", r["help"]["median_s"] < 0.1),
@@ -188,11 +260,20 @@ def ratios(r: dict[str, Any]) -> dict[str, tuple[float, str, bool]]:
     for key in FLEET_ROWS:
         per_wave = r["fleet"][key]["rounds"] / _waves(r, key)
         checks[f"fleet no-op plan, {key}: rounds per target in a row"] = (per_wave, "<= 4", per_wave <= 4)
+    return {**checks, **engine_checks(r)}
+
+
+def engine_checks(r: dict[str, Any]) -> dict[str, tuple[float, str, bool]]:
+    checks = {}
+    for size, e in r.get("engines", {}).items():
+        for engine in ("threads", "stacksets"):
+            writes = e[engine]["noop_plan"]["writes"]
+            checks[f"{engine} no-op plan, {size} accounts: writes"] = (float(writes), "== 0", writes == 0)
     return checks
 
 
 def table(r: dict[str, Any]) -> str:
-    rows = [("measure", "median s", "calls", "rounds", "writes")]
+    rows: list[tuple[str, ...]] = [("measure", "median s", "calls", "rounds", "writes")]
     for key in ("floor", "first_onboarding", "noop_rerun", "teardown", "help"):
         m = r[key]
         rows.append((key, f"{m['median_s']:.3f}", str(m["total_calls"]), str(m["rounds"]), str(m["writes"])))
@@ -202,10 +283,7 @@ def table(r: dict[str, Any]) -> str:
         m = r["fleet"][key]
         name = f"fleet no-op plan, {r['fleet']['accounts']} accounts, {key}"
         rows.append((name, f"{m['median_s']:.3f}", str(m["total_calls"]), str(m["rounds"]), str(m["writes"])))
-    for key in ("onboarding", "noop_plan"):
-        m = r["stacksets"][key]
-        rows.append((f"stacksets, {r['fleet']['accounts']} accounts, {key}", f"{m['median_s']:.3f}",
-                     str(m["total_calls"]), str(m["rounds"]), str(m["writes"])))  # fmt: skip
+    rows += engine_rows(r)
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(widths[i]) for i, c in enumerate(row)) for row in rows]
     lines.append("")
@@ -218,16 +296,75 @@ def table(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _engines_apart(size: int, latency: float, repeats: int, parallel: int) -> dict[str, Any]:
+    """engines() in a process of its own: moto's organizations are per process, and a process
+    holds one (each size needs an organization of that size)."""
+    with tempfile.TemporaryDirectory() as directory:
+        out = Path(directory) / "engines.json"
+        command = [sys.executable, "-m", "bootstrap.sandbox.bench", "--engine-child", str(size), "--json", str(out),
+                   "--latency", str(latency), "--engine-repeats", str(repeats), "--engine-parallel", str(parallel)]  # fmt: skip
+        subprocess.run(command, check=True)  # noqa: S603
+        print(f"(engines measured for {size} accounts)", file=sys.stderr)
+        result: dict[str, Any] = json.loads(out.read_text())
+        return result
+
+
+def engine_rows(r: dict[str, Any]) -> list[tuple[str, ...]]:
+    """One row per engine, size and run, with the calls and sequential rounds of each run."""
+    rows: list[tuple[str, ...]] = []
+    for size, e in r.get("engines", {}).items():
+        fleets = e["threads"]["fleets"]
+        how = {"threads": f"threads (--parallel {e['parallel']}" + (f", {fleets} fleets in a row)" if fleets > 1 else ")"),
+               "stacksets": "stacksets"}  # fmt: skip
+        for engine in ("threads", "stacksets"):
+            for key in ("onboarding", "noop_plan"):
+                m = e[engine][key]
+                per_run = "/".join(f"{c}c {n}r" for c, n in zip(m["calls_per_run"], m["rounds_per_run"], strict=True))
+                rows.append((f"{how[engine]}, {size} accounts, {key} [{per_run}]", f"{m['median_s']:.3f}",
+                             str(m["total_calls"]), str(m["rounds"]), str(m["writes"])))  # fmt: skip
+    return rows
+
+
+def engine_table(r: dict[str, Any]) -> str:
+    rows = [("measure [calls, rounds per run]", "median s", "calls", "rounds", "writes"), *engine_rows(r)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(widths[i]) for i, c in enumerate(row)) for row in rows]
+    lines += [
+        "",
+        *(f"{'ok  ' if ok else 'MISS'}  {n}: {v:.2f} (target {t})" for n, (v, t, ok) in engine_checks(r).items()),
+    ]
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--fleet-size", type=int, default=50)
     parser.add_argument("--fleet-repeats", type=int, default=3)
     parser.add_argument("--latency", type=float, default=0.1, help="seconds the sandbox adds to every call")
+    parser.add_argument("--engine-sizes", default="50,200", help="units onboarded with both engines (comma-separated)")
+    parser.add_argument("--engine-repeats", type=int, default=1, help="runs of each engine measure")
+    parser.add_argument("--engine-parallel", type=int, default=8, help="--parallel of both engines' runs")
+    parser.add_argument("--only-engines", action="store_true", help="measure only the engines at --engine-sizes")
     parser.add_argument("--json", type=Path, default=Path("bench-results.json"))
+    parser.add_argument("--engine-child", type=int, default=0, help=argparse.SUPPRESS)
     options = parser.parse_args()
-    results = run(options.repeats, options.fleet_size, options.fleet_repeats, options.latency)
+    engine_run = (options.latency, options.engine_repeats, options.engine_parallel)
+    if options.engine_child:  # one size, in a process of its own (see _engines_apart)
+        options.json.write_text(json.dumps(engines(options.engine_child, *engine_run)) + "\n")
+        return 0
+    sizes = [int(n) for n in options.engine_sizes.split(",") if n.strip()]
+    results: dict[str, Any] = {"latency_s": options.latency}
+    if not options.only_engines:
+        results = run(options.repeats, options.fleet_size, options.fleet_repeats, options.latency)
+    results["engines"] = {str(n): _engines_apart(n, *engine_run) for n in sizes}
     options.json.write_text(json.dumps(results, indent=2) + "\n")
+    if options.only_engines:
+        print(engine_table(results))
+        print(
+            f"\n(JSON: {options.json}; sandbox latency {options.latency}s per call; {options.engine_repeats} run(s) each)"
+        )
+        return 0 if all(ok for _, _, ok in engine_checks(results).values()) else 1
     print(table(results))
     print(f"\n(JSON: {options.json}; sandbox latency {options.latency}s per call; medians of {options.repeats} runs, "
           f"fleet of {options.fleet_repeats})")  # fmt: skip

@@ -12,6 +12,8 @@
   for service-managed StackSets): moto reads only ``Accounts``; the sandbox resolves the units.
 - Reset: moto's StackSets of the sandbox's accounts are emptied with the rest.
 
+- CallAs and delegated administrators: delegated.py.
+
 Not emulated (say so to users): automatic deployment to accounts that join the unit later, and
 drift detection (answered as not available).
 """
@@ -29,6 +31,8 @@ from moto.core.responses import ActionResult
 from moto.iam.models import iam_backends
 from moto.organizations.models import organizations_backends
 from moto.sts.models import sts_backends
+
+from bootstrap.sandbox import delegated
 
 ORG_KEYS = ("aws:resourceorgid", "aws:resourceorgpaths", "aws:resourceaccount")
 
@@ -255,14 +259,17 @@ def _keeping_auto_deployment(original: Any) -> Any:
 
 
 def install() -> None:
+    """moto's StackSets as AWS's for units; then CallAs and delegated administrators (delegated.py)."""
     StackSet.create_stack_instances = _create_stack_instances  # type: ignore[method-assign]
     CloudFormationResponse.list_stack_set_operation_results = _operation_results  # type: ignore[method-assign]
     CloudFormationResponse.delete_stack_instances = _delete_stack_instances  # type: ignore[method-assign]
     CloudFormationResponse.create_stack_set = _keeping_auto_deployment(_original_create)  # type: ignore[method-assign]
     CloudFormationResponse.update_stack_set = _keeping_auto_deployment(_original_update)  # type: ignore[method-assign]
+    delegated.install()  # wraps the calls above: after them
 
 
 def reset(accounts: list[str]) -> None:
+    delegated.reset(accounts)
     for account in accounts:
         if account in cloudformation_backends:
             for region_backend in cloudformation_backends[account].values():

@@ -38,7 +38,7 @@ from moto.sts.models import sts_backends
 from werkzeug.serving import make_server
 
 from bootstrap import safewrite
-from bootstrap.sandbox import orgscope, quotas, web_identity
+from bootstrap.sandbox import delegated, orgscope, quotas, web_identity
 from bootstrap.sandbox.oidc_issuer import Issuer
 from bootstrap.sandbox.referee import Caller, Request, Verdict, judge
 
@@ -82,6 +82,7 @@ class Call:
     # latency included): calls whose spans overlap went out together (see sequential_rounds).
     started: float = 0.0
     ended: float = 0.0
+    params: tuple[tuple[str, str], ...] = ()  # the request parameters the log keeps (delegated.RECORDED_PARAMS)
 
     @property
     def is_write(self) -> bool:
@@ -320,7 +321,8 @@ class SandboxApp:
                 headers, chunks = [("Content-Type", "text/xml")], [_error_xml("NotImplemented", message)]
         status = int(status_line.split(maxsplit=1)[0])
         if service and operation:
-            self._record(Call(account, service, operation, status, caller.principal_arn if caller else ""), environ)
+            self._record(Call(account, service, operation, status, caller.principal_arn if caller else "",
+                              params=delegated.request_params(params)), environ)  # fmt: skip
         if status == 200 and service == "iam" and operation in ("CreateRole", "UpdateAssumeRolePolicy"):
             with self._state.lock:
                 self._state.role_changed[(account, params.get("RoleName", ""))] = time.monotonic()
