@@ -38,7 +38,7 @@ from bootstrap.progress import Reporter
 
 if TYPE_CHECKING:
     from bootstrap.config import Config
-    from bootstrap.fleet_flow import FleetRequest
+    from bootstrap.fleet_request import FleetRequest
 
 app = typer.Typer(
     cls=Commands,
@@ -92,15 +92,15 @@ def _config_of(opts: dict[str, Any]) -> Config:
 def _fleet(opts: dict[str, Any]) -> FleetRequest | None:
     """The fleet the options name (targets in the config file, --targets-from-org, the StackSets
     engine), or None for one trust."""
-    from bootstrap import fleet_flow
+    from bootstrap import fleet_request
 
-    request = fleet_flow.FleetRequest(
+    request = fleet_request.FleetRequest(
         opts["config_file"],
         config_keys(**{k: v for k, v in opts.items() if k not in _NOT_CONFIG}),
         **{k: opts.get(k) for k in _FLEET_KEYS},
         parallel=opts["parallel"],
     )
-    return request if fleet_flow.is_fleet(request) else None
+    return request if fleet_request.is_fleet(request) else None
 
 
 @app.command(cls=PanelCommand)

@@ -16,7 +16,7 @@ from bootstrap.progress import Reporter
 
 if TYPE_CHECKING:
     from bootstrap.config import Config
-    from bootstrap.fleet_flow import FleetRequest
+    from bootstrap.fleet_request import FleetRequest
 
 
 def oidc(mode: str, cfg: Config, opts: dict[str, Any], yes: bool = False, adopt: bool = False) -> int:

@@ -1,17 +1,13 @@
-"""The fleet commands' workflows: which engine a command line asks for, then plan / apply / verify /
+"""The fleet commands' workflows (which engine a command line asks for: fleet_request.py): plan / apply / verify /
 teardown / diagnose over every target (fleet.py: the local engine, a thread per target;
 stackset_flow.py: a service-managed StackSet). No printing: progress goes to ``on_progress``, and
 each function returns a value from results.py (or the StackSet engine's own) for the CLI to show."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
-
-from bootstrap import config, fleet, stackset_flow, stacksets
+from bootstrap import fleet, stackset_flow, stacksets
 from bootstrap.errors import NotConfirmed
+from bootstrap.fleet_request import FleetRequest, is_fleet, uses_stacksets
 from bootstrap.results import (
     Confirm,
     FleetDiagnosis,
@@ -23,37 +19,7 @@ from bootstrap.results import (
     TargetsStarted,
 )
 
-
-@dataclass(frozen=True)
-class FleetRequest:
-    """What a fleet command line names: its config file, the config keys its flags set, the targets."""
-
-    config_file: Path | None
-    flags: Mapping[str, Any] = field(default_factory=dict)  # the trust's config keys
-    targets_from_org: str | None = None
-    management_profile: str | None = None
-    access_role: str | None = None
-    parallel: int = 8
-    engine: str | None = None
-    call_as: str | None = None
-    stackset_region: str | None = None
-    verify_sample: int | None = None
-
-    def engine_flags(self, *keys: str) -> dict[str, Any]:
-        """The trust's config keys, with these fleet options as config keys too, where given."""
-        given = {key: getattr(self, key) for key in keys if getattr(self, key)}
-        return {**self.flags, **given}
-
-
-def is_fleet(request: FleetRequest) -> bool:
-    """Many targets: an organization unit, a config file listing targets, or the StackSets engine."""
-    if stacksets.wants_stacksets(request.config_file, request.engine):
-        return True
-    return bool(request.targets_from_org) or config.is_fleet(request.config_file)
-
-
-def uses_stacksets(request: FleetRequest) -> bool:
-    return stacksets.wants_stacksets(request.config_file, request.engine)
+__all__ = ["FleetRequest", "is_fleet", "uses_stacksets"]  # the request, with the workflows that take it
 
 
 def _targets(on_progress: OnProgress, total: int) -> fleet.Event:

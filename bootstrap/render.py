@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bootstrap import exports
-from bootstrap.findings import Finding
-from bootstrap.oidcdiagnose import Finding as CiFinding
 from bootstrap.plan import Change, Op, Plan, Side
 from bootstrap.results import FleetDiagnosis, FleetPlan, Outcome, TargetResult, Verification
 
-AnyFinding = Finding | CiFinding  # the checks of an AssumeRole, or of a CI run's web identity
+if TYPE_CHECKING:  # annotations only: plain runs do not load the diagnosis modules
+    from bootstrap.findings import Finding
+    from bootstrap.oidcdiagnose import Finding as CiFinding
+
+    AnyFinding = Finding | CiFinding  # the checks of an AssumeRole, or of a CI run's web identity
 
 SYMBOLS = {"create": "+", "update": "~", "delete": "-"}
 SIDE_NAMES = {Side.TARGET: "target", Side.SOURCE: "source"}

@@ -6,14 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from bootstrap import checks, stacksets
-from bootstrap.arns import Principal
-from bootstrap.facts import Facts
-from bootstrap.findings import Finding
-from bootstrap.oidc import OidcTrust
-from bootstrap.oidcdiagnose import Finding as CiFinding
 from bootstrap.plan import Change, Plan, Side
+
+if TYPE_CHECKING:  # annotations only: a run that shows none of these does not load their modules
+    from bootstrap import stacksets
+    from bootstrap.arns import Principal
+    from bootstrap.facts import Facts
+    from bootstrap.findings import Finding
+    from bootstrap.oidc import OidcTrust
+    from bootstrap.oidcdiagnose import Finding as CiFinding
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,8 @@ class Diagnosis:
     @property
     def ok(self) -> bool:
         """No check failed and no cause was inferred (an inference is a cause too: exit 9)."""
+        from bootstrap import checks  # noqa: PLC0415 (diagnosis only)
+
         return checks.healthy(self.findings)
 
     @property
