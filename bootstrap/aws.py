@@ -146,7 +146,7 @@ def open_account(profile: str | None, what: str, label: str | None = None) -> Ac
 
 def available_profiles() -> list[str]:
     """The profile names of the AWS config and credentials files, as boto3 finds them."""
-    return list(boto3.Session().available_profiles)
+    return list(_open_session(None, "default").available_profiles)
 
 
 def profile_setting(profile: str | None, key: str) -> str | None:

@@ -1,11 +1,11 @@
-"""The workflows behind each command, wired from the steps: connect -> read -> plan -> apply ->
-verify. No typer here: cli.py parses flags and prints; this module decides and acts. It imports
-boto3 (through the steps), so cli.py imports it only once a command runs."""
+"""One trust's workflows (apply, plan, verify), wired from the steps: connect -> read -> plan ->
+apply -> verify. No typer and no printing here: cli.py parses flags and shows what these report
+(``on_progress``) and return; this module decides and acts. It imports boto3 (through the steps),
+so cli.py imports it only once a command runs."""
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
@@ -16,7 +16,6 @@ from bootstrap import (
     aws,
     aws_sts,
     desired,
-    exports,
     live,
     plan,
     policydoc,
@@ -33,19 +32,15 @@ from bootstrap.errors import (
     InvalidInput,
     NotConfirmed,
     NotOwned,
-    PreconditionFailed,
     VerifyFailed,
 )
 from bootstrap.plan import Plan
 from bootstrap.prepared import Prepared
-from bootstrap.progress import status
-from bootstrap.render import Outcome
+from bootstrap.results import Confirm, Done, OnProgress, Outcome
 from bootstrap.state import OWNER_TAG, TRUST_SID, Role, State
 
-Confirm = Callable[[Plan], bool]
 
-
-def _external_id_in(trust_policy: str) -> str | None:
+def external_id_in(trust_policy: str) -> str | None:
     for statement in policydoc.statements(trust_policy):
         values = statement.get("Condition", {}).get("StringEquals", {}).get("sts:externalid")
         if values:
@@ -59,7 +54,7 @@ def _wanted(
     """(the desired state, its ExternalId, whether that ExternalId was generated now)."""
     external_id, generated = config.external_id, False
     if external_id is None and config.generate_external_id:
-        existing = _external_id_in(role.trust_policy) if role else None
+        existing = external_id_in(role.trust_policy) if role else None
         external_id, generated = (existing, False) if existing else (secrets.token_urlsafe(24), True)
     context = desired.Context(
         source_account=sides.source_identity.account,
@@ -201,7 +196,7 @@ def warnings(config: Config) -> list[str]:
     return notes
 
 
-def run_apply(prepared: Prepared, confirm: Confirm) -> Outcome:
+def run_apply(prepared: Prepared, confirm: Confirm, on_progress: OnProgress) -> Outcome:
     """Apply the prepared plan (after ``confirm``), then verify; a rename's old role and grant are
     removed only after that verification succeeds."""
     config, the_plan = prepared.config, prepared.plan
@@ -216,9 +211,9 @@ def run_apply(prepared: Prepared, confirm: Confirm) -> Outcome:
         raise NotConfirmed("Not confirmed: nothing was written.")
     done: tuple[plan.Change, ...] = ()
     if the_plan.changes:
-        done = _execute(prepared, replace(the_plan, after_verify=()))
+        done = _execute(prepared, replace(the_plan, after_verify=()), on_progress)
     result = None
-    judge = proof.Judge(prepared, verifier, wrote=bool(done)) if verifier is not None else None
+    judge = proof.Judge(prepared, verifier, bool(done), on_progress) if verifier is not None else None
     if verifier is not None and judge is not None:
         try:
             result = proof.prove(prepared, verifier, judge, wrote=bool(done))
@@ -238,7 +233,7 @@ def run_apply(prepared: Prepared, confirm: Confirm) -> Outcome:
     notes: tuple[str, ...] = ()
     if the_plan.after_verify and result is not None and result.ok:
         retire = Plan(changes=the_plan.after_verify, role_arn=the_plan.role_arn)
-        done += _execute(prepared, retire)
+        done += _execute(prepared, retire, on_progress)
     elif the_plan.after_verify and result is None:
         notes = (
             f"{_kept_old_role(prepared)}Once the new role is proven, remove it: re-run this apply with "
@@ -274,13 +269,13 @@ def _in_place(prepared: Prepared, done: tuple[plan.Change, ...]) -> str:
     )
 
 
-def _execute(prepared: Prepared, the_plan: Plan) -> tuple[plan.Change, ...]:
+def _execute(prepared: Prepared, the_plan: Plan, on_progress: OnProgress) -> tuple[plan.Change, ...]:
     return apply.execute(
         the_plan,
         target=prepared.sides.target,
         source=prepared.sides.source,
         deadline_s=prepared.config.verify_timeout,
-        on_done=lambda c: status(f"  done: {c.action} {c.resource}"),
+        on_done=lambda c: on_progress(Done(c)),
     )
 
 
@@ -298,6 +293,7 @@ class VerificationFailed(VerifyFailed):
 
     def __init__(self, outcome: Outcome, kept: str = "") -> None:
         v = outcome.verification
+        assert v is not None  # raised only when the verification ran and failed
         super().__init__(
             f"Both sides are in place ({len(outcome.changes)} change(s) applied now; the role {outcome.role_arn} "
             f"exists and {outcome.principal_arn} holds the sts:AssumeRole grant), but the principal could not "
@@ -310,8 +306,9 @@ class VerificationFailed(VerifyFailed):
         self.outcome = outcome
 
 
-def run_verify(prepared: Prepared) -> verify.Verification:
-    """Only the proof: AssumeRole as the principal, no writes. On failure, the diagnose checks."""
+def run_verify(prepared: Prepared, on_progress: OnProgress) -> Outcome:
+    """Only the proof: AssumeRole as the principal, no writes. On failure, the diagnose checks
+    (reported to ``on_progress``); the outcome's verification says whether it passed."""
     if prepared.verifier is None:
         raise InvalidInput("verify needs verification on: drop --no-verify (or 'verify: false' in the config).")
     if prepared.live.role is None:
@@ -319,60 +316,17 @@ def run_verify(prepared: Prepared) -> verify.Verification:
             f"There is no role {prepared.config.role_name} in account {prepared.live.target_account}: nothing to "
             "verify. Create it with 'trust-bootstrap apply' and the same options."
         )
-    judge = proof.Judge(prepared, prepared.verifier, wrote=False)
+    judge = proof.Judge(prepared, prepared.verifier, False, on_progress)
     result = proof.prove(prepared, prepared.verifier, judge)
     if not result.ok:
         judge.explain()
-    return result
-
-
-# -- export --------------------------------------------------------------------------------------
-
-
-def build_export(config: Config, *, offline: bool, target_account: str | None = None) -> exports.Trust:
-    """What the exports render: from the live role (its real ARN), or from config alone."""
-    caller_profile = config.verify_profile or config.source_profile
-    if offline:
-        if config.principal is None:
-            raise InvalidInput("--offline needs the principal: pass --principal ARN (nothing is read from AWS).")
-        if target_account is None:
-            raise InvalidInput("--offline needs the target account for the role's ARN: pass --target-account ID.")
-        principal = arns.parse_principal(config.principal)
-        external_id = config.external_id
-        if config.generate_external_id and external_id is None:
-            raise InvalidInput("--offline cannot know a generated ExternalId: pass --external-id, or export online.")
-        context = desired.Context(principal.account, target_account, principal.partition, principal, external_id)
-    else:
-        target, identity = sessions.open_profile(config.target_profile, "target")
-        role = live.read_role(target, config.role_name)
-        if role is None:
-            raise PreconditionFailed(
-                f"No role {config.role_name} in account {identity.account}: run 'trust-bootstrap apply' first, or "
-                "export from the config alone with --offline."
-            )
-        if config.principal:
-            principal = arns.parse_principal(config.principal)
-        else:
-            source, source_identity = sessions.open_profile(config.source_profile, "source")
-            principal, _ = sessions.resolve_principal(None, source_identity, source)
-        external_id = config.external_id or (
-            _external_id_in(role.trust_policy) if config.generate_external_id else None
-        )
-        partition = arns.parse_arn(identity.arn).partition
-        context = desired.Context(principal.account, identity.account, partition, principal, external_id)
-    want = desired.build(config, context)
-    assert want.role is not None and want.grant is not None
-    role = replace(want.role, tags=tuple(t for t in want.role.tags if t != OWNER_TAG))
-    return exports.Trust(
-        role=role,
-        principal_arn=principal.arn,
-        grant_document=want.grant.document,
-        external_id=external_id,
-        require_mfa=config.require_mfa,
-        mfa_max_age=config.mfa_max_age,
-        session_name=config.session_name,
-        caller_profile=caller_profile,
-        mfa_serial=config.mfa_serial,
-        endpoint_url=aws.profile_setting(caller_profile, "endpoint_url"),
-        region=aws.profile_setting(caller_profile, "region") or aws.DEFAULT_REGION,
+    return Outcome(
+        role_arn=prepared.plan.role_arn,
+        principal_arn=prepared.principal.arn,
+        external_id=prepared.external_id,
+        external_id_generated=False,
+        session_name=prepared.config.session_name,
+        changes=(),
+        verification=result,
+        accounts=prepared.accounts,
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from bootstrap import arns, aws, aws_errors, aws_evidence, aws_iam, aws_org, aws_sts, checks
@@ -18,7 +18,7 @@ from bootstrap.assumerequest import AssumeRequest
 from bootstrap.config import DiagnoseConfig
 from bootstrap.errors import BootstrapError, CredentialsError, InvalidInput
 from bootstrap.facts import Caller, Facts, OrgPolicies, RoleFacts, request_context
-from bootstrap.findings import Finding
+from bootstrap.results import Diagnosis
 
 
 def _caller(identity: aws.Identity, reader: aws.Account | None, principal_override: str | None) -> Caller:
@@ -181,21 +181,6 @@ def _simulate(
 
 
 # -- the command ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Diagnosis:
-    facts: Facts
-    findings: tuple[Finding, ...]
-
-    @property
-    def ok(self) -> bool:
-        """No check failed and no cause was inferred (an inference is a cause too: exit 9)."""
-        return checks.healthy(self.findings)
-
-    @property
-    def principal_arn(self) -> str:
-        return self.facts.caller.principal_arn if self.facts.caller else ""
 
 
 def run(request: DiagnoseConfig, management_profile: str | None = None) -> Diagnosis:

@@ -38,28 +38,12 @@ from bootstrap.config import Fleet, Target
 from bootstrap.errors import BootstrapError, InvalidInput, NotOwned
 from bootstrap.plan import Change, Op, Plan, Side
 from bootstrap.quotas import IAM
+from bootstrap.results import Diagnosis, FleetPlan, TargetDiagnosis, TargetPlan, TargetResult
 from bootstrap.state import State
 
 GRANT_POLICY_PATH = "/trust-bootstrap/"
 
 Event = Callable[[str, str], None]  # (target label, what happened)
-
-
-@dataclass(frozen=True)
-class TargetResult:
-    label: str
-    account: str | None
-    role_arn: str | None
-    planned: tuple[Change, ...] = ()
-    done: tuple[Change, ...] = ()
-    verification: verify.Verification | None = None
-    error: str | None = None
-    not_owned: tuple[str, ...] = ()
-    exit_code: int | None = None  # the documented exit code of ``error``, when it kept the target out
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None and (self.verification is None or self.verification.ok)
 
 
 @dataclass(frozen=True)
@@ -88,6 +72,12 @@ class FleetPrepared:
     @property
     def not_owned(self) -> tuple[str, ...]:
         return self.grant_plan.not_owned + tuple(n for r in self.reached for n in r.plan.not_owned)
+
+    @property
+    def summary(self) -> FleetPlan:
+        """The plan as a value to render (no sessions in it)."""
+        targets = tuple(TargetPlan(r.target.label, r.account_id, r.plan) for r in self.reached)
+        return FleetPlan(self.source_account, self.grant_plan, targets, self.unreached)
 
 
 def _reach(target: Target, management: aws.Account | None, partition: str) -> tuple[aws.Account, str]:
@@ -362,9 +352,9 @@ def _run_target(
     return replace(result, verification=check)
 
 
-def diagnose_targets(prepared: FleetPrepared, parallel: int) -> list[tuple[Reached, Any, str | None]]:
-    """The diagnose checks for every reached target, as the principal would call: (target, the
-    diagnosis, or the error that kept it from being made)."""
+def diagnose_targets(prepared: FleetPrepared, parallel: int) -> tuple[TargetDiagnosis, ...]:
+    """The diagnose checks for every reached target, as the principal would call: each target's
+    diagnosis, or the error that kept it from being made."""
     base = prepared.fleet.base
     caller = aws.open_account(base.verify_profile, "verify") if base.verify_profile else prepared.source
     # The organization's management account reads the SCPs and RCPs (the scp and rcp checks).
@@ -372,11 +362,14 @@ def diagnose_targets(prepared: FleetPrepared, parallel: int) -> list[tuple[Reach
     if prepared.fleet.management_profile:
         management, _ = sessions.open_profile(prepared.fleet.management_profile, "management")
 
-    def work(reached: Reached) -> diagnose.Diagnosis:
+    def work(reached: Reached) -> Diagnosis:
         config = reached.target.config
         return diagnose.for_trust(
             assumerequest.for_trust(config, reached.plan.role_arn, config.external_id), caller,
             target=reached.account, reader=prepared.source, principal=prepared.principal.arn, management=management,
         )  # fmt: skip
 
-    return [(r, d, e.message if e else None) for r, d, e in _map_bounded(prepared.reached, work, parallel)]
+    return tuple(
+        TargetDiagnosis(r.target.label, r.account_id, r.plan.role_arn, d, e.message if e else None)
+        for r, d, e in _map_bounded(prepared.reached, work, parallel)
+    )

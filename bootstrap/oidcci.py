@@ -49,6 +49,21 @@ def build_ci_export(config: Config, *, offline: bool, target_account: str | None
     return ciexports.CiExport(trust, role_arn, hub_arn, region, config.session_name)
 
 
+def prepare_for(
+    mode: str,
+    config: Config,
+    *,
+    adopt: bool = False,
+    target_account: str | None = None,
+    source_account: str | None = None,
+) -> oidcflow.Prepared:
+    """What a CI trust's command reads and plans: ``verify --target-account`` runs inside the CI job
+    (nothing is read); every other command reads the account(s) through the profiles."""
+    if mode == "verify" and target_account is not None:
+        return prepare_in_ci(config, target_account, source_account)
+    return oidcflow.prepare(config, adopt=adopt, teardown=mode == "teardown")
+
+
 def prepare_in_ci(config: Config, target_account: str, source_account: str | None) -> oidcflow.Prepared:
     """verify from inside a CI job: no profile, no reads; the token is the only credential.
     The role ARNs come from the account IDs (the STS endpoint from the environment, as boto3 finds it)."""

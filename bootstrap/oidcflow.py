@@ -10,7 +10,6 @@ trust still names it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -27,15 +26,13 @@ from bootstrap import (
     oidc,
     plan,
     sessions,
-    verify,
 )
 from bootstrap.config import Config
 from bootstrap.errors import InvalidInput, NotConfirmed, NotOwned, VerifyFailed
 from bootstrap.plan import Change, Op, Plan, Side
-from bootstrap.progress import Spinner, status
+from bootstrap.results import Attempt, Confirm, Done, OnProgress, Verification, Waited, Waiting
+from bootstrap.results import CiOutcome as Outcome
 from bootstrap.state import OWNER_TAG, Grant, Role, State
-
-Confirm = Callable[[Plan], bool]
 
 
 @dataclass(frozen=True)
@@ -51,19 +48,6 @@ class Prepared:
     plan: Plan
     proof: tuple[str, ...]  # the static proof: what sub each described run carries, and the verdict
     left: tuple[str, ...] = ()  # teardown: what stays, and why
-
-
-@dataclass(frozen=True)
-class Outcome:
-    role_arn: str
-    hub_role_arn: str | None
-    provider_arn: str
-    trust: oidc.OidcTrust
-    changes: tuple[Change, ...]
-    verification: verify.Verification | None
-    not_verified: str  # why there was no live proof (no token source), else ""
-    proof: tuple[str, ...]
-    accounts: dict[Side, str]
 
 
 def _role(config: Config, arn: str, trust_policy: str, *, with_policies: bool) -> Role:
@@ -217,7 +201,7 @@ def warnings(config: Config) -> list[str]:
     ]
 
 
-def run_apply(prepared: Prepared, confirm: Confirm, token_file: Path | None = None) -> Outcome:
+def run_apply(prepared: Prepared, confirm: Confirm, token_file: Path | None, on_progress: OnProgress) -> Outcome:
     the_plan = prepared.plan
     if the_plan.not_owned:
         raise NotOwned(
@@ -233,9 +217,9 @@ def run_apply(prepared: Prepared, confirm: Confirm, token_file: Path | None = No
             target=prepared.target,
             source=prepared.source,
             deadline_s=prepared.config.verify_timeout,
-            on_done=lambda c: status(f"  done: {c.action} {c.resource}"),
+            on_done=lambda c: on_progress(Done(c)),
         )
-    result, why = (None, "--no-verify") if not prepared.config.verify else prove(prepared, token_file)
+    result, why = (None, "--no-verify") if not prepared.config.verify else prove(prepared, token_file, on_progress)
     outcome = Outcome(
         prepared.role_arn, prepared.hub_role_arn, prepared.provider_arn, prepared.trust, done, result, why,
         prepared.proof, prepared.accounts,
@@ -276,7 +260,7 @@ def token_for(prepared: Prepared, token_file: Path | None) -> tuple[str | None, 
     )
 
 
-def prove(prepared: Prepared, token_file: Path | None) -> tuple[verify.Verification | None, str]:
+def prove(prepared: Prepared, token_file: Path | None, on_progress: OnProgress) -> tuple[Verification | None, str]:
     token, how = token_for(prepared, token_file)
     if token is None:
         return None, how
@@ -285,35 +269,42 @@ def prove(prepared: Prepared, token_file: Path | None) -> tuple[verify.Verificat
     # The STS endpoint of the account holding the first role; the call itself is unsigned.
     sts_account = prepared.source if prepared.hub_role_arn else prepared.target
     then = aws_oidc.assume_role_then(sts_account, prepared.role_arn, config.session_name) if prepared.hub_role_arn else None  # fmt: skip
-    with Spinner(f"Verifying with {how}: AssumeRoleWithWebIdentity, waiting for IAM propagation") as spinner:
+    on_progress(Waiting(f"Verifying with {how}: AssumeRoleWithWebIdentity, waiting for IAM propagation"))
+    try:
         outcome = aws_oidc.assume_through_propagation(
-            sts_account, first, config.session_name, token, config.verify_timeout, spinner.attempt, then
-        )
+            sts_account, first, config.session_name, token, config.verify_timeout,
+            lambda number, _elapsed: on_progress(Attempt(number)), then,
+        )  # fmt: skip
+    finally:
+        on_progress(Waited())
     if outcome.credentials is None:
-        return verify.Verification(False, None, outcome.attempts, outcome.waited_s, error=outcome.error), how
+        return Verification(False, None, outcome.attempts, outcome.waited_s, error=outcome.error), how
     identity = aws_sts.get_caller_identity(
         prepared.target.with_credentials(outcome.credentials, label="the assumed role")
     )
     expected = f":assumed-role/{config.role_name}/"
     if identity.account != prepared.accounts[Side.TARGET] or expected not in identity.arn:
-        return verify.Verification(False, identity.arn, outcome.attempts, outcome.waited_s,
+        return Verification(False, identity.arn, outcome.attempts, outcome.waited_s,
                                    error=f"the assumed credentials are {identity.arn}, not the role"), how  # fmt: skip
-    return verify.Verification(True, identity.arn, outcome.attempts, outcome.waited_s), how
+    return Verification(True, identity.arn, outcome.attempts, outcome.waited_s), how
 
 
-def run_verify(prepared: Prepared, token_file: Path | None) -> tuple[verify.Verification, str]:
+def run_verify(prepared: Prepared, token_file: Path | None, on_progress: OnProgress) -> tuple[Outcome, str]:
+    """Only the live proof, with a token (writes nothing). Returns the outcome and how it was proved."""
     if any(c.op is Op.CREATE_ROLE and c.owner == prepared.config.role_name for c in prepared.plan.changes):
         raise VerifyFailed(
             f"There is no role {prepared.config.role_name} in account {prepared.accounts[Side.TARGET]}: nothing to "
             "verify. Create it with 'trust-bootstrap apply' and the same options."
         )
-    result, how = prove(prepared, token_file)
+    result, how = prove(prepared, token_file, on_progress)
     if result is None:
         raise InvalidInput(f"Cannot verify live: {how}.")
-    return result, how
+    outcome = Outcome(prepared.role_arn, prepared.hub_role_arn, prepared.provider_arn, prepared.trust, (), result,
+                      "", prepared.proof, prepared.accounts)  # fmt: skip
+    return outcome, how
 
 
-def run_teardown(prepared: Prepared, confirm: Confirm) -> tuple[Change, ...]:
+def run_teardown(prepared: Prepared, confirm: Confirm, on_progress: OnProgress) -> tuple[Change, ...]:
     the_plan = prepared.plan
     if the_plan.not_owned:
         raise NotOwned(
@@ -330,5 +321,5 @@ def run_teardown(prepared: Prepared, confirm: Confirm) -> tuple[Change, ...]:
         source=prepared.source,
         deadline_s=60.0,
         source_first=True,
-        on_done=lambda c: status(f"  done: {c.action} {c.resource}"),
+        on_done=lambda c: on_progress(Done(c)),
     )

@@ -9,6 +9,7 @@ from typing import Any
 from bootstrap import oidc
 from bootstrap.plan import Change, Plan, Side
 from bootstrap.render import change_json, plan_text, verification_json, verification_line
+from bootstrap.results import CiOutcome, Verification
 
 
 def trust_json(trust: oidc.OidcTrust) -> dict[str, Any]:
@@ -59,14 +60,13 @@ def plan_json_ci(plan: Plan, accounts: dict[Side, str], trust: oidc.OidcTrust) -
     )
 
 
-def _verification(v: Any, not_verified: str) -> str:
+def _verification(v: Verification | None, not_verified: str) -> str:
     if v is None:
         return f"Verified:    not live: {not_verified}"
     return verification_line(v)
 
 
-def outcome_text(outcome: Any) -> str:
-    """``outcome``: oidcflow.Outcome (duck-typed: this module stays free of AWS code)."""
+def outcome_text(outcome: CiOutcome) -> str:
     changes: Sequence[Change] = outcome.changes
     if changes:
         accounts = sorted({c.account for c in changes})
@@ -86,7 +86,7 @@ def outcome_text(outcome: Any) -> str:
     return "\n".join(lines)
 
 
-def outcome_json(outcome: Any) -> str:
+def outcome_json(outcome: CiOutcome) -> str:
     verification = verification_json(outcome.verification)
     return json.dumps(
         {

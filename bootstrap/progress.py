@@ -7,7 +7,10 @@ from __future__ import annotations
 import sys
 import threading
 from types import TracebackType
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from bootstrap.results import ProgressEvent
 
 
 def _console(stream: TextIO) -> Any:
@@ -61,6 +64,41 @@ def status(message: str, stream: TextIO | None = None) -> None:
     out = stream or sys.stderr
     out.write(message + "\n")
     out.flush()
+
+
+class Reporter:
+    """Shows what a workflow reports (``on_progress``): each write made as a line, a wait as a
+    spinner, a failed verification's diagnose checks as their findings, a fleet's targets as a
+    progress bar (a line per target event in a log)."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self._spinner: Spinner | None = None
+        self._fleet: FleetProgress | None = None
+
+    def __call__(self, event: ProgressEvent) -> None:
+        from bootstrap import render, results
+
+        match event:
+            case results.Done(change):
+                status(f"  done: {change.action} {change.resource}", self.stream)
+            case results.Waiting(what):
+                self._spinner = Spinner(what, self.stream).__enter__()
+            case results.Attempt(number) if self._spinner is not None:
+                self._spinner.attempt(number)
+            case results.Waited() if self._spinner is not None:
+                self._spinner.__exit__(None, None, None)
+                self._spinner = None
+            case results.Diagnosed(role_arn, principal_arn, findings):
+                status("Verification failed; walking the diagnose checks:", self.stream)
+                status(render.findings_text(role_arn, principal_arn, findings), self.stream)
+            case results.TargetsStarted(total):
+                self._fleet = FleetProgress(total, self.stream)
+            case results.TargetEvent(label, what) if self._fleet is not None:
+                self._fleet(label, what)
+            case results.TargetsEnded() if self._fleet is not None:
+                self._fleet.close()
+                self._fleet = None
 
 
 def _count(states: list[str]) -> tuple[int, int, int]:

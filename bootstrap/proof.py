@@ -7,9 +7,9 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from bootstrap import assumerequest, aws, render, verify
+from bootstrap import assumerequest, aws, verify
 from bootstrap.errors import BootstrapError
-from bootstrap.progress import Spinner, status
+from bootstrap.results import Attempt, Diagnosed, OnProgress, Verification, Waited, Waiting
 
 if TYPE_CHECKING:
     from bootstrap.prepared import Prepared
@@ -24,8 +24,9 @@ class Judge:
     """Decides, on a denied AssumeRole, whether waiting can still help: only while the denial can be
     propagation (this run wrote, or the role is new) and the diagnose checks name no definite cause."""
 
-    def __init__(self, prepared: Prepared, verifier: aws.Account, wrote: bool) -> None:
+    def __init__(self, prepared: Prepared, verifier: aws.Account, wrote: bool, on_progress: OnProgress) -> None:
         self.prepared, self.verifier, self.wrote = prepared, verifier, wrote
+        self.on_progress = on_progress
         self.diagnosis: Any = None
         self.stopped = ""  # why waiting stopped before the deadline
 
@@ -61,13 +62,12 @@ class Judge:
         return not causes
 
     def explain(self) -> None:
-        """Walk the diagnose checks with what the run already holds, and print the findings."""
-        status("Verification failed; walking the diagnose checks:")
+        """Walk the diagnose checks with what the run already holds, and report the findings."""
         diagnosis = self._diagnose()
-        status(render.findings_text(self.prepared.plan.role_arn, self.prepared.principal.arn, diagnosis.findings))
+        self.on_progress(Diagnosed(self.prepared.plan.role_arn, self.prepared.principal.arn, diagnosis.findings))
 
 
-def prove(prepared: Prepared, verifier: aws.Account, judge: Judge, wrote: bool = False) -> verify.Verification:
+def prove(prepared: Prepared, verifier: aws.Account, judge: Judge, wrote: bool = False) -> Verification:
     config = prepared.config
     if prepared.proof is not None and not wrote:
         # Nothing was written after the reads, and AssumeRole already answered beside them
@@ -75,15 +75,18 @@ def prove(prepared: Prepared, verifier: aws.Account, judge: Judge, wrote: bool =
         return verify.check_assumed(
             verifier, prepared.proof, prepared.plan.role_arn, prepared.sides.target_identity.account
         )
-    with Spinner("Verifying: AssumeRole as the principal, waiting for IAM propagation") as spinner:
+    judge.on_progress(Waiting("Verifying: AssumeRole as the principal, waiting for IAM propagation"))
+    try:
         result = verify.verify(
             verifier,
             assumerequest.for_trust(config, prepared.plan.role_arn, prepared.external_id),
             target_account=prepared.sides.target_identity.account,
             timeout_s=config.verify_timeout,
-            on_attempt=spinner.attempt,
+            on_attempt=lambda number, _elapsed: judge.on_progress(Attempt(number)),
             keep_waiting=judge.keep_waiting,
         )
+    finally:
+        judge.on_progress(Waited())
     if not result.ok and judge.stopped:
         return replace(result, error=f"{result.error} ({judge.stopped})")
     return result

@@ -4,29 +4,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bootstrap import exports
 from bootstrap.plan import Change, Op, Plan, Side
+from bootstrap.results import FleetDiagnosis, FleetPlan, Outcome, TargetResult, Verification
+
+if TYPE_CHECKING:  # annotations only: plain runs do not load the diagnosis modules
+    from bootstrap.findings import Finding
+    from bootstrap.oidcdiagnose import Finding as CiFinding
+
+    AnyFinding = Finding | CiFinding  # the checks of an AssumeRole, or of a CI run's web identity
 
 SYMBOLS = {"create": "+", "update": "~", "delete": "-"}
 SIDE_NAMES = {Side.TARGET: "target", Side.SOURCE: "source"}
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What an apply did, for the summary. Verification is None when skipped (--no-verify)."""
-
-    role_arn: str
-    principal_arn: str
-    external_id: str | None
-    external_id_generated: bool
-    session_name: str
-    changes: tuple[Change, ...]
-    verification: Any  # verify.Verification | None (kept untyped here: render stays pure)
-    accounts: dict[Side, str]
-    notes: tuple[str, ...] = ()  # what the run deliberately left, and how to finish
 
 
 # The verb a person reads for each write, where "create"/"delete" would misname it.
@@ -87,7 +78,7 @@ def plan_json(plan: Plan, accounts: dict[Side, str]) -> str:
     )
 
 
-def verification_line(v: Any) -> str:
+def verification_line(v: Verification | None) -> str:
     if v is None:
         return "Verified:    skipped (--no-verify)"
     if v.ok:
@@ -122,7 +113,7 @@ def outcome_text(outcome: Outcome) -> str:
     return "\n".join(lines)
 
 
-def verification_json(v: Any) -> dict[str, Any] | None:
+def verification_json(v: Verification | None) -> dict[str, Any] | None:
     """A verification as JSON (None when skipped), the same for every kind of trust."""
     if v is None:
         return None
@@ -186,8 +177,7 @@ MARKS = {"pass": "ok  ", "fail": "FAIL", "unknown": " ?? ", "inferred": "INFR"}
 BAD = ("fail", "inferred")
 
 
-def findings_text(role_arn: str, principal_arn: str, findings: Sequence[Any]) -> str:
-    """``findings``: checks.Finding values (duck-typed: render stays free of the checks module)."""
+def findings_text(role_arn: str, principal_arn: str, findings: Sequence[AnyFinding]) -> str:
     lines = [f"AssumeRole of {role_arn} by {principal_arn or '(unknown principal)'}:", ""]
     width = max(len(f.id) for f in findings)
     for f in findings:
@@ -199,7 +189,7 @@ def findings_text(role_arn: str, principal_arn: str, findings: Sequence[Any]) ->
     return "\n".join(lines)
 
 
-def conclusion(findings: Sequence[Any]) -> str:
+def conclusion(findings: Sequence[AnyFinding]) -> str:
     """The last line of a diagnosis: it claims only what the checks that ran found."""
     causes = [f for f in findings if f.status == "fail" and getattr(f, "kind", "cause") == "cause"]
     inferred = [f for f in findings if f.status == "inferred"]
@@ -225,7 +215,7 @@ def conclusion(findings: Sequence[Any]) -> str:
     return "See the failed checks above."
 
 
-def findings_json(role_arn: str, principal_arn: str, findings: Sequence[Any]) -> str:
+def findings_json(role_arn: str, principal_arn: str, findings: Sequence[AnyFinding]) -> str:
     return json.dumps(
         {
             "role_arn": role_arn,
@@ -252,15 +242,14 @@ def findings_json(role_arn: str, principal_arn: str, findings: Sequence[Any]) ->
 # -- fleets ----------------------------------------------------------------------------------------
 
 
-def fleet_plan_text(prepared: Any) -> str:
-    """``prepared``: fleet.FleetPrepared (duck-typed, as above)."""
-    lines = [f"Fleet plan: {len(prepared.reached) + len(prepared.unreached)} target(s)."]
+def fleet_plan_text(prepared: FleetPlan) -> str:
+    lines = [f"Fleet plan: {len(prepared.targets) + len(prepared.unreached)} target(s)."]
     if prepared.grant_plan.changes:
         lines.append(f"  source account {prepared.source_account}:")
         for change in prepared.grant_plan.changes:
             lines += _change_lines(change)
-    for reached in prepared.reached:
-        head = f"  target {reached.target.label} ({reached.account_id}):"
+    for reached in prepared.targets:
+        head = f"  target {reached.label} ({reached.account_id}):"
         if reached.plan.not_owned:
             lines.append(f"{head} ! {reached.plan.not_owned[0]}; left alone (see --adopt)")
         elif reached.plan.empty:
@@ -275,14 +264,14 @@ def fleet_plan_text(prepared: Any) -> str:
     return "\n".join(lines)
 
 
-def _verified(result: Any) -> str:
+def _verified(result: TargetResult) -> str:
     v = result.verification
     if v is None:
         return "-"
     return f"yes ({v.attempts} attempt(s), {v.waited_s:.1f}s)" if v.ok else "NO"
 
 
-def fleet_result_text(grant_done: Sequence[Change], results: Sequence[Any]) -> str:
+def fleet_result_text(grant_done: Sequence[Change], results: Sequence[TargetResult]) -> str:
     rows = [("TARGET", "ACCOUNT", "CHANGES", "VERIFIED", "RESULT")]
     for r in results:
         outcome = "ok" if r.ok else f"FAILED: {r.error or (r.verification.error if r.verification else '')}"
@@ -295,7 +284,7 @@ def fleet_result_text(grant_done: Sequence[Change], results: Sequence[Any]) -> s
     return "\n".join([grant, *lines, summary])
 
 
-def _target_json(r: Any, accounts: dict[Side, str]) -> dict[str, Any]:
+def _target_json(r: TargetResult, accounts: dict[Side, str]) -> dict[str, Any]:
     v = r.verification
     return {
         "label": r.label,
@@ -311,7 +300,7 @@ def _target_json(r: Any, accounts: dict[Side, str]) -> dict[str, Any]:
     }
 
 
-def fleet_json(source_account: str, grant_changes: Sequence[Change], results: Sequence[Any]) -> str:
+def fleet_json(source_account: str, grant_changes: Sequence[Change], results: Sequence[TargetResult]) -> str:
     accounts = {Side.SOURCE: source_account, Side.TARGET: ""}
     return json.dumps(
         {
@@ -323,30 +312,31 @@ def fleet_json(source_account: str, grant_changes: Sequence[Change], results: Se
     )
 
 
-def fleet_findings_text(diagnosed: Sequence[tuple[Any, Any, str | None]], unreached: Sequence[Any]) -> str:
+def fleet_findings_text(fleet: FleetDiagnosis) -> str:
     blocks = []
-    for reached, diagnosis, error in diagnosed:
-        head = f"== target {reached.target.label} ({reached.account_id}) =="
-        body = error or findings_text(reached.plan.role_arn, diagnosis.principal_arn, diagnosis.findings)
+    for t in fleet.targets:
+        head = f"== target {t.label} ({t.account_id}) =="
+        body = t.error or ""
+        if t.diagnosis is not None and not t.error:
+            body = findings_text(t.role_arn, t.diagnosis.principal_arn, t.diagnosis.findings)
         blocks.append(f"{head}\n{body}")
-    blocks += [f"== target {r.label} ==\nFAILED: {r.error}" for r in unreached]
-    bad = sum(1 for _, d, e in diagnosed if e or not d.ok) + len(unreached)
-    total = len(diagnosed) + len(unreached)
+    blocks += [f"== target {r.label} ==\nFAILED: {r.error}" for r in fleet.unreached]
+    bad = sum(1 for t in fleet.targets if t.error or t.diagnosis is None or not t.diagnosis.ok) + len(fleet.unreached)
+    total = len(fleet.targets) + len(fleet.unreached)
     blocks.append(f"{total - bad} of {total} target(s) pass every check.")
     return "\n\n".join(blocks)
 
 
-def fleet_findings_json(diagnosed: Sequence[tuple[Any, Any, str | None]], unreached: Sequence[Any]) -> str:
+def fleet_findings_json(fleet: FleetDiagnosis) -> str:
     targets: list[dict[str, Any]] = []
-    for reached, diagnosis, error in diagnosed:
-        entry: dict[str, Any] = {"label": reached.target.label, "account": reached.account_id,
-                                 "role_arn": reached.plan.role_arn, "error": error}  # fmt: skip
-        if diagnosis is not None:
-            entry.update(json.loads(findings_json(reached.plan.role_arn, diagnosis.principal_arn, diagnosis.findings)))
+    for t in fleet.targets:
+        entry: dict[str, Any] = {"label": t.label, "account": t.account_id, "role_arn": t.role_arn, "error": t.error}
+        if t.diagnosis is not None:
+            entry.update(json.loads(findings_json(t.role_arn, t.diagnosis.principal_arn, t.diagnosis.findings)))
         else:
             entry["ok"] = False
         targets.append(entry)
     targets += [
-        {"label": r.label, "account": r.account, "ok": False, "error": r.error, "checks": []} for r in unreached
+        {"label": r.label, "account": r.account, "ok": False, "error": r.error, "checks": []} for r in fleet.unreached
     ]
     return json.dumps({"ok": all(t["ok"] for t in targets), "targets": targets}, indent=2)

@@ -122,3 +122,8 @@ def principal_found(source_account: str, principal: arns.Principal, found: dict[
             f"The principal is {found['Arn']}, not {principal.arn}: its path differs. Pass --principal {found['Arn']}."
         )
     return principal
+
+
+def known_profiles() -> list[str]:
+    """The profiles of the AWS config and credentials files, in their order (init offers them)."""
+    return aws.available_profiles()

@@ -10,12 +10,15 @@ import functools
 import random
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from bootstrap import arns, assumerequest, aws, aws_iam, aws_iam_write, aws_org, sessions, stacksets, verify
 from bootstrap import aws_cloudformation as cfn
 from bootstrap.errors import ApplyFailed, BootstrapError, NotOwned
+from bootstrap.results import StackSetAccount as AccountResult
+from bootstrap.results import StackSetOutcome as Outcome
+from bootstrap.results import StackSetView
 from bootstrap.stacksets import Step
 
 Event = Callable[[str, str], None]
@@ -39,32 +42,11 @@ class Prepared:
     plan: stacksets.StackSetPlan
     drift: str = "not checked"
 
-
-@dataclass(frozen=True)
-class AccountResult:
-    account: str
-    role_arn: str
-    operation: str = ""  # the last StackSet operation's status for this account
-    reason: str = ""  # CloudFormation's own status reason
-    verified: bool | None = None  # None: not verified (not sampled, or --no-verify)
-    assumed_arn: str | None = None
-    error: str | None = None
-
     @property
-    def ok(self) -> bool:
-        return self.operation not in ("FAILED", "CANCELLED") and self.verified is not False
-
-
-@dataclass
-class Outcome:
-    done: list[str] = field(default_factory=list)
-    operations: dict[str, tuple[str, str]] = field(default_factory=dict)  # account -> (status, reason)
-    accounts: list[AccountResult] = field(default_factory=list)
-    failed_operations: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed_operations and all(a.ok for a in self.accounts)
+    def view(self) -> StackSetView:
+        """What was read and planned, as a value to render (no sessions in it)."""
+        return StackSetView(self.settings, self.source_account, self.principal, self.region, self.desired, self.live,
+                            self.instances, self.ou_accounts, self.plan, self.drift)  # fmt: skip
 
 
 def role_arn(prepared: Prepared, account: str) -> str:

@@ -23,7 +23,6 @@ __all__ = ["OWNER_TAG"]  # re-exported for the renderers
 NAME_PREFIX = "trust-bootstrap-"
 EXTERNAL_ID_TAG = "trust-bootstrap:external-id-sha256"  # NoEcho hides the value: compare its digest
 CALL_AS = ("SELF", "DELEGATED_ADMIN")
-ENGINES = ("local", "stacksets")
 # Keys a config file may hold for this engine, besides the trust's own (config.CONFIG_KEYS).
 STACKSET_KEYS = ("engine", "targets_from_org", "management_profile", "call_as", "stackset_region",
                  "verify_sample", "fleet_name")  # fmt: skip
@@ -46,16 +45,6 @@ class Settings:
     @property
     def grant_name(self) -> str:
         return f"{self.name}-org"
-
-
-def wants_stacksets(file: Path | None, engine: str | None) -> bool:
-    """--engine, else the config file's ``engine`` key; an unknown engine is refused."""
-    where = "--engine"
-    if engine is None and file is not None and file.exists():
-        engine, where = config._read_file(file).get("engine"), f"config key 'engine' in {file}"
-    if engine is not None and engine not in ENGINES:
-        raise InvalidInput(f"{where}: '{engine}' is not one of {', '.join(ENGINES)}.")
-    return engine == "stacksets"
 
 
 def load(file: Path | None, flags: Mapping[str, Any]) -> Settings:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bootstrap.stackset_flow import Outcome, Prepared
+from bootstrap.results import StackSetOutcome as Outcome
+from bootstrap.results import StackSetView as Prepared
 from bootstrap.stacksets import OWNER_TAG, grant_in_words
 
 

@@ -4,17 +4,14 @@ given), plan its removal from "nothing desired", and remove it grant first. No p
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from bootstrap import apply, arns, aws, aws_iam, desired, live, plan, policydoc, sessions
 from bootstrap.config import Config
 from bootstrap.errors import InvalidInput, NotConfirmed, NotOwned, PreconditionFailed
 from bootstrap.plan import Plan, Side
-from bootstrap.progress import status
+from bootstrap.results import Confirm, Done, OnProgress
 from bootstrap.state import Grant, Role, State
-
-Confirm = Callable[[Plan], bool]
 
 
 @dataclass(frozen=True)
@@ -170,7 +167,7 @@ def _left(
     return left
 
 
-def run_teardown(prepared: TeardownPrepared, confirm: Confirm) -> tuple[plan.Change, ...]:
+def run_teardown(prepared: TeardownPrepared, confirm: Confirm, on_progress: OnProgress) -> tuple[plan.Change, ...]:
     """Remove what the plan lists: the source-side grant first, so nobody can assume the role from
     that moment, then the role's policies and the role."""
     the_plan = prepared.plan
@@ -194,5 +191,5 @@ def run_teardown(prepared: TeardownPrepared, confirm: Confirm) -> tuple[plan.Cha
         source=source,
         deadline_s=TEARDOWN_DEADLINE_S,
         source_first=True,
-        on_done=lambda c: status(f"  done: {c.action} {c.resource}"),
+        on_done=lambda c: on_progress(Done(c)),
     )

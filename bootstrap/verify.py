@@ -4,21 +4,13 @@ GetCallerIdentity with the returned credentials must show the role in the target
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from bootstrap import arns, aws, aws_sts, iamkinds, sessions
 from bootstrap.assumerequest import AssumeRequest
 from bootstrap.aws_errors import AssumeRefused
 from bootstrap.errors import BootstrapError, PreconditionFailed
-
-
-@dataclass(frozen=True)
-class Verification:
-    ok: bool
-    assumed_arn: str | None
-    attempts: int
-    waited_s: float
-    error: str | None = None
+from bootstrap.results import Verification
 
 
 def _cannot_verify(principal: arns.Principal, why: str) -> PreconditionFailed:

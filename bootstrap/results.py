@@ -1,0 +1,312 @@
+"""Pure: what the workflows return and report as they go (results and progress events), as frozen
+values the command line renders. No AWS client and no command-line framework here, so render.py can
+be typed with these values instead of ``Any``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from bootstrap.plan import Change, Plan, Side
+
+if TYPE_CHECKING:  # annotations only: a run that shows none of these does not load their modules
+    from bootstrap import stacksets
+    from bootstrap.arns import Principal
+    from bootstrap.facts import Facts
+    from bootstrap.findings import Finding
+    from bootstrap.oidc import OidcTrust
+    from bootstrap.oidcdiagnose import Finding as CiFinding
+
+
+@dataclass(frozen=True)
+class Verification:
+    """One live proof: did the principal get into the role (``assumed_arn``), after how long."""
+
+    ok: bool
+    assumed_arn: str | None
+    attempts: int
+    waited_s: float
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an apply (or a verify) did, for the summary. Verification is None when skipped (--no-verify)."""
+
+    role_arn: str
+    principal_arn: str
+    external_id: str | None
+    external_id_generated: bool
+    session_name: str
+    changes: tuple[Change, ...]
+    verification: Verification | None
+    accounts: dict[Side, str]
+    notes: tuple[str, ...] = ()  # what the run deliberately left, and how to finish
+
+
+@dataclass(frozen=True)
+class CiOutcome:
+    """What an apply of a CI (web identity) trust did."""
+
+    role_arn: str
+    hub_role_arn: str | None
+    provider_arn: str
+    trust: OidcTrust
+    changes: tuple[Change, ...]
+    verification: Verification | None
+    not_verified: str  # why there was no live proof (no token source), else ""
+    proof: tuple[str, ...]
+    accounts: dict[Side, str]
+
+
+@dataclass(frozen=True)
+class Removal:
+    """What a teardown removed, and what it left and why."""
+
+    plan: Plan
+    done: tuple[Change, ...]
+    accounts: dict[Side, str]
+    left: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """The facts read about one AssumeRole and what the checks found in them."""
+
+    facts: Facts
+    findings: tuple[Finding, ...]
+
+    @property
+    def ok(self) -> bool:
+        """No check failed and no cause was inferred (an inference is a cause too: exit 9)."""
+        from bootstrap import checks  # noqa: PLC0415 (diagnosis only)
+
+        return checks.healthy(self.findings)
+
+    @property
+    def principal_arn(self) -> str:
+        return self.facts.caller.principal_arn if self.facts.caller else ""
+
+
+@dataclass(frozen=True)
+class Findings:
+    """A diagnosis as the command line shows it: which AssumeRole, by whom, what the checks found."""
+
+    role_arn: str
+    principal: str  # the principal's ARN, or "web identity: ..." for a CI run
+    findings: tuple[Finding | CiFinding, ...]
+    ok: bool
+
+
+# -- fleets ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TargetResult:
+    """One fleet target's result: planned, written, verified, or the error that stopped it."""
+
+    label: str
+    account: str | None
+    role_arn: str | None
+    planned: tuple[Change, ...] = ()
+    done: tuple[Change, ...] = ()
+    verification: Verification | None = None
+    error: str | None = None
+    not_owned: tuple[str, ...] = ()
+    exit_code: int | None = None  # the documented exit code of ``error``, when it kept the target out
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and (self.verification is None or self.verification.ok)
+
+
+@dataclass(frozen=True)
+class TargetPlan:
+    """One reached fleet target's plan."""
+
+    label: str
+    account_id: str
+    plan: Plan
+
+
+@dataclass(frozen=True)
+class FleetPlan:
+    """A fleet's plan: the source account's grant, each reached target's plan, and the targets not reached."""
+
+    source_account: str
+    grant_plan: Plan
+    targets: tuple[TargetPlan, ...]
+    unreached: tuple[TargetResult, ...]
+
+    @property
+    def changes(self) -> int:
+        return len(self.grant_plan.changes) + sum(len(t.plan.changes) for t in self.targets)
+
+    @property
+    def not_owned(self) -> tuple[str, ...]:
+        return self.grant_plan.not_owned + tuple(n for t in self.targets for n in t.plan.not_owned)
+
+    def as_results(self) -> tuple[TargetResult, ...]:
+        """Each target as a result that only planned (fleet ``plan --output json``)."""
+        planned = tuple(
+            TargetResult(t.label, t.account_id, t.plan.role_arn, t.plan.changes, not_owned=t.plan.not_owned)
+            for t in self.targets
+        )
+        return (*planned, *self.unreached)
+
+
+@dataclass(frozen=True)
+class FleetRun:
+    """A fleet apply / verify / teardown: the plan it ran, the grant's changes made, one result per target."""
+
+    plan: FleetPlan
+    grant_done: tuple[Change, ...]
+    results: tuple[TargetResult, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.results)
+
+
+@dataclass(frozen=True)
+class TargetDiagnosis:
+    """One fleet target's diagnosis, or the error that kept it from being made."""
+
+    label: str
+    account_id: str
+    role_arn: str
+    diagnosis: Diagnosis | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class FleetDiagnosis:
+    targets: tuple[TargetDiagnosis, ...]
+    unreached: tuple[TargetResult, ...]
+
+    @property
+    def ok(self) -> bool:
+        healthy = all(t.error is None and t.diagnosis is not None and t.diagnosis.ok for t in self.targets)
+        return healthy and not self.unreached
+
+
+# -- the StackSets engine --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StackSetView:
+    """What a StackSets run read and planned (the CLI shows it; no sessions in it)."""
+
+    settings: stacksets.Settings
+    source_account: str
+    principal: Principal
+    region: str
+    desired: stacksets.Desired
+    live: stacksets.LiveStackSet | None
+    instances: tuple[stacksets.Instance, ...]
+    ou_accounts: tuple[str, ...]
+    plan: stacksets.StackSetPlan
+    drift: str
+
+
+@dataclass(frozen=True)
+class StackSetAccount:
+    """One account of a StackSets run: its stack instance's last operation, and its proof."""
+
+    account: str
+    role_arn: str
+    operation: str = ""  # the last StackSet operation's status for this account
+    reason: str = ""  # CloudFormation's own status reason
+    verified: bool | None = None  # None: not verified (not sampled, or --no-verify)
+    assumed_arn: str | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.operation not in ("FAILED", "CANCELLED") and self.verified is not False
+
+
+@dataclass
+class StackSetOutcome:
+    """What a StackSets run did. Filled in as its operations finish (the one value built up in place:
+    an operation over thousands of accounts reports as it goes)."""
+
+    done: list[str] = field(default_factory=list)
+    operations: dict[str, tuple[str, str]] = field(default_factory=dict)  # account -> (status, reason)
+    accounts: list[StackSetAccount] = field(default_factory=list)
+    failed_operations: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed_operations and all(a.ok for a in self.accounts)
+
+
+# -- progress: what a workflow reports while it runs (the command line shows it) -------------------
+
+
+@dataclass(frozen=True)
+class Done:
+    """One write made."""
+
+    change: Change
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A wait began (IAM propagation): attempts follow, then ``Waited``."""
+
+    what: str
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """The wait's attempt ``number`` failed; another follows."""
+
+    number: int
+
+
+@dataclass(frozen=True)
+class Waited:
+    """The wait ended (either way)."""
+
+
+@dataclass(frozen=True)
+class Diagnosed:
+    """A failed verification walked the diagnose checks: here is what they found."""
+
+    role_arn: str
+    principal_arn: str
+    findings: tuple[Finding, ...]
+
+
+@dataclass(frozen=True)
+class TargetsStarted:
+    """A fleet's targets are being worked on (planned, or applied and verified): ``total`` of them."""
+
+    total: int
+
+
+@dataclass(frozen=True)
+class TargetEvent:
+    """Something happened to one fleet target ("planned: 1 change(s)", "verified", "failed: ...")."""
+
+    label: str
+    what: str
+
+
+@dataclass(frozen=True)
+class TargetsEnded:
+    """Every target of that round is finished."""
+
+
+# Asked before the first write, with the plan (None: the StackSets engine's plan is its own); False
+# means nothing is written.
+Confirm = Callable[[Plan | None], bool]
+
+ProgressEvent = Done | Waiting | Attempt | Waited | Diagnosed | TargetsStarted | TargetEvent | TargetsEnded
+OnProgress = Callable[[ProgressEvent], None]
+
+
+def no_progress(_: ProgressEvent) -> None:
+    """The default for a caller that shows nothing."""
