@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bootstrap import config, diagnose, fleet_flow, oidcci
+from bootstrap import config, diagnose, fleet_flow, fleetconfig, oidcci
 from bootstrap.errors import InvalidInput
 from bootstrap.oidcdiagnose import Finding as CiFinding
 from bootstrap.results import Findings, FleetDiagnosis, OnProgress
@@ -39,12 +39,12 @@ def run(request: DiagnoseRequest, on_progress: OnProgress) -> Findings | FleetDi
         found, who = oidcci.run_diagnose(role_arn, target_profile, request.ci_options, request.token_file)
         return _ci_findings(role_arn, who, found)
     file = request.config_file
-    if file is not None and not request.targets_from_org and not config.is_fleet(file):
+    if file is not None and not request.targets_from_org and not fleetconfig.is_fleet(file):
         ci_config = config.load(file, {})
         if ci_config.oidc is not None:  # a CI trust's config: diagnose the run it describes
             arn, found, who = oidcci.run_diagnose_config(ci_config)
             return _ci_findings(arn, who, found)
-    if request.targets_from_org or config.is_fleet(file):
+    if request.targets_from_org or fleetconfig.is_fleet(file):
         flags = {k: request.get(k) for k in ("source_profile",) if request.get(k)}
         the_fleet = fleet_flow.FleetRequest(
             file,

@@ -24,9 +24,9 @@ from bootstrap import (
     aws_iam,
     aws_org,
     aws_sts,
-    config,
     desired,
     diagnose,
+    fleetconfig,
     live,
     plan,
     policydoc,
@@ -34,8 +34,8 @@ from bootstrap import (
     verify,
 )
 from bootstrap.assumerequest import AssumeRequest
-from bootstrap.config import Fleet, Target
 from bootstrap.errors import BootstrapError, InvalidInput, NotOwned
+from bootstrap.fleetconfig import Fleet, Target
 from bootstrap.plan import Change, Op, Plan, Side
 from bootstrap.quotas import IAM
 from bootstrap.results import Diagnosis, FleetPlan, TargetDiagnosis, TargetPlan, TargetResult
@@ -241,7 +241,7 @@ def load(
             raise InvalidInput("--targets-from-org needs --management-profile (the organization's management account).")
         management, _ = sessions.open_profile(management_profile, "management")
         org_accounts = tuple(aws_org.accounts_in_ou(management, targets_from_org))
-    return config.load_fleet(config_file, flags, org_accounts)
+    return fleetconfig.load_fleet(config_file, flags, org_accounts)
 
 
 def prepare(

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bootstrap import config
+from bootstrap import config, fleetconfig
 from bootstrap.errors import InvalidInput
 
 ENGINES = ("local", "stacksets")
@@ -52,7 +52,7 @@ def is_fleet(request: FleetRequest) -> bool:
     """Many targets: an organization unit, a config file listing targets, or the StackSets engine."""
     if wants_stacksets(request.config_file, request.engine):
         return True
-    return bool(request.targets_from_org) or config.is_fleet(request.config_file)
+    return bool(request.targets_from_org) or fleetconfig.is_fleet(request.config_file)
 
 
 def uses_stacksets(request: FleetRequest) -> bool:
