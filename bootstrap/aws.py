@@ -116,6 +116,18 @@ class Account:
         return Account(self.session, label, credentials)
 
 
+def make_clients(source: Account, target: Account, verifier: Account | None = None) -> None:
+    """Make the clients a run's first round uses (STS and IAM on both sides, STS for the verify
+    profile) before any call goes out, so that round's calls leave together: the round ends when
+    its last call returns, and a client made between two calls delays the later one."""
+    for account in (source, target):
+        account.client("sts")
+        # The listings page through IAM's paginators: load their model now too (once, shared).
+        account.client("iam").can_paginate("list_role_policies")
+    if verifier is not None:
+        verifier.client("sts")
+
+
 def _shared_loader() -> botocore.loaders.Loader:
     """One loader of botocore's service models for all sessions (and the input checks)."""
     return botomodel.shared_loader()

@@ -87,19 +87,21 @@ def prepare(config: Config, adopt: bool = False, for_apply: bool = False) -> Pre
             "--mfa-token, or --no-verify. Nothing was written."
         )
     with ThreadPoolExecutor(max_workers=12) as pool:
-        # Round 1, sent as each session is ready (making sessions and clients is CPU the first
-        # calls' round trips hide).
+        # Round 1, sent together once every session and client is made: the round ends when its
+        # last call returns, so sending the first ones while the later clients are still being made
+        # (CPU) would not end it sooner, and would spread it over two rounds of the bench's count.
         source = aws.open_account(config.source_profile, "source")
-        source_id = pool.submit(aws_sts.get_caller_identity, source)
-        given = arns.parse_principal(config.principal) if config.principal else None
-        found = pool.submit(sessions.find_principal, source, given) if given else None
         target = aws.open_account(config.target_profile, "target")
-        target_id = pool.submit(aws_sts.get_caller_identity, target)
-        inline_names = tuple(p.name for p in config.inline_policies)
-        live_role_job = pool.submit(live.read_role, target, config.role_name, inline_names)
         verify_account = (
             aws.open_account(config.verify_profile, "verify") if verifying and config.verify_profile else None
         )
+        aws.make_clients(source, target, verify_account)
+        source_id = pool.submit(aws_sts.get_caller_identity, source)
+        target_id = pool.submit(aws_sts.get_caller_identity, target)
+        given = arns.parse_principal(config.principal) if config.principal else None
+        found = pool.submit(sessions.find_principal, source, given) if given else None
+        inline_names = tuple(p.name for p in config.inline_policies)
+        live_role_job = pool.submit(live.read_role, target, config.role_name, inline_names)
         # What writing would need checked, before knowing whether anything will be (apply only).
         early = prewrite.send_early(pool, config, target, source, given, verify_account) if for_apply else None
         sides = sessions.sides_of(source, target, source_id.result(), target_id.result())
