@@ -7,6 +7,7 @@ optional source of evidence for diagnose: any failure there is EvidenceUnavailab
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -75,15 +76,25 @@ def org_policies(management: Account, account_id: str, kind: str) -> OrgPolicies
 
 
 def accounts_in_ou(management: Account, ou_id: str) -> list[str]:
-    """Active accounts of an organization unit and of every unit below it."""
+    """Active accounts of an organization unit and of every unit below it. One level of the tree
+    at a time, each unit's two listings and every unit of a level together: a round trip per
+    level, not two per unit."""
     org = management.client("organizations")
+
+    def listed(operation: str, key: str, parent: str) -> list[dict[str, Any]]:
+        pages = org.get_paginator(operation).paginate(ParentId=parent)
+        return [item for page in pages for item in page[key]]
+
     accounts: list[str] = []
-    pending = [ou_id]
-    with translate_errors(f"{management.label}: listing the accounts of {ou_id} (organizations)"):
-        while pending:
-            parent = pending.pop()
-            for page in org.get_paginator("list_accounts_for_parent").paginate(ParentId=parent):
-                accounts += [a["Id"] for a in page["Accounts"] if a.get("Status", "ACTIVE") == "ACTIVE"]
-            for page in org.get_paginator("list_organizational_units_for_parent").paginate(ParentId=parent):
-                pending += [unit["Id"] for unit in page["OrganizationalUnits"]]
+    level = [ou_id]
+    with (
+        translate_errors(f"{management.label}: listing the accounts of {ou_id} (organizations)"),
+        ThreadPoolExecutor(max_workers=8) as pool,
+    ):
+        while level:
+            members = [pool.submit(listed, "list_accounts_for_parent", "Accounts", unit) for unit in level]
+            units = [pool.submit(listed, "list_organizational_units_for_parent", "OrganizationalUnits", unit)
+                     for unit in level]  # fmt: skip
+            accounts += [a["Id"] for job in members for a in job.result() if a.get("Status", "ACTIVE") == "ACTIVE"]
+            level = [unit["Id"] for job in units for unit in job.result()]
     return sorted(accounts)

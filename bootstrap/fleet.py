@@ -248,14 +248,19 @@ def prepare(
     fleet: Fleet, *, parallel: int, teardown: bool = False, adopt: bool = False, on_event: Event
 ) -> FleetPrepared:
     base = fleet.base
-    source, source_identity = sessions.open_profile(base.source_profile, "source")
+    with ThreadPoolExecutor(max_workers=2) as opening:  # who the source and the management profiles are, together
+        source_job = opening.submit(sessions.open_profile, base.source_profile, "source")
+        management_job = (
+            opening.submit(sessions.open_profile, fleet.management_profile, "management")
+            if fleet.management_profile
+            else None
+        )
+        source, source_identity = source_job.result()
+        management = management_job.result()[0] if management_job else None
     principal, source_principal = sessions.resolve_principal(base.principal, source_identity, source)
     if not teardown:
         sessions.check_principal(source, source_identity.account, principal)
     partition = arns.parse_arn(source_identity.arn).partition
-    management = None
-    if fleet.management_profile:
-        management, _ = sessions.open_profile(fleet.management_profile, "management")
 
     def work(target: Target) -> Reached:
         reached = _plan_target(target, management, source_identity.account, principal, partition, teardown, adopt)
