@@ -61,7 +61,7 @@ def prepare(settings: stacksets.Settings, *, teardown: bool = False, detect_drif
     if not teardown:
         sessions.check_principal(source, source_identity.account, principal)
     management, _ = sessions.open_profile(settings.management_profile, "management")
-    region = settings.region or management.session.region_name or aws.DEFAULT_REGION
+    region = settings.region or management.region
     scope = cfn.org_scope(management, settings.ou_id)
     want = stacksets.build(settings, principal, scope)
     with ThreadPoolExecutor(max_workers=3) as pool:

@@ -1,5 +1,6 @@
 """Start-up is paid on every run (README, Performance): a run for one trust loads neither the fleet
-engines, the StackSets model nor the diagnosis checks, and never typer's pydantic coercion."""
+engines, the StackSets model nor the diagnosis checks, and never typer's pydantic coercion or
+boto3 (clients come from botocore, as boto3 would make them)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from tests.conftest import CI_USER_ARN, base_args
 NOT_FOR_ONE_TRUST = (
     "bootstrap.fleet", "bootstrap.fleet_flow", "bootstrap.stackset_flow", "bootstrap.stacksets",
     "bootstrap.aws_cloudformation", "bootstrap.diagnose", "bootstrap.trustchecks", "bootstrap.evaluator",
-    "bootstrap.oidcdiagnose", "pydantic",
+    "bootstrap.oidcdiagnose", "pydantic", "boto3", "s3transfer",
 )  # fmt: skip
 
 
