@@ -50,9 +50,14 @@ def _is_help(argv: list[str]) -> bool:
 
 
 def _help(argv: list[str]) -> None:
-    fingerprint = _installation()
-    directory = _cache_dir()
-    path = directory / f"{_PREFIX}{fingerprint}-{_request(argv)}.txt"
+    """Print the cached page and exit, or render it, keep it and exit; return (the command line
+    renders as usual) when there is no cache to use: no home directory, an unreadable package."""
+    try:
+        fingerprint = _installation()
+        directory = _cache_dir()  # Path.home() raises RuntimeError without HOME or a passwd entry
+        path = directory / f"{_PREFIX}{fingerprint}-{_request(argv)}.txt"
+    except (OSError, RuntimeError):
+        return
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):

@@ -74,3 +74,12 @@ def test_version_without_loading_the_command_line(tmp_path: Path) -> None:
     assert run.returncode == 0
     assert run.stdout == f"trust-bootstrap {version('trust-bootstrap')}\n"
     assert not _imported(run, "typer")
+
+
+def test_help_without_a_home_directory(tmp_path: Path) -> None:
+    environ = {k: v for k, v in os.environ.items() if k not in ("HOME", "XDG_CACHE_HOME", "TRUST_BOOTSTRAP_NO_CACHE")}
+    code = "import os, pathlib; pathlib.Path.home = lambda: (_ for _ in ()).throw(RuntimeError('no home'))\n"
+    code += "import sys; sys.argv = ['trust-bootstrap', '--help']\nfrom bootstrap.launch import main\nmain()"
+    run = subprocess.run([sys.executable, "-c", code], env=environ, capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    assert "Usage:" in run.stdout and "Traceback" not in run.stderr
