@@ -15,10 +15,15 @@ from bootstrap.errors import InvalidInput
 def refuse_admin_managed(target: aws.Account, config: Config, attached: Iterable[str]) -> None:
     """``attached``: the policies the live role has already (accepted before, not read again)."""
     already = set(attached)
-    customer = [a for a in config.policy_arns if a not in already and arns.parse_arn(a).account != "aws"]
+    customer = customer_managed(a for a in config.policy_arns if a not in already)
     if not customer or config.allow_admin:
         return
     refuse(admin_equivalent(target, customer))
+
+
+def customer_managed(policy_arns: Iterable[str]) -> list[str]:
+    """The customer managed ones (AWS managed policies are judged by name, when the config loads)."""
+    return [arn for arn in policy_arns if arns.parse_arn(arn).account != "aws"]
 
 
 def admin_equivalent(target: aws.Account, customer: list[str]) -> list[str]:

@@ -89,13 +89,18 @@ def grant_read(
     return pool.submit(live.read_grant, source, principal, grant_name)
 
 
+def _to_attach(config: Config) -> list[str]:
+    """The managed policies the config attaches, and its permissions boundary."""
+    return [*config.policy_arns, *([config.permissions_boundary] if config.permissions_boundary else [])]
+
+
 def read_policy_facts(target: aws.Account, config: Config) -> PolicyFacts:
-    wanted = [*config.policy_arns, *([config.permissions_boundary] if config.permissions_boundary else [])]
+    wanted = _to_attach(config)
     if not wanted:
         return PolicyFacts(frozenset(), frozenset())
     with ThreadPoolExecutor(max_workers=min(8, len(wanted))) as pool:
         exists = dict(zip(wanted, pool.map(lambda arn: aws_iam.policy_exists(target, arn), wanted), strict=True))
-    customer = [a for a in config.policy_arns if exists[a] and arns.parse_arn(a).account != "aws"]
+    customer = admincheck.customer_managed(a for a in config.policy_arns if exists[a])
     admin = [] if config.allow_admin else admincheck.admin_equivalent(target, customer)
     return PolicyFacts(frozenset(a for a, found in exists.items() if not found), frozenset(admin))
 
@@ -107,8 +112,7 @@ def check_policies(facts: PolicyFacts, config: Config, role: Role | None) -> Non
     attached = set(role.managed_policies) if role else set()
     if role and role.permissions_boundary:
         attached.add(role.permissions_boundary)
-    wanted = [*config.policy_arns, *([config.permissions_boundary] if config.permissions_boundary else [])]
-    missing = [arn for arn in wanted if arn not in attached and arn in facts.missing]
+    missing = [arn for arn in _to_attach(config) if arn not in attached and arn in facts.missing]
     if missing:
         raise InvalidInput(
             f"{', '.join(missing)} does not exist in the target account (or is not attachable): check the ARN; "
