@@ -72,7 +72,7 @@ def _as_error(err: Exception) -> BootstrapError:
     if isinstance(err, BootstrapError):
         return err
     if type(err).__module__.split(".")[0] in ("botocore", "boto3", "urllib3"):
-        from bootstrap import aws_errors  # boto3 is loaded already: a botocore error was raised
+        from bootstrap import aws_errors  # botocore is loaded already: one of its errors was raised
 
         mapped = aws_errors.classify(err, "an AWS call")
         if mapped is not None:

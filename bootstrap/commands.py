@@ -1,6 +1,6 @@
 """One trust's workflows (apply, plan, verify), wired from the steps: connect -> read -> plan ->
 apply -> verify. No typer and no printing here: cli.py parses flags and shows what these report
-(``on_progress``) and return; this module decides and acts. It imports boto3 (through the steps),
+(``on_progress``) and return; this module decides and acts. It imports botocore (through the steps),
 so cli.py imports it only once a command runs."""
 
 from __future__ import annotations
