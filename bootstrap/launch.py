@@ -13,6 +13,7 @@ Stdlib only, on purpose.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import shutil
@@ -37,9 +38,25 @@ def main() -> None:
         raise SystemExit(0)
     if _is_help(argv) and os.environ.get("TRUST_BOOTSTRAP_NO_CACHE", "") in ("", "0"):
         _help(argv)
+    _tune_collector()
     from bootstrap.cli import main as cli_main
 
-    cli_main()
+    try:
+        cli_main()
+    finally:
+        # Everything still alive is about to be freed at once; moving it out of the collector's
+        # reach spares the interpreter's last full collection (about 0.1 s).
+        gc.freeze()
+
+
+def _tune_collector() -> None:
+    """Collect the youngest generation every 10,000 new objects instead of every 700.
+
+    Why: a run is mostly start-up, and start-up makes long-lived objects (modules, botocore's service
+    models), so at the default threshold the collector runs about 150 times and frees almost nothing:
+    0.06-0.08 s of a no-op re-run. The collector stays on, so a long fleet run's memory is still
+    bounded; it only looks less often."""
+    gc.set_threshold(10_000, 10, 10)
 
 
 def _is_help(argv: list[str]) -> bool:
