@@ -8,7 +8,9 @@ imports boto3 at module level, so ``--help`` stays fast; each command imports it
 
 from __future__ import annotations
 
+import copy
 import json
+import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -37,6 +39,8 @@ from bootstrap.errors import ExitCode, InvalidInput, VerifyFailed
 from bootstrap.progress import Reporter
 
 if TYPE_CHECKING:
+    from typer.models import CommandInfo
+
     from bootstrap.config import Config
     from bootstrap.fleet_request import FleetRequest
 
@@ -385,7 +389,27 @@ app.command(name="sandbox", cls=PanelCommand)(_sandbox)
 
 
 def main() -> None:
-    app()
+    app_for(sys.argv[1:])()
+
+
+def app_for(argv: list[str]) -> typer.Typer:
+    """The command line, with only the command ``argv`` names when it names one.
+
+    Why: typer turns every command's signature into click parameters before it parses anything, and
+    a run uses one command. The whole app stays for everything else (``--help``, a wrong command
+    name), so the top-level help and click's suggestions still list every command."""
+    wanted = [c for c in app.registered_commands if argv[:1] == [_name_of(c)]]
+    if not wanted:
+        return app
+    one = copy.copy(app)
+    one.registered_commands = wanted
+    return one
+
+
+def _name_of(command: CommandInfo) -> str:
+    # typer names a command after its function unless given a name (typer.main.get_command_name).
+    function = command.callback.__name__ if command.callback is not None else ""
+    return command.name or function.lower().replace("_", "-")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,10 @@ default shown, each command offering only the options it uses, --version and -h.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -97,3 +100,29 @@ def test_one_declaration_drives_help_and_init(cli: Any, tmp_path: Any) -> None:
         described = str(f.metadata["help"])
         assert " ".join(described.split()) in help_text, f.name
         assert f"# {described}\n" in written, f.name
+
+
+COMMANDS = ("apply", "verify", "plan", "diagnose", "export", "init", "teardown", "sandbox")
+
+
+def _entry_point(*args: str, whole_app: bool = False) -> subprocess.CompletedProcess[str]:
+    """The entry point, help cache off: a run builds only the command it names (cli.app_for); or,
+    with ``whole_app``, the app with every command built, under the same program name."""
+    env = {**os.environ, "TRUST_BOOTSTRAP_NO_CACHE": "1", "COLUMNS": "100"}
+    whole = "import sys; sys.argv[0] = 'trust-bootstrap'; from bootstrap.cli import app; app()"
+    command = ["-c", whole] if whole_app else ["-m", "bootstrap"]
+    return subprocess.run(
+        [sys.executable, *command, *args], env=env, capture_output=True, text=True, check=False, timeout=120
+    )
+
+
+def test_a_run_sees_the_same_command_line_as_the_whole_app() -> None:
+    top = _entry_point("--help")
+    assert top.returncode == 0 and all(re.search(rf"^\s+{c}\s", top.stdout, re.M) for c in COMMANDS), top.stdout
+    typo = _entry_point("aply", "--yes")
+    assert typo.returncode == 2 and "No such command 'aply'. Did you mean 'apply'?" in typo.stderr
+    for command in COMMANDS:
+        page = _entry_point(command, "--help").stdout.replace("python -m bootstrap", "trust-bootstrap")
+        assert page == _entry_point(command, "--help", whole_app=True).stdout, command
+    bad = _entry_point("apply", "--no-such-flag")
+    assert bad.returncode == 2 and "No such option: --no-such-flag" in bad.stderr
