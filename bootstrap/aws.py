@@ -37,7 +37,13 @@ def client_config() -> BotoConfig:
     """A new Config per client: botocore writes the resolved max attempts (AWS_MAX_ATTEMPTS, the
     profile's max_attempts) into the ``retries`` dict it is given, so a shared one would carry one
     client's setting over to every later client of the process."""
-    return BotoConfig(retries={"mode": "standard"}, connect_timeout=10, read_timeout=60)
+    return BotoConfig(retries={"mode": "standard"}, connect_timeout=10, read_timeout=60, max_pool_connections=AT_ONCE)
+
+
+# The calls one client may have in flight together (its connection pool; botocore's default is 10).
+# Enough for every inline policy a user can hold: IAM caps their total at 2,048 characters, some 20
+# of the smallest policies, and reading them one batch at a time would add a round trip per batch.
+AT_ONCE = 24
 
 
 DEFAULT_REGION = "us-east-1"  # IAM is global; STS needs some region to sign for

@@ -126,7 +126,7 @@ def grant_room(
 ) -> GrantRoom:
     listed = names if names is not None else aws_iam.list_inline_policies(source, principal.kind, principal.name)
     others = [n for n in listed if n != grant_name]
-    with ThreadPoolExecutor(max_workers=min(8, len(others) or 1)) as pool:
+    with ThreadPoolExecutor(max_workers=min(aws.AT_ONCE, len(others) or 1)) as pool:
         documents = list(
             pool.map(lambda n: aws_iam.get_inline_policy(source, principal.kind, principal.name, n), others)
         )

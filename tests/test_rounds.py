@@ -118,3 +118,20 @@ def test_a_repair_is_proven_after_its_write_not_by_the_early_assume_role(
     put = next(c for c in calls if c.operation == "PutUserPolicy" and c.status == 200)
     proved = [c for c in calls if c.operation == "AssumeRole" and c.status == 200]
     assert proved and all(c.started >= put.ended for c in proved)
+
+
+def test_the_principals_other_inline_policies_are_measured_in_one_round(
+    cli: Any, sandbox: Sandbox, args: list[str]
+) -> None:
+    """A user with a dozen inline policies (more than botocore's default pool of 10 connections):
+    they are read together, one round more than for a user with none, before anything is written."""
+    from tests.conftest import iam
+
+    small = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket",
+                                                                 "Resource": "arn:aws:s3:::b"}]})  # fmt: skip
+    for n in range(12):
+        iam("a-admin").put_user_policy(UserName="ci-user", PolicyName=f"other-{n}", PolicyDocument=small)
+    rounds, calls = _rounds_of(cli, sandbox, args)
+    measured = [c for c in calls if c.operation == "GetUserPolicy"]
+    assert len(measured) == 12 and all(c.ended <= min(w.started for w in calls if w.is_write) for c in measured)
+    assert rounds <= 6, sorted((round(c.started, 2), round(c.ended, 2), c.operation) for c in calls)
