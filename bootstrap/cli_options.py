@@ -4,6 +4,7 @@ commands with them; like cli.py, this module imports typer and nothing that impo
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable
 from enum import StrEnum
@@ -250,15 +251,19 @@ def with_options(
     """Give a command (``def cmd(own options..., **opts)``) the options ``shared_options`` declares."""
 
     def wrap(fn: Callable[..., None]) -> Callable[..., None]:
-        shared = [
-            p for p in inspect.signature(shared_options, eval_str=True).parameters.values() if p.name not in without
-        ]
+        shared = [p for p in _parameters(shared_options) if p.name not in without]
         own = [p for p in inspect.signature(fn, eval_str=True).parameters.values() if p.kind is not p.VAR_KEYWORD]
         params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in (*own, *shared)]
         fn.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
         return fn
 
     return wrap
+
+
+@functools.cache
+def _parameters(shared_options: Callable[..., None]) -> tuple[inspect.Parameter, ...]:
+    # Evaluated once per declaration, not once per command: each evaluation builds every option anew.
+    return tuple(inspect.signature(shared_options, eval_str=True).parameters.values())
 
 
 class ExportFormat(StrEnum):
