@@ -12,11 +12,14 @@ botocore's create_client): importing boto3 on top of botocore, and its own sessi
 
 from __future__ import annotations
 
+import copy
+import functools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import botocore.hooks
 import botocore.loaders
 import botocore.session
 from botocore.config import Config as BotoConfig
@@ -147,10 +150,25 @@ def _shared_loader() -> botocore.loaders.Loader:
     return botomodel.shared_loader()
 
 
+def _builtin_handlers() -> botocore.hooks.HierarchicalEmitter:
+    """botocore's built-in event handlers for a new session: a copy of a set registered once per process.
+
+    Why: each Session registers some 130 handlers itself, checking every one's signature (~10 ms
+    per profile); botocore copies a session's handlers the same way for each client it makes."""
+    return copy.copy(_registered_builtins())
+
+
+@functools.cache
+def _registered_builtins() -> botocore.hooks.HierarchicalEmitter:
+    handlers = botocore.hooks.HierarchicalEmitter()
+    botocore.session.Session(event_hooks=handlers)  # registers its built-in handlers into ``handlers``
+    return handlers
+
+
 def _open_session(profile: str | None, what: str) -> botocore.session.Session:
     """The profile's botocore session (refused when the profile is not in the AWS config). Callers
     want ``open_account``; this is its first half."""
-    core = botocore.session.Session(profile=profile)
+    core = botocore.session.Session(profile=profile, event_hooks=_builtin_handlers(), include_builtin_handlers=False)
     core.register_component("data_loader", _shared_loader())
     try:
         if profile is not None and profile not in core.available_profiles:
@@ -176,7 +194,7 @@ def available_profiles() -> list[str]:
 
 def profile_setting(profile: str | None, key: str) -> str | None:
     """A setting of a profile as the config file has it (e.g. endpoint_url), or None."""
-    core = botocore.session.Session(profile=profile)
+    core = botocore.session.Session(profile=profile, include_builtin_handlers=False)  # reads config only
     try:
         value = core.get_scoped_config().get(key)
     except ProfileNotFound:

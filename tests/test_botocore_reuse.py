@@ -1,6 +1,8 @@
-"""The shared model loader (botomodel.shared_loader) finds exactly what botocore's own loader finds:
-the same services for every kind of model, the same error for a service that does not exist, and
-models a user adds through AWS_DATA_PATH; it only avoids listing every service to find one."""
+"""What a run reuses of botocore's start-up behaves as botocore's own. The shared model loader
+(botomodel.shared_loader) finds the same services for every kind of model, refuses a service that
+does not exist the same way, and finds models a user adds through AWS_DATA_PATH; it only avoids
+listing every service to find one. Sessions start from one registration of botocore's built-in
+handlers, yet a handler registered on one session reaches no other."""
 
 from __future__ import annotations
 
@@ -9,9 +11,10 @@ from pathlib import Path
 
 import botocore.exceptions
 import botocore.loaders
+import botocore.session
 import pytest
 
-from bootstrap import botomodel
+from bootstrap import aws, botomodel
 
 USED = ("iam", "sts", "organizations", "cloudformation")
 KINDS = ("service-2", "paginators-1", "endpoint-rule-set-1", "waiters-2")
@@ -47,3 +50,19 @@ def test_models_from_aws_data_path(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     loader = botomodel.shared_loader.__wrapped__()  # a fresh loader: the shared one is made once per process
     assert "trust-bootstrap-test" in loader.list_available_services("service-2")
     assert loader.load_service_model("trust-bootstrap-test", "service-2")["metadata"] == model["metadata"]
+
+
+def test_sessions_start_with_botocores_handlers_and_keep_their_own() -> None:
+    first, second = aws.open_account(None, "source"), aws.open_account(None, "target")
+    heard: list[str] = []
+    first.session.register("trust-bootstrap-test", lambda **_: heard.append("first"))
+    first.session.emit("trust-bootstrap-test")
+    second.session.emit("trust-bootstrap-test")
+    assert heard == ["first"]
+    # Each has the handlers a session botocore sets up itself has, event by event.
+    builtin = botocore.session.Session().get_component("event_emitter")
+    for account in (first, second):
+        ours = account.session.get_component("event_emitter")
+        for event in ("choose-signer.sts.AssumeRoleWithWebIdentity", "before-parameter-build.iam", "before-call.iam"):
+            expected = list(builtin._emitter._handlers.prefix_search(event))
+            assert expected and list(ours._emitter._handlers.prefix_search(event)) == expected, event
