@@ -39,21 +39,22 @@ def shared_loader() -> botocore.loaders.Loader:
 
 class _KnownServices:
     """The services that have a model of one kind, answered one name at a time: ``name in`` looks in
-    that service's folders (as botocore's own listing does, search path by search path); iterating,
-    which only an error message does, takes botocore's full listing."""
+    that service's folders only, as botocore's own listing looks in every service's (a folder per API
+    version, holding the kind's file); iterating, which only an error message does, takes botocore's
+    full listing."""
 
     def __init__(self, loader: botocore.loaders.Loader, type_name: str) -> None:
         self._loader, self._type_name = loader, type_name
 
     def __contains__(self, service: object) -> bool:
-        import botocore.exceptions  # noqa: PLC0415
-
-        if not isinstance(service, str):
+        if not isinstance(service, str) or not service or os.sep in service:
             return False
-        try:
-            return bool(self._loader.list_api_versions(service, self._type_name))
-        except botocore.exceptions.DataNotFoundError:
-            return False
+        for root in self._loader.search_paths:
+            folder = os.path.join(root, service)
+            versions = os.listdir(folder) if os.path.isdir(folder) else []
+            if any(self._loader.file_loader.exists(os.path.join(folder, v, self._type_name)) for v in versions):
+                return True
+        return False
 
     def _all(self) -> list[str]:
         import botocore.loaders  # noqa: PLC0415
