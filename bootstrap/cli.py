@@ -261,7 +261,7 @@ def diagnose(**opts: Any) -> None:
     output: Output = opts["output"]
     with edge(opts["debug"], output=output):
         from bootstrap import diagnose_flow, render
-        from bootstrap.results import FleetDiagnosis
+        from bootstrap.fleetresults import FleetDiagnosis
 
         request = diagnose_flow.DiagnoseRequest(
             opts["config_file"],

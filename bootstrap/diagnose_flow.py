@@ -11,8 +11,9 @@ from typing import Any
 
 from bootstrap import config, diagnose, fleet_flow, fleetconfig, oidcci
 from bootstrap.errors import InvalidInput
+from bootstrap.fleetresults import FleetDiagnosis
 from bootstrap.oidcdiagnose import Finding as CiFinding
-from bootstrap.results import Findings, FleetDiagnosis, OnProgress
+from bootstrap.results import Findings, OnProgress
 
 
 @dataclass(frozen=True)

@@ -36,9 +36,10 @@ from bootstrap import (
 from bootstrap.assumerequest import AssumeRequest
 from bootstrap.errors import BootstrapError, InvalidInput, NotOwned
 from bootstrap.fleetconfig import Fleet, Target
+from bootstrap.fleetresults import FleetPlan, TargetDiagnosis, TargetPlan, TargetResult
 from bootstrap.plan import Change, Op, Plan, Side
 from bootstrap.quotas import IAM
-from bootstrap.results import Diagnosis, FleetPlan, TargetDiagnosis, TargetPlan, TargetResult
+from bootstrap.results import Diagnosis
 from bootstrap.state import State
 
 GRANT_POLICY_PATH = "/trust-bootstrap/"

@@ -8,16 +8,8 @@ from __future__ import annotations
 from bootstrap import fleet, stackset_flow, stacksets
 from bootstrap.errors import NotConfirmed
 from bootstrap.fleet_request import FleetRequest, is_fleet, uses_stacksets
-from bootstrap.results import (
-    Confirm,
-    FleetDiagnosis,
-    FleetRun,
-    OnProgress,
-    StackSetOutcome,
-    TargetEvent,
-    TargetsEnded,
-    TargetsStarted,
-)
+from bootstrap.fleetresults import FleetDiagnosis, FleetRun, StackSetOutcome
+from bootstrap.results import Confirm, OnProgress, TargetEvent, TargetsEnded, TargetsStarted
 
 __all__ = ["FleetRequest", "is_fleet", "uses_stacksets"]  # the request, with the workflows that take it
 

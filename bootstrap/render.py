@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 from bootstrap import exports
 from bootstrap.plan import Change, Op, Plan, Side
-from bootstrap.results import FleetDiagnosis, FleetPlan, Outcome, TargetResult, Verification
+from bootstrap.results import Outcome, Verification
 
-if TYPE_CHECKING:  # annotations only: plain runs do not load the diagnosis modules
+if TYPE_CHECKING:  # annotations only: plain runs do not load the diagnosis modules (nor fleet results)
     from bootstrap.findings import Finding
+    from bootstrap.fleetresults import FleetDiagnosis, FleetPlan, TargetResult
     from bootstrap.oidcdiagnose import Finding as CiFinding
 
     AnyFinding = Finding | CiFinding  # the checks of an AssumeRole, or of a CI run's web identity

@@ -16,9 +16,9 @@ from typing import Any
 from bootstrap import arns, assumerequest, aws, aws_iam, aws_iam_write, aws_org, sessions, stacksets, verify
 from bootstrap import aws_cloudformation as cfn
 from bootstrap.errors import ApplyFailed, BootstrapError, NotOwned
-from bootstrap.results import StackSetAccount as AccountResult
-from bootstrap.results import StackSetOutcome as Outcome
-from bootstrap.results import StackSetView
+from bootstrap.fleetresults import StackSetAccount as AccountResult
+from bootstrap.fleetresults import StackSetOutcome as Outcome
+from bootstrap.fleetresults import StackSetView
 from bootstrap.stacksets import Step
 
 Event = Callable[[str, str], None]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bootstrap.results import StackSetOutcome as Outcome
-from bootstrap.results import StackSetView as Prepared
+from bootstrap.fleetresults import StackSetOutcome as Outcome
+from bootstrap.fleetresults import StackSetView as Prepared
 from bootstrap.stacksets import OWNER_TAG, grant_in_words
 
 

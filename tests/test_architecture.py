@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "bootstrap"
 # Pure: values in, values out. No AWS client, no command-line framework.
 PURE = (
     "adminpolicy", "arns", "assumerequest", "awswords", "checks", "config", "schema", "desired", "evaluator",
-    "exports", "facts", "fieldcheck", "findings", "fleet_request", "fleetconfig", "iamkinds", "initfile", "oidcrender", "orgchecks", "plan",
+    "exports", "facts", "fieldcheck", "findings", "fleet_request", "fleetresults", "fleetconfig", "iamkinds", "initfile", "oidcrender", "orgchecks", "plan",
     "policydoc", "quotas", "render", "results", "sourcechecks", "stacksets", "stacksets_render", "state",
     "trustchecks",
 )  # fmt: skip

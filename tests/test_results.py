@@ -12,16 +12,14 @@ from typer.testing import CliRunner
 from bootstrap.cli import app
 from bootstrap.errors import ExitCode
 from bootstrap.findings import Finding, Status
+from bootstrap.fleetresults import FleetPlan, TargetPlan, TargetResult
 from bootstrap.plan import Change, Op, Plan, Side
 from bootstrap.progress import Reporter
 from bootstrap.results import (
     Attempt,
     Diagnosed,
     Done,
-    FleetPlan,
     TargetEvent,
-    TargetPlan,
-    TargetResult,
     TargetsEnded,
     TargetsStarted,
     Waited,
