@@ -12,7 +12,7 @@ import json
 import time
 import urllib.parse
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
@@ -20,7 +20,9 @@ from botocore.parsers import ResponseParserError
 from bootstrap import aws, aws_errors, aws_sts
 from bootstrap.assumerequest import AssumeRequest
 from bootstrap.errors import AwsError, CredentialsError
-from bootstrap.oidc import Provider
+
+if TYPE_CHECKING:  # at run time imported where a provider is read: apply imports this module for every run
+    from bootstrap.oidc import Provider
 
 # While a new role, trust or provider propagates, STS answers AccessDenied; InvalidIdentityToken
 # ("Couldn't retrieve verification key", "No OpenIDConnect provider found") right after a provider is created.
@@ -36,6 +38,8 @@ def get_provider(account: aws.Account, arn: str) -> Provider | None:
             if aws_errors.error_code(err) == "NoSuchEntity":
                 return None
             raise
+    from bootstrap.oidc import Provider  # noqa: PLC0415 (see the imports)
+
     return Provider(
         arn=arn,
         url=str(reply.get("Url", "")).removeprefix("https://"),

@@ -9,10 +9,13 @@ File form: `github: {repo, ref | environment | pull_request, owner_id, repo_id, 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bootstrap import arns, oidc
+from bootstrap import arns
 from bootstrap.errors import InvalidInput
+
+if TYPE_CHECKING:  # at run time imported by the functions that build a CI trust: most runs build none
+    from bootstrap import oidc
 
 # Top-level config keys this module owns, and the keys each section takes.
 FILE_KEYS = ("github", "gitlab", "oidc", "hub_role", "allow_org_wildcard")
@@ -67,6 +70,8 @@ def parse(merged: Mapping[str, Any], where: Where) -> oidc.OidcTrust | None:
                 "--gitlab-project or --oidc-issuer/--oidc-subject)."
             )
         return None
+    from bootstrap import oidc  # noqa: PLC0415 (a CI trust: see the imports)
+
     platforms = [g for g in given if g != "oidc"]
     if len(platforms) > 1:
         raise InvalidInput("--github-* and --gitlab-* describe two different CI platforms: give one of them.")
@@ -125,6 +130,8 @@ def _github(
     hub_role: str | None,
     allow_wide: bool,
 ) -> oidc.OidcTrust:
+    from bootstrap import oidc  # noqa: PLC0415 (a CI trust: see the imports)
+
     repo = value("github", "repo", lambda r: oidc.check_github_repo(r, allow_wide))
     if repo is None:
         raise InvalidInput("A GitHub trust needs the repository: pass --github-repo OWNER/REPO (config: github.repo).")
@@ -169,6 +176,8 @@ def _gitlab(
     hub_role: str | None,
     allow_wide: bool,
 ) -> oidc.OidcTrust:
+    from bootstrap import oidc  # noqa: PLC0415 (a CI trust: see the imports)
+
     project = value("gitlab", "project", lambda p: oidc.check_gitlab_project(p, allow_wide))
     if project is None:
         raise InvalidInput("A GitLab trust needs the project: pass --gitlab-project GROUP/PROJECT.")

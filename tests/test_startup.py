@@ -14,7 +14,7 @@ from tests.conftest import CI_USER_ARN, base_args
 NOT_FOR_ONE_TRUST = (
     "bootstrap.fleet", "bootstrap.fleet_flow", "bootstrap.stackset_flow", "bootstrap.stacksets",
     "bootstrap.aws_cloudformation", "bootstrap.diagnose", "bootstrap.trustchecks", "bootstrap.evaluator",
-    "bootstrap.oidcdiagnose", "bootstrap.fleetresults", "pydantic", "boto3", "s3transfer",
+    "bootstrap.oidcdiagnose", "bootstrap.oidc", "bootstrap.fleetresults", "pydantic", "boto3", "s3transfer",
 )  # fmt: skip
 
 
