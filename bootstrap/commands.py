@@ -212,13 +212,17 @@ def run_apply(prepared: Prepared, confirm: Confirm, on_progress: OnProgress) -> 
     if not the_plan.empty and not confirm(the_plan):
         raise NotConfirmed("Not confirmed: nothing was written.")
     done: tuple[plan.Change, ...] = ()
+    assumed = None
     if the_plan.changes:
-        done = _execute(prepared, replace(the_plan, after_verify=()), on_progress)
+        writes = replace(the_plan, after_verify=())
+        with proof.EarlyAssume(prepared, verifier, writes) as early:
+            done = _execute(prepared, writes, on_progress, early.on_done)
+            assumed = early.credentials()
     result = None
     judge = proof.Judge(prepared, verifier, bool(done), on_progress) if verifier is not None else None
     if verifier is not None and judge is not None:
         try:
-            result = proof.prove(prepared, verifier, judge, wrote=bool(done))
+            result = proof.prove(prepared, verifier, judge, wrote=bool(done), assumed=assumed)
         except BootstrapError as err:  # the network, the credentials, an unreadable answer
             err.message = (
                 f"{_in_place(prepared, done)} Not verified: the verification could not finish: {err.message} "
@@ -271,13 +275,20 @@ def _in_place(prepared: Prepared, done: tuple[plan.Change, ...]) -> str:
     )
 
 
-def _execute(prepared: Prepared, the_plan: Plan, on_progress: OnProgress) -> tuple[plan.Change, ...]:
+def _execute(
+    prepared: Prepared, the_plan: Plan, on_progress: OnProgress, also: apply.OnDone | None = None
+) -> tuple[plan.Change, ...]:
+    def on_done(change: plan.Change) -> None:
+        on_progress(Done(change))
+        if also is not None:
+            also(change)
+
     return apply.execute(
         the_plan,
         target=prepared.sides.target,
         source=prepared.sides.source,
         deadline_s=prepared.config.verify_timeout,
-        on_done=lambda c: on_progress(Done(c)),
+        on_done=on_done,
     )
 
 

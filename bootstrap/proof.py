@@ -3,12 +3,15 @@ waiting can help, and the diagnose checks when it fails. Used by apply and verif
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from bootstrap import assumerequest, aws, verify
 from bootstrap.errors import BootstrapError
+from bootstrap.plan import Change, Op, Plan
 from bootstrap.results import Attempt, Diagnosed, OnProgress, Verification, Waited, Waiting
 
 if TYPE_CHECKING:
@@ -67,14 +70,76 @@ class Judge:
         self.on_progress(Diagnosed(self.prepared.plan.role_arn, self.prepared.principal.arn, diagnosis.findings))
 
 
-def prove(prepared: Prepared, verifier: aws.Account, judge: Judge, wrote: bool = False) -> Verification:
+# Writes that change only what the role may do once assumed, never whether AssumeRole into it
+# succeeds: IAM decides that from the trust policy and the caller's own policies
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html).
+# Tags are not here: a policy may allow or deny sts:AssumeRole on aws:ResourceTag.
+ROLE_PERMISSIONS_ONLY = frozenset(
+    {Op.ATTACH_POLICY, Op.DETACH_POLICY, Op.PUT_ROLE_POLICY, Op.DELETE_ROLE_POLICY, Op.SET_BOUNDARY}
+)
+
+
+class EarlyAssume:
+    """The proof's AssumeRole, sent while the role's permissions are still being written.
+
+    Once every write that decides the AssumeRole (the role, its trust, the grant) is done, the
+    attachments and inline policies still going out cannot change its answer, so AssumeRole goes
+    out beside them: a first onboarding waits a round less. Its answer is used only once every
+    write is done (then who those credentials are is asked, as ever); a denial (IAM propagation, a
+    write that failed) or no answer is None, and the proof then runs as usual after the writes, with
+    its waiting and its diagnosis. Never with MFA (a one-time code is not spent on a guess), nor for
+    a rename, whose old role is removed only after a proof taken when everything is in place."""
+
+    def __init__(self, prepared: Prepared, verifier: aws.Account | None, the_plan: Plan) -> None:
+        self._request: assumerequest.AssumeRequest | None = None
+        gating = [c for c in the_plan.changes if c.op not in ROLE_PERMISSIONS_ONLY]
+        worth_it = len(gating) < len(the_plan.changes)  # something is still being written after them
+        if verifier is not None and worth_it and not prepared.config.mfa_serial and not the_plan.after_verify:
+            self._request = assumerequest.for_trust(prepared.config, the_plan.role_arn, prepared.external_id)
+        self._verifier, self._waiting_for = verifier, set(gating)
+        self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+        self._sent: Future[aws.Credentials | None] | None = None
+
+    def __enter__(self) -> EarlyAssume:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:  # a failed run does not wait for an answer it will not use
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def on_done(self, change: Change) -> None:
+        """apply's callback (from either side's thread) for each write made."""
+        with self._lock:
+            self._waiting_for.discard(change)
+            if self._request is None or self._sent is not None or self._waiting_for:
+                return
+            assert self._verifier is not None
+            self._pool = ThreadPoolExecutor(max_workers=1)
+            self._sent = self._pool.submit(verify.try_assume, self._verifier, self._request)
+
+    def credentials(self) -> aws.Credentials | None:
+        """AssumeRole's credentials, if it was sent and succeeded. Ask only once every write is done."""
+        return self._sent.result() if self._sent is not None else None
+
+
+def prove(
+    prepared: Prepared,
+    verifier: aws.Account,
+    judge: Judge,
+    wrote: bool = False,
+    assumed: aws.Credentials | None = None,
+) -> Verification:
+    """``assumed``: credentials AssumeRole gave while the role's permissions were being written
+    (EarlyAssume), after every write that decides it."""
     config = prepared.config
-    if prepared.proof is not None and not wrote:
-        # Nothing was written after the reads, and AssumeRole already answered beside them
-        # (commands.prepare): the proof's second half is who those credentials are.
-        return verify.check_assumed(
-            verifier, prepared.proof, prepared.plan.role_arn, prepared.sides.target_identity.account
-        )
+    if not wrote:
+        # Nothing was written after the reads, so AssumeRole's answer beside them (commands.prepare)
+        # is as good as one asked now.
+        assumed = prepared.proof
+    if assumed is not None:
+        # The proof's first half has answered: its second half is who those credentials are.
+        return verify.check_assumed(verifier, assumed, prepared.plan.role_arn, prepared.sides.target_identity.account)
     judge.on_progress(Waiting("Verifying: AssumeRole as the principal, waiting for IAM propagation"))
     try:
         result = verify.verify(

@@ -66,16 +66,53 @@ def _rounds_of(cli: Any, sandbox: Sandbox, args: list[str]) -> tuple[int, list[C
     return sequential_rounds(calls), calls
 
 
-def test_first_onboarding_waits_five_rounds(cli: Any, sandbox: Sandbox, args: list[str]) -> None:
+def test_first_onboarding_waits_four_rounds(cli: Any, sandbox: Sandbox, args: list[str]) -> None:
     """Reads with the input alone (both identities, the principal, the role, the principal's inline
     policy names, and the checks before writing: the policy to attach exists, the verify profile is
     the principal); CreateRole beside the grant (the listing showed there is none to read, and no
-    other inline policy to measure); the attachment and the inline policy together; AssumeRole; who
-    am I as the role."""
+    other inline policy to measure); the attachment and the inline policy together, and beside them
+    AssumeRole (the role and the grant, all that decides it, are written); who am I as the role."""
     rounds, calls = _rounds_of(cli, sandbox, args)
-    assert {c.operation for c in calls if c.is_write} == {"CreateRole", "AttachRolePolicy", "PutRolePolicy",
-                                                         "PutUserPolicy"}  # fmt: skip
-    assert rounds <= 5, sorted((round(c.started, 2), round(c.ended, 2), c.operation) for c in calls)
+    writes = [c for c in calls if c.is_write]
+    assert {c.operation for c in writes} == {"CreateRole", "AttachRolePolicy", "PutRolePolicy", "PutUserPolicy"}
+    assert rounds <= 4, sorted((round(c.started, 2), round(c.ended, 2), c.operation) for c in calls)
+    # AssumeRole only once what decides its answer is written: the role (with its trust) and the grant
+    decisive = [c for c in writes if c.operation in ("CreateRole", "PutUserPolicy")]
+    assumed = [c for c in calls if c.operation == "AssumeRole"]
+    assert len(assumed) == 1 and assumed[0].status == 200
+    assert assumed[0].started >= max(c.ended for c in decisive)
+    # and its credentials are asked who they are only once every write is done
+    who = [c for c in calls if c.operation == "GetCallerIdentity" and c.started >= assumed[0].ended]
+    assert len(who) == 1 and who[0].started >= max(c.ended for c in writes)
+
+
+def test_an_early_assume_role_denied_by_propagation_is_not_the_proof(
+    cli: Any, sandbox: Sandbox, args: list[str]
+) -> None:
+    """The new role is not assumable yet (IAM propagation): AssumeRole beside the attachments is
+    denied, and the proof runs as usual after every write, waiting until it succeeds."""
+    sandbox.propagation_delay = 2
+    run = cli("apply", *args, "--output", "json")
+    assert run.exit_code == 0, run.stderr
+    assert run.json()["verification"]["ok"] is True
+    assert "waiting for IAM propagation" in run.stderr
+    calls = sandbox.calls()
+    last_write = max(c.ended for c in calls if c.is_write)
+    assumed = [c for c in calls if c.operation == "AssumeRole"]
+    assert assumed[0].status != 200  # the early one, denied
+    proved = [c for c in assumed if c.status == 200]
+    assert len(proved) == 1 and proved[0].started >= last_write
+
+
+def test_no_early_assume_role_spends_an_mfa_code(cli: Any, sandbox: Sandbox, args: list[str]) -> None:
+    """With MFA the one-time code is sent once, by the proof, after every write."""
+    mfa = ["--require-mfa", "--mfa-serial", "arn:aws:iam::111111111111:mfa/ci-user", "--mfa-token", "123456"]
+    run = cli("apply", *args, *mfa, "--output", "json")
+    calls = sandbox.calls()
+    last_write = max(c.ended for c in calls if c.is_write)
+    assumed = [c for c in calls if c.operation == "AssumeRole"]
+    assert run.exit_code == 0, run.stderr
+    assert len(assumed) == 1 and assumed[0].status == 200 and assumed[0].started >= last_write
 
 
 def test_no_op_rerun_waits_three_rounds(cli: Any, sandbox: Sandbox, args: list[str]) -> None:
@@ -134,4 +171,4 @@ def test_the_principals_other_inline_policies_are_measured_in_one_round(
     rounds, calls = _rounds_of(cli, sandbox, args)
     measured = [c for c in calls if c.operation == "GetUserPolicy"]
     assert len(measured) == 12 and all(c.ended <= min(w.started for w in calls if w.is_write) for c in measured)
-    assert rounds <= 6, sorted((round(c.started, 2), round(c.ended, 2), c.operation) for c in calls)
+    assert rounds <= 5, sorted((round(c.started, 2), round(c.ended, 2), c.operation) for c in calls)
