@@ -1,5 +1,5 @@
 """The command's entry point: ``--help`` and ``--version`` answered without loading the command line,
-every other run handed to it (``bootstrap.cli``).
+every other run handed to it (``bootstrap.cli.app``).
 
 Why: importing typer and building the command line costs more than the 0.1 s a help page should
 take, and the help text depends only on this installation and the terminal. So the first ``--help``
@@ -39,7 +39,7 @@ def main() -> None:
     if _is_help(argv) and os.environ.get("TRUST_BOOTSTRAP_NO_CACHE", "") in ("", "0"):
         _help(argv)
     _tune_collector()
-    from bootstrap.cli import main as cli_main
+    from bootstrap.cli.app import main as cli_main
 
     try:
         cli_main()
@@ -91,7 +91,7 @@ def _help(argv: list[str]) -> None:
 
 def _render() -> tuple[int, str]:
     """Run the command line for this help page, passing its output through and keeping a copy."""
-    from bootstrap.cli import main as cli_main
+    from bootstrap.cli.app import main as cli_main
 
     tee = _Tee(sys.stdout)
     sys.stdout = cast("TextIO", tee)
@@ -126,11 +126,11 @@ def _installation() -> str:
     digest = hashlib.sha256()
     digest.update(f"{sys.version}\0{sys.prefix}\0{bootstrap.__version__}\0".encode())  # prefix: the venv
     package = Path(bootstrap.__file__).parent
-    with os.scandir(package) as entries:
-        for entry in sorted(entries, key=lambda e: e.name):
-            if entry.name.endswith(".py"):
-                stat = entry.stat()
-                digest.update(f"{entry.name}:{stat.st_mtime_ns}:{stat.st_size}\0".encode())
+    for folder, dirs, files in os.walk(package):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(f for f in files if f.endswith(".py")):
+            stat = os.stat(os.path.join(folder, name))
+            digest.update(f"{folder[len(str(package)) :]}/{name}:{stat.st_mtime_ns}:{stat.st_size}\0".encode())
     digest.update(_typer_version().encode())
     return digest.hexdigest()[:16]
 

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 from typer.testing import CliRunner
 
-from bootstrap.cli import app
+from bootstrap.cli.app import app
 from bootstrap.sandbox.server import ACCOUNT_A, ACCOUNT_B, Sandbox
 
 # Property tests judge behaviour, not speed: on a loaded 2-core CI machine wall-clock limits

@@ -212,7 +212,7 @@ def test_policy_file_that_is_not_a_policy(cli: Any, tmp_path: Path) -> None:
 def test_help_does_not_import_boto3(argv: list[str], shown: str) -> None:
     code = (
         "import sys\n"
-        "from bootstrap.cli import main\n"
+        "from bootstrap.cli.app import main\n"
         f"sys.argv = ['trust-bootstrap', *{argv!r}]\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "print('boto3 imported' if 'boto3' in sys.modules else 'boto3 not imported')\n"
@@ -231,7 +231,7 @@ def test_python_dash_m_runs_the_cli() -> None:
 
 
 def test_config_example_is_a_valid_config() -> None:
-    from bootstrap import config
+    from bootstrap.config import model as config
 
     example = Path(__file__).parent.parent / "config.example.yaml"
     loaded = config.load(example, {})

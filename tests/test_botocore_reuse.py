@@ -14,7 +14,8 @@ import botocore.loaders
 import botocore.session
 import pytest
 
-from bootstrap import aws, botomodel
+from bootstrap.aws import accounts as aws
+from bootstrap.aws import botomodel
 
 USED = ("iam", "sts", "organizations", "cloudformation")
 KINDS = ("service-2", "paginators-1", "endpoint-rule-set-1", "waiters-2")

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from bootstrap import checks
-from bootstrap.assumerequest import AssumeRequest
-from bootstrap.facts import Caller, Facts, OrgLevel, OrgPolicies, RoleFacts
-from bootstrap.findings import Kind, Status
+from bootstrap.core.assumerequest import AssumeRequest
+from bootstrap.core.facts import Caller, Facts, OrgLevel, OrgPolicies, RoleFacts
+from bootstrap.core.findings import Kind, Status
+from bootstrap.diagnose import checks
 
 A, B = "111111111111", "222222222222"
 USER = f"arn:aws:iam::{A}:user/ci-user"
@@ -288,8 +288,8 @@ def test_every_check_is_data() -> None:
 from hypothesis import given, settings  # noqa: E402 (the property test's own imports)
 from hypothesis import strategies as st  # noqa: E402
 
-from bootstrap import evaluator  # noqa: E402
-from bootstrap.trustchecks import request  # noqa: E402
+from bootstrap.diagnose import evaluator  # noqa: E402
+from bootstrap.diagnose.trustchecks import request  # noqa: E402
 
 OPERATORS = ["StringEquals", "StringNotEquals", "StringEqualsIfExists", "Null", "Bool", "BoolIfExists", "StringLike"]
 KEYS = ["sts:ExternalId", "aws:MultiFactorAuthPresent", "sts:RoleSessionName"]
@@ -335,7 +335,7 @@ def test_trust_checks_fail_exactly_when_the_trust_denies(
 )
 def test_aws_words_are_read_as_aws_writes_them(message: str, policy: str, explicit: bool) -> None:
     # [denied] "with an explicit deny in a TYPE policy" / "because no TYPE policy allows the ACTION action"
-    from bootstrap import awswords
+    from bootstrap.core import awswords
 
     words = awswords.read(f"User: {USER} is not authorized to perform: sts:AssumeRole on resource: {ROLE} {message}")
     assert words is not None and (words.policy, words.explicit) == (policy, explicit)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bootstrap.evaluator import Request, UnsupportedCondition, condition_holds, evaluate, evaluate_all
+from bootstrap.diagnose.evaluator import Request, UnsupportedCondition, condition_holds, evaluate, evaluate_all
 
 USER = "arn:aws:iam::111111111111:user/ci-user"
 ROLE = "arn:aws:iam::222222222222:role/deploy"

@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 from botocore.parsers import ResponseParserError
 
-from bootstrap import aws_errors
+from bootstrap.aws import errors as aws_errors
 
 HTML = "<html><body><h1>500 Internal Server Error</h1><p>oops</p></body></html>"
 

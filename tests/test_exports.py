@@ -13,7 +13,7 @@ import boto3
 import hcl2
 import yaml
 
-from bootstrap import config
+from bootstrap.config import model as config
 from bootstrap.sandbox.server import Sandbox
 from tests.conftest import ACCOUNT_A, ACCOUNT_B, CI_USER_ARN, READ_ONLY, base_args, iam
 

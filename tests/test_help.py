@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from bootstrap.cli import app
+from bootstrap.cli.app import app
 
 runner = CliRunner()
 
@@ -88,7 +88,7 @@ def test_one_declaration_drives_help_and_init(cli: Any, tmp_path: Any) -> None:
     # Every config key is described once (in Config): apply's help and init's comments say the same.
     from dataclasses import fields
 
-    from bootstrap.config import Config
+    from bootstrap.config.model import Config
 
     help_text = " ".join(_help("apply").split())
     target = tmp_path / "trust.yaml"
@@ -109,7 +109,7 @@ def _entry_point(*args: str, whole_app: bool = False) -> subprocess.CompletedPro
     """The entry point, help cache off: a run builds only the command it names (cli.app_for); or,
     with ``whole_app``, the app with every command built, under the same program name."""
     env = {**os.environ, "TRUST_BOOTSTRAP_NO_CACHE": "1", "COLUMNS": "100"}
-    whole = "import sys; sys.argv[0] = 'trust-bootstrap'; from bootstrap.cli import app; app()"
+    whole = "import sys; sys.argv[0] = 'trust-bootstrap'; from bootstrap.cli.app import app; app()"
     command = ["-c", whole] if whole_app else ["-m", "bootstrap"]
     return subprocess.run(
         [sys.executable, *command, *args], env=env, capture_output=True, text=True, check=False, timeout=120

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from bootstrap import oidc
+from bootstrap.core import oidc, oidcinput
 from tests.conftest import ACCOUNT_A, ACCOUNT_B, iam
 
-# -- pure: subjects (formats from GitHub's and GitLab's docs, cited in bootstrap/oidc.py) ----------
+# -- pure: subjects (formats from GitHub's and GitLab's docs, cited in bootstrap/core/oidc.py) ----------
 
 
 def test_github_subjects_follow_githubs_documented_formats() -> None:
@@ -65,17 +65,17 @@ def test_exact_subject_uses_string_equals_and_wildcard_string_like() -> None:
 @pytest.mark.parametrize(
     ("check", "value"),
     [
-        (oidc.check_github_repo, "octo-org"),
-        (oidc.check_github_repo, "octo org/repo"),
-        (oidc.check_github_repo, "-bad/repo"),
-        (oidc.check_github_repo, "org/*"),
-        (oidc.check_github_ref, "main"),
-        (oidc.check_issuer, "http://token.example.com"),
-        (oidc.check_issuer, "token.example.com"),
-        (oidc.check_gitlab_ref, "refs/heads/main"),
-        (oidc.check_gitlab_project, "project-without-group"),
-        (oidc.check_subject, "*"),
-        (oidc.check_subject, "repo:octo-org/*"),
+        (oidcinput.check_github_repo, "octo-org"),
+        (oidcinput.check_github_repo, "octo org/repo"),
+        (oidcinput.check_github_repo, "-bad/repo"),
+        (oidcinput.check_github_repo, "org/*"),
+        (oidcinput.check_github_ref, "main"),
+        (oidcinput.check_issuer, "http://token.example.com"),
+        (oidcinput.check_issuer, "token.example.com"),
+        (oidcinput.check_gitlab_ref, "refs/heads/main"),
+        (oidcinput.check_gitlab_project, "project-without-group"),
+        (oidcinput.check_subject, "*"),
+        (oidcinput.check_subject, "repo:octo-org/*"),
     ],
 )
 def test_malformed_inputs_are_refused(check: Any, value: str) -> None:
@@ -84,10 +84,10 @@ def test_malformed_inputs_are_refused(check: Any, value: str) -> None:
 
 
 def test_org_wildcard_needs_the_explicit_flag() -> None:
-    assert oidc.check_github_repo("org/*", allow_org_wildcard=True) == ("org", "*")
-    assert oidc.check_subject("repo:octo-org/*", allow_org_wildcard=True) == "repo:octo-org/*"
+    assert oidcinput.check_github_repo("org/*", allow_org_wildcard=True) == ("org", "*")
+    assert oidcinput.check_subject("repo:octo-org/*", allow_org_wildcard=True) == "repo:octo-org/*"
     assert (
-        oidc.check_subject("repo:o/r:ref:refs/tags/v*") == "repo:o/r:ref:refs/tags/v*"
+        oidcinput.check_subject("repo:o/r:ref:refs/tags/v*") == "repo:o/r:ref:refs/tags/v*"
     )  # a ref wildcard is not org-wide
 
 
@@ -520,7 +520,7 @@ def test_inside_github_actions_the_job_token_is_requested_with_the_trusts_audien
     import io
     import urllib.request
 
-    from bootstrap import ci_token
+    from bootstrap.ci import token as ci_token
 
     seen: dict[str, Any] = {}
 
@@ -546,7 +546,7 @@ def test_sandbox_command_serves_an_https_issuer_and_a_minter(tmp_path: Path) -> 
     import sys
     import urllib.request
 
-    from bootstrap import ci_token
+    from bootstrap.ci import token as ci_token
 
     process = subprocess.Popen(
         [sys.executable, "-m", "bootstrap", "sandbox", "--dir", str(tmp_path)],

@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bootstrap import botomodel, plan, policydoc
+from bootstrap.aws import botomodel
+from bootstrap.core import plan, policydoc
 
 ACCOUNTS = ["111111111111", "222222222222", "333333333333"]
 ACTIONS = ["sts:AssumeRole", "s3:GetObject", "s3:PutObject", "iam:GetRole", "ec2:Describe*"]

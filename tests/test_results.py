@@ -9,13 +9,12 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from bootstrap.cli import app
-from bootstrap.errors import ExitCode
-from bootstrap.findings import Finding, Status
-from bootstrap.fleetresults import FleetPlan, TargetPlan, TargetResult
-from bootstrap.plan import Change, Op, Plan, Side
-from bootstrap.progress import Reporter
-from bootstrap.results import (
+from bootstrap.cli.app import app
+from bootstrap.cli.progress import Reporter
+from bootstrap.core.errors import ExitCode
+from bootstrap.core.findings import Finding, Status
+from bootstrap.core.plan import Change, Op, Plan, Side
+from bootstrap.diagnose.results import (
     Attempt,
     Diagnosed,
     Done,
@@ -25,6 +24,7 @@ from bootstrap.results import (
     Waited,
     Waiting,
 )
+from bootstrap.fleet.results import FleetPlan, TargetPlan, TargetResult
 
 ROLE = "arn:aws:iam::222222222222:role/deploy"
 CREATE = Change(Side.TARGET, "222222222222", Op.CREATE_ROLE, "role", "deploy", action="create", resource="role/deploy")

@@ -124,8 +124,8 @@ def test_no_op_rerun_waits_three_rounds(cli: Any, sandbox: Sandbox, args: list[s
 
 
 def test_a_roles_independent_writes_are_batched_in_plan_order() -> None:
-    from bootstrap.apply import _batches
-    from bootstrap.plan import Change, Op, Side
+    from bootstrap.core.plan import Change, Op, Side
+    from bootstrap.trust.apply import _batches
 
     def change(op: Op, key: str = "") -> Change:
         return Change(Side.TARGET, "222222222222", op, "role", "r", key=key)

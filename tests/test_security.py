@@ -19,7 +19,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from bootstrap import awsconfig
+from bootstrap.exports import awsconfig
 from bootstrap.sandbox.server import Sandbox
 from tests.conftest import ACCOUNT_A, ACCOUNT_B, CI_USER_ARN
 
@@ -355,7 +355,7 @@ NOT_ADMIN = [
 
 @pytest.mark.parametrize("statement", NOT_ADMIN, ids=[str(i) for i in range(len(NOT_ADMIN))])
 def test_documents_that_are_not_admin_equivalent(statement: dict[str, Any]) -> None:
-    from bootstrap import adminpolicy
+    from bootstrap.core import adminpolicy
 
     assert not adminpolicy.is_admin_equivalent({"Version": "2012-10-17", "Statement": [statement]})
     assert adminpolicy.is_admin_equivalent({"Statement": [statement, dict(ADMIN_DOCS[0][1])]})

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
-from bootstrap import arns, config, policydoc, stacksets
-from bootstrap.stacksets import Instance, LiveStackSet, OrgScope, Step
+from bootstrap.config import model as config
+from bootstrap.core import arns, policydoc
+from bootstrap.fleet import stacksets
+from bootstrap.fleet.stacksets import Instance, LiveStackSet, OrgScope, Step
 
 PRINCIPAL = arns.parse_principal("arn:aws:iam::111111111111:user/ci-user")
 SCOPE = OrgScope("o-abcdefghij", "ou-ab12-11111111", "o-abcdefghij/r-ab12/ou-ab12-11111111/")

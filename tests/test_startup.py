@@ -12,9 +12,9 @@ from bootstrap.sandbox.server import Sandbox
 from tests.conftest import CI_USER_ARN, base_args
 
 NOT_FOR_ONE_TRUST = (
-    "bootstrap.fleet", "bootstrap.fleet_flow", "bootstrap.stackset_flow", "bootstrap.stacksets",
-    "bootstrap.aws_cloudformation", "bootstrap.diagnose", "bootstrap.trustchecks", "bootstrap.evaluator",
-    "bootstrap.oidcdiagnose", "bootstrap.oidc", "bootstrap.fleetresults", "pydantic", "boto3", "s3transfer",
+    "bootstrap.fleet.threads", "bootstrap.fleet.flow", "bootstrap.fleet.stackset_flow", "bootstrap.fleet.stacksets",
+    "bootstrap.aws.cloudformation", "bootstrap.diagnose.gather", "bootstrap.diagnose.trustchecks", "bootstrap.diagnose.evaluator",
+    "bootstrap.diagnose.oidc", "bootstrap.core.oidc", "bootstrap.fleet.results", "pydantic", "boto3", "s3transfer",
 )  # fmt: skip
 
 
@@ -27,5 +27,5 @@ def test_apply_for_one_trust_loads_only_what_it_uses(sandbox: Sandbox) -> None:
     assert "Verified" in run.stdout or "verified" in run.stdout.lower()
     # -X importtime names every module imported, one per line: "import time: self | cumulative | name".
     loaded = {line.rsplit("|", 1)[-1].strip() for line in run.stderr.splitlines() if line.startswith("import time:")}
-    assert "bootstrap.commands" in loaded  # the list is complete: the workflow's own modules are in it
+    assert "bootstrap.trust.workflows" in loaded  # the list is complete: the workflow's own modules are in it
     assert sorted(m for m in NOT_FOR_ONE_TRUST if m in loaded) == []

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bootstrap import arns, assumerequest, iamkinds
-from bootstrap.assumerequest import AssumeRequest
+from bootstrap.core import arns, assumerequest, iamkinds
+from bootstrap.core.assumerequest import AssumeRequest
 
 ROLE = "arn:aws:iam::222222222222:role/team/deploy"
 

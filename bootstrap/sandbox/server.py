@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import tempfile
 import threading
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -24,7 +26,6 @@ from typing import Any
 import boto3
 from werkzeug.serving import make_server
 
-from bootstrap import safewrite
 from bootstrap.sandbox import moto_private, web_identity
 from bootstrap.sandbox.faults import Fault, Gate
 from bootstrap.sandbox.oidc_issuer import Issuer
@@ -297,8 +298,23 @@ class Sandbox:
                 "",
             ]
         # Secrets: 0600 from the first byte, in a file created exclusively, renamed over any planted link.
-        safewrite.write(self.credentials_file, "\n".join(credentials), mode=0o600)
-        safewrite.write(self.config_file, "\n".join(config), mode=0o644)
+        _write(self.credentials_file, "\n".join(credentials), mode=0o600)
+        _write(self.config_file, "\n".join(config), mode=0o644)
+
+
+def _write(path: Path, text: str, mode: int) -> None:
+    """Atomically, with ``mode`` from the first byte (mkstemp creates 0600 exclusively, then the rename
+    replaces any link planted at ``path``). The sandbox keeps its own writer: it imports nothing from
+    the tool it referees."""
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
 
 
 def iter_exports(sandbox: Sandbox) -> Iterator[str]:

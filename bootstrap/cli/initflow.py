@@ -1,0 +1,74 @@
+"""init's workflow: the questions it asks (with defaults from the AWS profiles found), each answer
+checked as the config file will be, and writing the file so that it loads. No prompting or printing
+here: cli.py asks and shows."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from bootstrap.aws import sessions
+from bootstrap.config import initfile
+from bootstrap.config import model as config
+from bootstrap.core import arns
+from bootstrap.core.errors import InvalidInput
+from bootstrap.exports import safewrite
+
+# The answers the config file will be checked against: asked again until they pass, so init never
+# writes a file that the next run rejects.
+CHECKS: dict[str, Callable[[str], object]] = {
+    "role_name": arns.check_role_name,
+    "principal": arns.parse_principal,
+    "external_id": arns.check_external_id,
+}
+
+
+def refuse_existing(file: Path, force: bool) -> None:
+    if os.path.lexists(file) and not force:
+        raise InvalidInput(f"{file} exists: not overwritten. Pass --force to replace it, or another file name.")
+
+
+def known_profiles() -> list[str]:
+    return sessions.known_profiles()
+
+
+def questions(profiles: list[str]) -> list[tuple[str, str, str]]:
+    """(config key, question, default answer) in the order asked."""
+    return [
+        ("source_profile", "Profile of the source account A (the principal's)", profiles[0] if profiles else ""),
+        ("target_profile", "Profile of the target account B (gets the role)", profiles[1] if len(profiles) > 1 else ""),
+        ("role_name", "Role name in B", "terraform-deploy"),
+        ("principal", "Principal ARN in A (empty: the source profile's identity)", ""),
+        ("external_id", "ExternalId to require (empty: none)", ""),
+        ("verify_profile", "Profile with the principal's credentials, to verify (empty: none)", ""),
+    ]
+
+
+def check_answer(key: str, answer: str) -> None:
+    """Raises ValueError (saying why) when the answer would make the file fail to load."""
+    if answer and key in CHECKS:
+        CHECKS[key](answer)
+
+
+def write(file: Path, values: Mapping[str, Any], *, force: bool) -> Path:
+    """Write the commented config file; returns the file written (``file``, or the file it links to)."""
+    if not values.get("role_name"):
+        raise InvalidInput("A role name is required: pass --role-name NAME (or answer the prompt with --interactive).")
+    target = safewrite.resolve(file)  # a dangling link is refused, never written through
+    text = initfile.render(dict(values))
+    try:
+        # What we write must load: checked on the finished temporary file, so an invalid one is never left.
+        safewrite.write(target, text, mode=safewrite.mode_of(target, 0o600), replace=force,
+                        check=lambda temp: _loads(temp, target))  # fmt: skip
+    except OSError as err:
+        raise InvalidInput(f"Cannot write {target}: {err.strerror}. Nothing was written.") from err
+    return target
+
+
+def _loads(temp: Path, final: Path) -> None:
+    try:
+        config.load(temp, {})
+    except InvalidInput as err:
+        raise InvalidInput(err.message.replace(str(temp), str(final)) + " Nothing was written.") from err

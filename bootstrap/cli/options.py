@@ -1,0 +1,338 @@
+"""The command line's options: every typer option type, the shared trust options and which
+command offers which, and the choices (output, export format, teardown side). cli.py declares the
+commands with them; like cli.py, this module imports typer and nothing that imports boto3."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from bootstrap.config.schema import help_of as _h  # every config key's help is declared once, in Config
+
+
+class Output(StrEnum):
+    text = "text"
+    json = "json"
+
+
+# -- options shared by apply (and the commands that identify the same trust) ---------------------
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="YAML config file; flags override its keys.", show_default=False),
+]
+SourceProfileOpt = Annotated[str | None, typer.Option(help=_h("source_profile"))]
+TargetProfileOpt = Annotated[str | None, typer.Option(help=_h("target_profile"))]
+RoleNameOpt = Annotated[str | None, typer.Option(help=_h("role_name"))]
+PrincipalOpt = Annotated[
+    str | None,
+    typer.Option(help=_h("principal")),
+]
+ExternalIdOpt = Annotated[str | None, typer.Option(help=_h("external_id"))]
+GenerateExternalIdOpt = Annotated[
+    bool | None,
+    typer.Option("--generate-external-id", help=_h("generate_external_id")),
+]
+RequireMfaOpt = Annotated[bool | None, typer.Option("--require-mfa", help=_h("require_mfa"))]
+MfaMaxAgeOpt = Annotated[
+    int | None,
+    typer.Option(help=_h("mfa_max_age")),
+]
+PolicyArnOpt = Annotated[
+    list[str] | None,
+    typer.Option("--policy-arn", help=_h("policy_arns")),
+]
+InlinePolicyOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--inline-policy",
+        help=_h("inline_policies"),
+    ),
+]
+MaxSessionOpt = Annotated[int | None, typer.Option(help=_h("max_session_duration"))]
+PathOpt = Annotated[str | None, typer.Option(help=_h("path"))]
+BoundaryOpt = Annotated[str | None, typer.Option(help=_h("permissions_boundary"))]
+DescriptionOpt = Annotated[str | None, typer.Option(help=_h("description"))]
+TagOpt = Annotated[list[str] | None, typer.Option("--tag", help=_h("tags"))]
+SessionNameOpt = Annotated[str | None, typer.Option(help=_h("session_name"))]
+VerifyProfileOpt = Annotated[str | None, typer.Option(help=_h("verify_profile"))]
+MfaSerialOpt = Annotated[str | None, typer.Option(help=_h("mfa_serial"))]
+MfaTokenOpt = Annotated[str | None, typer.Option(help=_h("mfa_token"))]
+VerifyOpt = Annotated[
+    bool | None,
+    typer.Option("--verify/--no-verify", help=_h("verify"), show_default=False),
+]
+VerifyTimeoutOpt = Annotated[
+    float | None,
+    typer.Option(help=_h("verify_timeout")),
+]
+TrustAccountOpt = Annotated[
+    bool | None,
+    typer.Option("--trust-account", help=_h("trust_account")),
+]
+AllowAdminOpt = Annotated[
+    bool | None,
+    typer.Option("--allow-admin", help=_h("allow_admin")),
+]
+PolicyQuotaOpt = Annotated[int | None, typer.Option(help=_h("managed_policy_quota"))]
+ReplacesOpt = Annotated[
+    str | None,
+    typer.Option(help=_h("replaces")),
+]
+OutputOpt = Annotated[Output, typer.Option("--output", "-o", help="text, or one JSON document on stdout.")]
+
+
+def _ci(help_text: str) -> Any:
+    return typer.Option(help=help_text)
+
+
+# CI (web identity) trusts: see oidcconfig.py for the config-file form.
+GithubRepoOpt = Annotated[
+    str | None, _ci("CI trust: the GitHub repository OWNER/REPO whose workflows may assume the role.")
+]
+GithubRefOpt = Annotated[
+    str | None, _ci("GitHub: the full ref, refs/heads/BRANCH or refs/tags/TAG (wildcard: StringLike).")
+]
+GithubEnvOpt = Annotated[str | None, _ci("GitHub: jobs of this deployment environment (their sub names it).")]
+GithubPrOpt = Annotated[
+    bool | None,
+    typer.Option("--github-pull-request", help="GitHub: pull_request runs."),
+]
+GithubOwnerIdOpt = Annotated[str | None, _ci("GitHub: the owner's numeric ID, for the immutable sub format.")]
+GithubRepoIdOpt = Annotated[str | None, _ci("GitHub: the repository's numeric ID, for the immutable sub format.")]
+GitlabProjectOpt = Annotated[str | None, _ci("CI trust: the GitLab project GROUP/PROJECT.")]
+GitlabRefOpt = Annotated[str | None, _ci("GitLab: the branch or tag name (no refs/ prefix).")]
+GitlabRefTypeOpt = Annotated[str | None, _ci("GitLab: branch or tag [default: branch].")]
+GitlabHostOpt = Annotated[str | None, _ci("GitLab: the instance host [default: gitlab.com].")]
+OidcIssuerOpt = Annotated[str | None, _ci("CI trust: the https issuer URL (generic, or GitHub Enterprise Server).")]
+OidcAudienceOpt = Annotated[str | None, _ci("CI trust: the token audience [default: sts.amazonaws.com].")]
+OidcSubjectOpt = Annotated[str | None, _ci("Generic CI trust: the exact sub (or a pattern with * : StringLike).")]
+HubRoleOpt = Annotated[
+    str | None, _ci("Hub topology: the CI role in A the workflow assumes first (created and owned).")
+]
+AllowOrgWildcardOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--allow-org-wildcard",
+        help="Allow a sub wildcard over a whole organization or group (warned).",
+    ),
+]
+TokenFileOpt = Annotated[
+    Path | None, _ci("A CI job's web identity token file, to prove the trust live (never printed).")
+]
+YesOpt = Annotated[
+    bool,
+    typer.Option("--yes", "-y", help="Do not ask before writing (needed when not interactive)."),
+]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks of unexpected errors.")]
+AdoptOpt = Annotated[
+    bool,
+    typer.Option(
+        "--adopt",
+        help="Take over an existing role not created by trust-bootstrap (shows the diff).",
+    ),
+]
+
+
+def trust_options(
+    config_file: ConfigOpt = None,
+    source_profile: SourceProfileOpt = None,
+    target_profile: TargetProfileOpt = None,
+    role_name: RoleNameOpt = None,
+    principal: PrincipalOpt = None,
+    external_id: ExternalIdOpt = None,
+    generate_external_id: GenerateExternalIdOpt = None,
+    require_mfa: RequireMfaOpt = None,
+    mfa_max_age: MfaMaxAgeOpt = None,
+    policy_arn: PolicyArnOpt = None,
+    inline_policy: InlinePolicyOpt = None,
+    max_session_duration: MaxSessionOpt = None,
+    path: PathOpt = None,
+    permissions_boundary: BoundaryOpt = None,
+    description: DescriptionOpt = None,
+    tag: TagOpt = None,
+    session_name: SessionNameOpt = None,
+    verify_profile: VerifyProfileOpt = None,
+    mfa_serial: MfaSerialOpt = None,
+    mfa_token: MfaTokenOpt = None,
+    verify: VerifyOpt = None,
+    verify_timeout: VerifyTimeoutOpt = None,
+    replaces: ReplacesOpt = None,
+    trust_account: TrustAccountOpt = None,
+    allow_admin: AllowAdminOpt = None,
+    managed_policy_quota: PolicyQuotaOpt = None,
+    github_repo: GithubRepoOpt = None,
+    github_ref: GithubRefOpt = None,
+    github_environment: GithubEnvOpt = None,
+    github_pull_request: GithubPrOpt = None,
+    github_owner_id: GithubOwnerIdOpt = None,
+    github_repo_id: GithubRepoIdOpt = None,
+    gitlab_project: GitlabProjectOpt = None,
+    gitlab_ref: GitlabRefOpt = None,
+    gitlab_ref_type: GitlabRefTypeOpt = None,
+    gitlab_host: GitlabHostOpt = None,
+    oidc_issuer: OidcIssuerOpt = None,
+    oidc_audience: OidcAudienceOpt = None,
+    oidc_subject: OidcSubjectOpt = None,
+    hub_role: HubRoleOpt = None,
+    allow_org_wildcard: AllowOrgWildcardOpt = None,
+    web_identity_token_file: TokenFileOpt = None,
+    targets_from_org: Annotated[
+        str | None, typer.Option(help="Fleet: every account of this organization unit (and those below it).")
+    ] = None,
+    management_profile: Annotated[
+        str | None, typer.Option(help="Fleet: profile of the organization's management account.")
+    ] = None,
+    access_role: Annotated[
+        str | None,
+        typer.Option(help="Fleet: role to reach each member account [default: OrganizationAccountAccessRole]."),
+    ] = None,
+    parallel: Annotated[int, typer.Option(min=1, max=64, help="Fleet: targets worked on at once.")] = 8,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            metavar="local|stacksets",
+            help="Fleet engine: local (this machine, a thread per target) or stacksets (a service-managed "
+            "CloudFormation StackSet over --targets-from-org, new accounts included) [default: local].",
+        ),
+    ] = None,
+    call_as: Annotated[
+        str | None, typer.Option(metavar="SELF|DELEGATED_ADMIN", help="StackSets: call as a delegated administrator.")
+    ] = None,
+    stackset_region: Annotated[
+        str | None,
+        typer.Option(help="StackSets: the region of the stack instances [default: the management profile's]."),
+    ] = None,
+    verify_sample: Annotated[
+        int | None, typer.Option(min=1, help="StackSets: verify a random sample of N accounts instead of all.")
+    ] = None,
+    output: OutputOpt = Output.text,
+    debug: DebugOpt = False,
+) -> None:
+    """The options that identify and describe one trust: shared by apply, plan and teardown."""
+
+
+# Options that only matter when writing the role or proving it: a command that neither writes nor
+# verifies does not offer them (a flag that silently does nothing is a lie).
+WRITE_ONLY = (
+    "generate_external_id",
+    "policy_arn",
+    "inline_policy",
+    "max_session_duration",
+    "permissions_boundary",
+    "description",
+    "tag",
+    "replaces",
+    "allow_admin",
+    "managed_policy_quota",
+)
+CONDITIONS = ("external_id", "require_mfa", "mfa_max_age", "trust_account")
+FLEET_ONLY = ("targets_from_org", "management_profile", "access_role", "parallel", "engine", "call_as",
+              "stackset_region", "verify_sample")  # fmt: skip
+VERIFY_ONLY = ("session_name", "verify_profile", "mfa_serial", "mfa_token", "verify", "verify_timeout", "verify_sample")
+CI_PROOF = ("web_identity_token_file",)  # a CI token proves: teardown and export do not take one
+
+
+def trust_command(*, without: tuple[str, ...] = ()) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Give a command (``def cmd(own options..., **opts)``) the shared trust options as well, so
+    apply, plan, verify and teardown read the same flags and config file; ``without`` drops the
+    options a command has no use for (their keys still come from a config file)."""
+    return with_options(trust_options, without=without)
+
+
+def with_options(
+    shared_options: Callable[..., None], *, without: tuple[str, ...] = ()
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Give a command (``def cmd(own options..., **opts)``) the options ``shared_options`` declares."""
+
+    def wrap(fn: Callable[..., None]) -> Callable[..., None]:
+        shared = [p for p in _parameters(shared_options) if p.name not in without]
+        own = [p for p in inspect.signature(fn, eval_str=True).parameters.values() if p.kind is not p.VAR_KEYWORD]
+        params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in (*own, *shared)]
+        fn.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+        return fn
+
+    return wrap
+
+
+@functools.cache
+def _parameters(shared_options: Callable[..., None]) -> tuple[inspect.Parameter, ...]:
+    # Evaluated once per declaration, not once per command: each evaluation builds every option anew.
+    return tuple(inspect.signature(shared_options, eval_str=True).parameters.values())
+
+
+class ExportFormat(StrEnum):
+    terraform = "terraform"
+    terraform_role = "terraform-role"
+    aws_config = "aws-config"
+    cloudformation = "cloudformation"
+    json = "json"
+    github_actions = "github-actions"  # CI trusts
+    gitlab_ci = "gitlab-ci"
+
+
+class Only(StrEnum):
+    source = "source"
+    target = "target"
+
+
+def diagnose_options(
+    role_arn: Annotated[str | None, typer.Option(help="The role that cannot be assumed.")] = None,
+    source_profile: Annotated[
+        str | None, typer.Option(help="Profile of the identity that tries to assume the role.")
+    ] = None,
+    target_profile: Annotated[str | None, typer.Option(help="Profile that may read the role in its account.")] = None,
+    source_admin_profile: Annotated[
+        str | None, typer.Option(help="Profile that may read IAM in the source account, if the source profile may not.")
+    ] = None,
+    principal: Annotated[str | None, typer.Option(help="The principal ARN, if not the source profile's own.")] = None,
+    external_id: Annotated[str | None, typer.Option(help="The ExternalId the caller sends.")] = None,
+    mfa_serial: MfaSerialOpt = None,
+    mfa_token: MfaTokenOpt = None,
+    duration_seconds: Annotated[
+        int | None, typer.Option(help="Requested session duration, 900-43200 [default: 3600].")
+    ] = None,
+    session_name: Annotated[
+        str | None, typer.Option(help="Role session name [default: trust-bootstrap-diagnose].")
+    ] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", metavar="KEY=VALUE", help="Session tag (repeatable).")
+    ] = None,
+    source_identity: Annotated[str | None, typer.Option(help="Source identity the caller sets.")] = None,
+    config_file: ConfigOpt = None,
+    targets_from_org: Annotated[
+        str | None, typer.Option(help="Fleet: diagnose every account of this organization unit.")
+    ] = None,
+    management_profile: Annotated[
+        str | None,
+        typer.Option(
+            help="Profile of the organization's management account: reads the SCPs of the caller's account and "
+            "the RCPs of the role's account (checks scp, rcp); for a fleet, also its accounts."
+        ),
+    ] = None,
+    parallel: Annotated[int, typer.Option(min=1, max=64, help="Fleet: targets diagnosed at once.")] = 8,
+    github_repo: GithubRepoOpt = None,
+    github_ref: GithubRefOpt = None,
+    github_environment: GithubEnvOpt = None,
+    github_event: Annotated[
+        str | None, _ci("GitHub: the run's event (push, pull_request, ...) [default: push].")
+    ] = None,
+    github_owner_id: GithubOwnerIdOpt = None,
+    github_repo_id: GithubRepoIdOpt = None,
+    gitlab_project: GitlabProjectOpt = None,
+    gitlab_ref: GitlabRefOpt = None,
+    gitlab_ref_type: GitlabRefTypeOpt = None,
+    gitlab_host: GitlabHostOpt = None,
+    oidc_issuer: OidcIssuerOpt = None,
+    oidc_audience: OidcAudienceOpt = None,
+    oidc_subject: OidcSubjectOpt = None,
+    web_identity_token_file: TokenFileOpt = None,
+    output: OutputOpt = Output.text,
+    debug: DebugOpt = False,
+) -> None:
+    """The options of diagnose: the AssumeRole that fails, who tries it, and a CI run."""

@@ -1,0 +1,206 @@
+"""Config file keys and flags of a CI (OIDC) trust -> one validated OidcTrust. Pure.
+
+File form: `github: {repo, ref | environment | pull_request, owner_id, repo_id, issuer, audience}`,
+`gitlab: {project, ref, ref_type, host, audience}`, `oidc: {issuer, audience, subject}`, plus
+`hub_role` and `allow_org_wildcard` at the top. Flags (`--github-repo`, ...) arrive flat
+(`github_repo`) and override the file's nested values key by key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from bootstrap.core import arns
+from bootstrap.core.errors import InvalidInput
+
+if TYPE_CHECKING:  # at run time imported by the functions that build a CI trust: most runs build none
+    from bootstrap.core import oidc
+
+# Top-level config keys this module owns, and the keys each section takes.
+FILE_KEYS = ("github", "gitlab", "oidc", "hub_role", "allow_org_wildcard")
+SECTIONS = {
+    "github": ("repo", "ref", "environment", "pull_request", "owner_id", "repo_id", "issuer", "audience"),
+    "gitlab": ("project", "ref", "ref_type", "host", "audience"),
+    "oidc": ("issuer", "audience", "subject"),
+}
+# Flat flag keys, as cli.py passes them.
+FLAG_KEYS = (
+    *(f"{section}_{key}" for section, keys in SECTIONS.items() for key in keys),
+    "hub_role",
+    "allow_org_wildcard",
+)
+# Settings of an AWS-principal trust that make no sense for a web identity trust (direct topology).
+_PRINCIPAL_ONLY = ("principal", "external_id", "generate_external_id", "require_mfa", "mfa_max_age", "trust_account")
+
+Where = Callable[[str], str]
+
+
+def _section(merged: Mapping[str, Any], name: str, where: Where) -> dict[str, Any]:
+    """The section's file values with the flat flags over them."""
+    raw = merged.get(name) or {}
+    if not isinstance(raw, Mapping):
+        raise InvalidInput(f"{where(name)}: expected a mapping of {', '.join(SECTIONS[name])}.")
+    for key in raw:
+        if key not in SECTIONS[name]:
+            raise InvalidInput(f"{where(name)}: unknown key '{key}'; known: {', '.join(SECTIONS[name])}.")
+    values = {k: v for k, v in raw.items() if v is not None}
+    for key in SECTIONS[name]:
+        flat = f"{name}_{key}"
+        if merged.get(flat) is not None:
+            values[key] = merged[flat]
+    return values
+
+
+def _value_where(name: str, key: str, merged: Mapping[str, Any], where: Where) -> str:
+    flat = f"{name}_{key}"
+    return where(flat) if merged.get(flat) is not None else f"{where(name)} ('{key}')"
+
+
+def parse(merged: Mapping[str, Any], where: Where) -> oidc.OidcTrust | None:
+    """The CI trust the merged file values and flags describe, or None when they describe none."""
+    sections = {name: _section(merged, name, where) for name in SECTIONS}
+    given = [name for name, values in sections.items() if values]
+    hub_role = merged.get("hub_role")
+    allow_wide = merged.get("allow_org_wildcard") is True
+    if not given:
+        if hub_role is not None:
+            raise InvalidInput(
+                f"{where('hub_role')}: a hub role is for CI trusts; say which CI may assume it (--github-repo, "
+                "--gitlab-project or --oidc-issuer/--oidc-subject)."
+            )
+        return None
+    from bootstrap.core import oidc, oidcinput  # noqa: PLC0415 (a CI trust: see the imports)
+
+    platforms = [g for g in given if g != "oidc"]
+    if len(platforms) > 1:
+        raise InvalidInput("--github-* and --gitlab-* describe two different CI platforms: give one of them.")
+    for key in _PRINCIPAL_ONLY:
+        if merged.get(key) not in (None, False):
+            raise InvalidInput(
+                f"{where(key)} does not apply to a CI (web identity) trust: the token's claims are the "
+                "credentials. Remove it, or describe an IAM principal trust instead."
+            )
+    if hub_role is not None:
+        _check(hub_role, where("hub_role"), arns.check_role_name)
+
+    def value(name: str, key: str, check: Callable[[str], object] | None = None) -> str | None:
+        raw = sections[name].get(key)
+        if raw is None:
+            return None
+        if isinstance(raw, bool) or not isinstance(raw, str | int):
+            raise InvalidInput(f"{_value_where(name, key, merged, where)}: expected a string, got {raw!r}.")
+        text = str(raw)
+        if check is not None:
+            _check(text, _value_where(name, key, merged, where), check)
+        return text
+
+    generic = sections["oidc"]
+    audience = value("oidc", "audience", oidcinput.check_audience)
+    issuer_override = value("oidc", "issuer", oidcinput.check_issuer)
+    if "github" in platforms:
+        return _github(sections["github"], value, merged, where, issuer_override, audience, hub_role, allow_wide)
+    if "gitlab" in platforms:
+        if issuer_override:
+            raise InvalidInput("--oidc-issuer goes with GitHub or a generic trust; for GitLab pass --gitlab-host.")
+        return _gitlab(value, merged, where, audience, hub_role, allow_wide)
+    if not generic.get("issuer") or not generic.get("subject"):
+        raise InvalidInput(
+            "A generic CI trust needs --oidc-issuer URL and --oidc-subject SUB (a trust without a sub condition "
+            "lets every identity of the issuer in); --oidc-audience defaults to sts.amazonaws.com."
+        )
+    subject = value("oidc", "subject", lambda s: oidcinput.check_subject(s, allow_wide))
+    assert issuer_override is not None and subject is not None
+    return oidc.generic_trust(
+        oidcinput.check_issuer(issuer_override),
+        audience or oidc.STS_AUDIENCE,
+        subject.strip(),
+        hub_role,
+        org_wildcard=oidc.has_wildcard(subject),
+    )
+
+
+def _github(
+    section: Mapping[str, Any],
+    value: Callable[..., str | None],
+    merged: Mapping[str, Any],
+    where: Where,
+    issuer_override: str | None,
+    audience: str | None,
+    hub_role: str | None,
+    allow_wide: bool,
+) -> oidc.OidcTrust:
+    from bootstrap.core import oidc, oidcinput  # noqa: PLC0415 (a CI trust: see the imports)
+
+    repo = value("github", "repo", lambda r: oidcinput.check_github_repo(r, allow_wide))
+    if repo is None:
+        raise InvalidInput("A GitHub trust needs the repository: pass --github-repo OWNER/REPO (config: github.repo).")
+    if "subject" in (merged.get("oidc") or {}) or merged.get("oidc_subject") is not None:
+        raise InvalidInput("--oidc-subject and --github-repo exclude each other: the subject is built from the repo.")
+    ref = value("github", "ref", oidcinput.check_github_ref)
+    environment = value("github", "environment", oidcinput.check_environment)
+    pull_request = section.get("pull_request") is True
+    chosen = [name for name, on in (("ref", ref), ("environment", environment), ("pull_request", pull_request)) if on]
+    if len(chosen) != 1:
+        raise InvalidInput(
+            "Say which runs of the repository may assume the role, with exactly one of --github-ref "
+            "refs/heads/BRANCH|refs/tags/TAG, --github-environment NAME or --github-pull-request"
+            + (f" (given: {', '.join(chosen)})." if chosen else ".")
+        )
+    owner_id = value("github", "owner_id", oidcinput.check_id)
+    repo_id = value("github", "repo_id", oidcinput.check_id)
+    if bool(owner_id) != bool(repo_id):
+        raise InvalidInput("--github-owner-id and --github-repo-id go together (the immutable subject names both).")
+    if owner_id and repo.endswith("/*"):
+        raise InvalidInput("--github-repo-id names one repository: it cannot go with OWNER/*.")
+    issuer = value("github", "issuer", oidcinput.check_issuer) or issuer_override or oidc.GITHUB_ISSUER
+    aud = value("github", "audience", oidcinput.check_audience) or audience or oidc.STS_AUDIENCE
+    return oidc.github_trust(
+        repo,
+        ref=ref,
+        environment=environment,
+        pull_request=pull_request,
+        owner_id=owner_id,
+        repo_id=repo_id,
+        issuer=oidcinput.check_issuer(issuer),
+        audience=aud,
+        hub_role=hub_role,
+    )
+
+
+def _gitlab(
+    value: Callable[..., str | None],
+    merged: Mapping[str, Any],
+    where: Where,
+    audience: str | None,
+    hub_role: str | None,
+    allow_wide: bool,
+) -> oidc.OidcTrust:
+    from bootstrap.core import oidc, oidcinput  # noqa: PLC0415 (a CI trust: see the imports)
+
+    project = value("gitlab", "project", lambda p: oidcinput.check_gitlab_project(p, allow_wide))
+    if project is None:
+        raise InvalidInput("A GitLab trust needs the project: pass --gitlab-project GROUP/PROJECT.")
+    ref = value("gitlab", "ref", oidcinput.check_gitlab_ref)
+    if ref is None:
+        raise InvalidInput("Say which branch or tag may assume the role: pass --gitlab-ref NAME (for example main).")
+    ref_type = value("gitlab", "ref_type") or "branch"
+    if ref_type not in ("branch", "tag"):
+        raise InvalidInput(f"{_value_where('gitlab', 'ref_type', merged, where)}: '{ref_type}' is not branch or tag.")
+    host = value("gitlab", "host", oidcinput.check_gitlab_host) or oidc.GITLAB_HOST
+    aud = value("gitlab", "audience", oidcinput.check_audience) or audience
+    return oidc.gitlab_trust(
+        project,
+        ref=ref,
+        ref_type=ref_type,
+        host=oidcinput.check_gitlab_host(host),
+        audience=aud,
+        hub_role=hub_role,
+    )
+
+
+def _check(value: Any, where: str, check: Callable[[Any], object]) -> None:
+    try:
+        check(value)
+    except ValueError as err:
+        raise InvalidInput(f"{where}: {err}.") from err

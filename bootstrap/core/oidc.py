@@ -1,0 +1,302 @@
+"""Pure: CI without keys. OIDC issuers, the `sub` claims GitHub Actions and GitLab CI put in their job
+tokens, and the role trust that admits exactly those (sts:AssumeRoleWithWebIdentity). No AWS calls.
+
+Claim formats, from the platforms' own documentation:
+- GitHub: https://docs.github.com/en/actions/reference/security/oidc#example-subject-claims
+  `repo:OWNER/REPO:environment:NAME` when the job names an environment; else
+  `repo:OWNER/REPO:pull_request` for pull_request events; else `repo:OWNER/REPO:ref:refs/heads/BRANCH`
+  (or refs/tags/TAG). A `:` inside a value is written `%3A`. Issuer https://token.actions.githubusercontent.com.
+- GitHub immutable subjects (repositories created or renamed after 2026-07-15, or opted in):
+  https://docs.github.com/en/actions/reference/security/oidc#immutable-subject-claims
+  `repo:OWNER@OWNER-ID/REPO@REPO-ID:ref:refs/heads/BRANCH`.
+- GitLab: https://docs.gitlab.com/ci/secrets/id_token_authentication/ (token payload) -
+  `project_path:GROUP/PROJECT:ref_type:branch|tag:ref:NAME` (a bare ref name, no refs/ prefix);
+  issuer https://HOST (https://gitlab.com). The job chooses `aud` in its `id_tokens` block.
+- AWS: the condition keys are the provider URL without https:// followed by `:aud` / `:sub`, and the
+  trust names the provider ARN arn:PARTITION:iam::ACCOUNT:oidc-provider/HOST[/PATH]
+  (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_providers_create_oidc.html,
+  https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html#condition-keys-wif).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from bootstrap.core.state import TRUST_SID as OWNED_TRUST_SID
+
+GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
+GITLAB_HOST = "gitlab.com"
+STS_AUDIENCE = "sts.amazonaws.com"  # what aws-actions/configure-aws-credentials asks for
+WEB_IDENTITY_ACTION = "sts:AssumeRoleWithWebIdentity"
+# The statement id every trust the tool writes carries: with the tag, it marks the role as ours (state.py).
+TRUST_SID = OWNED_TRUST_SID
+
+# GitHub: a user or organization name is alphanumerics and single hyphens, not at either end, at
+# most 39 characters; a repository name is letters, digits, '.', '_' and '-', at most 100.
+WILDCARDS = ("*", "?")
+
+
+class Platform:
+    GITHUB = "github"
+    GITLAB = "gitlab"
+    GENERIC = "generic"
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """One CI run the trust is meant for, and the claims its token will carry (a wildcard in the
+    trust is shown with an example value)."""
+
+    description: str
+    claims: tuple[tuple[str, str], ...]
+
+    @property
+    def sub(self) -> str:
+        return dict(self.claims)["sub"]
+
+
+@dataclass(frozen=True)
+class OidcTrust:
+    """Who may assume the role with a web identity token: issuer, audience and subject."""
+
+    platform: str
+    issuer: str  # https URL, no trailing slash
+    audience: str
+    subject: str  # the exact sub, or a StringLike pattern
+    description: str  # for people: "GitHub repository o/r, ref refs/heads/main"
+    contexts: tuple[RunContext, ...] = ()
+    hub_role: str | None = None  # hub topology: a CI role in A that the workflow assumes first
+    org_wildcard: bool = False  # the subject admits a whole organization / group (warned)
+
+    @property
+    def host(self) -> str:
+        """The provider URL as IAM keys it: no scheme (condition keys and the provider ARN)."""
+        return provider_host(self.issuer)
+
+    @property
+    def wildcard(self) -> bool:
+        return has_wildcard(self.subject)
+
+    @property
+    def sub_operator(self) -> str:
+        """Narrowest operator that fits: StringEquals when exact, StringLike only with a wildcard."""
+        return "StringLike" if self.wildcard else "StringEquals"
+
+    def provider_arn(self, partition: str, account: str) -> str:
+        return f"arn:{partition}:iam::{account}:oidc-provider/{self.host}"
+
+
+@dataclass(frozen=True)
+class Provider:
+    """An IAM OIDC identity provider as IAM reports it (aws_oidc.py reads it)."""
+
+    arn: str
+    url: str  # without https://, as IAM keys it
+    client_ids: tuple[str, ...]
+    tags: tuple[tuple[str, str], ...]
+
+
+def has_wildcard(text: str) -> bool:
+    return any(w in text for w in WILDCARDS)
+
+
+def provider_host(issuer: str) -> str:
+    return issuer.removeprefix("https://").rstrip("/")
+
+
+# -- subjects ------------------------------------------------------------------------------------
+
+
+def _escape(value: str) -> str:
+    """GitHub writes a ':' inside a value as %3A, so the sub stays splittable."""
+    return value.replace(":", "%3A")
+
+
+def github_repo_part(repo: str, owner_id: str | None = None, repo_id: str | None = None) -> str:
+    owner, _, name = repo.partition("/")
+    if owner_id and repo_id:
+        return f"{owner}@{owner_id}/{name}@{repo_id}"
+    return f"{owner}/{name}"
+
+
+def github_sub(
+    repo: str,
+    *,
+    ref: str | None = None,
+    environment: str | None = None,
+    pull_request: bool = False,
+    owner_id: str | None = None,
+    repo_id: str | None = None,
+) -> str:
+    """GitHub's default sub: environment wins over pull_request, which wins over the ref."""
+    base = "repo:" + github_repo_part(repo, owner_id, repo_id)
+    if environment:
+        return f"{base}:environment:{_escape(environment)}"
+    if pull_request:
+        return f"{base}:pull_request"
+    if ref:
+        return f"{base}:ref:{_escape(ref)}"
+    raise ValueError("a GitHub subject needs a ref, an environment or pull_request")
+
+
+def gitlab_sub(project: str, ref: str, ref_type: str = "branch") -> str:
+    return f"project_path:{project}:ref_type:{ref_type}:ref:{ref}"
+
+
+def _example(value: str) -> str:
+    """A concrete value matching a pattern, to show (and mint) what a matching run carries."""
+    return value.replace("*", "example").replace("?", "x")
+
+
+def github_trust(
+    repo: str,
+    *,
+    ref: str | None,
+    environment: str | None,
+    pull_request: bool,
+    owner_id: str | None,
+    repo_id: str | None,
+    issuer: str = GITHUB_ISSUER,
+    audience: str = STS_AUDIENCE,
+    hub_role: str | None = None,
+) -> OidcTrust:
+    subject = github_sub(
+        repo, ref=ref, environment=environment, pull_request=pull_request, owner_id=owner_id, repo_id=repo_id
+    )
+    if environment:
+        what, event = f"environment {environment}", "push"
+    elif pull_request:
+        what, event = "pull_request events", "pull_request"
+    else:
+        what, event = f"ref {ref}", "push"
+    owner, _, name = repo.partition("/")
+    example_repo = f"{owner}/{_example(name)}"
+    claims = {
+        "iss": issuer,
+        "aud": audience,
+        "sub": _example(subject),
+        "repository": example_repo,
+        "repository_owner": owner,
+        "event_name": event,
+        "ref": _example(ref) if ref else ("refs/pull/1/merge" if pull_request else "refs/heads/main"),
+    }
+    if environment:
+        claims["environment"] = environment
+    if owner_id and repo_id:
+        claims["repository_owner_id"], claims["repository_id"] = owner_id, repo_id
+    context = RunContext(f"a GitHub Actions job of {example_repo} for {what}", tuple(sorted(claims.items())))
+    return OidcTrust(
+        platform=Platform.GITHUB,
+        issuer=issuer,
+        audience=audience,
+        subject=subject,
+        description=f"GitHub repository {repo}, {what}" + (" (immutable IDs)" if owner_id else ""),
+        contexts=(context,),
+        hub_role=hub_role,
+        org_wildcard=name == "*",
+    )
+
+
+def gitlab_trust(
+    project: str,
+    *,
+    ref: str,
+    ref_type: str,
+    host: str = GITLAB_HOST,
+    audience: str | None = None,
+    hub_role: str | None = None,
+) -> OidcTrust:
+    issuer = f"https://{host}"
+    aud = audience or issuer  # GitLab has no default: the job names it in id_tokens; the instance URL is usual
+    subject = gitlab_sub(project, ref, ref_type)
+    example_project = _example(project)
+    claims = {
+        "iss": issuer,
+        "aud": aud,
+        "sub": _example(subject),
+        "project_path": example_project,
+        "namespace_path": example_project.rsplit("/", 1)[0],
+        "ref": _example(ref),
+        "ref_type": ref_type,
+    }
+    context = RunContext(f"a GitLab CI job of {example_project} on {ref_type} {ref}", tuple(sorted(claims.items())))
+    return OidcTrust(
+        platform=Platform.GITLAB,
+        issuer=issuer,
+        audience=aud,
+        subject=subject,
+        description=f"GitLab project {project} ({host}), {ref_type} {ref}",
+        contexts=(context,),
+        hub_role=hub_role,
+        org_wildcard=project.endswith("/*"),
+    )
+
+
+def generic_trust(
+    issuer: str, audience: str, subject: str, hub_role: str | None = None, org_wildcard: bool = False
+) -> OidcTrust:
+    claims = {"iss": issuer, "aud": audience, "sub": _example(subject)}
+    return OidcTrust(
+        platform=Platform.GENERIC,
+        issuer=issuer,
+        audience=audience,
+        subject=subject,
+        description=f"tokens of {issuer} with sub {subject}",
+        contexts=(RunContext(f"a token of {issuer} with sub {_example(subject)}", tuple(sorted(claims.items()))),),
+        hub_role=hub_role,
+        org_wildcard=org_wildcard,
+    )
+
+
+# -- the trust policy ----------------------------------------------------------------------------
+
+
+def trust_statement(trust: OidcTrust, provider_arn: str) -> dict[str, Any]:
+    """aud with StringEquals always; sub with the narrowest operator that fits. Never without sub."""
+    condition: dict[str, dict[str, str]] = {"StringEquals": {f"{trust.host}:aud": trust.audience}}
+    condition.setdefault(trust.sub_operator, {})[f"{trust.host}:sub"] = trust.subject
+    return {
+        "Sid": TRUST_SID,
+        "Effect": "Allow",
+        "Principal": {"Federated": provider_arn},
+        "Action": WEB_IDENTITY_ACTION,
+        "Condition": condition,
+    }
+
+
+def trust_policy(trust: OidcTrust, provider_arn: str) -> str:
+    document = {"Version": "2012-10-17", "Statement": [trust_statement(trust, provider_arn)]}
+    return json.dumps(document, separators=(",", ":"))
+
+
+def glob_match(pattern: str, value: str) -> bool:
+    """IAM's StringLike: '*' any run of characters, '?' one character, case-sensitive."""
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, value, re.DOTALL) is not None
+
+
+def admits(trust: OidcTrust, claims: dict[str, str]) -> tuple[bool, str]:
+    """Would our own trust admit a token with these claims? (the static proof; pure)."""
+    if claims.get("iss", "").rstrip("/") != trust.issuer:
+        return False, f"iss {claims.get('iss')!r} is not the provider {trust.issuer}"
+    if claims.get("aud") != trust.audience:
+        return False, f"aud {claims.get('aud')!r} is not {trust.audience!r}"
+    sub = claims.get("sub", "")
+    ok = glob_match(trust.subject, sub) if trust.wildcard else sub == trust.subject
+    if not ok:
+        return False, f"sub {sub!r} does not match {trust.sub_operator} {trust.subject!r}"
+    return True, f"sub {sub!r} matches {trust.sub_operator} {trust.subject!r}"
+
+
+def static_proof(trust: OidcTrust) -> tuple[str, ...]:
+    """For each described run: the sub its token will carry and whether the trust admits it."""
+    lines = []
+    for context in trust.contexts:
+        ok, why = admits(trust, dict(context.claims))
+        lines.append(
+            f"{context.description} carries sub {context.sub!r}: {'admitted' if ok else 'NOT admitted'} ({why})"
+        )
+    return tuple(lines)

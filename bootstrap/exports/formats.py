@@ -1,0 +1,236 @@
+"""Pure: the trust rendered for the tools people already run: Terraform, ~/.aws/config,
+CloudFormation (StackSets), and the raw policy documents."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from bootstrap.config import fieldcheck
+from bootstrap.core.errors import InvalidInput
+from bootstrap.core.state import Role
+
+
+@dataclass(frozen=True)
+class Trust:
+    """What every export needs; built from the live role, or from config alone (--offline)."""
+
+    role: Role
+    principal_arn: str
+    grant_document: str
+    external_id: str | None
+    require_mfa: bool
+    mfa_max_age: int | None
+    session_name: str
+    caller_profile: str | None  # the profile with the principal's credentials
+    mfa_serial: str | None
+    endpoint_url: str | None  # copied from the caller profile, if it sets one
+    region: str = "us-east-1"  # the caller profile's, else IAM's home region: STS needs one to sign for
+
+
+# HCL's quoted-template escapes are \n \r \t \" \\ \uNNNN and \UNNNNNNNN only; JSON's \b, \f and \/ are
+# not among them, and a JSON surrogate pair (\ud83d\ude00) is two invalid characters to HCL.
+# https://github.com/hashicorp/hcl/blob/main/hclsyntax/spec.md#template-expressions
+_JSON_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)")
+_HCL_FOR_JSON = {"b": "\\u0008", "f": "\\u000c", "/": "/"}
+_RAW_CONTROL = re.compile("[\x7f-\x9f\u2028\u2029]")
+
+
+def _hcl_from_json(text: str) -> str:
+    """JSON text (written with ensure_ascii=False: UTF-8 characters as they are) made valid HCL:
+    escapes HCL lacks rewritten, remaining control characters escaped, and ${ / %{ made literal."""
+    text = _JSON_ESCAPE.sub(lambda m: _HCL_FOR_JSON.get(m.group(1), m.group(0)), text)
+    text = _RAW_CONTROL.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+    return text.replace("${", "$${").replace("%{", "%%{")
+
+
+def _hcl_string(value: str) -> str:
+    return _hcl_from_json(json.dumps(value, ensure_ascii=False))
+
+
+def terraform(trust: Trust, *, alias: str | None = None, external_id_variable: bool = False) -> str:
+    """A provider "aws" block whose assume_role reaches the role; credentials stay with the
+    environment or profile, as AWS recommends."""
+    lines: list[str] = []
+    if trust.external_id and external_id_variable:
+        lines += [
+            'variable "external_id" {',
+            f"  description = {_hcl_string('sts:ExternalId required by ' + trust.role.arn)}",
+            "  type        = string",
+            "  sensitive   = true",
+            "}",
+            "",
+        ]
+    external_id = "var.external_id" if trust.external_id and external_id_variable else trust.external_id
+    lines += provider_block(trust.role.arn, trust.session_name, external_id, alias=alias)
+    return "\n".join(lines) + "\n"
+
+
+def provider_block(role_arn: str, session_name: str, external_id: str | None, *, alias: str | None = None) -> list[str]:
+    """The one Terraform provider block, for export and for apply's summary alike
+    (``external_id`` "var.external_id" stays a reference, anything else is a quoted string)."""
+    lines = ['provider "aws" {']
+    if alias:
+        lines.append(f"  alias = {_hcl_string(alias)}")
+    lines += ["  assume_role {", f"    role_arn     = {_hcl_string(role_arn)}"]
+    lines.append(f"    session_name = {_hcl_string(session_name)}")
+    if external_id:
+        value = external_id if external_id == "var.external_id" else _hcl_string(external_id)
+        lines.append(f"    external_id  = {value}")
+    return [*lines, "  }", "}"]
+
+
+def aws_config_section(trust: Trust, profile: str, duration_seconds: int | None = None) -> str:
+    """A ``[profile NAME]`` section. Every name and value is checked for its field again here, so
+    nothing can end a line or a header early and plant a section of its own (config.py checked
+    them already; this writer does not rely on it)."""
+    settings: list[tuple[str, str]] = [("role_arn", trust.role.arn)]
+    if trust.caller_profile:
+        settings.append(("source_profile", fieldcheck.check_profile_name(trust.caller_profile)))
+    if trust.external_id:
+        settings.append(("external_id", trust.external_id))
+    if trust.require_mfa and trust.mfa_serial:
+        settings.append(("mfa_serial", fieldcheck.check_mfa_serial(trust.mfa_serial)))
+    settings.append(("role_session_name", trust.session_name))
+    settings.append(("duration_seconds", str(duration_seconds or min(trust.role.max_session_duration, 43200))))
+    settings.append(("region", trust.region))  # without it, every client of the profile asks for one
+    if trust.endpoint_url:
+        settings.append(("endpoint_url", trust.endpoint_url))
+    try:
+        lines = [f"[profile {fieldcheck.check_profile_name(profile)}]"]
+        lines += [f"{key} = {fieldcheck.check_ini_value(key, value)}" for key, value in settings]
+    except ValueError as err:
+        raise InvalidInput(f"Not rendered: {err}. Nothing was written.") from err
+    return "\n".join(lines) + "\n"
+
+
+def _trust_document(trust: Trust) -> dict[str, Any]:
+    condition: dict[str, Any] = {}
+    if trust.external_id:
+        condition["StringEquals"] = {"sts:ExternalId": {"Ref": "ExternalId"}}
+    if trust.require_mfa:
+        condition["Bool"] = {"aws:MultiFactorAuthPresent": "true"}
+        if trust.mfa_max_age:
+            condition["NumericLessThan"] = {"aws:MultiFactorAuthAge": str(trust.mfa_max_age)}
+    statement: dict[str, Any] = {
+        "Sid": "TrustBootstrapAssumeRole",
+        "Effect": "Allow",
+        "Principal": {"AWS": {"Ref": "SourcePrincipalArn"}},
+        "Action": "sts:AssumeRole",
+    }
+    if condition:
+        statement["Condition"] = condition
+    return {"Version": "2012-10-17", "Statement": [statement]}
+
+
+def cloudformation(trust: Trust) -> str:
+    """The target side as a template, for CloudFormation StackSets to roll out to every account of
+    an OU. The source principal and the ExternalId are parameters."""
+    role = trust.role
+    parameters: dict[str, Any] = {
+        "SourcePrincipalArn": {
+            "Type": "String",
+            "Description": "The IAM user or role (exact ARN) in the source account that may assume the role.",
+            "Default": trust.principal_arn,
+            "AllowedPattern": r"arn:aws[a-z-]*:iam::\d{12}:(user|role)/.+",
+        }
+    }
+    if trust.external_id:
+        parameters["ExternalId"] = {
+            "Type": "String",
+            "Description": "The sts:ExternalId the caller must send.",
+            "NoEcho": True,
+            "MinLength": 2,
+            "MaxLength": 1224,
+            "AllowedPattern": r"[\w+=,.@:/-]+",
+        }
+    properties: dict[str, Any] = {
+        "RoleName": role.name,
+        "Path": role.path,
+        "AssumeRolePolicyDocument": _trust_document(trust),
+        "MaxSessionDuration": role.max_session_duration,
+        "Tags": [{"Key": k, "Value": v} for k, v in role.tags],
+    }
+    if role.description:
+        properties["Description"] = role.description
+    if role.managed_policies:
+        properties["ManagedPolicyArns"] = list(role.managed_policies)
+    if role.inline_policies:
+        properties["Policies"] = [{"PolicyName": n, "PolicyDocument": json.loads(d)} for n, d in role.inline_policies]
+    if role.permissions_boundary:
+        properties["PermissionsBoundary"] = role.permissions_boundary
+    template = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": f"Cross-account role {role.name} trusted by a principal of the source account (trust-bootstrap).",
+        "Parameters": parameters,
+        "Resources": {"Role": {"Type": "AWS::IAM::Role", "Properties": properties}},
+        "Outputs": {
+            "RoleArn": {"Description": "Give this ARN to the source side.", "Value": {"Fn::GetAtt": ["Role", "Arn"]}}
+        },
+    }
+    return json.dumps(template, indent=2) + "\n"
+
+
+def documents(trust: Trust) -> str:
+    return (
+        json.dumps(
+            {
+                "role_arn": trust.role.arn,
+                "principal_arn": trust.principal_arn,
+                "trust_policy": json.loads(trust.role.trust_policy),
+                "grant_policy": json.loads(trust.grant_document),
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+
+
+def _hcl_json(document: Any, indent: str) -> str:
+    """A JSON value as an HCL expression (HCL2 object syntax accepts JSON's ':' separators)."""
+    text = _hcl_from_json(json.dumps(document, indent=2, ensure_ascii=False))
+    return text.replace("\n", "\n" + indent)
+
+
+def terraform_role(trust: Trust, resource_name: str = "trust_bootstrap") -> str:
+    """The target side as Terraform resources, for teams that manage account B with Terraform
+    (and for scanners such as checkov, which judge the trust policy's real values)."""
+    role = trust.role
+    trust_document = json.loads(role.trust_policy)
+    ref = f"aws_iam_role.{resource_name}.name"
+    lines = [
+        f'resource "aws_iam_role" "{resource_name}" {{',
+        f"  name                 = {_hcl_string(role.name)}",
+        f"  path                 = {_hcl_string(role.path)}",
+        f"  max_session_duration = {role.max_session_duration}",
+    ]
+    if role.description:
+        lines.append(f"  description          = {_hcl_string(role.description)}")
+    if role.permissions_boundary:
+        lines.append(f"  permissions_boundary = {_hcl_string(role.permissions_boundary)}")
+    lines.append(f"  assume_role_policy   = jsonencode({_hcl_json(trust_document, '  ')})")
+    if role.tags:
+        lines.append("  tags = {")
+        lines += [f"    {_hcl_string(k)} = {_hcl_string(v)}" for k, v in role.tags]
+        lines.append("  }")
+    lines.append("}")
+    for index, arn in enumerate(role.managed_policies):
+        lines += [
+            "",
+            f'resource "aws_iam_role_policy_attachment" "{resource_name}_{index}" {{',
+            f"  role       = {ref}",
+            f"  policy_arn = {_hcl_string(arn)}",
+            "}",
+        ]
+    for index, (name, document) in enumerate(role.inline_policies):
+        lines += [
+            "",
+            f'resource "aws_iam_role_policy" "{resource_name}_inline_{index}" {{',
+            f"  name   = {_hcl_string(name)}",
+            f"  role   = {ref}",
+            f"  policy = jsonencode({_hcl_json(json.loads(document), '  ')})",
+            "}",
+        ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,230 @@
+"""The StackSets engine's workflows: read everything and plan, apply (StackSet, instances, grant),
+verify every account (or a sample) at bounded concurrency, and tear down (grant first).
+
+No printing: progress goes through ``on_event(account or "stackset", what happened)``.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from bootstrap.aws import accounts as aws
+from bootstrap.aws import cloudformation as cfn
+from bootstrap.aws import iam as aws_iam
+from bootstrap.aws import iam_write as aws_iam_write
+from bootstrap.aws import org as aws_org
+from bootstrap.aws import sessions
+from bootstrap.core import arns, assumerequest
+from bootstrap.core.errors import ApplyFailed, BootstrapError, NotOwned
+from bootstrap.fleet import stacksets
+from bootstrap.fleet.results import StackSetAccount as AccountResult
+from bootstrap.fleet.results import StackSetOutcome as Outcome
+from bootstrap.fleet.results import StackSetView
+from bootstrap.fleet.stacksets import Step
+from bootstrap.trust import verify
+
+Event = Callable[[str, str], None]
+OPERATION_TIMEOUT_S = 3600.0  # StackSet operations over thousands of accounts take long
+
+
+@dataclass(frozen=True)
+class Prepared:
+    settings: stacksets.Settings
+    source: aws.Account
+    source_account: str
+    principal: arns.Principal
+    source_principal: arns.Principal | None
+    management: aws.Account
+    region: str
+    desired: stacksets.Desired
+    live: stacksets.LiveStackSet | None
+    instances: tuple[stacksets.Instance, ...]
+    ou_accounts: tuple[str, ...]
+    live_grant: dict[str, Any] | None
+    plan: stacksets.StackSetPlan
+    drift: str = "not checked"
+
+    @property
+    def view(self) -> StackSetView:
+        """What was read and planned, as a value to render (no sessions in it)."""
+        return StackSetView(self.settings, self.source_account, self.principal, self.region, self.desired, self.live,
+                            self.instances, self.ou_accounts, self.plan, self.drift)  # fmt: skip
+
+
+def role_arn(prepared: Prepared, account: str) -> str:
+    d = prepared.desired
+    return arns.role_arn(prepared.principal.partition, account, d.role_path, d.role_name)
+
+
+def prepare(settings: stacksets.Settings, *, teardown: bool = False, detect_drift: bool = False) -> Prepared:
+    base = settings.base
+    source, source_identity = sessions.open_profile(base.source_profile, "source")
+    principal, own = sessions.resolve_principal(base.principal, source_identity, source)
+    if not teardown:
+        sessions.check_principal(source, source_identity.account, principal)
+    management, _ = sessions.open_profile(settings.management_profile, "management")
+    region = settings.region or management.region
+    scope = cfn.org_scope(management, settings.ou_id)
+    want = stacksets.build(settings, principal, scope)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        accounts = pool.submit(aws_org.accounts_in_ou, management, settings.ou_id)
+        grant = pool.submit(aws_iam.get_inline_policy, source, principal.kind, principal.name, want.grant_name)
+        live = cfn.describe_stack_set(management, settings.name, settings.call_as)
+        ou_accounts = tuple(a for a in accounts.result() if a != source_identity.account)
+        live_grant = grant.result()
+    instances = cfn.list_instances(management, settings.name, settings.call_as) if live is not None else ()
+    if teardown:
+        plan = stacksets.plan_teardown(want, live, instances, live_grant)
+    else:
+        plan = stacksets.plan_apply(want, live, instances, ou_accounts, region, live_grant)
+    drift = "not checked"
+    if detect_drift:
+        drift = _detect_drift(management, settings, live)
+        if live is not None:
+            instances = cfn.list_instances(management, settings.name, settings.call_as)
+    return Prepared(settings, source, source_identity.account, principal, own, management, region, want, live,
+                    instances, ou_accounts, live_grant, plan, drift)  # fmt: skip
+
+
+def _detect_drift(management: aws.Account, settings: stacksets.Settings, live: stacksets.LiveStackSet | None) -> str:
+    if live is None or not live.owned:
+        return "not checked"
+    operation_id = cfn.detect_drift(management, settings.name, settings.call_as)
+    if operation_id is None:
+        return "unknown (the endpoint offers no StackSet drift detection)"
+    done = cfn.wait(management, settings.name, operation_id, settings.call_as, timeout_s=OPERATION_TIMEOUT_S,
+                    on_poll=lambda _: None)  # fmt: skip
+    return "checked" if done.status == "SUCCEEDED" else f"unknown (detection {done.status})"
+
+
+def _record(outcome: Outcome, operation: cfn.Operation, on_event: Event) -> None:
+    """Each account's result as it changes (CloudFormation's own reason for a failure), then the
+    operation's counts: succeeded / failed / in progress."""
+    for account, _region, status, reason in operation.results:
+        if outcome.operations.get(account) != (status, reason):
+            outcome.operations[account] = (status, reason)
+            on_event(account, status.lower() + (f": {reason}" if reason and status == "FAILED" else ""))
+    statuses = [status for _, _, status, _ in operation.results]
+    succeeded, failed = statuses.count("SUCCEEDED"), statuses.count("FAILED") + statuses.count("CANCELLED")
+    on_event("stackset", f"operation {operation.operation_id} {operation.status.lower()}: {succeeded} succeeded, "
+                         f"{failed} failed, {len(statuses) - succeeded - failed} in progress")  # fmt: skip
+
+
+def _operation(prepared: Prepared, outcome: Outcome, start: Callable[[], str], what: str, on_event: Event) -> None:
+    s = prepared.settings
+    operation_id = cfn.run_when_free(start)
+    on_event("stackset", f"{what}: operation {operation_id} started")
+    done = cfn.wait(prepared.management, s.name, operation_id, s.call_as, timeout_s=OPERATION_TIMEOUT_S,
+                    on_poll=lambda op: _record(outcome, op, on_event))  # fmt: skip
+    outcome.done.append(what)
+    if done.status != "SUCCEEDED":
+        outcome.failed_operations.append(f"{what}: {done.status}" + (f" ({done.reason})" if done.reason else ""))
+
+
+def apply(prepared: Prepared, on_event: Event) -> Outcome:
+    """The StackSet, its instances, then the grant; each StackSet operation waited on."""
+    if prepared.plan.not_owned:
+        raise NotOwned(f"{prepared.plan.not_owned[0]}: not overwritten. Nothing was written.")
+    outcome = Outcome()
+    try:
+        _apply(prepared, outcome, on_event)
+    except BootstrapError as err:
+        if not outcome.done:
+            raise
+        raise ApplyFailed(
+            f"{err.message} Done before it: {'; '.join(outcome.done)}. Re-run the same command to finish (it "
+            "converges: the plan is made from what is there)."
+        ) from err
+    return outcome
+
+
+def _apply(prepared: Prepared, outcome: Outcome, on_event: Event) -> None:
+    s, d, m = prepared.settings, prepared.desired, prepared.management
+    description = f"Role {d.role_path}{d.role_name} trusted by {d.principal.arn} (trust-bootstrap)."
+    for action in prepared.plan.actions:
+        if action.step is Step.CREATE_STACK_SET:
+            cfn.create_stack_set(m, name=s.name, template=d.template, parameters=d.parameters, tags=d.tags,
+                                 description=description, call_as=s.call_as)  # fmt: skip
+            outcome.done.append(action.what)
+            on_event("stackset", "created")
+        elif action.step is Step.UPDATE_STACK_SET:
+            _operation(prepared, outcome, lambda: cfn.update_stack_set(
+                m, name=s.name, template=d.template, parameters=d.parameters, tags=d.tags, call_as=s.call_as),
+                action.what, on_event)  # fmt: skip
+        elif action.step in (Step.CREATE_INSTANCES, Step.UPDATE_INSTANCES):
+            write = cfn.create_instances if action.step is Step.CREATE_INSTANCES else cfn.update_instances
+            _operation(prepared, outcome, functools.partial(write, m, s.name, action.ous, prepared.region, s.call_as),
+                       action.what, on_event)  # fmt: skip
+        elif action.step is Step.PUT_GRANT:
+            p = prepared.principal
+            aws_iam_write.put_inline_policy(prepared.source, p.kind, p.name, d.grant_name, d.grant_document)
+            outcome.done.append(action.what)
+            on_event("grant", "written")
+
+
+def verify_accounts(
+    prepared: Prepared, outcome: Outcome, *, parallel: int, sample: int | None, on_event: Event
+) -> None:
+    """AssumeRole as the principal into each account's role (all, or a random sample), at most
+    ``parallel`` at once; every account of the OU gets a result row."""
+    base = prepared.settings.base
+    verify_account = None
+    if base.verify_profile:
+        verify_account = aws.open_account(base.verify_profile, "verify")
+        verify.check_verifier(verify_account, prepared.principal, base.verify_profile)
+    verifier = verify.choose_verifier(prepared.source, prepared.source_principal, prepared.principal, verify_account,
+                                      base.session_name)  # fmt: skip
+    accounts = list(prepared.ou_accounts)
+    chosen = set(random.sample(accounts, sample)) if sample is not None and sample < len(accounts) else set(accounts)
+
+    def work(account: str) -> AccountResult:
+        status, reason = outcome.operations.get(account, ("", ""))
+        arn = role_arn(prepared, account)
+        if account not in chosen:
+            return AccountResult(account, arn, status, reason)
+        if not status and account in prepared.plan.missing:  # verify alone, before any apply: nothing there
+            return AccountResult(account, arn, status, reason, False, None, "no stack instance in this account")
+        if status in ("FAILED", "CANCELLED"):  # no role there: waiting on IAM propagation would only cost time
+            why = f"the stack instance {status.lower()}" + (f": {reason}" if reason else "")
+            return AccountResult(account, arn, status, reason, False, None, why)
+        request = assumerequest.for_trust(base, arn, base.external_id)
+        check = verify.verify(verifier, request, target_account=account, timeout_s=base.verify_timeout)
+        on_event(account, "verified" if check.ok else f"not verified: {check.error}")
+        return AccountResult(account, arn, status, reason, check.ok, check.assumed_arn, check.error)
+
+    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+        outcome.accounts = list(pool.map(work, accounts))
+
+
+def unverified(prepared: Prepared, outcome: Outcome) -> None:
+    for account in prepared.ou_accounts:
+        status, reason = outcome.operations.get(account, ("", ""))
+        outcome.accounts.append(AccountResult(account, role_arn(prepared, account), status, reason))
+
+
+def teardown(prepared: Prepared, on_event: Event) -> Outcome:
+    """Grant first (nobody can assume from that moment), then the instances (waited on), then the
+    StackSet, which is deleted only once its instances are gone."""
+    s, m, outcome = prepared.settings, prepared.management, Outcome()
+    p = prepared.principal
+    for action in prepared.plan.actions:
+        if action.step is Step.DELETE_GRANT:
+            aws_iam_write.delete_inline_policy(prepared.source, p.kind, p.name, prepared.desired.grant_name)
+            outcome.done.append(action.what)
+            on_event("grant", "deleted")
+        elif action.step is Step.DELETE_INSTANCES:
+            regions = tuple(sorted({i.region for i in prepared.instances}))
+            _operation(prepared, outcome, functools.partial(cfn.delete_instances, m, s.name, action.ous, regions,
+                       s.call_as), action.what, on_event)  # fmt: skip
+            if outcome.failed_operations:
+                return outcome  # the StackSet stays: deleting it needs its instances gone
+        elif action.step is Step.DELETE_STACK_SET:
+            cfn.delete_stack_set(m, s.name, s.call_as)
+            outcome.done.append(action.what)
+            on_event("stackset", "deleted")
+    return outcome

@@ -1,0 +1,103 @@
+"""Pure: CI (web identity) trusts' plans and results -> text for people or one JSON document."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from bootstrap.core import oidc
+from bootstrap.core.plan import Change, Plan, Side
+from bootstrap.diagnose.results import CiOutcome, Verification
+from bootstrap.render.text import change_json, plan_text, verification_json, verification_line
+
+
+def trust_json(trust: oidc.OidcTrust) -> dict[str, Any]:
+    return {
+        "platform": trust.platform,
+        "description": trust.description,
+        "issuer": trust.issuer,
+        "audience": trust.audience,
+        "subject": trust.subject,
+        "subject_operator": trust.sub_operator,
+        "hub_role": trust.hub_role,
+    }
+
+
+def predicted_json(trust: oidc.OidcTrust) -> list[dict[str, Any]]:
+    rows = []
+    for context in trust.contexts:
+        ok, why = oidc.admits(trust, dict(context.claims))
+        rows.append({"run": context.description, "sub": context.sub, "admitted": ok, "why": why})
+    return rows
+
+
+def trust_lines(trust: oidc.OidcTrust, provider_arn: str) -> list[str]:
+    return [
+        f"CI trust:    {trust.description}",
+        f"Provider:    {provider_arn} (issuer {trust.issuer})",
+        f"Audience:    StringEquals {trust.host}:aud = {trust.audience}",
+        f"Subject:     {trust.sub_operator} {trust.host}:sub = {trust.subject}",
+    ]
+
+
+def plan_text_ci(plan: Plan, accounts: dict[Side, str], proof: Sequence[str]) -> str:
+    lines = [plan_text(plan, accounts)]
+    lines += [f"Static proof: {line}" for line in proof]
+    return "\n".join(lines)
+
+
+def plan_json_ci(plan: Plan, accounts: dict[Side, str], trust: oidc.OidcTrust) -> str:
+    return json.dumps(
+        {
+            "role_arn": plan.role_arn,
+            "changes": [change_json(c, accounts) for c in plan.changes],
+            "not_owned": list(plan.not_owned),
+            "ci": trust_json(trust),
+            "predicted": predicted_json(trust),
+        },
+        indent=2,
+    )
+
+
+def _verification(v: Verification | None, not_verified: str) -> str:
+    if v is None:
+        return f"Verified:    not live: {not_verified}"
+    return verification_line(v)
+
+
+def outcome_text(outcome: CiOutcome) -> str:
+    changes: Sequence[Change] = outcome.changes
+    if changes:
+        accounts = sorted({c.account for c in changes})
+        head = f"Applied {len(changes)} change(s) in account(s) {', '.join(accounts)}."
+    else:
+        head = "No changes: everything already matches (no write calls made)."
+    lines = [head, "", f"Role:        {outcome.role_arn}"]
+    if outcome.hub_role_arn:
+        lines.append(f"Hub role:    {outcome.hub_role_arn} (the workflow assumes it first, then the role)")
+    lines += trust_lines(outcome.trust, outcome.provider_arn)
+    lines += [f"Static proof: {line}" for line in outcome.proof]
+    lines.append(_verification(outcome.verification, outcome.not_verified))
+    lines += [
+        "",
+        "Use it from CI: trust-bootstrap export --format github-actions (or gitlab-ci) with the same options.",
+    ]
+    return "\n".join(lines)
+
+
+def outcome_json(outcome: CiOutcome) -> str:
+    verification = verification_json(outcome.verification)
+    return json.dumps(
+        {
+            "role_arn": outcome.role_arn,
+            "hub_role_arn": outcome.hub_role_arn,
+            "provider_arn": outcome.provider_arn,
+            "ci": trust_json(outcome.trust),
+            "predicted": predicted_json(outcome.trust),
+            "changes": [change_json(c, outcome.accounts) for c in outcome.changes],
+            "verification": verification,
+            "not_verified": outcome.not_verified or None,
+        },
+        indent=2,
+    )
