@@ -22,8 +22,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from moto.organizations.models import organizations_backends
 from moto.sts.models import sts_backends
 
-from bootstrap import arns
-from bootstrap.sandbox import delegated
+from bootstrap.sandbox import arnparts, delegated
 from bootstrap.sandbox.referee import Caller
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -76,7 +75,7 @@ def find_caller(access_key: str) -> Caller | None:
 
 def find_role(role_arn: str) -> Any:
     """moto's role of that exact ARN, or None."""
-    account = arns.account_of(role_arn) or ""
+    account = arnparts.account_of(role_arn) or ""
     iam = iam_backend(account) if account.isdigit() else None
     if iam is None:
         return None
@@ -159,7 +158,7 @@ def open_id_provider(account: str, arn: str) -> Any | None:
 def web_identity_session(role_arn: str, session_name: str, policy: str | None, duration: int, region: str) -> Any:
     """A session of the role issued through moto's STS backend of the role's account (so its
     credentials act there): moto cannot serve the unsigned call with authorization on."""
-    account = arns.account_of(role_arn) or ""
+    account = arnparts.account_of(role_arn) or ""
     return sts_backends[account]["aws"].assume_role_with_web_identity(
         region_name=region,
         role_session_name=session_name,
@@ -217,7 +216,7 @@ def caller_policy_documents(access_key: str) -> list[dict[str, Any]] | None:
         session = sts["aws"].get_assumed_role_from_access_key(access_key)
         if session is not None:
             iam = iam_backends[account_id]["aws"]
-            name = arns.name_of(session.role_arn)
+            name = arnparts.name_of(session.role_arn)
             docs = [iam.get_role_policy(name, n)[1] for n in iam.list_role_policies(name)]
             docs += iam.list_attached_role_policies(name)[0]
             return _documents(docs)

@@ -27,6 +27,8 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 from werkzeug.serving import make_server
 
+from bootstrap.sandbox import datadir
+
 TOKEN_LIFETIME_S = 300  # GitHub's job tokens live minutes
 
 
@@ -114,15 +116,15 @@ class Issuer:
             .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
             .sign(self._key, hashes.SHA256())
         )
-        self.directory.mkdir(parents=True, exist_ok=True)
+        datadir.secure_directory(self.directory)
         cert_file, key_file = self.directory / "oidc-issuer.pem", self.directory / "oidc-issuer.key"
-        cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        key_file.write_bytes(
+        datadir.write_private(cert_file, cert.public_bytes(serialization.Encoding.PEM))
+        datadir.write_private(  # 0600 from its first byte (no window between writing and chmod)
+            key_file,
             self._key.private_bytes(
                 serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
+            ),
         )
-        key_file.chmod(0o600)
         return cert_file, key_file
 
     @property

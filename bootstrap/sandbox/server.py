@@ -24,8 +24,7 @@ from typing import Any
 import boto3
 from werkzeug.serving import make_server
 
-from bootstrap import safewrite
-from bootstrap.sandbox import moto_private, web_identity
+from bootstrap.sandbox import datadir, moto_private, web_identity
 from bootstrap.sandbox.faults import Fault, Gate
 from bootstrap.sandbox.oidc_issuer import Issuer
 from bootstrap.sandbox.wsgi import CONTROL_HEADER, Call, ControlGate, SandboxApp, SandboxState
@@ -78,8 +77,8 @@ class Sandbox:
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
-
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+        datadir.secure_directory(self.directory)  # 0700 before any secret is written into it
 
         moto_private.install_stacksets()
         moto_private.leave_trust_to_the_referee()
@@ -281,7 +280,7 @@ class Sandbox:
         self.clear_calls()  # the log is for the traffic of the tool under test, not the seeding
 
     def _write_profiles(self) -> None:
-        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        datadir.secure_directory(self.directory)
         config, credentials = [], []
         for p in self.profiles.values():
             config += [
@@ -296,9 +295,10 @@ class Sandbox:
                 f"aws_secret_access_key = {p.secret_access_key}",
                 "",
             ]
-        # Secrets: 0600 from the first byte, in a file created exclusively, renamed over any planted link.
-        safewrite.write(self.credentials_file, "\n".join(credentials), mode=0o600)
-        safewrite.write(self.config_file, "\n".join(config), mode=0o644)
+        # 0600 from the first byte, in a file created exclusively, renamed over any planted link. The
+        # config holds no key, but it names the endpoint every profile trusts: the owner's alone too.
+        datadir.write_private(self.credentials_file, "\n".join(credentials))
+        datadir.write_private(self.config_file, "\n".join(config))
 
 
 def iter_exports(sandbox: Sandbox) -> Iterator[str]:
