@@ -204,13 +204,16 @@ def _documents(policies: list[Any]) -> list[dict[str, Any]]:
 
 
 def caller_policy_documents(access_key: str) -> list[dict[str, Any]] | None:
-    """The identity policy documents (inline and attached) of whoever signs with this key."""
+    """The identity policy documents (inline and attached; a user's groups' too) of whoever signs with this key."""
     for backends in list(iam_backends.values()):
         iam = backends["aws"]
         user = iam.get_user_from_access_key_id(access_key)
         if user is not None:
             docs: list[Any] = [iam.get_user_policy(user.name, n) for n in iam.list_user_policies(user.name)]
             docs += iam.list_attached_user_policies(user.name)[0]
+            for group in iam.get_groups_for_user(user.name):
+                docs += [iam.get_group_policy(group.name, n) for n in iam.list_group_policies(group.name)]
+                docs += iam.list_attached_group_policies(group.name)[0]
             return _documents(docs)
     for account_id, sts in list(sts_backends.items()):
         session = sts["aws"].get_assumed_role_from_access_key(access_key)

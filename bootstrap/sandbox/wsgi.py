@@ -19,10 +19,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qs
 
-from bootstrap.sandbox import delegated, faults, moto_private, orgscope, quotas, web_identity
+from bootstrap.sandbox import delegated, faults, moto_private, orgscope, quotas, sts_rules, web_identity
 from bootstrap.sandbox.faults import Environ, Fault, Gate, StartResponse, error_xml
 from bootstrap.sandbox.oidc_issuer import Issuer
-from bootstrap.sandbox.referee import Caller, Request, Verdict, judge
+from bootstrap.sandbox.referee import Caller, judge
 
 WsgiApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 
@@ -103,7 +103,7 @@ class SandboxApp:
         self._state = state
         self._region = region  # where web identity sessions are issued
 
-    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:  # noqa: PLR0912 (each branch is one documented sandbox behaviour)
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         environ[STARTED_KEY] = time.monotonic()
         if self._state.latency:
             time.sleep(self._state.latency)
@@ -129,20 +129,11 @@ class SandboxApp:
             return [error_xml("ExpiredToken", "The security token included in the request is expired")]
 
         if service == "sts" and operation == "AssumeRole" and caller is not None:
-            verdict = self._referee(caller, params, access_key)
-            if not verdict.allowed:
-                message = (
-                    f"User: {caller.principal_arn} is not authorized to perform: "
-                    f"sts:AssumeRole on resource: {params.get('RoleArn', '')}"
-                )
-                if verdict.code == "ValidationError":
-                    message = "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
-                self._record(Call(account, service, operation, 403, caller.principal_arn, verdict.reason), environ)
-                start_response(
-                    "400 Bad Request" if verdict.code == "ValidationError" else "403 Forbidden",
-                    [("Content-Type", "text/xml")],
-                )
-                return [error_xml(verdict.code, message)]
+            refusal = self._referee(caller, params, access_key)
+            if refusal is not None:
+                self._record(Call(account, service, operation, refusal.status, caller.principal_arn, refusal.reason), environ)  # fmt: skip
+                start_response(refusal.status_line, [("Content-Type", "text/xml")])
+                return [error_xml(refusal.code, refusal.message)]
 
         answered = self._oidc_hook(environ, body, params, account, start_response)
         if answered is not None:
@@ -255,36 +246,37 @@ class SandboxApp:
             return web_identity.Verdict(False, f"the role changed less than {delay:g}s ago (propagation)")
         return verdict
 
-    def _referee(self, caller: Caller, params: dict[str, str], access_key: str = "") -> Verdict:
-        role_arn = params.get("RoleArn", "")
-        role = moto_private.find_role(role_arn)
+    def _referee(self, caller: Caller, params: dict[str, str], access_key: str = "") -> sts_rules.Refusal | None:  # noqa: PLR0911 (one answer per check STS makes, in its order)
+        """AssumeRole as STS judges it (sts_rules.py): parameters, durations, the trust policy, then
+        session tags and source identity on both sides, then the caller's organization-scoped grants."""
+        call = sts_rules.parse(params)
+        refusal = sts_rules.validation_refusal(call)
+        if refusal is not None:
+            return refusal
+        role = moto_private.find_role(call.role_arn)
         if role is None:
-            return Verdict(False, "the role does not exist")
-        duration = int(params.get("DurationSeconds") or 3600)
-        if duration > int(role.max_session_duration or 3600):
-            return Verdict(False, "DurationSeconds exceeds the role's MaxSessionDuration", "ValidationError")
+            return sts_rules.access_denied(caller, "sts:AssumeRole", call.role_arn, "the role does not exist")
+        refusal = sts_rules.duration_refusal(call, caller, role.max_session_duration)
+        if refusal is not None:
+            return refusal
         changed = self._state.role_changed.get((role.account_id, role.name))
         delay = self._state.propagation_delay
         if changed is not None and time.monotonic() - changed < delay:
-            return Verdict(False, f"the role changed less than {delay:g}s ago (propagation)")
-        request = Request(
-            role_arn=role_arn,
-            external_id=params.get("ExternalId"),
-            mfa_serial=params.get("SerialNumber"),
-            mfa_token=params.get("TokenCode"),
-            session_name=params.get("RoleSessionName"),
-            source_identity=params.get("SourceIdentity"),
-            tags=tuple(
-                (params[f"Tags.member.{n}.Key"], params.get(f"Tags.member.{n}.Value", ""))
-                for n in range(1, 51)
-                if f"Tags.member.{n}.Key" in params
-            ),
-        )
-        verdict = judge(json.loads(role.assume_role_policy_document), caller, request)
-        if verdict.allowed and access_key:  # the caller's side, for grants scoped by the resource's organization
-            allowed, why = orgscope.identity_allows_assume(access_key, role_arn)
-            return verdict if allowed else Verdict(False, why)
-        return verdict
+            return sts_rules.access_denied(caller, "sts:AssumeRole", call.role_arn, f"the role changed less than {delay:g}s ago (propagation)")  # fmt: skip
+        trust = json.loads(role.assume_role_policy_document)
+        verdict = judge(trust, caller, call.request())
+        if not verdict.allowed:
+            return sts_rules.access_denied(caller, "sts:AssumeRole", call.role_arn, verdict.reason)
+        if sts_rules.extra_actions(call):
+            documents = moto_private.caller_policy_documents(access_key) if access_key else None
+            refusal = sts_rules.permission_refusal(call, caller, trust, documents)
+            if refusal is not None:
+                return refusal
+        if access_key:  # the caller's side, for grants scoped by the resource's organization
+            allowed, why = orgscope.identity_allows_assume(access_key, call.role_arn)
+            if not allowed:
+                return sts_rules.access_denied(caller, "sts:AssumeRole", call.role_arn, why)
+        return None
 
 
 class ControlGate:
