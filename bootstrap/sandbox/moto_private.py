@@ -22,7 +22,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from moto.organizations.models import organizations_backends
 from moto.sts.models import sts_backends
 
-from bootstrap.sandbox import arnparts, delegated
+from bootstrap.sandbox import arnparts, delegated, s3_actions
 from bootstrap.sandbox.referee import Caller
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -45,6 +45,25 @@ def leave_trust_to_the_referee() -> None:
         return True
 
     access_control.IAMRequestBase._check_role_trust_relationship = trusted  # type: ignore[method-assign]
+
+
+def install_s3_actions() -> None:
+    """Authorize S3 requests with IAM's action names (s3_actions.py), not the operations' names moto
+    asks for (HeadBucket: s3:ListBucket, ...): the action handed to moto's S3 authorization is translated."""
+    from moto.iam.access_control import S3IAMRequest  # noqa: PLC0415
+
+    original = S3IAMRequest.__init__
+    if getattr(original, "sandbox_translates", False):
+        return  # a second sandbox in this process: installed already
+
+    def translating(self: Any, *args: Any, **kwargs: Any) -> None:
+        action = kwargs.get("action")
+        if isinstance(action, str):
+            kwargs["action"] = s3_actions.iam_action(action)
+        original(self, *args, **kwargs)
+
+    translating.sandbox_translates = True  # type: ignore[attr-defined]
+    S3IAMRequest.__init__ = translating  # type: ignore[method-assign]
 
 
 def iam_backend(account: str) -> Any | None:

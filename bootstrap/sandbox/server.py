@@ -81,6 +81,7 @@ class Sandbox:
         datadir.secure_directory(self.directory)  # 0700 before any secret is written into it
 
         moto_private.install_stacksets()
+        moto_private.install_s3_actions()
         moto_private.leave_trust_to_the_referee()
         self.issuer.start()
         app = ControlGate(SandboxApp(moto_private.server_app(), self._state, REGION), self._state)
