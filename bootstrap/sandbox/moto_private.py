@@ -117,6 +117,14 @@ def inline_policies(account: str, kind: str, name: str) -> dict[str, str] | None
     return None if owner is None else dict(owner.policies)
 
 
+def set_trust_policy(account: str, role_name: str, document: str) -> None:
+    """Store a role's trust policy without IAM's checks (KeyError: no such role)."""
+    role = _principal(account, "Role", role_name)
+    if role is None:
+        raise KeyError(role_name)
+    role.assume_role_policy_document = document
+
+
 def tag_keys(account: str, kind: str, name: str) -> set[str]:
     """The tag keys a user or role ("User", "Role") holds (none when it does not exist)."""
     held = getattr(_principal(account, kind, name), "tags", None) or {}

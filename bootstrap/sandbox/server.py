@@ -111,6 +111,7 @@ class Sandbox:
                 gate.release()
             self._state.gates.clear()
             self._state.callers.clear()
+        self.issuer.forget_stand_ins()
         management = (MANAGEMENT_ACCOUNT,) if self.org_members else ()
         moto_private.reset_stacksets([ACCOUNT_A, ACCOUNT_B, *management])
         moto_private.reset_accounts((ACCOUNT_A, ACCOUNT_B, *management, *self.org_members))
@@ -185,6 +186,13 @@ class Sandbox:
     def expire_session(self, access_key_id: str) -> None:
         """Make a role session's credentials expired, as if its duration had passed."""
         moto_private.expire_session(access_key_id)
+
+    def plant_legacy_trust(self, account: str, role_name: str, document: dict[str, Any] | str) -> None:
+        """Give a role a trust policy as if written before IAM's identity-provider controls for shared
+        OIDC providers (June 2025): IAM does not re-check such a policy until it is modified, so it
+        stays assumable as it is (oidc_controls.py). Stored directly, with no propagation delay."""
+        text = document if isinstance(document, str) else json.dumps(document)
+        moto_private.set_trust_policy(account, role_name, text)
 
     def secrets(self) -> list[str]:
         """Every secret the sandbox has handed out, for leak scanning."""

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qs
 
-from bootstrap.sandbox import delegated, faults, moto_private, orgscope, quotas, sts_rules, web_identity
+from bootstrap.sandbox import delegated, faults, moto_private, oidc_controls, orgscope, quotas, sts_rules, web_identity
 from bootstrap.sandbox.faults import Environ, Fault, Gate, StartResponse, error_xml
 from bootstrap.sandbox.oidc_issuer import Issuer
 from bootstrap.sandbox.referee import Caller, judge
@@ -128,12 +128,12 @@ class SandboxApp:
             start_response("403 Forbidden", [("Content-Type", "text/xml")])
             return [error_xml("ExpiredToken", "The security token included in the request is expired")]
 
-        if service == "sts" and operation == "AssumeRole" and caller is not None:
-            refusal = self._referee(caller, params, access_key)
-            if refusal is not None:
-                self._record(Call(account, service, operation, refusal.status, caller.principal_arn, refusal.reason), environ)  # fmt: skip
-                start_response(refusal.status_line, [("Content-Type", "text/xml")])
-                return [error_xml(refusal.code, refusal.message)]
+        refusal = self._refusal(service, operation, params, caller, access_key)
+        if refusal is not None:
+            who = caller.principal_arn if caller else ""
+            self._record(Call(account, service, operation, refusal.status, who, refusal.reason), environ)
+            start_response(refusal.status_line, [("Content-Type", "text/xml")])
+            return [error_xml(refusal.code, refusal.message)]
 
         answered = self._oidc_hook(environ, body, params, account, start_response)
         if answered is not None:
@@ -168,6 +168,20 @@ class SandboxApp:
                 self._state.role_changed[(account, params.get("RoleName", ""))] = time.monotonic()
         start_response(status_line, headers)
         return chunks
+
+    def _refusal(
+        self, service: str, operation: str, params: dict[str, str], caller: Caller | None, access_key: str
+    ) -> sts_rules.Refusal | None:
+        """What the sandbox refuses before moto sees the request: AssumeRole as STS judges it, and a
+        trust policy on a shared OIDC provider that skips IAM's identity-provider controls."""
+        if service == "sts" and operation == "AssumeRole" and caller is not None:
+            return self._referee(caller, params, access_key)
+        if service == "iam" and operation in ("CreateRole", "UpdateAssumeRolePolicy"):
+            document = params.get("AssumeRolePolicyDocument") or params.get("PolicyDocument") or ""
+            for provider_arn, key in oidc_controls.violations(document):
+                why = f"identity-provider controls: {key} not evaluated"
+                return sts_rules.Refusal("MalformedPolicyDocument", oidc_controls.message(provider_arn, key), why, 400)
+        return None
 
     def _caller(self, access_key: str) -> Caller | None:
         """Who signs with this key. A key never changes hands, so answers are kept (until reset):
@@ -238,8 +252,15 @@ class SandboxApp:
         return [error_xml(verdict.code, verdict.message)]
 
     def _web_identity_referee(self, params: dict[str, str]) -> web_identity.Verdict:
+        call = sts_rules.parse(params)  # RoleSessionName and DurationSeconds have AssumeRole's constraints
+        refusal = sts_rules.validation_refusal(call)
+        if refusal is not None:
+            return web_identity.Verdict(False, refusal.reason, refusal.code, refusal.message)
         verdict = web_identity.judge_request(params, moto_private.find_role, self._state.issuer)
         role = moto_private.find_role(params.get("RoleArn", "")) if verdict.allowed else None
+        if role is not None and call.duration_s > int(role.max_session_duration or sts_rules.DEFAULT_DURATION_S):
+            message = "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+            return web_identity.Verdict(False, "DurationSeconds exceeds the role's MaxSessionDuration", "ValidationError", message)  # fmt: skip
         changed = self._state.role_changed.get((role.account_id, role.name)) if role is not None else None
         delay = self._state.propagation_delay
         if changed is not None and time.monotonic() - changed < delay:
