@@ -428,14 +428,14 @@ def test_diagnose_names_each_failure_class(cli: Any, run_args: list[str], check:
     assert failed[check]["fix"]
 
 
-def test_diagnose_flags_risky_trusts_even_when_they_work(cli: Any) -> None:
+def test_diagnose_flags_risky_trusts_even_when_they_work(cli: Any, sandbox: Any) -> None:
     assert cli("apply", *GITHUB, "--github-ref", "refs/heads/main", "--yes").exit_code == 0
     host = "token.actions.githubusercontent.com"
     statement = _trust_of("gha-deploy")["Statement"][0]
     statement["Condition"] = {"ForAllValues:StringEquals": {f"{host}:aud": "sts.amazonaws.com"}}
-    iam("b-admin").update_assume_role_policy(
-        RoleName="gha-deploy", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]})
-    )
+    # IAM refuses to write a GitHub trust without a sub condition (identity-provider controls); one
+    # written before that rule still exists and stays assumable: planted as such.
+    sandbox.plant_legacy_trust(ACCOUNT_B, "gha-deploy", {"Version": "2012-10-17", "Statement": [statement]})
     run = cli(*DIAGNOSE, "--github-repo", "octo-org/octo-repo", "--github-ref", "refs/heads/main", "-o", "json")
     assert run.exit_code == 9
     failed = {c["id"] for c in run.json()["checks"] if c["status"] == "fail"}

@@ -19,6 +19,8 @@ StartResponse = Callable[..., Any]
 
 
 def error_xml(code: str, message: str) -> bytes:
+    # Messages quote request values (a session name, a tag): escaped, or the answer is no XML.
+    message = message.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return (
         '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
         f"<Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>"

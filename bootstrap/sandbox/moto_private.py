@@ -22,20 +22,12 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from moto.organizations.models import organizations_backends
 from moto.sts.models import sts_backends
 
-from bootstrap.sandbox import delegated
+from bootstrap.sandbox import arnparts, delegated, s3_actions
 from bootstrap.sandbox.referee import Caller
 
 # AWS managed policies (ReadOnlyAccess, ...) exist in moto only when this is set before its IAM
 # backends are created; moto reads it when a backend is made (on the first request), after this import.
 os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
-
-
-def account_of(arn: str) -> str | None:
-    """The account field of an ARN (arn:PARTITION:SERVICE:REGION:ACCOUNT:...), or None. The sandbox
-    keeps its own reading: it imports nothing from the tool it referees."""
-    parts = arn.split(":", 5)
-    return parts[4] or None if len(parts) == 6 and parts[0] == "arn" else None
-
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -57,6 +49,25 @@ def leave_trust_to_the_referee() -> None:
         return True
 
     access_control.IAMRequestBase._check_role_trust_relationship = trusted  # type: ignore[method-assign]
+
+
+def install_s3_actions() -> None:
+    """Authorize S3 requests with IAM's action names (s3_actions.py), not the operations' names moto
+    asks for (HeadBucket: s3:ListBucket, ...): the action handed to moto's S3 authorization is translated."""
+    from moto.iam.access_control import S3IAMRequest  # noqa: PLC0415
+
+    original = S3IAMRequest.__init__
+    if getattr(original, "sandbox_translates", False):
+        return  # a second sandbox in this process: installed already
+
+    def translating(self: Any, *args: Any, **kwargs: Any) -> None:
+        action = kwargs.get("action")
+        if isinstance(action, str):
+            kwargs["action"] = s3_actions.iam_action(action)
+        original(self, *args, **kwargs)
+
+    translating.sandbox_translates = True  # type: ignore[attr-defined]
+    S3IAMRequest.__init__ = translating  # type: ignore[method-assign]
 
 
 def iam_backend(account: str) -> Any | None:
@@ -87,7 +98,7 @@ def find_caller(access_key: str) -> Caller | None:
 
 def find_role(role_arn: str) -> Any:
     """moto's role of that exact ARN, or None."""
-    account = account_of(role_arn) or ""
+    account = arnparts.account_of(role_arn) or ""
     iam = iam_backend(account) if account.isdigit() else None
     if iam is None:
         return None
@@ -108,6 +119,14 @@ def inline_policies(account: str, kind: str, name: str) -> dict[str, str] | None
     """{policy name: document} of a user, role or group ("User", "Role", "Group"); None: no such one."""
     owner = _principal(account, kind, name)
     return None if owner is None else dict(owner.policies)
+
+
+def set_trust_policy(account: str, role_name: str, document: str) -> None:
+    """Store a role's trust policy without IAM's checks (KeyError: no such role)."""
+    role = _principal(account, "Role", role_name)
+    if role is None:
+        raise KeyError(role_name)
+    role.assume_role_policy_document = document
 
 
 def tag_keys(account: str, kind: str, name: str) -> set[str]:
@@ -170,7 +189,7 @@ def open_id_provider(account: str, arn: str) -> Any | None:
 def web_identity_session(role_arn: str, session_name: str, policy: str | None, duration: int, region: str) -> Any:
     """A session of the role issued through moto's STS backend of the role's account (so its
     credentials act there): moto cannot serve the unsigned call with authorization on."""
-    account = account_of(role_arn) or ""
+    account = arnparts.account_of(role_arn) or ""
     return sts_backends[account]["aws"].assume_role_with_web_identity(
         region_name=region,
         role_session_name=session_name,
@@ -216,19 +235,22 @@ def _documents(policies: list[Any]) -> list[dict[str, Any]]:
 
 
 def caller_policy_documents(access_key: str) -> list[dict[str, Any]] | None:
-    """The identity policy documents (inline and attached) of whoever signs with this key."""
+    """The identity policy documents (inline and attached; a user's groups' too) of whoever signs with this key."""
     for backends in list(iam_backends.values()):
         iam = backends["aws"]
         user = iam.get_user_from_access_key_id(access_key)
         if user is not None:
             docs: list[Any] = [iam.get_user_policy(user.name, n) for n in iam.list_user_policies(user.name)]
             docs += iam.list_attached_user_policies(user.name)[0]
+            for group in iam.get_groups_for_user(user.name):
+                docs += [iam.get_group_policy(group.name, n) for n in iam.list_group_policies(group.name)]
+                docs += iam.list_attached_group_policies(group.name)[0]
             return _documents(docs)
     for account_id, sts in list(sts_backends.items()):
         session = sts["aws"].get_assumed_role_from_access_key(access_key)
         if session is not None:
             iam = iam_backends[account_id]["aws"]
-            name = session.role_arn.rsplit("/", 1)[-1]
+            name = arnparts.name_of(session.role_arn)
             docs = [iam.get_role_policy(name, n)[1] for n in iam.list_role_policies(name)]
             docs += iam.list_attached_role_policies(name)[0]
             return _documents(docs)

@@ -3,7 +3,14 @@
 It serves, on a port of its own and over https (a self-signed certificate for 127.0.0.1, written
 next to the profiles), the discovery document `/.well-known/openid-configuration` and the key set it
 names (`jwks_uri`), and signs RS256 JSON web tokens with its key. Tokens for chosen claims come from
-``mint`` in-process, or from the mint endpoint on the sandbox's main port (POST the claims as JSON).
+``mint`` / ``mint_token`` in-process (any claims; ``ci_claims`` shapes GitHub Actions' and HCP
+Terraform's), or from the mint endpoint on the sandbox's main port (POST the claims as JSON).
+
+By default STS (web_identity.py) verifies only tokens whose ``iss`` is this issuer's own URL. A test
+can make the issuer stand in for a public one, e.g. GitHub's https://token.actions.githubusercontent.com
+(``stand_in_for``): its key then verifies tokens naming that issuer, so a trust on the public
+provider's ARN, with the condition keys AWS maps for that issuer, is judged end to end. The mint
+endpoint signs for stand-ins too; a reset forgets them.
 """
 
 from __future__ import annotations
@@ -27,7 +34,15 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 from werkzeug.serving import make_server
 
+from bootstrap.sandbox import datadir
+
 TOKEN_LIFETIME_S = 300  # GitHub's job tokens live minutes
+# Any claim is signed (mint); the discovery document lists the ones GitHub Actions' tokens carry.
+CLAIMS_SUPPORTED = ("sub", "aud", "exp", "iat", "iss", "jti", "nbf", "actor", "actor_id", "base_ref", "enterprise",
+                    "enterprise_id", "environment", "event_name", "head_ref", "job_workflow_ref", "job_workflow_sha",
+                    "ref", "ref_protected", "ref_type", "repository", "repository_id", "repository_owner",
+                    "repository_owner_id", "repository_visibility", "run_attempt", "run_id", "run_number",
+                    "runner_environment", "sha", "workflow", "workflow_ref", "workflow_sha")  # fmt: skip
 
 
 def b64url(data: bytes) -> str:
@@ -55,6 +70,7 @@ class Issuer:
         # The mint endpoint is a capability URL: only who holds the sandbox's profiles (and this) mints.
         self.mint_secret = secrets.token_urlsafe(24)
         self.minted: list[str] = []  # every token signed, for the tests' leak scanning
+        self.stand_ins: set[str] = set()  # public issuers whose tokens this issuer's key signs (stand_in_for)
 
     # -- keys and tokens ---------------------------------------------------------------------------
     def jwks(self) -> dict[str, Any]:
@@ -70,8 +86,29 @@ class Issuer:
             "response_types_supported": ["id_token"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256"],
-            "claims_supported": ["sub", "aud", "exp", "iat", "iss", "jti", "nbf", "repository", "ref", "environment"],
+            "claims_supported": list(CLAIMS_SUPPORTED),
         }
+
+    def stand_in_for(self, issuer: str) -> None:
+        """Sign for ``issuer`` (an https URL such as ci_claims.GITHUB_ISSUER): STS in the sandbox
+        then verifies tokens naming it with this issuer's key."""
+        self.stand_ins.add(issuer.rstrip("/"))
+
+    def forget_stand_ins(self) -> None:
+        self.stand_ins.clear()
+
+    def vouches_for(self, issuer: str) -> bool:
+        """Are tokens naming ``issuer`` verified with this issuer's key (its own URL, or a stand-in)?"""
+        return bool(self.url) and issuer.rstrip("/") in {self.url, *self.stand_ins}
+
+    def mint_token(
+        self, sub: str, aud: str | list[str], claims: dict[str, Any] | None = None, *, issuer: str = ""
+    ) -> str:
+        """A signed token for an explicit subject and audience, with any further claims; ``issuer``
+        (default: this issuer's URL) may name any issuer, STS verifies it only if vouched for."""
+        return self.mint(
+            {**(claims or {}), "iss": issuer or (claims or {}).get("iss") or self.url, "sub": sub, "aud": aud}
+        )
 
     def mint(self, claims: dict[str, Any]) -> str:
         """A signed token with these claims; iss, iat, nbf, exp and jti are filled in when absent."""
@@ -114,15 +151,15 @@ class Issuer:
             .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
             .sign(self._key, hashes.SHA256())
         )
-        self.directory.mkdir(parents=True, exist_ok=True)
+        datadir.secure_directory(self.directory)
         cert_file, key_file = self.directory / "oidc-issuer.pem", self.directory / "oidc-issuer.key"
-        cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        key_file.write_bytes(
+        datadir.write_private(cert_file, cert.public_bytes(serialization.Encoding.PEM))
+        datadir.write_private(  # 0600 from its first byte (no window between writing and chmod)
+            key_file,
             self._key.private_bytes(
                 serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
+            ),
         )
-        key_file.chmod(0o600)
         return cert_file, key_file
 
     @property
@@ -163,6 +200,7 @@ class Issuer:
             return "400 Bad Request", {"error": "the body must be a JSON object of claims"}
         if not isinstance(claims, dict):
             return "400 Bad Request", {"error": "the body must be a JSON object of claims"}
-        if claims.get("iss", self.url) != self.url:
-            return "400 Bad Request", {"error": f"this sandbox signs tokens for its issuer {self.url} only"}
+        if not self.vouches_for(str(claims.get("iss", self.url))):
+            named = ", ".join(sorted({self.url, *self.stand_ins}))
+            return "400 Bad Request", {"error": f"this sandbox signs tokens for {named} only"}
         return "200 OK", {"token": self.mint(claims)}

@@ -24,7 +24,7 @@ from __future__ import annotations
 import fnmatch
 from typing import Any
 
-from bootstrap.sandbox import moto_private
+from bootstrap.sandbox import arnparts, moto_private
 
 ORG_KEYS = ("aws:resourceorgid", "aws:resourceorgpaths", "aws:resourceaccount")
 
@@ -86,7 +86,7 @@ def identity_allows_assume(access_key: str, role_arn: str) -> tuple[bool, str]:
     statements = [s for doc in policies for s in _as_list(doc.get("Statement", [])) if isinstance(s, dict)]
     if not any(_mentions_org_keys(s) for s in statements):
         return True, ""
-    account = moto_private.account_of(role_arn) or ""
+    account = arnparts.account_of(role_arn) or ""
     context: dict[str, list[str]] = {"aws:resourceaccount": [account]}
     org = moto_private.org_of(account)
     if org is not None:

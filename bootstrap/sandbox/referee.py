@@ -45,6 +45,7 @@ class Request:
     source_identity: str | None = None
     tags: tuple[tuple[str, str], ...] = ()
     now: datetime | None = None  # the request's time; default: now
+    transitive_tag_keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -97,13 +98,17 @@ def context_for(caller: Caller, request: Request) -> dict[str, tuple[str, ...]]:
         context[f"aws:requesttag/{key}".lower()] = (value,)
     if request.tags:
         context["aws:tagkeys"] = tuple(key for key, _ in request.tags)
+    if request.transitive_tag_keys:
+        # sts:TransitiveTagKeys, a multivalued key of AssumeRole and sts:TagSession
+        # (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html#ck_transitivetagkeys)
+        context["sts:transitivetagkeys"] = request.transitive_tag_keys
     return context
 
 
 # -- matching one context value against one policy value -----------------------------------------
 
 
-def _wildcard(pattern: str, *, ignore_case: bool = False) -> re.Pattern[str]:
+def wildcard(pattern: str, *, ignore_case: bool = False) -> re.Pattern[str]:
     """AWS's wildcards: '*' any run of characters, '?' one character, nothing else special (no
     character classes). ${*}, ${?} and ${$} are the literal characters."""
     parts: list[str] = []
@@ -132,7 +137,7 @@ def _arn_like(actual: str, pattern: str) -> bool:
     want, got = pattern.split(":", 5), actual.split(":", 5)
     if len(want) != 6 or len(got) != 6:
         return False
-    return all(_wildcard(w).fullmatch(g) is not None for w, g in zip(want, got, strict=True))
+    return all(wildcard(w).fullmatch(g) is not None for w, g in zip(want, got, strict=True))
 
 
 def _ip_in(actual: str, network: str) -> bool:
@@ -149,8 +154,8 @@ _MATCHERS: dict[str, tuple[Callable[[str, str], bool], bool]] = {
     "StringNotEquals": (lambda a, w: a == w, True),
     "StringEqualsIgnoreCase": (lambda a, w: a.lower() == w.lower(), False),
     "StringNotEqualsIgnoreCase": (lambda a, w: a.lower() == w.lower(), True),
-    "StringLike": (lambda a, w: _wildcard(w).fullmatch(a) is not None, False),
-    "StringNotLike": (lambda a, w: _wildcard(w).fullmatch(a) is not None, True),
+    "StringLike": (lambda a, w: wildcard(w).fullmatch(a) is not None, False),
+    "StringNotLike": (lambda a, w: wildcard(w).fullmatch(a) is not None, True),
     "NumericEquals": (_ordered(_number, lambda a, w: a == w), False),
     "NumericNotEquals": (_ordered(_number, lambda a, w: a == w), True),
     "NumericLessThan": (_ordered(_number, lambda a, w: a < w), False),
@@ -242,7 +247,7 @@ def _present(
     return any(one_value(v) for v in actual)
 
 
-def _conditions_hold(conditions: Any, context: Context, effect: str) -> bool:
+def conditions_hold(conditions: Any, context: Context, effect: str) -> bool:
     """Every operator and every key in a Condition block must hold (AND)."""
     if not conditions:
         return True
@@ -273,17 +278,21 @@ def _principal_matches(principal: Any, caller: Caller) -> bool:
     return any(value in names for value in _as_list(principal.get("AWS", [])))
 
 
-def _action_matches(statement: Mapping[str, Any]) -> bool:
+def action_matches(statement: Mapping[str, Any], action: str) -> bool:
+    """Does the statement's Action (or NotAction) cover ``action``? Action names ignore case."""
+
     def hit(patterns: Any) -> bool:
-        return any(_wildcard(str(a), ignore_case=True).fullmatch("sts:AssumeRole") for a in _as_list(patterns))
+        return any(wildcard(str(a), ignore_case=True).fullmatch(action) for a in _as_list(patterns))
 
     if "NotAction" in statement:
         return not hit(statement["NotAction"])
     return hit(statement.get("Action", []))
 
 
-def judge(trust_policy: Mapping[str, Any], caller: Caller, request: Request) -> Verdict:
-    """May this caller assume the role under this trust policy? Explicit Deny wins."""
+def judge(trust_policy: Mapping[str, Any], caller: Caller, request: Request, action: str = "sts:AssumeRole") -> Verdict:
+    """May this caller assume the role under this trust policy (``action``: sts:AssumeRole, or the
+    sts:TagSession / sts:SetSourceIdentity an AssumeRole with tags or a source identity also needs
+    of the trust policy)? Explicit Deny wins."""
     context = context_for(caller, request)
     allowed_by: str | None = None
     for index, statement in enumerate(_as_list(trust_policy.get("Statement", []))):
@@ -295,9 +304,9 @@ def judge(trust_policy: Mapping[str, Any], caller: Caller, request: Request) -> 
             named = not _principal_matches(statement["NotPrincipal"], caller)
         else:
             named = _principal_matches(statement.get("Principal"), caller)
-        if not named or not _action_matches(statement):
+        if not named or not action_matches(statement, action):
             continue
-        if not _conditions_hold(statement.get("Condition"), context, effect):
+        if not conditions_hold(statement.get("Condition"), context, effect):
             continue
         if effect == "Deny":
             return Verdict(False, f"explicitly denied by {name}")

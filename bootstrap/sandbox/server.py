@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 import threading
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -26,7 +24,7 @@ from typing import Any
 import boto3
 from werkzeug.serving import make_server
 
-from bootstrap.sandbox import moto_private, web_identity
+from bootstrap.sandbox import datadir, moto_private, web_identity
 from bootstrap.sandbox.faults import Fault, Gate
 from bootstrap.sandbox.oidc_issuer import Issuer
 from bootstrap.sandbox.wsgi import CONTROL_HEADER, Call, ControlGate, SandboxApp, SandboxState
@@ -79,10 +77,11 @@ class Sandbox:
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
-
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+        datadir.secure_directory(self.directory)  # 0700 before any secret is written into it
 
         moto_private.install_stacksets()
+        moto_private.install_s3_actions()
         moto_private.leave_trust_to_the_referee()
         self.issuer.start()
         app = ControlGate(SandboxApp(moto_private.server_app(), self._state, REGION), self._state)
@@ -112,6 +111,7 @@ class Sandbox:
                 gate.release()
             self._state.gates.clear()
             self._state.callers.clear()
+        self.issuer.forget_stand_ins()
         management = (MANAGEMENT_ACCOUNT,) if self.org_members else ()
         moto_private.reset_stacksets([ACCOUNT_A, ACCOUNT_B, *management])
         moto_private.reset_accounts((ACCOUNT_A, ACCOUNT_B, *management, *self.org_members))
@@ -186,6 +186,13 @@ class Sandbox:
     def expire_session(self, access_key_id: str) -> None:
         """Make a role session's credentials expired, as if its duration had passed."""
         moto_private.expire_session(access_key_id)
+
+    def plant_legacy_trust(self, account: str, role_name: str, document: dict[str, Any] | str) -> None:
+        """Give a role a trust policy as if written before IAM's identity-provider controls for shared
+        OIDC providers (June 2025): IAM does not re-check such a policy until it is modified, so it
+        stays assumable as it is (oidc_controls.py). Stored directly, with no propagation delay."""
+        text = document if isinstance(document, str) else json.dumps(document)
+        moto_private.set_trust_policy(account, role_name, text)
 
     def secrets(self) -> list[str]:
         """Every secret the sandbox has handed out, for leak scanning."""
@@ -282,7 +289,7 @@ class Sandbox:
         self.clear_calls()  # the log is for the traffic of the tool under test, not the seeding
 
     def _write_profiles(self) -> None:
-        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        datadir.secure_directory(self.directory)
         config, credentials = [], []
         for p in self.profiles.values():
             config += [
@@ -297,24 +304,10 @@ class Sandbox:
                 f"aws_secret_access_key = {p.secret_access_key}",
                 "",
             ]
-        # Secrets: 0600 from the first byte, in a file created exclusively, renamed over any planted link.
-        _write(self.credentials_file, "\n".join(credentials), mode=0o600)
-        _write(self.config_file, "\n".join(config), mode=0o644)
-
-
-def _write(path: Path, text: str, mode: int) -> None:
-    """Atomically, with ``mode`` from the first byte (mkstemp creates 0600 exclusively, then the rename
-    replaces any link planted at ``path``). The sandbox keeps its own writer: it imports nothing from
-    the tool it referees."""
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+        # 0600 from the first byte, in a file created exclusively, renamed over any planted link. The
+        # config holds no key, but it names the endpoint every profile trusts: the owner's alone too.
+        datadir.write_private(self.credentials_file, "\n".join(credentials))
+        datadir.write_private(self.config_file, "\n".join(config))
 
 
 def iter_exports(sandbox: Sandbox) -> Iterator[str]:

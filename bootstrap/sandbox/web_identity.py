@@ -6,8 +6,21 @@ the token must be a JWT whose `iss` names an IAM OIDC provider of the role's acc
 is `iss` without https://), whose `aud` (or `azp` when present) is one of the provider's client IDs,
 whose signature the issuer's keys verify and which has not expired; then the role's trust policy must
 allow sts:AssumeRoleWithWebIdentity to that provider (Federated) with every condition holding on the
-keys PROVIDER:aud, PROVIDER:sub and PROVIDER:oaud. Fails closed: an unknown operator denies. Shares no
-code with the tool.
+request context. Fails closed: an unknown operator denies. Shares no code with the tool.
+
+Only the claims AWS maps into the request context reach the trust policy (``request_context``):
+PROVIDER:sub, PROVIDER:aud (the azp claim when present, else aud) and PROVIDER:oaud (aud, when azp
+is present) for every issuer, plus each issuer's own list from the Service Authorization Reference
+for STS (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecuritytokenservice.html,
+condition keys of AssumeRoleWithWebIdentity; the IAM user guide's "Available keys for AWS OIDC
+federation" has the same GitHub list): for GitHub's issuers actor, actor_id, enterprise_id,
+environment, job_workflow_ref, ref, repository, repository_id, repository_owner_id and workflow (not
+repository_owner, event_name, run_id, sha, ...); for gitlab.com namespace_id, pipeline_source,
+project_id, ref_protected, runner_environment, user_access_level, user_email, user_id and user_login;
+for Cognito amr. Any other claim (HCP Terraform's terraform_workspace_id, GitHub's event_name, ...)
+is absent, and a condition on an absent key fails unless it is ...IfExists, a negated operator, or
+ForAllValues, as AWS evaluates absent keys
+(https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html).
 """
 
 from __future__ import annotations
@@ -15,6 +28,7 @@ from __future__ import annotations
 import base64
 import fnmatch
 import json
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -61,6 +75,7 @@ def judge(  # noqa: PLR0911 (one answer per check AWS makes, in AWS's order)
     providers: list[Provider],
     signature_valid: Callable[[str, str], bool | None],
     now: float | None = None,
+    session_name: str | None = None,
 ) -> Verdict:
     """``signature_valid(issuer, token)``: True/False, or None when the issuer's keys cannot be had."""
     claims = _claims(token)
@@ -88,10 +103,47 @@ def judge(  # noqa: PLR0911 (one answer per check AWS makes, in AWS's order)
     if not isinstance(exp, int | float) or exp <= moment:
         return Verdict(False, "token expired", "ExpiredTokenException",
                        f"Token expired: current date/time {int(moment)} must be before the expiration date/time {exp}")  # fmt: skip
-    context = {f"{url}:sub": [str(claims.get("sub", ""))] if "sub" in claims else None,
-               f"{url}:aud": audiences,
-               f"{url}:oaud": [str(a) for a in _as_list(claims["aud"])] if "azp" in claims and "aud" in claims else None}  # fmt: skip
-    return _evaluate(trust_policy, provider.arn, {k.lower(): v for k, v in context.items() if v is not None})
+    return _evaluate(trust_policy, provider.arn, request_context(url, claims, session_name))
+
+
+GITHUB_KEYS = ("actor", "actor_id", "enterprise_id", "environment", "job_workflow_ref", "ref", "repository",
+               "repository_id", "repository_owner_id", "workflow")  # fmt: skip
+GITLAB_KEYS = ("namespace_id", "pipeline_source", "project_id", "ref_protected", "runner_environment",
+               "user_access_level", "user_email", "user_id", "user_login")  # fmt: skip
+_GITHUB_ISSUERS = re.compile(
+    r"token\.actions\.githubusercontent\.com(/.+)?|token\.actions\.[^/]+\.ghe\.com|github\.com/enterprises/[^/]+"
+)
+
+
+def issuer_keys(url: str) -> tuple[str, ...]:
+    """The claims, besides sub/aud/oaud, that AWS puts in the request context for tokens of this issuer."""
+    if _GITHUB_ISSUERS.fullmatch(url):
+        return GITHUB_KEYS
+    if url == "gitlab.com":
+        return GITLAB_KEYS
+    if url == "cognito-identity.amazonaws.com":
+        return ("amr",)
+    return ()
+
+
+def _values(value: Any) -> list[str]:
+    return [str(v).lower() if isinstance(v, bool) else str(v) for v in _as_list(value)]
+
+
+def request_context(url: str, claims: Mapping[str, Any], session_name: str | None = None) -> dict[str, list[str]]:
+    """The request context of an AssumeRoleWithWebIdentity (lower-case keys): only the claims AWS maps."""
+    audiences = _values(claims.get("azp") or claims.get("aud", []))
+    context: dict[str, list[str]] = {f"{url}:aud": audiences}
+    if "sub" in claims:
+        context[f"{url}:sub"] = _values(claims["sub"])
+    if "azp" in claims and "aud" in claims:
+        context[f"{url}:oaud"] = _values(claims["aud"])
+    for key in issuer_keys(url):
+        if key in claims and claims[key] is not None:
+            context[f"{url}:{key}"] = _values(claims[key])
+    if session_name is not None:
+        context["sts:rolesessionname"] = [session_name]
+    return {key.lower(): values for key, values in context.items()}
 
 
 def _evaluate(policy: Mapping[str, Any], provider_arn: str, context: dict[str, list[str]]) -> Verdict:
@@ -178,12 +230,17 @@ def judge_request(params: Mapping[str, str], find_role: Callable[[str], Any], is
     ]
 
     def signature_valid(iss: str, token: str) -> bool | None:
-        if issuer is None or iss.rstrip("/") != issuer.url:
-            return None
+        if issuer is None or not issuer.vouches_for(iss):
+            return None  # the sandbox cannot fetch anyone else's keys
         return bool(issuer.signature_valid(token))
 
+    trust = json.loads(role.assume_role_policy_document)
     return judge(
-        params.get("WebIdentityToken", ""), json.loads(role.assume_role_policy_document), providers, signature_valid
+        params.get("WebIdentityToken", ""),
+        trust,
+        providers,
+        signature_valid,
+        session_name=params.get("RoleSessionName"),
     )
 
 

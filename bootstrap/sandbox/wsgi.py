@@ -19,10 +19,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qs
 
-from bootstrap.sandbox import delegated, faults, moto_private, orgscope, quotas, web_identity
+from bootstrap.sandbox import delegated, faults, moto_private, oidc_controls, orgscope, quotas, sts_rules, web_identity
 from bootstrap.sandbox.faults import Environ, Fault, Gate, StartResponse, error_xml
 from bootstrap.sandbox.oidc_issuer import Issuer
-from bootstrap.sandbox.referee import Caller, Request, Verdict, judge
+from bootstrap.sandbox.referee import Caller, judge
 
 WsgiApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 
@@ -103,7 +103,7 @@ class SandboxApp:
         self._state = state
         self._region = region  # where web identity sessions are issued
 
-    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:  # noqa: PLR0912 (each branch is one documented sandbox behaviour)
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         environ[STARTED_KEY] = time.monotonic()
         if self._state.latency:
             time.sleep(self._state.latency)
@@ -128,21 +128,12 @@ class SandboxApp:
             start_response("403 Forbidden", [("Content-Type", "text/xml")])
             return [error_xml("ExpiredToken", "The security token included in the request is expired")]
 
-        if service == "sts" and operation == "AssumeRole" and caller is not None:
-            verdict = self._referee(caller, params, access_key)
-            if not verdict.allowed:
-                message = (
-                    f"User: {caller.principal_arn} is not authorized to perform: "
-                    f"sts:AssumeRole on resource: {params.get('RoleArn', '')}"
-                )
-                if verdict.code == "ValidationError":
-                    message = "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
-                self._record(Call(account, service, operation, 403, caller.principal_arn, verdict.reason), environ)
-                start_response(
-                    "400 Bad Request" if verdict.code == "ValidationError" else "403 Forbidden",
-                    [("Content-Type", "text/xml")],
-                )
-                return [error_xml(verdict.code, message)]
+        refusal = self._refusal(service, operation, params, caller, access_key)
+        if refusal is not None:
+            who = caller.principal_arn if caller else ""
+            self._record(Call(account, service, operation, refusal.status, who, refusal.reason), environ)
+            start_response(refusal.status_line, [("Content-Type", "text/xml")])
+            return [error_xml(refusal.code, refusal.message)]
 
         answered = self._oidc_hook(environ, body, params, account, start_response)
         if answered is not None:
@@ -177,6 +168,20 @@ class SandboxApp:
                 self._state.role_changed[(account, params.get("RoleName", ""))] = time.monotonic()
         start_response(status_line, headers)
         return chunks
+
+    def _refusal(
+        self, service: str, operation: str, params: dict[str, str], caller: Caller | None, access_key: str
+    ) -> sts_rules.Refusal | None:
+        """What the sandbox refuses before moto sees the request: AssumeRole as STS judges it, and a
+        trust policy on a shared OIDC provider that skips IAM's identity-provider controls."""
+        if service == "sts" and operation == "AssumeRole" and caller is not None:
+            return self._referee(caller, params, access_key)
+        if service == "iam" and operation in ("CreateRole", "UpdateAssumeRolePolicy"):
+            document = params.get("AssumeRolePolicyDocument") or params.get("PolicyDocument") or ""
+            for provider_arn, key in oidc_controls.violations(document):
+                why = f"identity-provider controls: {key} not evaluated"
+                return sts_rules.Refusal("MalformedPolicyDocument", oidc_controls.message(provider_arn, key), why, 400)
+        return None
 
     def _caller(self, access_key: str) -> Caller | None:
         """Who signs with this key. A key never changes hands, so answers are kept (until reset):
@@ -247,44 +252,52 @@ class SandboxApp:
         return [error_xml(verdict.code, verdict.message)]
 
     def _web_identity_referee(self, params: dict[str, str]) -> web_identity.Verdict:
+        call = sts_rules.parse(params)  # RoleSessionName and DurationSeconds have AssumeRole's constraints
+        refusal = sts_rules.validation_refusal(call)
+        if refusal is not None:
+            return web_identity.Verdict(False, refusal.reason, refusal.code, refusal.message)
         verdict = web_identity.judge_request(params, moto_private.find_role, self._state.issuer)
         role = moto_private.find_role(params.get("RoleArn", "")) if verdict.allowed else None
+        if role is not None and call.duration_s > int(role.max_session_duration or sts_rules.DEFAULT_DURATION_S):
+            message = "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+            return web_identity.Verdict(False, "DurationSeconds exceeds the role's MaxSessionDuration", "ValidationError", message)  # fmt: skip
         changed = self._state.role_changed.get((role.account_id, role.name)) if role is not None else None
         delay = self._state.propagation_delay
         if changed is not None and time.monotonic() - changed < delay:
             return web_identity.Verdict(False, f"the role changed less than {delay:g}s ago (propagation)")
         return verdict
 
-    def _referee(self, caller: Caller, params: dict[str, str], access_key: str = "") -> Verdict:
-        role_arn = params.get("RoleArn", "")
-        role = moto_private.find_role(role_arn)
+    def _referee(self, caller: Caller, params: dict[str, str], access_key: str = "") -> sts_rules.Refusal | None:  # noqa: PLR0911 (one answer per check STS makes, in its order)
+        """AssumeRole as STS judges it (sts_rules.py): parameters, durations, the trust policy, then
+        session tags and source identity on both sides, then the caller's organization-scoped grants."""
+        call = sts_rules.parse(params)
+        refusal = sts_rules.validation_refusal(call)
+        if refusal is not None:
+            return refusal
+        role = moto_private.find_role(call.role_arn)
         if role is None:
-            return Verdict(False, "the role does not exist")
-        duration = int(params.get("DurationSeconds") or 3600)
-        if duration > int(role.max_session_duration or 3600):
-            return Verdict(False, "DurationSeconds exceeds the role's MaxSessionDuration", "ValidationError")
+            return sts_rules.access_denied(caller, "sts:AssumeRole", call.role_arn, "the role does not exist")
+        refusal = sts_rules.duration_refusal(call, caller, role.max_session_duration)
+        if refusal is not None:
+            return refusal
         changed = self._state.role_changed.get((role.account_id, role.name))
         delay = self._state.propagation_delay
         if changed is not None and time.monotonic() - changed < delay:
-            return Verdict(False, f"the role changed less than {delay:g}s ago (propagation)")
-        request = Request(
-            role_arn=role_arn,
-            external_id=params.get("ExternalId"),
-            mfa_serial=params.get("SerialNumber"),
-            mfa_token=params.get("TokenCode"),
-            session_name=params.get("RoleSessionName"),
-            source_identity=params.get("SourceIdentity"),
-            tags=tuple(
-                (params[f"Tags.member.{n}.Key"], params.get(f"Tags.member.{n}.Value", ""))
-                for n in range(1, 51)
-                if f"Tags.member.{n}.Key" in params
-            ),
-        )
-        verdict = judge(json.loads(role.assume_role_policy_document), caller, request)
-        if verdict.allowed and access_key:  # the caller's side, for grants scoped by the resource's organization
-            allowed, why = orgscope.identity_allows_assume(access_key, role_arn)
-            return verdict if allowed else Verdict(False, why)
-        return verdict
+            return sts_rules.access_denied(caller, "sts:AssumeRole", call.role_arn, f"the role changed less than {delay:g}s ago (propagation)")  # fmt: skip
+        trust = json.loads(role.assume_role_policy_document)
+        verdict = judge(trust, caller, call.request())
+        if not verdict.allowed:
+            return sts_rules.access_denied(caller, "sts:AssumeRole", call.role_arn, verdict.reason)
+        if sts_rules.extra_actions(call):
+            documents = moto_private.caller_policy_documents(access_key) if access_key else None
+            refusal = sts_rules.permission_refusal(call, caller, trust, documents)
+            if refusal is not None:
+                return refusal
+        if access_key:  # the caller's side, for grants scoped by the resource's organization
+            allowed, why = orgscope.identity_allows_assume(access_key, call.role_arn)
+            if not allowed:
+                return sts_rules.access_denied(caller, "sts:AssumeRole", call.role_arn, why)
+        return None
 
 
 class ControlGate:
