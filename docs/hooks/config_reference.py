@@ -3,7 +3,9 @@
 Every key of a trust is declared once, in the ``Config`` dataclass of the schema module, with its
 help, example, panel and placeholder (``--help`` and ``init`` read the same declaration). This hook
 replaces the marker ``<!-- config-reference -->`` in ``configuration.md`` with a table of those
-keys, so the documentation cannot drift from the code.
+keys, so the documentation cannot drift from the code. Whatever stands between it and an optional
+``<!-- /config-reference -->`` (a note for readers of the Markdown source on GitHub, where no hook
+runs) is replaced too.
 
 The schema moves from ``bootstrap/schema.py`` to ``bootstrap/config/schema.py``; both are tried,
 the new place first. A schema that cannot be imported, or a page that lost its marker, fails the
@@ -23,6 +25,7 @@ import yaml
 from mkdocs.exceptions import PluginError
 
 MARKER = "<!-- config-reference -->"
+END_MARKER = "<!-- /config-reference -->"
 PAGE = "configuration.md"
 SCHEMA_MODULES = ("bootstrap.config.schema", "bootstrap.schema")  # after the move, then before it
 
@@ -134,4 +137,7 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
         return markdown
     if MARKER not in markdown:
         raise PluginError(f"config reference: {PAGE} lost its marker {MARKER}")
-    return markdown.replace(MARKER, reference_table(load_schema()))
+    before, _, after = markdown.partition(MARKER)
+    if END_MARKER in after:
+        after = after.partition(END_MARKER)[2]
+    return before + reference_table(load_schema()) + after
