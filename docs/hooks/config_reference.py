@@ -65,11 +65,14 @@ def load_schema() -> ModuleType:
 
 
 def _cell(text: str) -> str:
+    """Plain text for a table cell: a pipe would end the cell."""
     return text.replace("|", "\\|").replace("\n", " ")
 
 
 def _code(text: str) -> str:
-    return f"`{text}`" if text else ""
+    # Python-Markdown's tables leave a pipe inside a code span alone (an escaped one would show its
+    # backslash), so code is not escaped; a line break would still end the row.
+    return f"`{text.replace(chr(10), ' ')}`" if text else ""
 
 
 def _default(field: Any) -> str:
@@ -115,14 +118,13 @@ def reference_table(schema: ModuleType) -> str:
         rows.append(
             "| "
             + " | ".join(
-                _cell(cell)
-                for cell in (
-                    f"`{field.name}`",
+                (
+                    _code(field.name),
                     _flag(field),
-                    kind,
+                    _cell(kind),
                     _default(field),
-                    str(meta["panel"]),
-                    str(meta["help"]),
+                    _cell(str(meta["panel"])),
+                    _cell(str(meta["help"])),
                     _example(field),
                 )
             )
