@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SANDBOX_DIR := .sandbox
 
-.PHONY: install demo test lint format bench clean
+.PHONY: install demo test lint format bench docs clean
 
 # The editable install comes from hatchling (pinned in pyproject.toml): it writes a plain .pth path
 # entry, so start-up is as fast as a regular install without setuptools' transitional 'compat' mode.
@@ -44,10 +44,15 @@ demo: $(STAMP)
 	@$(BIN)/python -m bootstrap.sandbox.demo --dir $(SANDBOX_DIR)
 
 clean:
-	rm -rf $(VENV) $(TOOLS) $(SANDBOX_DIR) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) $(SANDBOX_DIR) site .pytest_cache .mypy_cache .ruff_cache
 
 # Medians of fresh processes against the sandbox (100 ms added per call), beside a bare boto3
 # floor, and both fleet engines at 50 and 200 accounts; prints a table, writes bench-results.json,
 # exits non-zero if a target is missed.
 bench: $(STAMP)
 	$(BIN)/python -m bootstrap.sandbox.bench
+
+# The documentation site (mkdocs.yml, docs/) into site/; --strict fails on any warning, a broken
+# link or anchor included. The config reference is generated from the schema by docs/hooks/.
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --site-dir site
