@@ -1,0 +1,45 @@
+"""Issue 25, items 6 and 7: verification fails fast when waiting cannot help (the cause is read,
+or nothing was just written), and a CI job that cannot reach AWS ends with exit 10."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Any
+
+from bootstrap.sandbox.server import Sandbox
+from tests.conftest import ACCOUNT_B
+
+
+def _sandbox_github(sandbox: Sandbox) -> list[str]:
+    return ["--target-profile", "b-admin", "--role-name", "gha-deploy", "--github-repo", "octo-org/octo-repo",
+            "--oidc-issuer", sandbox.issuer.url]  # fmt: skip
+
+
+def _token_file(tmp_path: Path, sandbox: Sandbox, **claims: Any) -> str:
+    path = tmp_path / "token"
+    path.write_text(sandbox.issuer.mint({"aud": "sts.amazonaws.com", **claims}))
+    return str(path)
+
+
+def _closed_port() -> int:
+    """A local port nobody listens on (bound, then closed: connections to it are refused)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_verify_in_a_ci_job_without_a_reachable_endpoint_exits_10(
+    cli: Any, sandbox: Sandbox, tmp_path: Path, monkeypatch: Any
+) -> None:
+    args = [*_sandbox_github(sandbox), "--github-ref", "refs/heads/main"]
+    token = _token_file(tmp_path, sandbox, sub="repo:octo-org/octo-repo:ref:refs/heads/main")
+    in_ci = [a for a in args if a not in ("--target-profile", "b-admin")]
+    # A CI job: no profile, and the only AWS endpoint it knows is a closed local port.
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{_closed_port()}")
+    run = cli("verify", *in_ci, "--target-account", ACCOUNT_B, "--web-identity-token-file", token,
+              "--verify-timeout", "100000")  # fmt: skip
+    assert run.exit_code == 10, run.stdout + run.stderr
+    assert "cannot reach AWS" in run.stderr
