@@ -43,3 +43,22 @@ def test_verify_in_a_ci_job_without_a_reachable_endpoint_exits_10(
               "--verify-timeout", "100000")  # fmt: skip
     assert run.exit_code == 10, run.stdout + run.stderr
     assert "cannot reach AWS" in run.stderr
+
+
+def test_ci_verify_with_a_sub_the_trust_does_not_admit_fails_at_once_naming_it(
+    cli: Any, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    args = [*_sandbox_github(sandbox), "--github-environment", "prod"]
+    assert cli("apply", *args, "--no-verify", "--yes").exit_code == 0
+    token = _token_file(tmp_path, sandbox, sub="repo:octo-org/octo-repo:ref:refs/heads/main")
+    in_ci = [a for a in args if a not in ("--target-profile", "b-admin")]
+    sandbox.clear_calls()
+    # A minute of propagation timeout: waiting would show as more than one attempt.
+    run = cli("verify", *in_ci, "--target-account", ACCOUNT_B, "--web-identity-token-file", token,
+              "--verify-timeout", "60")  # fmt: skip
+    assert run.exit_code == 7, run.stdout + run.stderr
+    assert [c.operation for c in sandbox.calls()] == ["AssumeRoleWithWebIdentity"]  # one attempt, no waiting
+    out = run.stdout + run.stderr
+    assert "repo:octo-org/octo-repo:ref:refs/heads/main" in out  # the token's sub
+    assert "repo:octo-org/octo-repo:environment:prod" in out  # what the trust admits
+    assert Path(token).read_text() not in out

@@ -114,13 +114,17 @@ def assume_through_propagation(
     deadline_s: float,
     on_attempt: Callable[[int, float], None] | None = None,
     then: Callable[[aws.Credentials], aws.Credentials] | None = None,
+    keep_waiting: Callable[[BaseException], bool] | None = None,
 ) -> aws_sts.AssumeOutcome:
-    """AssumeRoleWithWebIdentity (and ``then``, e.g. the hub's AssumeRole into B), retried while IAM propagates."""
+    """AssumeRoleWithWebIdentity (and ``then``, e.g. the hub's AssumeRole into B), retried while IAM
+    propagates, and only while ``keep_waiting`` (when given) says the denial can still be propagation."""
     started = time.monotonic()
     attempts = 0
 
     def retry(err: BaseException) -> bool:
         if not isinstance(err, aws_errors.AssumeRefused):
+            return False
+        if keep_waiting is not None and not keep_waiting(err):
             return False
         if err.code == "InvalidIdentityToken":  # only the provider's own propagation; a bad token stays bad
             return "verification key" in err.aws_message or "No OpenIDConnect provider" in err.aws_message

@@ -263,16 +263,23 @@ def prove(prepared: Prepared, token_file: Path | None, on_progress: OnProgress) 
     # The STS endpoint of the account holding the first role; the call itself is unsigned.
     sts_account = prepared.source if prepared.hub_role_arn else prepared.target
     then = aws_oidc.assume_role_then(sts_account, prepared.role_arn, config.session_name) if prepared.hub_role_arn else None  # fmt: skip
+    # The token's claims against the trust's conditions: a token the trust does not admit stays
+    # refused however long IAM propagates, so it gets one attempt (AWS's answer) and no waiting.
+    admitted, why = oidc.admits(prepared.trust, {k: str(v) for k, v in ci_token.claims_of(token, how).items()})
     on_progress(Waiting(f"Verifying with {how}: AssumeRoleWithWebIdentity, waiting for IAM propagation"))
     try:
         outcome = aws_oidc.assume_through_propagation(
             sts_account, first, config.session_name, token, config.verify_timeout,
             lambda number, _elapsed: on_progress(Attempt(number)), then,
+            keep_waiting=lambda _err: admitted,
         )  # fmt: skip
     finally:
         on_progress(Waited())
     if outcome.credentials is None:
-        return Verification(False, None, outcome.attempts, outcome.waited_s, error=outcome.error), how
+        error = outcome.error
+        if not admitted:
+            error += f" (not retried: the trust does not admit this token, {why}; waiting cannot fix that)"
+        return Verification(False, None, outcome.attempts, outcome.waited_s, error=error), how
     identity = aws_sts.get_caller_identity(
         prepared.target.with_credentials(outcome.credentials, label="the assumed role")
     )
