@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bootstrap.sandbox.server import Sandbox
-from tests.conftest import ACCOUNT_B
+from tests.conftest import ACCOUNT_B, CI_USER_ARN, iam
 
 
 def _sandbox_github(sandbox: Sandbox) -> list[str]:
@@ -62,3 +62,27 @@ def test_ci_verify_with_a_sub_the_trust_does_not_admit_fails_at_once_naming_it(
     assert "repo:octo-org/octo-repo:ref:refs/heads/main" in out  # the token's sub
     assert "repo:octo-org/octo-repo:environment:prod" in out  # what the trust admits
     assert Path(token).read_text() not in out
+
+
+def test_fleet_verify_with_the_grant_gone_names_it_in_each_row_without_waiting(
+    cli: Any, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    from tests.test_fleet import GRANT, fleet_file
+
+    config = fleet_file(tmp_path, sandbox, verify_timeout=60)
+    assert cli("apply", "--config", str(config), "--yes").exit_code == 0
+    iam("a-admin").delete_user_policy(UserName="ci-user", PolicyName=GRANT)
+    sandbox.clear_calls()
+    run = cli("verify", "--config", str(config), "--output", "json")
+    assert run.exit_code == 7, run.stdout + run.stderr
+    targets = run.json()["targets"]
+    assert len(targets) == 3 and not any(t["ok"] for t in targets)
+    for target in targets:  # the cause, in the target's own row
+        error = target["verification"]["error"]
+        assert f"the fleet's grant {GRANT} on {CI_USER_ARN} does not allow sts:AssumeRole on" in error, error
+        assert target["role_arn"] in error
+    proofs = [c for c in sandbox.calls() if c.operation == "AssumeRole" and "ci-user" in c.caller]
+    assert len(proofs) == 3, [(c.caller, c.note) for c in proofs]  # one attempt per target: no waiting
+    text = cli("verify", "--config", str(config))
+    assert text.exit_code == 7
+    assert text.stdout.count("does not allow sts:AssumeRole") == 3, text.stdout

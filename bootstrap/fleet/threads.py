@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from bootstrap.core.quotas import IAM
 from bootstrap.core.state import State
 from bootstrap.diagnose import gather as diagnose
 from bootstrap.diagnose.results import Diagnosis
+from bootstrap.fleet import waiting
 from bootstrap.fleet.results import FleetPlan, TargetDiagnosis, TargetPlan, TargetResult
 from bootstrap.trust import admincheck, apply, desired, live, verify
 
@@ -44,6 +46,7 @@ class Reached:
     account: aws.Account
     account_id: str
     plan: Plan
+    created: datetime | None = None  # the live role's CreateDate (None: there is none yet)
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ class FleetPrepared:
     reached: tuple[Reached, ...]
     unreached: tuple[TargetResult, ...]
     grant_plan: Plan
+    live_grant: str | None = None  # the grant's document as read (inline, else the attached managed policy)
 
     @property
     def changes(self) -> int:
@@ -103,7 +107,8 @@ def _plan_target(
         admincheck.refuse_admin_managed(account, target.config, role.managed_policies if role else ())
     want_state = State(account_id, source_account, None if teardown else want.role, None)
     live_state = State(account_id, source_account, role, None)
-    return Reached(target, account, account_id, plan.diff(want_state, live_state, adopt=adopt))
+    the_plan = plan.diff(want_state, live_state, adopt=adopt)
+    return Reached(target, account, account_id, the_plan, role.created if role is not None else None)
 
 
 def _map_bounded(
@@ -273,7 +278,11 @@ def prepare(
         on_event(result.label, f"failed: {result.error}")
     arns_wanted = set() if teardown else {r.plan.role_arn for r in reached if not r.plan.not_owned}
     grant = _grant_plan(fleet, grant_facts, source_identity.account, principal, arns_wanted, complete=not unreached)
-    return FleetPrepared(fleet, source, source_identity.account, principal, source_principal, reached, unreached, grant)
+    live = grant_facts.inline or (grant_facts.managed if grant_facts.attached else None)
+    return FleetPrepared(
+        fleet, source, source_identity.account, principal, source_principal, reached, unreached, grant,
+        live_grant=json.dumps(live) if live else None,
+    )  # fmt: skip
 
 
 def run(
@@ -308,9 +317,12 @@ def run(
     # The grant goes first either way: on apply it must exist before anyone verifies; on teardown,
     # removing it first means nobody can assume from that moment.
     grant_done = grant()
+    grant_now = waiting.grant_after(prepared.live_grant, grant_done)
+    grant_where = f"the fleet's grant {prepared.fleet.grant_name} on {prepared.principal.arn}"
 
     def work(reached: Reached) -> TargetResult:
-        return _run_target(reached, verifier, base.verify_timeout, base.session_name, on_event, write)
+        judge = waiting.TargetJudge(reached.plan.role_arn, grant_now, grant_where, bool(grant_done), reached.created)
+        return _run_target(reached, verifier, base.verify_timeout, base.session_name, on_event, write, judge)
 
     outcomes = _map_bounded(prepared.reached, work, parallel)
     results = []
@@ -324,7 +336,13 @@ def run(
 
 
 def _run_target(
-    reached: Reached, verifier: aws.Account | None, timeout: float, session_name: str, on_event: Event, write: bool
+    reached: Reached,
+    verifier: aws.Account | None,
+    timeout: float,
+    session_name: str,
+    on_event: Event,
+    write: bool,
+    judge: waiting.TargetJudge,
 ) -> TargetResult:
     label, target_plan = reached.target.label, reached.plan
     result = TargetResult(label, reached.account_id, target_plan.role_arn, target_plan.changes,
@@ -336,6 +354,7 @@ def _run_target(
         apply.execute(target_plan, target=reached.account, source=reached.account, deadline_s=timeout) if write else ()
     )
     result = replace(result, done=done)
+    judge.wrote = judge.wrote or bool(done)
     if verifier is None:
         on_event(label, f"done: {len(done)} change(s)")
         return result
@@ -344,7 +363,11 @@ def _run_target(
     request = replace(
         assumerequest.for_trust(config, target_plan.role_arn, config.external_id), session_name=session_name
     )
-    check = verify.verify(verifier, request, target_account=reached.account_id, timeout_s=timeout)
+    check = verify.verify(
+        verifier, request, target_account=reached.account_id, timeout_s=timeout, keep_waiting=judge.keep_waiting
+    )
+    if not check.ok and judge.stopped:
+        check = replace(check, error=f"{check.error} ({judge.stopped})")
     on_event(label, "verified" if check.ok else f"failed: {check.error}")
     return replace(result, verification=check)
 

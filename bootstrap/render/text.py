@@ -296,7 +296,13 @@ def _target_json(r: TargetResult, accounts: dict[Side, str]) -> dict[str, Any]:
         "changes": [change_json(c, {Side.SOURCE: "", Side.TARGET: r.account or ""}) for c in r.done],
         "verification": None
         if v is None
-        else {"ok": v.ok, "assumed_arn": v.assumed_arn, "attempts": v.attempts, "waited_s": round(v.waited_s, 3)},
+        else {
+            "ok": v.ok,
+            "assumed_arn": v.assumed_arn,
+            "attempts": v.attempts,
+            "waited_s": round(v.waited_s, 3),
+            "error": v.error or None,
+        },
         "error": r.error,
     }
 
