@@ -233,6 +233,7 @@ def load(
     """The fleet a command names: the config file's targets and/or every account of an organization
     unit (and those below it), read through the management profile."""
     org_accounts: tuple[str, ...] = ()
+    targets_from_org, management_profile = fleetconfig.org_scope(config_file, targets_from_org, management_profile)
     if targets_from_org:
         if not management_profile:
             raise InvalidInput("--targets-from-org needs --management-profile (the organization's management account).")
