@@ -18,6 +18,7 @@ from bootstrap.aws import accounts as aws
 from bootstrap.aws import oidc as aws_oidc
 from bootstrap.aws import sessions
 from bootstrap.aws import sts as aws_sts
+from bootstrap.ci import hubfind
 from bootstrap.ci import token as ci_token
 from bootstrap.config.model import Config
 from bootstrap.core import arns, oidc, plan
@@ -125,6 +126,12 @@ def prepare(config: Config, adopt: bool = False, teardown: bool = False) -> Prep
         hub_role = _without(live_hub.result(), grant_name) if live_hub else None
         grant = live_grant.result() if live_grant else None
         named_by = naming.result() if naming else []
+    left: list[str] = []
+    if teardown and not hub:  # a hub the role trusts is torn down with it, or said to stay (hubfind.py)
+        found = hubfind.find(config, role, target_account)
+        if found.name is not None:
+            return prepare(replace(config, oidc=replace(trust, hub_role=found.name)), adopt, teardown=True)
+        left += found.left
 
     web_trust = oidc.trust_policy(trust, provider_arn)
     if hub_arn and hub_principal:
@@ -147,7 +154,6 @@ def prepare(config: Config, adopt: bool = False, teardown: bool = False) -> Prep
     notes = list(base.not_owned) + (list(hub_plan.not_owned) if hub_plan else [])
     provider_before: list[Change] = []
     provider_after: list[Change] = []
-    left: list[str] = []
     if teardown:
         ours = [r for r in (config.role_name, hub) if r]
         others = [n for n in named_by if n not in ours]

@@ -12,7 +12,6 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +27,10 @@ from bootstrap.core.assumerequest import AssumeRequest
 from bootstrap.core.errors import BootstrapError, InvalidInput, NotOwned
 from bootstrap.core.plan import Change, Op, Plan, Side
 from bootstrap.core.quotas import IAM
-from bootstrap.core.state import State
+from bootstrap.core.state import Role, State
 from bootstrap.diagnose import gather as diagnose
 from bootstrap.diagnose.results import Diagnosis
-from bootstrap.fleet import waiting
+from bootstrap.fleet import grant_holder, waiting
 from bootstrap.fleet.results import FleetPlan, TargetDiagnosis, TargetPlan, TargetResult
 from bootstrap.trust import admincheck, apply, desired, live, verify
 
@@ -46,7 +45,7 @@ class Reached:
     account: aws.Account
     account_id: str
     plan: Plan
-    created: datetime | None = None  # the live role's CreateDate (None: there is none yet)
+    role: Role | None = None  # the live role, as read
 
 
 @dataclass(frozen=True)
@@ -60,6 +59,7 @@ class FleetPrepared:
     unreached: tuple[TargetResult, ...]
     grant_plan: Plan
     live_grant: str | None = None  # the grant's document as read (inline, else the attached managed policy)
+    left: tuple[str, ...] = ()  # teardown: what stays in the source account, and why
 
     @property
     def changes(self) -> int:
@@ -73,7 +73,7 @@ class FleetPrepared:
     def summary(self) -> FleetPlan:
         """The plan as a value to render (no sessions in it)."""
         targets = tuple(TargetPlan(r.target.label, r.account_id, r.plan) for r in self.reached)
-        return FleetPlan(self.source_account, self.grant_plan, targets, self.unreached)
+        return FleetPlan(self.source_account, self.grant_plan, targets, self.unreached, self.left)
 
 
 def _reach(target: Target, management: aws.Account | None, partition: str) -> tuple[aws.Account, str]:
@@ -108,7 +108,7 @@ def _plan_target(
     want_state = State(account_id, source_account, None if teardown else want.role, None)
     live_state = State(account_id, source_account, role, None)
     the_plan = plan.diff(want_state, live_state, adopt=adopt)
-    return Reached(target, account, account_id, the_plan, role.created if role is not None else None)
+    return Reached(target, account, account_id, the_plan, role)
 
 
 def _map_bounded(
@@ -277,12 +277,17 @@ def prepare(
     )
     for result in unreached:
         on_event(result.label, f"failed: {result.error}")
+    left: tuple[str, ...] = ()
+    if teardown and base.principal is None:  # the grant's holder is found, not assumed (grant_holder.py)
+        found = grant_holder.find(fleet.grant_name, grant_facts.managed_arn, source, source_identity.account,
+                                  (principal, grant_facts), reached, lambda p: read_grant(fleet, source, source_identity.account, p))  # fmt: skip
+        principal, grant_facts, left = found
     arns_wanted = set() if teardown else {r.plan.role_arn for r in reached if not r.plan.not_owned}
     grant = _grant_plan(fleet, grant_facts, source_identity.account, principal, arns_wanted, complete=not unreached)
     live = grant_facts.inline or (grant_facts.managed if grant_facts.attached else None)
     return FleetPrepared(
         fleet, source, source_identity.account, principal, source_principal, reached, unreached, grant,
-        live_grant=json.dumps(live) if live else None,
+        live_grant=json.dumps(live) if live else None, left=left,
     )  # fmt: skip
 
 
@@ -311,9 +316,11 @@ def run(
         )
 
     def grant() -> tuple[Change, ...]:
-        if not write:
-            return ()
-        return apply.execute(prepared.grant_plan, target=prepared.source, source=prepared.source, deadline_s=60.0)
+        return (
+            ()
+            if not write
+            else apply.execute(prepared.grant_plan, target=prepared.source, source=prepared.source, deadline_s=60.0)
+        )
 
     # The grant goes first either way: on apply it must exist before anyone verifies; on teardown,
     # removing it first means nobody can assume from that moment.
@@ -322,7 +329,8 @@ def run(
     grant_where = f"the fleet's grant {prepared.fleet.grant_name} on {prepared.principal.arn}"
 
     def work(reached: Reached) -> TargetResult:
-        judge = waiting.TargetJudge(reached.plan.role_arn, grant_now, grant_where, bool(grant_done), reached.created)
+        created = reached.role.created if reached.role is not None else None
+        judge = waiting.TargetJudge(reached.plan.role_arn, grant_now, grant_where, bool(grant_done), created)
         return _run_target(reached, verifier, base.verify_timeout, base.session_name, on_event, write, judge)
 
     outcomes = _map_bounded(prepared.reached, work, parallel)
@@ -336,15 +344,10 @@ def run(
     return grant_done, (*results, *prepared.unreached)
 
 
-def _run_target(
-    reached: Reached,
-    verifier: aws.Account | None,
-    timeout: float,
-    session_name: str,
-    on_event: Event,
-    write: bool,
+def _run_target(  # the run's settings, and this target's judge of a denial (waiting.py)
+    reached: Reached, verifier: aws.Account | None, timeout: float, session_name: str, on_event: Event, write: bool,
     judge: waiting.TargetJudge,
-) -> TargetResult:
+) -> TargetResult:  # fmt: skip
     label, target_plan = reached.target.label, reached.plan
     result = TargetResult(label, reached.account_id, target_plan.role_arn, target_plan.changes,
                           not_owned=target_plan.not_owned)  # fmt: skip
