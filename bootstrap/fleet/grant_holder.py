@@ -11,8 +11,8 @@ it. The source profile's own identity is never assumed to be the holder.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
-from typing import TYPE_CHECKING, Protocol
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
 
 from bootstrap.aws import accounts as aws
 from bootstrap.aws import iam as aws_iam
@@ -21,8 +21,16 @@ from bootstrap.core.plan import Plan
 from bootstrap.core.state import Role
 from bootstrap.trust.teardown import _trusted_principals as trusted_principals
 
-if TYPE_CHECKING:
-    from bootstrap.fleet.threads import LiveGrant
+
+@dataclass(frozen=True)
+class LiveGrant:
+    """What the source account holds of the fleet's grant, read while the targets are planned."""
+
+    inline: dict[str, Any] | None
+    managed: dict[str, Any] | None
+    attached: bool
+    other_inline_size: int
+    managed_arn: str
 
 
 class _Reached(Protocol):

@@ -31,6 +31,7 @@ from bootstrap.core.state import Role, State
 from bootstrap.diagnose import gather as diagnose
 from bootstrap.diagnose.results import Diagnosis
 from bootstrap.fleet import grant_holder, waiting
+from bootstrap.fleet.grant_holder import LiveGrant
 from bootstrap.fleet.results import FleetPlan, TargetDiagnosis, TargetPlan, TargetResult
 from bootstrap.trust import admincheck, apply, desired, live, verify
 
@@ -146,17 +147,6 @@ def _other_inline_size(source: aws.Account, principal: arns.Principal, ours: str
     names = [n for n in aws_iam.list_inline_policies(source, principal.kind, principal.name) if n != ours]
     docs = [aws_iam.get_inline_policy(source, principal.kind, principal.name, n) for n in names]
     return sum(len(json.dumps(d, separators=(",", ":"))) for d in docs if d)
-
-
-@dataclass(frozen=True)
-class LiveGrant:
-    """What the source account holds of the fleet's grant, read while the targets are planned."""
-
-    inline: dict[str, Any] | None
-    managed: dict[str, Any] | None
-    attached: bool
-    other_inline_size: int
-    managed_arn: str
 
 
 def read_grant(fleet_config: Fleet, source: aws.Account, source_account: str, principal: arns.Principal) -> LiveGrant:
