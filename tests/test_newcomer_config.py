@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from bootstrap.config.model import EXCLUSIVE
 from bootstrap.sandbox.server import Sandbox
 from tests.conftest import CI_USER_ARN
 
@@ -43,11 +42,20 @@ MEMBERS: dict[str, tuple[dict[str, Any], dict[str, Any], list[str], str | None, 
                ["--gitlab-project", "grp/from-flag", "--gitlab-ref", "main"], "grp/from-flag", "grp/from-file"),
 }  # fmt: skip
 
-PAIRS = sorted({(file_key, flag_key) for group in EXCLUSIVE for file_key, flag_key in itertools.permutations(group, 2)})
+GROUPS = (
+    ("external_id", "generate_external_id"),
+    ("github.ref", "github.environment", "github.pull_request"),
+    ("github", "oidc.subject"),
+    ("github", "gitlab"),
+)
+PAIRS = sorted({(file_key, flag_key) for group in GROUPS for file_key, flag_key in itertools.permutations(group, 2)})
 
 
 def test_the_table_covers_every_exclusive_pair() -> None:
-    assert {m for group in EXCLUSIVE for m in group} <= set(MEMBERS)
+    from bootstrap.config.model import EXCLUSIVE
+
+    assert set(EXCLUSIVE) == set(GROUPS)  # a new pair in the code gets its row here
+    assert {m for group in GROUPS for m in group} == set(MEMBERS)
     assert len(PAIRS) == 12  # 2 + 6 + 2 + 2 ordered pairs
 
 
