@@ -106,6 +106,20 @@ def inline_policy_holders(account: Account, wanted: Callable[[str], bool]) -> li
     return [(arn, name) for arn, name in found if wanted(name)]
 
 
+def managed_policy_holders(account: Account, arn: str) -> list[str]:
+    """ARNs of the users and roles a customer managed policy is attached to ([] when it does not exist)."""
+    action = f"{account.label}: listing what policy {arn} is attached to (iam:ListEntitiesForPolicy)"
+
+    def holders() -> list[str]:
+        pages = list(account.iam.get_paginator("list_entities_for_policy").paginate(PolicyArn=arn))
+        names = [("user", u["UserName"]) for page in pages for u in page.get("PolicyUsers", [])]
+        names += [("role", r["RoleName"]) for page in pages for r in page.get("PolicyRoles", [])]
+        found = [get_principal(account, kind, name) for kind, name in names]
+        return [str(p["Arn"]) for p in found if p is not None]
+
+    return absent_if_no_such_entity(holders, action) or []
+
+
 def list_role_tags(account: Account, role: str) -> list[tuple[str, str]]:
     with translate_errors(f"{account.label}: listing tags of role {role}"):
         pages = account.iam.get_paginator("list_role_tags").paginate(RoleName=role)

@@ -21,7 +21,7 @@ from bootstrap.aws import accounts as aws
 from bootstrap.aws import errors as aws_errors
 from bootstrap.aws import sts as aws_sts
 from bootstrap.core.assumerequest import AssumeRequest
-from bootstrap.core.errors import AwsError, CredentialsError
+from bootstrap.core.errors import CredentialsError
 
 if TYPE_CHECKING:  # at run time imported where a provider is read: apply imports this module for every run
     from bootstrap.core.oidc import Provider
@@ -114,13 +114,17 @@ def assume_through_propagation(
     deadline_s: float,
     on_attempt: Callable[[int, float], None] | None = None,
     then: Callable[[aws.Credentials], aws.Credentials] | None = None,
+    keep_waiting: Callable[[BaseException], bool] | None = None,
 ) -> aws_sts.AssumeOutcome:
-    """AssumeRoleWithWebIdentity (and ``then``, e.g. the hub's AssumeRole into B), retried while IAM propagates."""
+    """AssumeRoleWithWebIdentity (and ``then``, e.g. the hub's AssumeRole into B), retried while IAM
+    propagates, and only while ``keep_waiting`` (when given) says the denial can still be propagation."""
     started = time.monotonic()
     attempts = 0
 
     def retry(err: BaseException) -> bool:
         if not isinstance(err, aws_errors.AssumeRefused):
+            return False
+        if keep_waiting is not None and not keep_waiting(err):
             return False
         if err.code == "InvalidIdentityToken":  # only the provider's own propagation; a bad token stays bad
             return "verification key" in err.aws_message or "No OpenIDConnect provider" in err.aws_message
@@ -139,9 +143,11 @@ def assume_through_propagation(
                 "The web identity token has expired: get a fresh one (CI tokens live minutes)."
             ) from err
         return aws_sts.AssumeOutcome(None, attempts, time.monotonic() - started, err.reason)
-    except (BotoCoreError, ResponseParserError) as err:
+    except (BotoCoreError, ResponseParserError):
         # ResponseParserError is no BotoCoreError: an endpoint's HTML error page, an odd proxy answer.
-        raise AwsError(f"{account.label}: sts:AssumeRoleWithWebIdentity failed: {type(err).__name__}: {err}") from err
+        # Each failure to its own exit code: no endpoint (after botocore's retries, each connection
+        # attempt bounded by client_config's connect_timeout) is 10, "cannot reach AWS", as for any call.
+        aws_errors.raise_classified(f"{account.label}: sts:AssumeRoleWithWebIdentity")
     return aws_sts.AssumeOutcome(creds, attempts, time.monotonic() - started)
 
 

@@ -18,6 +18,7 @@ from bootstrap.aws import accounts as aws
 from bootstrap.aws import oidc as aws_oidc
 from bootstrap.aws import sessions
 from bootstrap.aws import sts as aws_sts
+from bootstrap.ci import hubfind
 from bootstrap.ci import token as ci_token
 from bootstrap.config.model import Config
 from bootstrap.core import arns, oidc, plan
@@ -125,6 +126,12 @@ def prepare(config: Config, adopt: bool = False, teardown: bool = False) -> Prep
         hub_role = _without(live_hub.result(), grant_name) if live_hub else None
         grant = live_grant.result() if live_grant else None
         named_by = naming.result() if naming else []
+    left: list[str] = []
+    if teardown and not hub:  # a hub the role trusts is torn down with it, or said to stay (hubfind.py)
+        found = hubfind.find(config, role, target_account)
+        if found.name is not None:
+            return prepare(replace(config, oidc=replace(trust, hub_role=found.name)), adopt, teardown=True)
+        left += found.left
 
     web_trust = oidc.trust_policy(trust, provider_arn)
     if hub_arn and hub_principal:
@@ -147,7 +154,6 @@ def prepare(config: Config, adopt: bool = False, teardown: bool = False) -> Prep
     notes = list(base.not_owned) + (list(hub_plan.not_owned) if hub_plan else [])
     provider_before: list[Change] = []
     provider_after: list[Change] = []
-    left: list[str] = []
     if teardown:
         ours = [r for r in (config.role_name, hub) if r]
         others = [n for n in named_by if n not in ours]
@@ -263,16 +269,23 @@ def prove(prepared: Prepared, token_file: Path | None, on_progress: OnProgress) 
     # The STS endpoint of the account holding the first role; the call itself is unsigned.
     sts_account = prepared.source if prepared.hub_role_arn else prepared.target
     then = aws_oidc.assume_role_then(sts_account, prepared.role_arn, config.session_name) if prepared.hub_role_arn else None  # fmt: skip
+    # The token's claims against the trust's conditions: a token the trust does not admit stays
+    # refused however long IAM propagates, so it gets one attempt (AWS's answer) and no waiting.
+    admitted, why = oidc.admits(prepared.trust, {k: str(v) for k, v in ci_token.claims_of(token, how).items()})
     on_progress(Waiting(f"Verifying with {how}: AssumeRoleWithWebIdentity, waiting for IAM propagation"))
     try:
         outcome = aws_oidc.assume_through_propagation(
             sts_account, first, config.session_name, token, config.verify_timeout,
             lambda number, _elapsed: on_progress(Attempt(number)), then,
+            keep_waiting=lambda _err: admitted,
         )  # fmt: skip
     finally:
         on_progress(Waited())
     if outcome.credentials is None:
-        return Verification(False, None, outcome.attempts, outcome.waited_s, error=outcome.error), how
+        error = outcome.error
+        if not admitted:
+            error += f" (not retried: the trust does not admit this token, {why}; waiting cannot fix that)"
+        return Verification(False, None, outcome.attempts, outcome.waited_s, error=error), how
     identity = aws_sts.get_caller_identity(
         prepared.target.with_credentials(outcome.credentials, label="the assumed role")
     )

@@ -100,10 +100,12 @@ def fleet(
         drift = planned.changes > 0 or bool(planned.not_owned)
         return 2 if detailed_exitcode and drift else 0
     run = fleet_flow.run(prepared, mode=mode, parallel=request.parallel, confirm=confirmer(yes), on_progress=progress)
+    left = planned.left if mode == "teardown" else None
     if as_json:
-        typer.echo(render.fleet_json(planned.source_account, run.grant_done, run.results))
+        typer.echo(render.fleet_json(planned.source_account, run.grant_done, run.results, left))
     else:
         typer.echo(render.fleet_result_text(run.grant_done, run.results))
+        typer.echo("".join(f"Left alone: {note}.\n" for note in left or ()), nl=False)
     failed_code = ExitCode.VERIFY_FAILED if mode == "verify" else ExitCode.APPLY_FAILED
     return 0 if run.ok else int(failed_code)
 

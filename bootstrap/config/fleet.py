@@ -23,6 +23,7 @@ from bootstrap.config.model import (
     _read_file,
     _Source,
     checked_value,
+    flags_win,
 )
 from bootstrap.core import arns
 from bootstrap.core.errors import InvalidInput
@@ -55,7 +56,19 @@ DEFAULT_ACCESS_ROLE = "OrganizationAccountAccessRole"
 
 
 def is_fleet(file: Path | None) -> bool:
-    return file is not None and "targets" in _read_file(file)
+    """The config file lists targets, or names an organization unit (targets_from_org)."""
+    if file is None:
+        return False
+    raw = _read_file(file)
+    return "targets" in raw or bool(raw.get("targets_from_org"))
+
+
+def org_scope(file: Path | None, targets_from_org: str | None, management: str | None) -> tuple[str | None, str | None]:
+    """--targets-from-org and --management-profile, each else its config file key."""
+    raw = _read_file(file) if file is not None and not (targets_from_org and management) else {}
+    ou = targets_from_org or raw.get("targets_from_org")
+    profile = management or raw.get("management_profile")
+    return (str(ou) if ou else None), (str(profile) if profile else None)
 
 
 def _refuse_stacksets_keys(raw: Mapping[str, Any], file: Path | None) -> None:
@@ -70,7 +83,8 @@ def load_fleet(file: Path | None, flags: Mapping[str, Any], org_accounts: tuple[
     raw = _read_file(file) if file else {}
     _refuse_stacksets_keys(raw, file)
     base_dir = file.parent if file else Path.cwd()
-    top = {k: v for k, v in raw.items() if k not in FLEET_KEYS}
+    trust_flags = {k: v for k, v in flags.items() if k in CONFIG_KEYS}
+    top = {k: v for k, v in flags_win(raw, trust_flags).items() if k not in FLEET_KEYS}
     entries = raw.get("targets") or []
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise InvalidInput(f"config key 'targets' in {file}: expected a list of mappings, one per target account.")
@@ -87,7 +101,6 @@ def load_fleet(file: Path | None, flags: Mapping[str, Any], org_accounts: tuple[
         )
     if management is not None:
         checked_value(str(management), "management_profile", fieldcheck.check_profile_name)
-    trust_flags = {k: v for k, v in flags.items() if k in CONFIG_KEYS}
     base = _build({**top, **trust_flags, "role_name": top.get("role_name") or "fleet"}, _Source(file, flags), base_dir)
     targets = []
     for index, entry in enumerate(entries):
@@ -96,7 +109,8 @@ def load_fleet(file: Path | None, flags: Mapping[str, Any], org_accounts: tuple[
         for key in FLEET_ONLY_AT_TOP:
             if key in entry:
                 raise InvalidInput(f"{where}: '{key}' belongs at the top: a fleet trusts one principal in all targets.")
-        merged = {**top, **{k: v for k, v in entry.items() if k not in TARGET_KEYS}, **trust_flags}
+        own = flags_win({k: v for k, v in entry.items() if k not in TARGET_KEYS}, trust_flags)
+        merged = {**top, **own, **trust_flags}
         config = _build(merged, _Source(file, flags, prefix=f"targets[{index}]."), base_dir)
         account = entry.get("account_id")
         if account is not None:

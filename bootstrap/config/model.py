@@ -36,9 +36,21 @@ CONFIG_KEYS = tuple(f.name for f in fields(Config) if f.name != "oidc") + oidcco
 
 
 # Keys only the StackSets engine reads (``engine: stacksets``; see stacksets.py).
-STACKSETS_ONLY = ("targets_from_org", "call_as", "stackset_region", "verify_sample")
+STACKSETS_ONLY = ("call_as", "stackset_region", "verify_sample")
 # Keys of a fleet config file: shared defaults at the top, one entry per target account.
-FLEET_KEYS = ("targets", "management_profile", "access_role", "fleet_name", "engine", *STACKSETS_ONLY)
+FLEET_KEYS = (
+    "targets", "targets_from_org", "management_profile", "access_role", "fleet_name", "engine", *STACKSETS_ONLY,
+)  # fmt: skip
+
+# Settings that exclude each other: a flag for one drops the file's others, so that the command line
+# always wins over the file. A member is a top-level key, a section's key ("github.ref": the flag
+# --github-ref, the file's github: {ref: ...}), or a whole section (every --github-* flag).
+EXCLUSIVE: tuple[tuple[str, ...], ...] = (
+    ("external_id", "generate_external_id"),
+    ("github.ref", "github.environment", "github.pull_request"),
+    ("github", "oidc.subject"),
+    ("github", "gitlab"),
+)
 TARGET_KEYS = ("label", "account_id", "access_role")
 FLEET_ONLY_AT_TOP = ("source_profile", "principal", "verify_profile")  # the fleet has one principal
 
@@ -72,8 +84,29 @@ def load(file: Path | None, flags: Mapping[str, Any]) -> Config:
             f"The config file {file} lists targets: it describes a fleet, which this command does not take. "
             "Use apply, plan or teardown with it."
         )
-    raw = {k: v for k, v in raw.items() if k not in FLEET_KEYS}
+    raw = {k: v for k, v in flags_win(raw, flags).items() if k not in FLEET_KEYS}
     return _build({**raw, **flags}, _Source(file, flags), file.parent if file else Path.cwd())
+
+
+def _flagged(member: str, flags: Mapping[str, Any]) -> bool:
+    if member in oidcconfig.SECTIONS:
+        return any(flags.get(f"{member}_{key}") not in (None, False) for key in oidcconfig.SECTIONS[member])
+    return flags.get(member.replace(".", "_")) not in (None, False)
+
+
+def flags_win(raw: Mapping[str, Any], flags: Mapping[str, Any]) -> dict[str, Any]:
+    """The file's values without those a flag overrules: for each group of EXCLUSIVE settings that
+    a flag names, the file's other members of the group are dropped."""
+    kept = dict(raw)
+    for group in EXCLUSIVE:
+        given = [member for member in group if _flagged(member, flags)]
+        for member in (m for m in group if given and m not in given):
+            section, _, key = member.partition(".")
+            if not key:
+                kept.pop(section, None)
+            elif isinstance(kept.get(section), Mapping):
+                kept[section] = {k: v for k, v in kept[section].items() if k != key}
+    return kept
 
 
 def checked_value(value: T, where: str, check: Callable[[T], object]) -> T:
@@ -213,11 +246,18 @@ def _read_file(file: Path) -> dict[str, Any]:
 
 
 def _check_keys(data: Mapping[str, Any], known: tuple[str, ...], where: str) -> None:
-    for key in data:
-        if key not in known:
-            close = difflib.get_close_matches(str(key), known, n=1)
-            hint = f" Did you mean '{close[0]}'?" if close else f" Known keys: {', '.join(known)}."
-            raise InvalidInput(f"Unknown key '{key}' in {where}.{hint}")
+    """Every unknown key at once, each with the known key it is closest to, if one is close."""
+    unknown = [str(key) for key in data if key not in known]
+    if not unknown:
+        return
+    close = {key: difflib.get_close_matches(key, known, n=1) for key in unknown}
+    if len(unknown) == 1:
+        (key,) = unknown
+        hint = f" Did you mean '{close[key][0]}'?" if close[key] else f" Known keys: {', '.join(known)}."
+        raise InvalidInput(f"Unknown key '{key}' in {where}.{hint}")
+    named = ", ".join(f"'{k}'" + (f" (did you mean '{close[k][0]}'?)" if close[k] else "") for k in unknown)
+    known_list = "" if all(close.values()) else f" Known keys: {', '.join(known)}."
+    raise InvalidInput(f"{len(unknown)} unknown keys in {where}: {named}.{known_list}")
 
 
 def _kind_name(kind: type) -> str:

@@ -8,6 +8,7 @@ File form: `github: {repo, ref | environment | pull_request, owner_id, repo_id, 
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -41,9 +42,12 @@ def _section(merged: Mapping[str, Any], name: str, where: Where) -> dict[str, An
     raw = merged.get(name) or {}
     if not isinstance(raw, Mapping):
         raise InvalidInput(f"{where(name)}: expected a mapping of {', '.join(SECTIONS[name])}.")
-    for key in raw:
-        if key not in SECTIONS[name]:
-            raise InvalidInput(f"{where(name)}: unknown key '{key}'; known: {', '.join(SECTIONS[name])}.")
+    unknown = [str(key) for key in raw if key not in SECTIONS[name]]
+    if unknown:  # every one at once, each with the known key it is closest to, if one is close
+        close = {key: difflib.get_close_matches(key, SECTIONS[name], n=1) for key in unknown}
+        named = ", ".join(f"'{k}'" + (f" (did you mean '{close[k][0]}'?)" if close[k] else "") for k in unknown)
+        raise InvalidInput(f"{where(name)}: unknown key{'s' if len(unknown) > 1 else ''} {named}; known: "
+                           f"{', '.join(SECTIONS[name])}.")  # fmt: skip
     values = {k: v for k, v in raw.items() if v is not None}
     for key in SECTIONS[name]:
         flat = f"{name}_{key}"

@@ -54,6 +54,7 @@ class FleetPlan:
     grant_plan: Plan
     targets: tuple[TargetPlan, ...]
     unreached: tuple[TargetResult, ...]
+    left: tuple[str, ...] = ()  # teardown: what stays, and why (grant_holder.py)
 
     @property
     def changes(self) -> int:

@@ -59,7 +59,7 @@ def load(file: Path | None, flags: Mapping[str, Any]) -> Settings:
             f"{file}: 'targets' lists accounts one by one, which the stacksets engine does not take: it rolls "
             "out to every account of an organization unit (targets_from_org)."
         )
-    merged = {**raw, **{k: v for k, v in flags.items() if v is not None}}
+    merged = {**config.flags_win(raw, flags), **{k: v for k, v in flags.items() if v is not None}}
     trust = {k: v for k, v in merged.items() if k not in STACKSET_KEYS}
     base_dir = file.parent if file else Path.cwd()
     base = config._build(trust, config._Source(file, flags), base_dir)

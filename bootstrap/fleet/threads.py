@@ -27,9 +27,11 @@ from bootstrap.core.assumerequest import AssumeRequest
 from bootstrap.core.errors import BootstrapError, InvalidInput, NotOwned
 from bootstrap.core.plan import Change, Op, Plan, Side
 from bootstrap.core.quotas import IAM
-from bootstrap.core.state import State
+from bootstrap.core.state import Role, State
 from bootstrap.diagnose import gather as diagnose
 from bootstrap.diagnose.results import Diagnosis
+from bootstrap.fleet import grant_holder, waiting
+from bootstrap.fleet.grant_holder import LiveGrant
 from bootstrap.fleet.results import FleetPlan, TargetDiagnosis, TargetPlan, TargetResult
 from bootstrap.trust import admincheck, apply, desired, live, verify
 
@@ -44,6 +46,7 @@ class Reached:
     account: aws.Account
     account_id: str
     plan: Plan
+    role: Role | None = None  # the live role, as read
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,8 @@ class FleetPrepared:
     reached: tuple[Reached, ...]
     unreached: tuple[TargetResult, ...]
     grant_plan: Plan
+    live_grant: str | None = None  # the grant's document as read (inline, else the attached managed policy)
+    left: tuple[str, ...] = ()  # teardown: what stays in the source account, and why
 
     @property
     def changes(self) -> int:
@@ -69,7 +74,7 @@ class FleetPrepared:
     def summary(self) -> FleetPlan:
         """The plan as a value to render (no sessions in it)."""
         targets = tuple(TargetPlan(r.target.label, r.account_id, r.plan) for r in self.reached)
-        return FleetPlan(self.source_account, self.grant_plan, targets, self.unreached)
+        return FleetPlan(self.source_account, self.grant_plan, targets, self.unreached, self.left)
 
 
 def _reach(target: Target, management: aws.Account | None, partition: str) -> tuple[aws.Account, str]:
@@ -103,7 +108,8 @@ def _plan_target(
         admincheck.refuse_admin_managed(account, target.config, role.managed_policies if role else ())
     want_state = State(account_id, source_account, None if teardown else want.role, None)
     live_state = State(account_id, source_account, role, None)
-    return Reached(target, account, account_id, plan.diff(want_state, live_state, adopt=adopt))
+    the_plan = plan.diff(want_state, live_state, adopt=adopt)
+    return Reached(target, account, account_id, the_plan, role)
 
 
 def _map_bounded(
@@ -141,17 +147,6 @@ def _other_inline_size(source: aws.Account, principal: arns.Principal, ours: str
     names = [n for n in aws_iam.list_inline_policies(source, principal.kind, principal.name) if n != ours]
     docs = [aws_iam.get_inline_policy(source, principal.kind, principal.name, n) for n in names]
     return sum(len(json.dumps(d, separators=(",", ":"))) for d in docs if d)
-
-
-@dataclass(frozen=True)
-class LiveGrant:
-    """What the source account holds of the fleet's grant, read while the targets are planned."""
-
-    inline: dict[str, Any] | None
-    managed: dict[str, Any] | None
-    attached: bool
-    other_inline_size: int
-    managed_arn: str
 
 
 def read_grant(fleet_config: Fleet, source: aws.Account, source_account: str, principal: arns.Principal) -> LiveGrant:
@@ -228,6 +223,7 @@ def load(
     """The fleet a command names: the config file's targets and/or every account of an organization
     unit (and those below it), read through the management profile."""
     org_accounts: tuple[str, ...] = ()
+    targets_from_org, management_profile = fleetconfig.org_scope(config_file, targets_from_org, management_profile)
     if targets_from_org:
         if not management_profile:
             raise InvalidInput("--targets-from-org needs --management-profile (the organization's management account).")
@@ -271,9 +267,18 @@ def prepare(
     )
     for result in unreached:
         on_event(result.label, f"failed: {result.error}")
+    left: tuple[str, ...] = ()
+    if teardown and base.principal is None:  # the grant's holder is found, not assumed (grant_holder.py)
+        found = grant_holder.find(fleet.grant_name, grant_facts.managed_arn, source, source_identity.account,
+                                  (principal, grant_facts), reached, lambda p: read_grant(fleet, source, source_identity.account, p))  # fmt: skip
+        principal, grant_facts, left = found
     arns_wanted = set() if teardown else {r.plan.role_arn for r in reached if not r.plan.not_owned}
     grant = _grant_plan(fleet, grant_facts, source_identity.account, principal, arns_wanted, complete=not unreached)
-    return FleetPrepared(fleet, source, source_identity.account, principal, source_principal, reached, unreached, grant)
+    live = grant_facts.inline or (grant_facts.managed if grant_facts.attached else None)
+    return FleetPrepared(
+        fleet, source, source_identity.account, principal, source_principal, reached, unreached, grant,
+        live_grant=json.dumps(live) if live else None, left=left,
+    )  # fmt: skip
 
 
 def run(
@@ -301,16 +306,22 @@ def run(
         )
 
     def grant() -> tuple[Change, ...]:
-        if not write:
-            return ()
-        return apply.execute(prepared.grant_plan, target=prepared.source, source=prepared.source, deadline_s=60.0)
+        return (
+            ()
+            if not write
+            else apply.execute(prepared.grant_plan, target=prepared.source, source=prepared.source, deadline_s=60.0)
+        )
 
     # The grant goes first either way: on apply it must exist before anyone verifies; on teardown,
     # removing it first means nobody can assume from that moment.
     grant_done = grant()
+    grant_now = waiting.grant_after(prepared.live_grant, grant_done)
+    grant_where = f"the fleet's grant {prepared.fleet.grant_name} on {prepared.principal.arn}"
 
     def work(reached: Reached) -> TargetResult:
-        return _run_target(reached, verifier, base.verify_timeout, base.session_name, on_event, write)
+        created = reached.role.created if reached.role is not None else None
+        judge = waiting.TargetJudge(reached.plan.role_arn, grant_now, grant_where, bool(grant_done), created)
+        return _run_target(reached, verifier, base.verify_timeout, base.session_name, on_event, write, judge)
 
     outcomes = _map_bounded(prepared.reached, work, parallel)
     results = []
@@ -323,9 +334,10 @@ def run(
     return grant_done, (*results, *prepared.unreached)
 
 
-def _run_target(
-    reached: Reached, verifier: aws.Account | None, timeout: float, session_name: str, on_event: Event, write: bool
-) -> TargetResult:
+def _run_target(  # the run's settings, and this target's judge of a denial (waiting.py)
+    reached: Reached, verifier: aws.Account | None, timeout: float, session_name: str, on_event: Event, write: bool,
+    judge: waiting.TargetJudge,
+) -> TargetResult:  # fmt: skip
     label, target_plan = reached.target.label, reached.plan
     result = TargetResult(label, reached.account_id, target_plan.role_arn, target_plan.changes,
                           not_owned=target_plan.not_owned)  # fmt: skip
@@ -336,6 +348,7 @@ def _run_target(
         apply.execute(target_plan, target=reached.account, source=reached.account, deadline_s=timeout) if write else ()
     )
     result = replace(result, done=done)
+    judge.wrote = judge.wrote or bool(done)
     if verifier is None:
         on_event(label, f"done: {len(done)} change(s)")
         return result
@@ -344,7 +357,11 @@ def _run_target(
     request = replace(
         assumerequest.for_trust(config, target_plan.role_arn, config.external_id), session_name=session_name
     )
-    check = verify.verify(verifier, request, target_account=reached.account_id, timeout_s=timeout)
+    check = verify.verify(
+        verifier, request, target_account=reached.account_id, timeout_s=timeout, keep_waiting=judge.keep_waiting
+    )
+    if not check.ok and judge.stopped:
+        check = replace(check, error=f"{check.error} ({judge.stopped})")
     on_event(label, "verified" if check.ok else f"failed: {check.error}")
     return replace(result, verification=check)
 

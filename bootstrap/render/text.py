@@ -296,21 +296,31 @@ def _target_json(r: TargetResult, accounts: dict[Side, str]) -> dict[str, Any]:
         "changes": [change_json(c, {Side.SOURCE: "", Side.TARGET: r.account or ""}) for c in r.done],
         "verification": None
         if v is None
-        else {"ok": v.ok, "assumed_arn": v.assumed_arn, "attempts": v.attempts, "waited_s": round(v.waited_s, 3)},
+        else {
+            "ok": v.ok,
+            "assumed_arn": v.assumed_arn,
+            "attempts": v.attempts,
+            "waited_s": round(v.waited_s, 3),
+            "error": v.error or None,
+        },
         "error": r.error,
     }
 
 
-def fleet_json(source_account: str, grant_changes: Sequence[Change], results: Sequence[TargetResult]) -> str:
+def fleet_json(
+    source_account: str,
+    grant_changes: Sequence[Change],
+    results: Sequence[TargetResult],
+    left: Sequence[str] | None = None,
+) -> str:
+    """``left``: teardown's notes of what stays (the key is there only for teardown)."""
     accounts = {Side.SOURCE: source_account, Side.TARGET: ""}
-    return json.dumps(
-        {
-            "ok": all(r.ok for r in results),
-            "grant": [change_json(c, accounts) for c in grant_changes],
-            "targets": [_target_json(r, accounts) for r in results],
-        },
-        indent=2,
-    )
+    document = {
+        "ok": all(r.ok for r in results),
+        "grant": [change_json(c, accounts) for c in grant_changes],
+        "targets": [_target_json(r, accounts) for r in results],
+    }
+    return json.dumps(document if left is None else {**document, "left": list(left)}, indent=2)
 
 
 def fleet_findings_text(fleet: FleetDiagnosis) -> str:
