@@ -107,8 +107,10 @@ def refuse_unsafe_text(values: Mapping[str, Any], where: Callable[[str], str]) -
             try:
                 identifiers.check_one_line(text)
             except ValueError as err:
-                inside = f" (at '{place}')" if place and place != str(key) else ""
-                raise InvalidInput(f"{where(str(key))}{inside}: {err}. Nothing was written.") from err
+                nested = place and not place.startswith("[")  # a section's key (oidc.subject), not a list item
+                raise InvalidInput(
+                    f"{where(f'{key}.{place}' if nested else str(key))}: {err}. Nothing was written."
+                ) from err
 
 
 def checked_value(value: T, where: str, check: Callable[[T], object]) -> T:
