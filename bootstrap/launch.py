@@ -9,6 +9,12 @@ command was called, the terminal's width and the environment variables click rea
 with the same key is read back. Nothing else is cached: no AWS answer, no configuration.
 ``TRUST_BOOTSTRAP_NO_CACHE=1`` turns it off. A cache that cannot be read or written is skipped.
 Stdlib only, on purpose.
+
+The cache is the user's own: its directory is created 0700 (and narrowed to 0700 when it is the
+user's and wider), a directory another user owns is not used, and a page is written to a fresh
+temporary file (mkstemp: a random name, created exclusively, never through a planted link) then
+renamed into place. A page is text and nothing else: one holding a control character other than
+newline and tab (a terminal escape sequence) is never printed, nor kept.
 """
 
 from __future__ import annotations
@@ -17,7 +23,9 @@ import gc
 import hashlib
 import os
 import shutil
+import stat
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, TextIO, cast
@@ -75,18 +83,45 @@ def _help(argv: list[str]) -> None:
         path = directory / f"{_PREFIX}{fingerprint}-{_request(argv)}.txt"
     except (OSError, RuntimeError):
         return
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        text = None
+    text = _read_page(path) if _private(directory) else None
     if text:
         sys.stdout.write(text)
         sys.stdout.flush()
         raise SystemExit(0)
     code, text = _render()
-    if code == 0 and text:
+    if code == 0 and text and _is_text(text):
         _store(directory, path, text, fingerprint)
     raise SystemExit(code)
+
+
+def _is_text(text: str) -> bool:
+    """No control character but newline and tab: nothing a terminal would act on."""
+    return not any((ord(c) < 0x20 and c not in "\n\t") or 0x7F <= ord(c) <= 0x9F for c in text)
+
+
+def _private(directory: Path) -> bool:
+    """Is the cache directory this user's alone? Created 0700 if missing; narrowed to 0700 if it is
+    the user's and wider; another user's directory (or a link, or a file) is not used."""
+    try:
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(mode=0o700, exist_ok=True)
+        info = os.lstat(directory)
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+            return False
+        if stat.S_IMODE(info.st_mode) & 0o077:
+            os.chmod(directory, 0o700)
+    except OSError:
+        return False
+    return True
+
+
+def _read_page(path: Path) -> str | None:
+    """The kept page, or None: missing, unreadable, not UTF-8, or not plain text (see _is_text)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return text if _is_text(text) else None
 
 
 def _render() -> tuple[int, str]:
@@ -164,12 +199,18 @@ def _store(directory: Path, path: Path, text: str, fingerprint: str) -> None:
     """Write the page atomically; drop other installations' pages a day old, so the directory stays
     small while two installations in use side by side (two venvs) do not evict each other."""
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        temp = path.with_suffix(f".{os.getpid()}.tmp")
-        temp.write_text(text, encoding="utf-8")
-        os.replace(temp, path)
+        if not _private(directory):
+            return
+        fd, name = tempfile.mkstemp(prefix=f".{_PREFIX}", suffix=".tmp", dir=directory)  # O_EXCL, mode 0600
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(text)
+            os.replace(name, path)
+        except BaseException:
+            os.unlink(name)
+            raise
         day_ago = time.time() - 86400
-        for old in directory.glob(f"{_PREFIX}*.txt"):
+        for old in (*directory.glob(f"{_PREFIX}*.txt"), *directory.glob(f".{_PREFIX}*.tmp")):  # .tmp: a crash's
             if not old.name.startswith(f"{_PREFIX}{fingerprint}-") and old.stat().st_mtime < day_ago:
                 old.unlink(missing_ok=True)
     except OSError:

@@ -4,6 +4,7 @@ cache that never serves a page rendered for another width, command or installati
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
 from importlib.metadata import version
@@ -83,3 +84,44 @@ def test_help_without_a_home_directory(tmp_path: Path) -> None:
     run = subprocess.run([sys.executable, "-c", code], env=environ, capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stderr
     assert "Usage:" in run.stdout and "Traceback" not in run.stderr
+
+
+# -- issue 24, findings 5 and 6: the cache is the user's own and holds text only ------------------------
+
+
+def test_a_planted_page_with_terminal_escapes_is_never_printed(tmp_path: Path) -> None:
+    genuine = _run(tmp_path, "--help").stdout
+    (page,) = _pages(tmp_path)
+    page.write_text("Usage: evil\x1b]0;pwned\x07\x1b[2J\x1b[31m\r\n", encoding="utf-8")
+    run = _run(tmp_path, "--help")
+    assert run.returncode == 0
+    assert run.stdout == genuine and "\x1b" not in run.stdout and "\r" not in run.stdout
+    assert _imported(run, "typer")  # rendered anew, and kept in place of the planted page
+    assert page.read_text(encoding="utf-8") == genuine
+
+
+def test_the_cache_directory_is_private(tmp_path: Path) -> None:
+    directory = tmp_path / "cache" / "trust-bootstrap"
+    _run(tmp_path, "--help")
+    assert stat.S_IMODE(directory.stat().st_mode) == 0o700
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in _pages(tmp_path))
+    directory.chmod(0o777)  # made by an older version, or by hand
+    second = _run(tmp_path, "--help")
+    assert second.returncode == 0 and stat.S_IMODE(directory.stat().st_mode) == 0o700
+
+
+def test_the_page_is_never_written_through_a_planted_link(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bootstrap import launch
+
+    directory = tmp_path / "cache"
+    directory.mkdir(mode=0o700)
+    victim = tmp_path / "victim"
+    victim.write_text("keep me")
+    page = directory / "help-0123456789abcdef-0123456789abcdef.txt"
+    for pid in range(os.getpid() - 5, os.getpid() + 5):  # every name the old code could have picked
+        (directory / f"{page.stem}.{pid}.tmp").symlink_to(victim)
+    launch._store(directory, page, "Usage: x\n", "0123456789abcdef")
+    assert victim.read_text() == "keep me"
+    assert not page.is_symlink() and page.read_text() == "Usage: x\n"
+    assert stat.S_IMODE(page.stat().st_mode) == 0o600
+    assert not list(directory.glob(".help-*.tmp"))  # nothing left behind

@@ -15,7 +15,7 @@ from bootstrap.config.model import Config
 from bootstrap.core import arns
 from bootstrap.core.errors import InvalidInput, PreconditionFailed
 from bootstrap.core.state import OWNER_TAG
-from bootstrap.exports import awsconfig
+from bootstrap.exports import awsconfig, hclwrite
 from bootstrap.exports import ci as ciexports
 from bootstrap.exports import formats as exports
 from bootstrap.trust import desired, live
@@ -53,6 +53,11 @@ def check(config: Config, request: ExportRequest) -> None:
             fieldcheck.check_profile_name(request.profile_name)
         except ValueError as err:
             raise InvalidInput(f"--profile-name: {err}. Nothing was written.") from err
+    if request.alias is not None:
+        try:  # Terraform's alias is a name, not text (it ends up as aws.ALIAS in references)
+            hclwrite.identifier(request.alias)
+        except ValueError as err:
+            raise InvalidInput(f"--alias: {err}. Nothing was written.") from err
     if (request.format in CI_FORMATS) != (config.oidc is not None):
         raise InvalidInput(
             f"--format {request.format} is for CI trusts (--github-repo, --gitlab-project, --oidc-issuer); a CI trust "

@@ -29,10 +29,18 @@ TIMEOUT_S = 30
 
 
 def read_file(path: Path) -> str:
+    """The token in ``path``: ASCII text (a JWT is base64url and dots), checked before any AWS call."""
     try:
-        token = path.read_text(encoding="utf-8").strip()
+        data = path.read_bytes()
     except OSError as err:
         raise InvalidInput(f"--web-identity-token-file: cannot read {path}: {err.strerror}.") from err
+    try:
+        token = data.decode("ascii").strip()
+    except UnicodeDecodeError as err:
+        raise InvalidInput(
+            f"--web-identity-token-file: {path} is not a token: byte 0x{data[err.start]:02x} at offset {err.start} "
+            "is not ASCII text (a JSON web token is base64url parts joined by dots). Nothing was written."
+        ) from err
     claims_of(token, f"--web-identity-token-file {path}")
     return token
 

@@ -38,6 +38,7 @@ class DiagnoseRequest:
 
 
 def run(request: DiagnoseRequest, on_progress: OnProgress) -> Findings | FleetDiagnosis:
+    config.refuse_unsafe_text(request.ci_options, config.flag_of)
     role_arn, target_profile = request.get("role_arn"), request.get("target_profile")
     if request.ci_options or request.token_file:
         if not role_arn:

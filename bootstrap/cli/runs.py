@@ -28,6 +28,10 @@ def oidc(mode: str, cfg: Config, opts: dict[str, Any], yes: bool = False, adopt:
 
     as_json = opts["output"] is Output.json
     token_file: Path | None = opts.get("web_identity_token_file")
+    if token_file is not None and mode in ("apply", "verify"):
+        from bootstrap.ci import token as ci_token
+
+        ci_token.read_file(token_file)  # a token that cannot be used is refused before any AWS call
     target_account = opts.get("target_account") if mode == "verify" else None
     if target_account is not None:  # verify inside the CI job
         check_account(target_account)

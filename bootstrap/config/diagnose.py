@@ -30,8 +30,9 @@ class DiagnoseConfig:
 def load_diagnose(file: Path | None, flags: Mapping[str, Any]) -> DiagnoseConfig:
     """Flags over an apply config file, mapped to diagnose's roles: the verify profile (the
     principal's credentials) tries to assume, and the source profile reads IAM in A."""
-    base = model.load(file, {}) if file else None
     given = {k: v for k, v in flags.items() if v not in (None, [], ())}
+    model.refuse_unsafe_text(given, model.flag_of)
+    base = model.load(file, {}) if file else None
 
     def pick(key: str, fallback: Any) -> Any:
         return given.get(key, fallback)

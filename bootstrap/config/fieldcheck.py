@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Callable
 
 from bootstrap.aws import botomodel
+from bootstrap.core import identifiers
 
 # What botocore can read back as a profile name: it splits a section header with shlex
 # (botocore/configloader.py, build_profile_map), so quotes, backslashes and white space would
@@ -93,7 +94,10 @@ def _check_against_model(shape: str, value: str, what: str) -> None:
 
 def check_tag(key: str, value: str) -> tuple[str, str]:
     """A role tag, by IAM's model: tagKeyType and tagValueType.
-    https://docs.aws.amazon.com/IAM/latest/APIReference/API_Tag.html"""
+    https://docs.aws.amazon.com/IAM/latest/APIReference/API_Tag.html
+    IAM's pattern admits every \\p{Z} character, U+2028 and U+2029 among them: line breaks, refused here."""
+    identifiers.check_one_line(key)
+    identifiers.check_one_line(value)
     _check_against_model("tagKeyType", key, f"tag key {key!r}")
     if key.lower().startswith("aws:"):
         raise ValueError(f"tag key {key!r} uses the prefix 'aws:', which AWS reserves")
@@ -117,8 +121,9 @@ def check_description(value: str) -> str:
 
 def check_ini_value(name: str, value: str) -> str:
     """A value for one ``key = value`` line of an INI file: one line, no control characters."""
-    if any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in value) or value != value.strip():
+    if identifiers.first_unsafe(value) is not None or value != value.strip():
         raise ValueError(
-            f"{name} {value!r} cannot be written to an AWS config file: it holds a line break or control character"
+            f"{name} {value!a} cannot be written to an AWS config file: it holds a line break or control "
+            "character, or begins or ends with white space"
         )
     return value

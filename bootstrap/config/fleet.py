@@ -23,7 +23,9 @@ from bootstrap.config.model import (
     _read_file,
     _Source,
     checked_value,
+    flag_of,
     flags_win,
+    refuse_unsafe_text,
 )
 from bootstrap.core import arns
 from bootstrap.core.errors import InvalidInput
@@ -80,6 +82,7 @@ def _refuse_stacksets_keys(raw: Mapping[str, Any], file: Path | None) -> None:
 def load_fleet(file: Path | None, flags: Mapping[str, Any], org_accounts: tuple[str, ...] = ()) -> Fleet:
     """A fleet from a config file's ``targets`` (defaults at the top) and/or the accounts of an
     organization unit. Flags override every target."""
+    refuse_unsafe_text(flags, flag_of)
     raw = _read_file(file) if file else {}
     _refuse_stacksets_keys(raw, file)
     base_dir = file.parent if file else Path.cwd()

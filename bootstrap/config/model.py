@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import fields
 from pathlib import Path
 from typing import Any, TypeVar
 
 from bootstrap.config import fieldcheck, schema
 from bootstrap.config import oidc as oidcconfig
-from bootstrap.core import adminpolicy, arns, policydoc
+from bootstrap.core import adminpolicy, arns, identifiers, policydoc
 from bootstrap.core.errors import InvalidInput
 from bootstrap.core.quotas import IAM
 
@@ -78,6 +78,7 @@ def flag_of(key: str) -> str:
 
 def load(file: Path | None, flags: Mapping[str, Any]) -> Config:
     """Build the Config. ``flags`` holds only the options the user actually gave."""
+    refuse_unsafe_text(flags, flag_of)
     raw = _read_file(file) if file else {}
     if "targets" in raw:
         raise InvalidInput(
@@ -107,6 +108,42 @@ def flags_win(raw: Mapping[str, Any], flags: Mapping[str, Any]) -> dict[str, Any
             elif isinstance(kept.get(section), Mapping):
                 kept[section] = {k: v for k, v in kept[section].items() if k != key}
     return kept
+
+
+# Free text, not an identifier: IAM's own pattern for it allows tab and line breaks (fieldcheck
+# checks it), and every writer escapes it.
+_FREE_TEXT = ("description",)
+
+
+def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    """Every string in a config value (keys of mappings too), with its dotted place in the value."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            if str(key) in _FREE_TEXT:
+                continue
+            yield from _strings(key, path)
+            yield from _strings(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from _strings(item, f"{path}[{index}]")
+
+
+def refuse_unsafe_text(values: Mapping[str, Any], where: Callable[[str], str]) -> None:
+    """The door: no flag or config value may hold a line break or control character (see
+    core/identifiers.py), checked before any other check quotes the value and before any AWS call."""
+    for key, value in values.items():
+        if str(key) in _FREE_TEXT:
+            continue
+        for place, text in _strings(value, ""):
+            try:
+                identifiers.check_one_line(text)
+            except ValueError as err:
+                nested = place and not place.startswith("[")  # a section's key (oidc.subject), not a list item
+                raise InvalidInput(
+                    f"{where(f'{key}.{place}' if nested else str(key))}: {err}. Nothing was written."
+                ) from err
 
 
 def checked_value(value: T, where: str, check: Callable[[T], object]) -> T:
@@ -224,6 +261,10 @@ def _read_file(file: Path) -> dict[str, Any]:
         text = file.read_text(encoding="utf-8")
     except OSError as err:
         raise InvalidInput(f"Cannot read the config file {file}: {err.strerror}.") from err
+    except UnicodeDecodeError as err:
+        raise InvalidInput(
+            f"The config file {file} is not UTF-8 text (byte 0x{err.object[err.start]:02x} at offset {err.start})."
+        ) from err
     import yaml  # noqa: PLC0415 (only runs that read a config file pay for its import)
 
     from bootstrap.config import yamlstrict  # noqa: PLC0415 (imports yaml)
@@ -241,6 +282,7 @@ def _read_file(file: Path) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise InvalidInput(f"The config file {file} must be a mapping of keys to values, not a {type(data).__name__}.")
+    refuse_unsafe_text(data, lambda key: f"config key '{key}' in {file}")
     _check_keys(data, (*CONFIG_KEYS, *FLEET_KEYS), f"the config file {file}")
     return data
 
@@ -347,11 +389,23 @@ def _read_policy_file(path: Path, name: str, where: str) -> str:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
         raise InvalidInput(f"{where}: cannot read the policy file {path} for '{name}': {err.strerror}.") from err
+    except UnicodeDecodeError as err:
+        raise InvalidInput(
+            f"{where}: the policy file {path} for '{name}' is not UTF-8 text (byte 0x{err.object[err.start]:02x} at "
+            f"offset {err.start}). Nothing was written."
+        ) from err
     try:
         document = json.loads(text)
     except json.JSONDecodeError as err:
         raise InvalidInput(
             f"{where}: the policy file {path} is not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})."
+        ) from err
+    try:  # JSON's \uD800-\uDFFF escapes decode to lone surrogates, which no UTF-8 request can carry
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise InvalidInput(
+            f"{where}: the policy file {path} for '{name}' holds a lone surrogate escape "
+            f"(\\u{ord(err.object[err.start]):04x}), half of a character that is not text. Nothing was written."
         ) from err
     if not isinstance(document, dict) or "Statement" not in document:
         raise InvalidInput(f"{where}: the policy file {path} is not an IAM policy (a JSON object with a Statement).")

@@ -4,6 +4,10 @@
 - Booleans are true / false only: YAML 1.1 also reads yes/no/on/off/y/n as booleans, so
   ``tags: {env: on}`` would tag ``True``. Such a value is an error with a quoting hint.
 - Numbers that YAML 1.1 reads in another base (``0755`` octal, ``1:30`` base 60) are errors too.
+- Anchors and aliases (``&name``, ``*name``) are errors: a few hundred bytes of nested aliases expand
+  to billions of nodes (the "billion laughs"), and a config file has no need of them. Nesting deeper
+  than MAX_DEPTH is an error too (it would exhaust the parser's stack). Both are found while the
+  file is parsed, before anything is expanded.
 """
 
 from __future__ import annotations
@@ -23,8 +27,37 @@ class StrictYamlError(ValueError):
         self.line = line
 
 
+MAX_DEPTH = 32
+
+
 class _Loader(yaml.SafeLoader):
-    """SafeLoader with the three checks above."""
+    """SafeLoader with the checks above."""
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        line = event.start_mark.line + 1
+        if isinstance(event, yaml.AliasEvent):
+            raise StrictYamlError(
+                f"an alias (*{event.anchor}) repeats another part of the file: write the value out instead "
+                "(anchors and aliases are not read in config files)",
+                line,
+            )
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            raise StrictYamlError(
+                f"an anchor (&{anchor}) marks a value to repeat: remove it (anchors and aliases are not read in "
+                "config files)",
+                line,
+            )
+        if self._depth >= MAX_DEPTH:
+            raise StrictYamlError(f"the values nest more than {MAX_DEPTH} levels deep", line)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def _bool(loader: _Loader, node: yaml.ScalarNode) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from bootstrap.core.identifiers import check_one_line
 from bootstrap.core.oidc import WILDCARDS, has_wildcard
 
 _GH_OWNER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
@@ -20,6 +21,7 @@ _AUDIENCE = re.compile(r"[\x21-\x7e]{1,255}")
 
 def check_issuer(url: str) -> str:
     """AWS accepts only https provider URLs, without query or fragment; returns it without a trailing /."""
+    check_one_line(url)
     if not url.startswith("https://"):
         raise ValueError(f"'{url}' is not an https URL: AWS accepts only https:// OIDC issuers")
     rest = url.removeprefix("https://").rstrip("/")
@@ -30,6 +32,7 @@ def check_issuer(url: str) -> str:
 
 
 def check_audience(value: str) -> str:
+    check_one_line(value)
     if not _AUDIENCE.fullmatch(value):
         raise ValueError(f"'{value}' is not a valid audience (1-255 printable characters, no spaces)")
     return value
@@ -56,6 +59,7 @@ def check_github_repo(value: str, allow_org_wildcard: bool = False) -> tuple[str
 
 
 def check_github_ref(value: str) -> str:
+    check_one_line(value)
     if not value.startswith("refs/"):
         hint = f" Did you mean refs/heads/{value}?" if "/" not in value else ""
         raise ValueError(
@@ -69,6 +73,7 @@ def check_github_ref(value: str) -> str:
 
 
 def check_environment(value: str) -> str:
+    check_one_line(value)
     if not value or len(value) > 255 or any(c in value for c in WILDCARDS):
         raise ValueError(f"'{value}' is not an environment name (1-255 characters, no wildcard)")
     return value
@@ -97,6 +102,7 @@ def check_gitlab_project(value: str, allow_org_wildcard: bool = False) -> str:
 
 
 def check_gitlab_ref(value: str) -> str:
+    check_one_line(value)
     if value.startswith("refs/"):
         raise ValueError(
             f"'{value}': GitLab's sub carries the bare branch or tag name (main, v1.2), not a refs/ path; "
@@ -116,6 +122,7 @@ def check_gitlab_host(value: str) -> str:
 
 def check_subject(value: str, allow_org_wildcard: bool = False) -> str:
     """A trust without a narrowing sub lets every repository on the platform in: refuse it."""
+    check_one_line(value)
     stripped = value.strip()
     if not stripped or stripped.strip("*?") == "" or stripped in ("repo:*", "project_path:*"):
         raise ValueError(

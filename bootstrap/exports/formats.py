@@ -1,16 +1,16 @@
 """Pure: the trust rendered for the tools people already run: Terraform, ~/.aws/config,
-CloudFormation (StackSets), and the raw policy documents."""
+CloudFormation (StackSets), and the raw policy documents. Every file is built by its format's writer
+(hclwrite, iniwrite, jsonwrite): no value is pasted into the text by string formatting."""
 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
-from bootstrap.config import fieldcheck
 from bootstrap.core.errors import InvalidInput
 from bootstrap.core.state import Role
+from bootstrap.exports import hclwrite, iniwrite, jsonwrite
 
 
 @dataclass(frozen=True)
@@ -30,26 +30,6 @@ class Trust:
     region: str = "us-east-1"  # the caller profile's, else IAM's home region: STS needs one to sign for
 
 
-# HCL's quoted-template escapes are \n \r \t \" \\ \uNNNN and \UNNNNNNNN only; JSON's \b, \f and \/ are
-# not among them, and a JSON surrogate pair (\ud83d\ude00) is two invalid characters to HCL.
-# https://github.com/hashicorp/hcl/blob/main/hclsyntax/spec.md#template-expressions
-_JSON_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)")
-_HCL_FOR_JSON = {"b": "\\u0008", "f": "\\u000c", "/": "/"}
-_RAW_CONTROL = re.compile("[\x7f-\x9f\u2028\u2029]")
-
-
-def _hcl_from_json(text: str) -> str:
-    """JSON text (written with ensure_ascii=False: UTF-8 characters as they are) made valid HCL:
-    escapes HCL lacks rewritten, remaining control characters escaped, and ${ / %{ made literal."""
-    text = _JSON_ESCAPE.sub(lambda m: _HCL_FOR_JSON.get(m.group(1), m.group(0)), text)
-    text = _RAW_CONTROL.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
-    return text.replace("${", "$${").replace("%{", "%%{")
-
-
-def _hcl_string(value: str) -> str:
-    return _hcl_from_json(json.dumps(value, ensure_ascii=False))
-
-
 def terraform(trust: Trust, *, alias: str | None = None, external_id_variable: bool = False) -> str:
     """A provider "aws" block whose assume_role reaches the role; credentials stay with the
     environment or profile, as AWS recommends."""
@@ -57,28 +37,41 @@ def terraform(trust: Trust, *, alias: str | None = None, external_id_variable: b
     if trust.external_id and external_id_variable:
         lines += [
             'variable "external_id" {',
-            f"  description = {_hcl_string('sts:ExternalId required by ' + trust.role.arn)}",
+            f"  description = {hclwrite.string('sts:ExternalId required by ' + trust.role.arn)}",
             "  type        = string",
             "  sensitive   = true",
             "}",
             "",
         ]
-    external_id = "var.external_id" if trust.external_id and external_id_variable else trust.external_id
-    lines += provider_block(trust.role.arn, trust.session_name, external_id, alias=alias)
+    lines += provider_block(
+        trust.role.arn,
+        trust.session_name,
+        trust.external_id,
+        alias=alias,
+        external_id_variable=bool(trust.external_id and external_id_variable),
+    )
     return "\n".join(lines) + "\n"
 
 
-def provider_block(role_arn: str, session_name: str, external_id: str | None, *, alias: str | None = None) -> list[str]:
-    """The one Terraform provider block, for export and for apply's summary alike
-    (``external_id`` "var.external_id" stays a reference, anything else is a quoted string)."""
+def provider_block(
+    role_arn: str,
+    session_name: str,
+    external_id: str | None,
+    *,
+    alias: str | None = None,
+    external_id_variable: bool = False,
+) -> list[str]:
+    """The one Terraform provider block, for export and for apply's summary alike (with
+    ``external_id_variable`` the ExternalId is the reference var.external_id, else a quoted string)."""
     lines = ['provider "aws" {']
     if alias:
-        lines.append(f"  alias = {_hcl_string(alias)}")
-    lines += ["  assume_role {", f"    role_arn     = {_hcl_string(role_arn)}"]
-    lines.append(f"    session_name = {_hcl_string(session_name)}")
-    if external_id:
-        value = external_id if external_id == "var.external_id" else _hcl_string(external_id)
-        lines.append(f"    external_id  = {value}")
+        lines.append(f"  alias = {hclwrite.string(alias)}")
+    lines += ["  assume_role {", f"    role_arn     = {hclwrite.string(role_arn)}"]
+    lines.append(f"    session_name = {hclwrite.string(session_name)}")
+    if external_id_variable:
+        lines.append("    external_id  = var.external_id")
+    elif external_id:
+        lines.append(f"    external_id  = {hclwrite.string(external_id)}")
     return [*lines, "  }", "}"]
 
 
@@ -88,22 +81,20 @@ def aws_config_section(trust: Trust, profile: str, duration_seconds: int | None 
     them already; this writer does not rely on it)."""
     settings: list[tuple[str, str]] = [("role_arn", trust.role.arn)]
     if trust.caller_profile:
-        settings.append(("source_profile", fieldcheck.check_profile_name(trust.caller_profile)))
+        settings.append(("source_profile", trust.caller_profile))
     if trust.external_id:
         settings.append(("external_id", trust.external_id))
     if trust.require_mfa and trust.mfa_serial:
-        settings.append(("mfa_serial", fieldcheck.check_mfa_serial(trust.mfa_serial)))
+        settings.append(("mfa_serial", trust.mfa_serial))
     settings.append(("role_session_name", trust.session_name))
     settings.append(("duration_seconds", str(duration_seconds or min(trust.role.max_session_duration, 43200))))
     settings.append(("region", trust.region))  # without it, every client of the profile asks for one
     if trust.endpoint_url:
         settings.append(("endpoint_url", trust.endpoint_url))
     try:
-        lines = [f"[profile {fieldcheck.check_profile_name(profile)}]"]
-        lines += [f"{key} = {fieldcheck.check_ini_value(key, value)}" for key, value in settings]
+        return iniwrite.profile_section(profile, settings)
     except ValueError as err:
         raise InvalidInput(f"Not rendered: {err}. Nothing was written.") from err
-    return "\n".join(lines) + "\n"
 
 
 def _trust_document(trust: Trust) -> dict[str, Any]:
@@ -170,28 +161,18 @@ def cloudformation(trust: Trust) -> str:
             "RoleArn": {"Description": "Give this ARN to the source side.", "Value": {"Fn::GetAtt": ["Role", "Arn"]}}
         },
     }
-    return json.dumps(template, indent=2) + "\n"
+    return jsonwrite.document(template)
 
 
 def documents(trust: Trust) -> str:
-    return (
-        json.dumps(
-            {
-                "role_arn": trust.role.arn,
-                "principal_arn": trust.principal_arn,
-                "trust_policy": json.loads(trust.role.trust_policy),
-                "grant_policy": json.loads(trust.grant_document),
-            },
-            indent=2,
-        )
-        + "\n"
+    return jsonwrite.document(
+        {
+            "role_arn": trust.role.arn,
+            "principal_arn": trust.principal_arn,
+            "trust_policy": json.loads(trust.role.trust_policy),
+            "grant_policy": json.loads(trust.grant_document),
+        }
     )
-
-
-def _hcl_json(document: Any, indent: str) -> str:
-    """A JSON value as an HCL expression (HCL2 object syntax accepts JSON's ':' separators)."""
-    text = _hcl_from_json(json.dumps(document, indent=2, ensure_ascii=False))
-    return text.replace("\n", "\n" + indent)
 
 
 def terraform_role(trust: Trust, resource_name: str = "trust_bootstrap") -> str:
@@ -199,21 +180,22 @@ def terraform_role(trust: Trust, resource_name: str = "trust_bootstrap") -> str:
     (and for scanners such as checkov, which judge the trust policy's real values)."""
     role = trust.role
     trust_document = json.loads(role.trust_policy)
+    resource_name = hclwrite.identifier(resource_name)
     ref = f"aws_iam_role.{resource_name}.name"
     lines = [
         f'resource "aws_iam_role" "{resource_name}" {{',
-        f"  name                 = {_hcl_string(role.name)}",
-        f"  path                 = {_hcl_string(role.path)}",
+        f"  name                 = {hclwrite.string(role.name)}",
+        f"  path                 = {hclwrite.string(role.path)}",
         f"  max_session_duration = {role.max_session_duration}",
     ]
     if role.description:
-        lines.append(f"  description          = {_hcl_string(role.description)}")
+        lines.append(f"  description          = {hclwrite.string(role.description)}")
     if role.permissions_boundary:
-        lines.append(f"  permissions_boundary = {_hcl_string(role.permissions_boundary)}")
-    lines.append(f"  assume_role_policy   = jsonencode({_hcl_json(trust_document, '  ')})")
+        lines.append(f"  permissions_boundary = {hclwrite.string(role.permissions_boundary)}")
+    lines.append(f"  assume_role_policy   = jsonencode({hclwrite.json_expression(trust_document, '  ')})")
     if role.tags:
         lines.append("  tags = {")
-        lines += [f"    {_hcl_string(k)} = {_hcl_string(v)}" for k, v in role.tags]
+        lines += [f"    {hclwrite.string(k)} = {hclwrite.string(v)}" for k, v in role.tags]
         lines.append("  }")
     lines.append("}")
     for index, arn in enumerate(role.managed_policies):
@@ -221,16 +203,16 @@ def terraform_role(trust: Trust, resource_name: str = "trust_bootstrap") -> str:
             "",
             f'resource "aws_iam_role_policy_attachment" "{resource_name}_{index}" {{',
             f"  role       = {ref}",
-            f"  policy_arn = {_hcl_string(arn)}",
+            f"  policy_arn = {hclwrite.string(arn)}",
             "}",
         ]
     for index, (name, document) in enumerate(role.inline_policies):
         lines += [
             "",
             f'resource "aws_iam_role_policy" "{resource_name}_inline_{index}" {{',
-            f"  name   = {_hcl_string(name)}",
+            f"  name   = {hclwrite.string(name)}",
             f"  role   = {ref}",
-            f"  policy = jsonencode({_hcl_json(json.loads(document), '  ')})",
+            f"  policy = jsonencode({hclwrite.json_expression(json.loads(document), '  ')})",
             "}",
         ]
     return "\n".join(lines) + "\n"
