@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -514,29 +515,98 @@ def test_a_fleet_refuses_ci_keys_rather_than_ignoring_them(cli: Any, tmp_path: A
     assert "not supported for fleets" in run.stderr
 
 
-def test_inside_github_actions_the_job_token_is_requested_with_the_trusts_audience(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    import io
-    import urllib.request
+class _Endpoint:
+    """A local HTTP server standing in for the Actions token endpoint: it records each request's
+    path and Authorization header, and answers with a token or a redirect to ``redirect_to``."""
 
+    def __init__(self, redirect_to: str | None = None) -> None:
+        import http.server
+        import threading
+
+        self.seen: list[tuple[str, str | None]] = []
+        endpoint = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                endpoint.seen.append((self.path, self.headers.get("Authorization")))
+                if redirect_to is not None:
+                    self.send_response(302)
+                    self.send_header("Location", redirect_to + self.path)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                body = json.dumps({"value": "header.payload.signature"}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url(self, host: str = "127.0.0.1") -> str:
+        return f"http://{host}:{self.port}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def endpoints() -> Iterator[list[_Endpoint]]:
+    made: list[_Endpoint] = []
+    yield made
+    for endpoint in made:
+        endpoint.close()
+
+
+def test_inside_github_actions_the_job_token_is_requested_with_the_trusts_audience(
+    monkeypatch: pytest.MonkeyPatch, endpoints: list[_Endpoint]
+) -> None:
     from bootstrap.ci import token as ci_token
 
-    seen: dict[str, Any] = {}
-
-    def fake_urlopen(request: urllib.request.Request, timeout: float) -> Any:
-        seen["url"], seen["auth"] = request.full_url, request.get_header("Authorization")
-        return io.BytesIO(json.dumps({"value": "header.payload.signature"}).encode())
-
-    monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_URL", "https://pipelines.actions.example/idtoken?api-version=2.0")
+    endpoints.append(runner := _Endpoint())
+    monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_URL", runner.url() + "/idtoken?api-version=2.0")
     monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "bearer-value")
-    monkeypatch.setattr(urllib.request, "urlopen", fake_urlopen)
     assert ci_token.in_github_actions()
     assert ci_token.github_actions_token("sts.amazonaws.com") == "header.payload.signature"
-    assert seen["url"].endswith("?api-version=2.0&audience=sts.amazonaws.com")
-    assert seen["auth"] == "bearer bearer-value"
+    assert runner.seen == [("/idtoken?api-version=2.0&audience=sts.amazonaws.com", "bearer bearer-value")]
     monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_URL", "http://pipelines.actions.example/idtoken")
     with pytest.raises(Exception, match="https"):
+        ci_token.github_actions_token("sts.amazonaws.com")
+
+
+@pytest.mark.parametrize("host", ["localhost", "127.0.0.1"])  # another host; the same host on another port
+def test_the_actions_bearer_token_never_follows_a_redirect_to_another_origin(
+    cli: Any, sandbox: Any, monkeypatch: pytest.MonkeyPatch, endpoints: list[_Endpoint], host: str
+) -> None:
+    endpoints.append(elsewhere := _Endpoint())
+    endpoints.append(runner := _Endpoint(redirect_to=elsewhere.url(host)))
+    monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_URL", runner.url() + "/idtoken")
+    monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "the-runners-bearer")
+    args = [*_sandbox_github(sandbox), "--github-ref", "refs/heads/main"]
+    assert cli("apply", *args, "--no-verify", "--yes").exit_code == 0
+    cli("verify", *args)
+    assert [auth for _, auth in runner.seen] == ["bearer the-runners-bearer"]
+    assert elsewhere.seen, "the redirect was followed"
+    assert all(auth is None for _, auth in elsewhere.seen), "the bearer token went to another origin"
+
+
+def test_the_actions_token_request_refuses_a_redirect_to_plain_http(
+    monkeypatch: pytest.MonkeyPatch, endpoints: list[_Endpoint]
+) -> None:
+    from bootstrap.ci import token as ci_token
+    from bootstrap.core.errors import CredentialsError
+
+    endpoints.append(runner := _Endpoint(redirect_to="http://token-thief.example"))
+    monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_URL", runner.url() + "/idtoken")
+    monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "the-runners-bearer")
+    with pytest.raises(CredentialsError, match="not https"):
         ci_token.github_actions_token("sts.amazonaws.com")
 
 
