@@ -673,3 +673,70 @@ def test_diagnose_with_a_ci_config_checks_the_run_it_describes(cli: Any, tmp_pat
     assert run.exit_code == 9
     failed = {c["id"]: c["summary"] for c in run.json()["checks"] if c["status"] == "fail"}
     assert "names an environment" in failed["sub"]
+
+
+def _foreign_role_trusting(profile: str, name: str, provider_arn: str) -> None:
+    """A role trust-bootstrap did not create (no tag, no statement id of ours) that trusts the provider."""
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Federated": provider_arn},
+             "Action": "sts:AssumeRoleWithWebIdentity"}]}  # fmt: skip
+    iam(profile).create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+
+
+def test_hub_teardown_keeps_a_provider_that_a_foreign_role_of_the_same_name_still_trusts(
+    cli: Any, sandbox: Any
+) -> None:
+    # The role in B is "deploy"; account A holds another role named "deploy", not ours, trusting A's provider.
+    args = ["--source-profile", "a-admin", "--target-profile", "b-admin", "--role-name", "deploy", "--hub-role",
+            "ci-hub", "--github-repo", "octo-org/octo-repo", "--github-ref", "refs/heads/main",
+            "--oidc-issuer", sandbox.issuer.url]  # fmt: skip
+    assert cli("apply", *args, "--no-verify", "--yes").exit_code == 0
+    provider = iam("a-admin").list_open_id_connect_providers()["OpenIDConnectProviderList"][0]["Arn"]
+    _foreign_role_trusting("a-admin", "deploy", provider)
+    down = cli("teardown", *args, "--yes")
+    assert down.exit_code == 0, down.stderr
+    assert "ci-hub" not in [r["RoleName"] for r in iam("a-admin").list_roles()["Roles"]]  # ours went
+    assert [p["Arn"] for p in iam("a-admin").list_open_id_connect_providers()["OpenIDConnectProviderList"]] == [
+        provider
+    ]
+    assert f"Left alone: OIDC provider {provider} is kept: the trust of arn:aws:iam::{ACCOUNT_A}:role/deploy" in (
+        down.stdout
+    )
+    assert iam("a-admin").get_role(RoleName="deploy")["Role"]["AssumeRolePolicyDocument"]["Statement"]
+
+
+def test_direct_teardown_keeps_a_provider_a_foreign_role_trusts_and_deletes_it_once_unused(cli: Any) -> None:
+    gitlab = ["--target-profile", "b-admin", "--gitlab-project", "grp/proj", "--gitlab-ref", "main",
+              "--role-name", "gl"]  # fmt: skip
+    assert cli("apply", *gitlab, "--yes").exit_code == 0
+    provider = f"arn:aws:iam::{ACCOUNT_B}:oidc-provider/gitlab.com"
+    _foreign_role_trusting("b-admin", "someone-elses", provider)
+    down = cli("teardown", *gitlab, "--yes", "-o", "json")
+    assert down.exit_code == 0, down.stderr
+    assert any("someone-elses" in note for note in down.json()["left"])
+    assert [p["Arn"] for p in iam("b-admin").list_open_id_connect_providers()["OpenIDConnectProviderList"]] == [
+        provider
+    ]
+    iam("b-admin").delete_role(RoleName="someone-elses")
+    assert cli("apply", *gitlab, "--yes").exit_code == 0
+    assert cli("teardown", *gitlab, "--yes").exit_code == 0
+    assert iam("b-admin").list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
+
+
+def test_a_role_that_starts_trusting_the_provider_during_teardown_keeps_it(cli: Any, sandbox: Any) -> None:
+    from tests.test_hardening import _spawn
+
+    gitlab = ["--target-profile", "b-admin", "--gitlab-project", "grp/proj", "--gitlab-ref", "main",
+              "--role-name", "gl"]  # fmt: skip
+    assert cli("apply", *gitlab, "--yes").exit_code == 0
+    provider = f"arn:aws:iam::{ACCOUNT_B}:oidc-provider/gitlab.com"
+    gate = sandbox.hold("DeleteRole")  # the plan is made (the provider unused): hold its first deletion
+    run = _spawn(sandbox, "teardown", *gitlab, "--yes")
+    assert gate.wait_for(1)
+    _foreign_role_trusting("b-admin", "newcomer", provider)
+    gate.release()
+    _, stderr = run.communicate(timeout=60)
+    assert run.returncode != 0
+    assert f"The OIDC provider {provider} was not deleted" in stderr and "newcomer" in stderr
+    assert [p["Arn"] for p in iam("b-admin").list_open_id_connect_providers()["OpenIDConnectProviderList"]] == [
+        provider
+    ]
