@@ -94,7 +94,7 @@ def roles_naming(account: aws.Account, provider_arn: str) -> list[str]:
     so one paginated listing reads them all; a role listed without it is read with GetRole, those
     reads concurrently."""
     found: list[str] = []
-    unread: list[dict[str, Any]] = []
+    unread: list[Any] = []
     with aws_errors.translate_errors(f"{account.label}: listing roles (iam:ListRoles)"):
         for page in account.iam.get_paginator("list_roles").paginate():
             for role in page["Roles"]:
@@ -104,7 +104,7 @@ def roles_naming(account: aws.Account, provider_arn: str) -> list[str]:
                 elif _names_provider(document, provider_arn):
                     found.append(str(role["Arn"]))
 
-    def read(role: dict[str, Any]) -> str | None:
+    def read(role: Any) -> str | None:
         with aws_errors.translate_errors(f"{account.label}: reading the role {role['RoleName']} (iam:GetRole)"):
             try:
                 got = account.iam.get_role(RoleName=role["RoleName"])["Role"]
