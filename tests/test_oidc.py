@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -514,29 +515,98 @@ def test_a_fleet_refuses_ci_keys_rather_than_ignoring_them(cli: Any, tmp_path: A
     assert "not supported for fleets" in run.stderr
 
 
-def test_inside_github_actions_the_job_token_is_requested_with_the_trusts_audience(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    import io
-    import urllib.request
+class _Endpoint:
+    """A local HTTP server standing in for the Actions token endpoint: it records each request's
+    path and Authorization header, and answers with a token or a redirect to ``redirect_to``."""
 
+    def __init__(self, redirect_to: str | None = None) -> None:
+        import http.server
+        import threading
+
+        self.seen: list[tuple[str, str | None]] = []
+        endpoint = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                endpoint.seen.append((self.path, self.headers.get("Authorization")))
+                if redirect_to is not None:
+                    self.send_response(302)
+                    self.send_header("Location", redirect_to + self.path)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                body = json.dumps({"value": "header.payload.signature"}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url(self, host: str = "127.0.0.1") -> str:
+        return f"http://{host}:{self.port}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def endpoints() -> Iterator[list[_Endpoint]]:
+    made: list[_Endpoint] = []
+    yield made
+    for endpoint in made:
+        endpoint.close()
+
+
+def test_inside_github_actions_the_job_token_is_requested_with_the_trusts_audience(
+    monkeypatch: pytest.MonkeyPatch, endpoints: list[_Endpoint]
+) -> None:
     from bootstrap.ci import token as ci_token
 
-    seen: dict[str, Any] = {}
-
-    def fake_urlopen(request: urllib.request.Request, timeout: float) -> Any:
-        seen["url"], seen["auth"] = request.full_url, request.get_header("Authorization")
-        return io.BytesIO(json.dumps({"value": "header.payload.signature"}).encode())
-
-    monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_URL", "https://pipelines.actions.example/idtoken?api-version=2.0")
+    endpoints.append(runner := _Endpoint())
+    monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_URL", runner.url() + "/idtoken?api-version=2.0")
     monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "bearer-value")
-    monkeypatch.setattr(urllib.request, "urlopen", fake_urlopen)
     assert ci_token.in_github_actions()
     assert ci_token.github_actions_token("sts.amazonaws.com") == "header.payload.signature"
-    assert seen["url"].endswith("?api-version=2.0&audience=sts.amazonaws.com")
-    assert seen["auth"] == "bearer bearer-value"
+    assert runner.seen == [("/idtoken?api-version=2.0&audience=sts.amazonaws.com", "bearer bearer-value")]
     monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_URL", "http://pipelines.actions.example/idtoken")
     with pytest.raises(Exception, match="https"):
+        ci_token.github_actions_token("sts.amazonaws.com")
+
+
+@pytest.mark.parametrize("host", ["localhost", "127.0.0.1"])  # another host; the same host on another port
+def test_the_actions_bearer_token_never_follows_a_redirect_to_another_origin(
+    cli: Any, sandbox: Any, monkeypatch: pytest.MonkeyPatch, endpoints: list[_Endpoint], host: str
+) -> None:
+    endpoints.append(elsewhere := _Endpoint())
+    endpoints.append(runner := _Endpoint(redirect_to=elsewhere.url(host)))
+    monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_URL", runner.url() + "/idtoken")
+    monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "the-runners-bearer")
+    args = [*_sandbox_github(sandbox), "--github-ref", "refs/heads/main"]
+    assert cli("apply", *args, "--no-verify", "--yes").exit_code == 0
+    cli("verify", *args)
+    assert [auth for _, auth in runner.seen] == ["bearer the-runners-bearer"]
+    assert elsewhere.seen, "the redirect was followed"
+    assert all(auth is None for _, auth in elsewhere.seen), "the bearer token went to another origin"
+
+
+def test_the_actions_token_request_refuses_a_redirect_to_plain_http(
+    monkeypatch: pytest.MonkeyPatch, endpoints: list[_Endpoint]
+) -> None:
+    from bootstrap.ci import token as ci_token
+    from bootstrap.core.errors import CredentialsError
+
+    endpoints.append(runner := _Endpoint(redirect_to="http://token-thief.example"))
+    monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_URL", runner.url() + "/idtoken")
+    monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "the-runners-bearer")
+    with pytest.raises(CredentialsError, match="not https"):
         ci_token.github_actions_token("sts.amazonaws.com")
 
 
@@ -603,3 +673,70 @@ def test_diagnose_with_a_ci_config_checks_the_run_it_describes(cli: Any, tmp_pat
     assert run.exit_code == 9
     failed = {c["id"]: c["summary"] for c in run.json()["checks"] if c["status"] == "fail"}
     assert "names an environment" in failed["sub"]
+
+
+def _foreign_role_trusting(profile: str, name: str, provider_arn: str) -> None:
+    """A role trust-bootstrap did not create (no tag, no statement id of ours) that trusts the provider."""
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Federated": provider_arn},
+             "Action": "sts:AssumeRoleWithWebIdentity"}]}  # fmt: skip
+    iam(profile).create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+
+
+def test_hub_teardown_keeps_a_provider_that_a_foreign_role_of_the_same_name_still_trusts(
+    cli: Any, sandbox: Any
+) -> None:
+    # The role in B is "deploy"; account A holds another role named "deploy", not ours, trusting A's provider.
+    args = ["--source-profile", "a-admin", "--target-profile", "b-admin", "--role-name", "deploy", "--hub-role",
+            "ci-hub", "--github-repo", "octo-org/octo-repo", "--github-ref", "refs/heads/main",
+            "--oidc-issuer", sandbox.issuer.url]  # fmt: skip
+    assert cli("apply", *args, "--no-verify", "--yes").exit_code == 0
+    provider = iam("a-admin").list_open_id_connect_providers()["OpenIDConnectProviderList"][0]["Arn"]
+    _foreign_role_trusting("a-admin", "deploy", provider)
+    down = cli("teardown", *args, "--yes")
+    assert down.exit_code == 0, down.stderr
+    assert "ci-hub" not in [r["RoleName"] for r in iam("a-admin").list_roles()["Roles"]]  # ours went
+    assert [p["Arn"] for p in iam("a-admin").list_open_id_connect_providers()["OpenIDConnectProviderList"]] == [
+        provider
+    ]
+    assert f"Left alone: OIDC provider {provider} is kept: the trust of arn:aws:iam::{ACCOUNT_A}:role/deploy" in (
+        down.stdout
+    )
+    assert iam("a-admin").get_role(RoleName="deploy")["Role"]["AssumeRolePolicyDocument"]["Statement"]
+
+
+def test_direct_teardown_keeps_a_provider_a_foreign_role_trusts_and_deletes_it_once_unused(cli: Any) -> None:
+    gitlab = ["--target-profile", "b-admin", "--gitlab-project", "grp/proj", "--gitlab-ref", "main",
+              "--role-name", "gl"]  # fmt: skip
+    assert cli("apply", *gitlab, "--yes").exit_code == 0
+    provider = f"arn:aws:iam::{ACCOUNT_B}:oidc-provider/gitlab.com"
+    _foreign_role_trusting("b-admin", "someone-elses", provider)
+    down = cli("teardown", *gitlab, "--yes", "-o", "json")
+    assert down.exit_code == 0, down.stderr
+    assert any("someone-elses" in note for note in down.json()["left"])
+    assert [p["Arn"] for p in iam("b-admin").list_open_id_connect_providers()["OpenIDConnectProviderList"]] == [
+        provider
+    ]
+    iam("b-admin").delete_role(RoleName="someone-elses")
+    assert cli("apply", *gitlab, "--yes").exit_code == 0
+    assert cli("teardown", *gitlab, "--yes").exit_code == 0
+    assert iam("b-admin").list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
+
+
+def test_a_role_that_starts_trusting_the_provider_during_teardown_keeps_it(cli: Any, sandbox: Any) -> None:
+    from tests.test_hardening import _spawn
+
+    gitlab = ["--target-profile", "b-admin", "--gitlab-project", "grp/proj", "--gitlab-ref", "main",
+              "--role-name", "gl"]  # fmt: skip
+    assert cli("apply", *gitlab, "--yes").exit_code == 0
+    provider = f"arn:aws:iam::{ACCOUNT_B}:oidc-provider/gitlab.com"
+    gate = sandbox.hold("DeleteRole")  # the plan is made (the provider unused): hold its first deletion
+    run = _spawn(sandbox, "teardown", *gitlab, "--yes")
+    assert gate.wait_for(1)
+    _foreign_role_trusting("b-admin", "newcomer", provider)
+    gate.release()
+    _, stderr = run.communicate(timeout=60)
+    assert run.returncode != 0
+    assert f"The OIDC provider {provider} was not deleted" in stderr and "newcomer" in stderr
+    assert [p["Arn"] for p in iam("b-admin").list_open_id_connect_providers()["OpenIDConnectProviderList"]] == [
+        provider
+    ]

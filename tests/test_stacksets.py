@@ -17,7 +17,7 @@ from tests.test_fleet import member_iam, role_in
 
 ROLE = "org-role"
 STACK_SET = f"trust-bootstrap-{ROLE}"
-GRANT = f"{STACK_SET}-org"
+GRANT = f"trust-bootstrap-stackset-{ROLE}"
 
 
 def org_args(sandbox: Sandbox, *extra: str, command: str = "apply") -> list[str]:

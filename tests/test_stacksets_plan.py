@@ -65,6 +65,7 @@ def test_a_stack_set_without_our_tag_is_not_owned_and_teardown_leaves_it() -> No
 def test_teardown_order_is_grant_instances_stack_set() -> None:
     grant = json.loads(WANT.grant_document)
     plan = stacksets.plan_teardown(
-        WANT, live(), [Instance("222222222222", "us-east-1", "CURRENT", ou=SCOPE.ou_id)], grant
-    )
+        WANT, live(), [Instance("222222222222", "us-east-1", "CURRENT", ou=SCOPE.ou_id)], grant,
+        unit_accounts=["222222222222"],
+    )  # fmt: skip
     assert [a.step for a in plan.actions] == [Step.DELETE_GRANT, Step.DELETE_INSTANCES, Step.DELETE_STACK_SET]

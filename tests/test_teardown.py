@@ -179,3 +179,20 @@ def test_teardown_never_claims_a_grant_it_did_not_find(cli: Any) -> None:
     assert "can no longer assume" not in run.stdout
     assert f"Left alone: source account {ACCOUNT_A}: no inline policy {GRANT} was found" in run.stdout
     assert role_names() == []
+
+
+@pytest.mark.parametrize("only", [[], ["--only", "source"]])
+@pytest.mark.usefixtures("onboarded")
+def test_teardown_never_deletes_a_grant_whose_content_is_not_this_trusts(cli: Any, only: list[str]) -> None:
+    # The grant's name is this trust's, but what it holds is another trust's (a StackSet's grant for
+    # a role of another name, across accounts): its name alone does not make it ours to delete.
+    other = {"Version": "2012-10-17", "Statement": [{"Sid": "TrustBootstrapGrant", "Effect": "Allow",
+             "Action": "sts:AssumeRole", "Resource": "arn:aws:iam::*:role/other-role"}]}  # fmt: skip
+    iam("a-admin").put_user_policy(UserName="ci-user", PolicyName=GRANT, PolicyDocument=json.dumps(other))
+    run = cli("teardown", *TRUST, *only, "--yes")
+    assert run.exit_code == 0, run.stdout + run.stderr
+    assert GRANT in user_policies()
+    assert f"Left alone: source account {ACCOUNT_A}: the inline policy {GRANT} on user/ci-user is not this " in (
+        run.stdout
+    )
+    assert f"inline policy {GRANT}" not in run.stdout.split("Left alone")[0]  # never planned, never claimed

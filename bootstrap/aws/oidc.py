@@ -12,6 +12,7 @@ import json
 import time
 import urllib.parse
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -77,18 +78,46 @@ def delete_provider(account: aws.Account, arn: str) -> None:
                 raise
 
 
+def _names_provider(document: Any, provider_arn: str) -> bool:
+    """Whether a trust policy names the provider anywhere (a Federated principal, a condition):
+    matched on the whole text, case-insensitively, so any mention keeps the provider."""
+    if isinstance(document, str):
+        document = json.loads(urllib.parse.unquote(document))
+    return provider_arn.lower() in json.dumps(document).lower()
+
+
 def roles_naming(account: aws.Account, provider_arn: str) -> list[str]:
-    """Names of the roles whose trust policy names this provider (it is shared by all of them)."""
-    names = []
+    """ARNs of the roles whose trust policy names this provider (it is shared by all of them).
+
+    ListRoles returns each role's trust policy (URL-encoded; it leaves out only the boundary, the
+    last use and the tags: https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListRoles.html),
+    so one paginated listing reads them all; a role listed without it is read with GetRole, those
+    reads concurrently."""
+    found: list[str] = []
+    unread: list[Any] = []
     with aws_errors.translate_errors(f"{account.label}: listing roles (iam:ListRoles)"):
         for page in account.iam.get_paginator("list_roles").paginate():
             for role in page["Roles"]:
-                document: Any = role.get("AssumeRolePolicyDocument", {})
-                if isinstance(document, str):
-                    document = json.loads(urllib.parse.unquote(document))
-                if provider_arn in json.dumps(document):
-                    names.append(role["RoleName"])
-    return names
+                document = role.get("AssumeRolePolicyDocument")
+                if document is None:
+                    unread.append(role)
+                elif _names_provider(document, provider_arn):
+                    found.append(str(role["Arn"]))
+
+    def read(role: Any) -> str | None:
+        with aws_errors.translate_errors(f"{account.label}: reading the role {role['RoleName']} (iam:GetRole)"):
+            try:
+                got = account.iam.get_role(RoleName=role["RoleName"])["Role"]
+            except ClientError as err:
+                if aws_errors.error_code(err) == "NoSuchEntity":  # deleted since the listing
+                    return None
+                raise
+        return str(got["Arn"]) if _names_provider(got.get("AssumeRolePolicyDocument", {}), provider_arn) else None
+
+    if unread:
+        with ThreadPoolExecutor(max_workers=min(16, len(unread))) as pool:
+            found += [arn for arn in pool.map(read, unread) if arn is not None]
+    return found
 
 
 def assume_role_with_web_identity(

@@ -82,6 +82,14 @@ def _provider_changes(
     ], []  # fmt: skip
 
 
+def _still_naming(naming: list[str], deleting: list[Change]) -> list[str]:
+    """The roles (ARNs) whose trust names the provider, less those this teardown deletes: matched
+    on account and name (a role's name is unique in its account), never on the name alone, so a
+    role of the same name in the provider's account that the plan does not delete keeps it."""
+    deleted = {(c.account, c.owner) for c in deleting if c.op is Op.DELETE_ROLE}
+    return [arn for arn in naming if (arns.account_of(arn), arns.name_of(arn)) not in deleted]
+
+
 def _sided(changes: tuple[Change, ...], side: Side) -> list[Change]:
     return [replace(c, side=side) for c in changes]
 
@@ -154,18 +162,19 @@ def prepare(config: Config, adopt: bool = False, teardown: bool = False) -> Prep
     notes = list(base.not_owned) + (list(hub_plan.not_owned) if hub_plan else [])
     provider_before: list[Change] = []
     provider_after: list[Change] = []
-    if teardown:
-        ours = [r for r in (config.role_name, hub) if r]
-        others = [n for n in named_by if n not in ours]
-        if provider is not None and OWNER_TAG in provider.tags and not others:
+    if teardown and provider is not None:
+        deleting = [*base.changes, *(hub_plan.changes if hub_plan else ())]
+        others = _still_naming(named_by, deleting)
+        if OWNER_TAG in provider.tags and not others:
             provider_after.append(
                 Change(provider_side, provider_account, Op.DELETE_OIDC_PROVIDER, "oidc-provider", provider_arn,
                        action="delete", resource=f"OIDC provider {provider_arn}")
             )  # fmt: skip
-        elif provider is not None:
-            why = f"the trust of {', '.join(others)} still names it" if others else "trust-bootstrap did not create it"
-            left.append(f"OIDC provider {provider_arn} is kept: {why}")
-    else:
+        else:
+            why = [] if OWNER_TAG in provider.tags else ["trust-bootstrap did not create it"]
+            why += [f"the trust of {', '.join(others)} still names it"] if others else []
+            left.append(f"OIDC provider {provider_arn} is kept: {'; '.join(why)}")
+    elif not teardown:
         provider_before, provider_notes = _provider_changes(trust, provider_arn, provider, provider_side, provider_account, adopt)  # fmt: skip
         notes += provider_notes
     grant_changes = [c for c in base.changes if c.side is Side.SOURCE]

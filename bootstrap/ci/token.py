@@ -67,8 +67,10 @@ def in_github_actions() -> bool:
 def github_actions_token(audience: str) -> str:
     url = os.environ[GITHUB_URL_ENV]
     joiner = "&" if "?" in url else "?"
-    _check_scheme(url, GITHUB_URL_ENV, loopback_ok=False)
-    request = urllib.request.Request(  # noqa: S310 (https only: checked above)
+    # https, or plain http to this machine only: the runner's own endpoint is https; loopback http
+    # is what a local fake of it (the tests' servers) serves, and never leaves the machine.
+    _check_scheme(url, GITHUB_URL_ENV, loopback_ok=True)
+    request = urllib.request.Request(  # noqa: S310 (https, or http on loopback: checked above)
         f"{url}{joiner}audience={urllib.parse.quote(audience, safe='')}",
         headers={"Authorization": f"bearer {os.environ[GITHUB_BEARER_ENV]}", "Accept": "application/json"},
     )
@@ -103,17 +105,51 @@ def mint(claims: dict[str, str]) -> tuple[str | None, str]:
     return (token, "") if isinstance(token, str) else (None, "the minter answered without a token")
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
 def _check_scheme(url: str, where: str, loopback_ok: bool) -> None:
-    """Tokens travel only over https (plain http only to this machine, for the local minter)."""
+    """Tokens travel only over https (plain http only to this machine: the local minter, and local
+    fakes of the Actions endpoint; loopback traffic never crosses a network)."""
     parsed = urllib.parse.urlparse(url)
-    local = parsed.scheme == "http" and parsed.hostname in ("127.0.0.1", "localhost", "::1")
+    local = parsed.scheme == "http" and parsed.hostname in LOOPBACK
     if parsed.scheme != "https" and not (loopback_ok and local):
         raise InvalidInput(f"{where}: '{url}' is not an https URL; tokens are sent only over https.")
 
 
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parsed = urllib.parse.urlparse(url)
+    return parsed.scheme.lower(), (parsed.hostname or "").lower(), parsed.port
+
+
+class _Redirects(urllib.request.HTTPRedirectHandler):
+    """urllib's redirect handler copies every header of the request into the redirected one, the
+    bearer token's Authorization included, whatever the new scheme or host
+    (https://docs.python.org/3/library/urllib.request.html#urllib.request.HTTPRedirectHandler.redirect_request).
+    Here a redirect is followed only to https (or loopback http, as above), and the Authorization
+    header only to the same scheme, host and port: the rule curl and requests follow too
+    (https://curl.se/docs/manpage.html#--location-trusted)."""
+
+    def redirect_request(
+        self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any, newurl: str
+    ) -> urllib.request.Request | None:
+        parsed = urllib.parse.urlparse(newurl)
+        if parsed.scheme != "https" and not (parsed.scheme == "http" and parsed.hostname in LOOPBACK):
+            raise urllib.error.URLError(f"redirected to {parsed.scheme}://{parsed.hostname}, not https: not followed")
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if new is not None and _origin(newurl) != _origin(req.full_url):
+            for name in [k for k in new.headers if k.lower() == "authorization"]:
+                del new.headers[name]
+            new.unredirected_hdrs.pop("Authorization", None)
+        return new
+
+
+_OPENER = urllib.request.build_opener(_Redirects())
+
+
 def _fetch(request: urllib.request.Request, what: str) -> dict[str, Any]:
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:  # noqa: S310 (https or loopback by config)
+        with _OPENER.open(request, timeout=TIMEOUT_S) as response:  # https or loopback by config, redirects checked
             data = json.loads(response.read())
     except urllib.error.HTTPError as err:
         detail = err.read().decode("utf-8", "replace")[:200]

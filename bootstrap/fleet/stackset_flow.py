@@ -21,7 +21,7 @@ from bootstrap.aws import org as aws_org
 from bootstrap.aws import sessions
 from bootstrap.core import arns, assumerequest
 from bootstrap.core.errors import ApplyFailed, BootstrapError, NotOwned
-from bootstrap.fleet import stacksets
+from bootstrap.fleet import orggrant, stacksets
 from bootstrap.fleet.results import StackSetAccount as AccountResult
 from bootstrap.fleet.results import StackSetOutcome as Outcome
 from bootstrap.fleet.results import StackSetView
@@ -71,17 +71,23 @@ def prepare(settings: stacksets.Settings, *, teardown: bool = False, detect_drif
     region = settings.region or management.region
     scope = cfn.org_scope(management, settings.ou_id)
     want = stacksets.build(settings, principal, scope)
-    with ThreadPoolExecutor(max_workers=3) as pool:
+    with ThreadPoolExecutor(max_workers=4) as pool:
         accounts = pool.submit(aws_org.accounts_in_ou, management, settings.ou_id)
         grant = pool.submit(aws_iam.get_inline_policy, source, principal.kind, principal.name, want.grant_name)
+        legacy = pool.submit(aws_iam.get_inline_policy, source, principal.kind, principal.name, want.legacy_grant_name)
         live = cfn.describe_stack_set(management, settings.name, settings.call_as)
-        ou_accounts = tuple(a for a in accounts.result() if a != source_identity.account)
-        live_grant = grant.result()
+        unit_accounts = accounts.result()
+        ou_accounts = tuple(a for a in unit_accounts if a != source_identity.account)
+        live_grant, legacy_grant = grant.result(), legacy.result()
     instances = cfn.list_instances(management, settings.name, settings.call_as) if live is not None else ()
+    # Other units' deployments of the same role: their paths stay in the grant while they have instances.
+    staying = {i.account for i in instances} - (set(unit_accounts) if teardown else set())
+    kept = _deployed(management, stacksets.other_patterns(want, live_grant, legacy_grant), staying)
     if teardown:
-        plan = stacksets.plan_teardown(want, live, instances, live_grant)
+        plan = stacksets.plan_teardown(want, live, instances, live_grant, unit_accounts=unit_accounts,
+                                       legacy_grant=legacy_grant, kept=kept)  # fmt: skip
     else:
-        plan = stacksets.plan_apply(want, live, instances, ou_accounts, region, live_grant)
+        plan = stacksets.plan_apply(want, live, instances, ou_accounts, region, live_grant, legacy_grant, kept)
     drift = "not checked"
     if detect_drift:
         drift = _detect_drift(management, settings, live)
@@ -89,6 +95,15 @@ def prepare(settings: stacksets.Settings, *, teardown: bool = False, detect_drif
             instances = cfn.list_instances(management, settings.name, settings.call_as)
     return Prepared(settings, source, source_identity.account, principal, own, management, region, want, live,
                     instances, ou_accounts, live_grant, plan, drift)  # fmt: skip
+
+
+def _deployed(management: aws.Account, patterns: tuple[str, ...], staying: set[str]) -> tuple[str, ...]:
+    """The patterns whose unit holds an account with a stack instance that stays (units read together)."""
+    if not patterns or not staying:
+        return ()
+    with ThreadPoolExecutor(max_workers=min(8, len(patterns))) as pool:
+        members = list(pool.map(lambda p: aws_org.accounts_in_ou(management, orggrant.unit_of(p)), patterns))
+    return tuple(p for p, accounts in zip(patterns, members, strict=True) if staying & set(accounts))
 
 
 def _detect_drift(management: aws.Account, settings: stacksets.Settings, live: stacksets.LiveStackSet | None) -> str:
@@ -160,11 +175,19 @@ def _apply(prepared: Prepared, outcome: Outcome, on_event: Event) -> None:
             write = cfn.create_instances if action.step is Step.CREATE_INSTANCES else cfn.update_instances
             _operation(prepared, outcome, functools.partial(write, m, s.name, action.ous, prepared.region, s.call_as),
                        action.what, on_event)  # fmt: skip
-        elif action.step is Step.PUT_GRANT:
-            p = prepared.principal
-            aws_iam_write.put_inline_policy(prepared.source, p.kind, p.name, d.grant_name, d.grant_document)
-            outcome.done.append(action.what)
-            on_event("grant", "written")
+        elif action.step in (Step.PUT_GRANT, Step.DELETE_GRANT):
+            _grant(prepared, action, outcome, on_event)
+
+
+def _grant(prepared: Prepared, action: stacksets.Action, outcome: Outcome, on_event: Event) -> None:
+    p = prepared.principal
+    if action.step is Step.PUT_GRANT:
+        aws_iam_write.put_inline_policy(prepared.source, p.kind, p.name, action.policy, action.document)
+        on_event("grant", f"{action.policy} written")
+    else:
+        aws_iam_write.delete_inline_policy(prepared.source, p.kind, p.name, action.policy)
+        on_event("grant", f"{action.policy} deleted")
+    outcome.done.append(action.what)
 
 
 def verify_accounts(
@@ -208,22 +231,26 @@ def unverified(prepared: Prepared, outcome: Outcome) -> None:
 
 
 def teardown(prepared: Prepared, on_event: Event) -> Outcome:
-    """Grant first (nobody can assume from that moment), then the instances (waited on), then the
-    StackSet, which is deleted only once its instances are gone."""
+    """Grant first (nobody of this unit can assume from that moment; other units' paths stay), then
+    this unit's instances (waited on), then the StackSet, deleted only once no instance is left."""
     s, m, outcome = prepared.settings, prepared.management, Outcome()
-    p = prepared.principal
     for action in prepared.plan.actions:
-        if action.step is Step.DELETE_GRANT:
-            aws_iam_write.delete_inline_policy(prepared.source, p.kind, p.name, prepared.desired.grant_name)
-            outcome.done.append(action.what)
-            on_event("grant", "deleted")
+        if action.step in (Step.PUT_GRANT, Step.DELETE_GRANT):
+            _grant(prepared, action, outcome, on_event)
         elif action.step is Step.DELETE_INSTANCES:
-            regions = tuple(sorted({i.region for i in prepared.instances}))
+            regions = tuple(sorted({i.region for i in prepared.instances if i.account in action.accounts}))
             _operation(prepared, outcome, functools.partial(cfn.delete_instances, m, s.name, action.ous, regions,
                        s.call_as), action.what, on_event)  # fmt: skip
             if outcome.failed_operations:
                 return outcome  # the StackSet stays: deleting it needs its instances gone
         elif action.step is Step.DELETE_STACK_SET:
+            remaining = cfn.list_instances(m, s.name, s.call_as)
+            if remaining:  # another unit's deployment appeared since the plan: the StackSet is theirs too
+                outcome.failed_operations.append(
+                    f"the StackSet {s.name} was kept: it has {len(remaining)} stack instance(s) in "
+                    f"{', '.join(sorted({i.account for i in remaining}))}"
+                )
+                return outcome
             cfn.delete_stack_set(m, s.name, s.call_as)
             outcome.done.append(action.what)
             on_event("stackset", "deleted")

@@ -18,8 +18,9 @@ from bootstrap.core import arns, policydoc
 from bootstrap.core import plan as plan_module
 from bootstrap.core.errors import InvalidInput
 from bootstrap.core.stackset import Instance, LiveStackSet, OrgScope
-from bootstrap.core.state import GRANT_SID, OWNER_TAG
+from bootstrap.core.state import OWNER_TAG
 from bootstrap.exports import formats as exports
+from bootstrap.fleet import orggrant
 from bootstrap.trust import desired
 
 __all__ = ["OWNER_TAG", "Instance", "LiveStackSet", "OrgScope"]  # re-exported for the renderers and the engine
@@ -48,7 +49,11 @@ class Settings:
 
     @property
     def grant_name(self) -> str:
-        return f"{self.name}-org"
+        return orggrant.grant_name(self.name, NAME_PREFIX)
+
+    @property
+    def legacy_grant_name(self) -> str:
+        return orggrant.legacy_grant_name(self.name)
 
 
 def load(file: Path | None, flags: Mapping[str, Any]) -> Settings:
@@ -89,6 +94,9 @@ def load(file: Path | None, flags: Mapping[str, Any]) -> Settings:
     name = NAME_PREFIX + str(merged.get("fleet_name") or base.role_name)
     if len(name) > 128 or not all(c.isalnum() or c == "-" for c in name) or not name[0].isalpha():
         raise InvalidInput(f"The StackSet name '{name}' must be letters, digits and hyphens, at most 128 characters.")
+    if len(orggrant.grant_name(name, NAME_PREFIX)) > 128:  # IAM's limit for a policy name
+        raise InvalidInput(f"The grant's name {orggrant.grant_name(name, NAME_PREFIX)} would be over 128 characters: "
+                           "shorten fleet_name (or the role's name).")  # fmt: skip
     region = merged.get("stackset_region")
     return Settings(base, ou, str(management), name, call_as, str(region) if region else None, sample)
 
@@ -106,8 +114,20 @@ class Desired:
     role_name: str
     scope: OrgScope
     grant_name: str
-    grant_document: str
+    grant_document: str  # this unit's alone; the plan's grant also lists the other units still deployed
     principal: arns.Principal
+    legacy_grant_name: str = ""
+
+    @property
+    def grant_resource(self) -> str:
+        return orggrant.resource(self.principal.partition, self.role_path, self.role_name)
+
+    def grant_for(self, patterns: Sequence[str]) -> str:
+        return orggrant.document(self.principal.partition, self.role_path, self.role_name, self.scope.org_id, patterns)
+
+    def patterns_of(self, live_grant: Mapping[str, Any] | None) -> tuple[str, ...] | None:
+        """The organization paths a live grant lists, when its content is this StackSet's; else None."""
+        return orggrant.patterns_of(live_grant, self.grant_resource, self.scope.org_id)
 
 
 def external_id_digest(external_id: str | None) -> str:
@@ -134,18 +154,8 @@ def grant_document(partition: str, role_path: str, role_name: str, scope: OrgSco
     organization scale; AWS's documented way is the resource's organization path:
     https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-resourceorgpaths
     (aws:ResourceOrgPaths is multivalued: ForAnyValue with StringLike for the trailing wildcard;
-    aws:ResourceOrgID, single-valued, pins the organization as well)."""
-    statement = {
-        "Sid": GRANT_SID,
-        "Effect": "Allow",
-        "Action": "sts:AssumeRole",
-        "Resource": f"arn:{partition}:iam::*:role{role_path}{role_name}",
-        "Condition": {
-            "StringEquals": {"aws:ResourceOrgID": scope.org_id},
-            "ForAnyValue:StringLike": {"aws:ResourceOrgPaths": [scope.pattern]},
-        },
-    }
-    return json.dumps({"Version": desired.POLICY_VERSION, "Statement": [statement]}, separators=(",", ":"))
+    aws:ResourceOrgID, single-valued, pins the organization as well). orggrant.py: several units."""
+    return orggrant.document(partition, role_path, role_name, scope.org_id, [scope.pattern])
 
 
 def build(settings: Settings, principal: arns.Principal, scope: OrgScope) -> Desired:
@@ -159,6 +169,7 @@ def build(settings: Settings, principal: arns.Principal, scope: OrgScope) -> Des
         name=settings.name, template=template, parameters=tuple(parameters), tags=tuple(sorted(tags)),
         role_path=base.path, role_name=base.role_name, scope=scope, grant_name=settings.grant_name,
         grant_document=grant_document(principal.partition, base.path, base.role_name, scope), principal=principal,
+        legacy_grant_name=settings.legacy_grant_name,
     )  # fmt: skip
 
 
@@ -194,6 +205,8 @@ class Action:
     details: tuple[str, ...] = ()
     accounts: tuple[str, ...] = ()
     ous: tuple[str, ...] = ()
+    policy: str = ""  # a grant's name (PUT_GRANT, DELETE_GRANT)
+    document: str = ""  # the grant to write (PUT_GRANT)
 
 
 @dataclass(frozen=True)
@@ -203,6 +216,7 @@ class StackSetPlan:
     missing: tuple[str, ...] = ()  # accounts of the OU without an instance in the region
     outdated: tuple[str, ...] = ()  # accounts whose instance is not CURRENT
     extra: tuple[str, ...] = field(default=())  # instances in accounts no longer in the OU
+    left: tuple[str, ...] = ()  # teardown: what stays, and why
 
 
 def _template_diff(before: str, after: str) -> tuple[str, ...]:
@@ -236,6 +250,50 @@ def _parameter_diff(want: Desired, live: LiveStackSet) -> tuple[str, ...]:
     return tuple(lines)
 
 
+def _grant_actions(want: Desired, live_grant: Mapping[str, Any] | None, legacy_grant: Mapping[str, Any] | None,
+                   patterns: Sequence[str], teardown: bool) -> tuple[list[Action], list[str]]:  # fmt: skip
+    """The grant under its name, listing ``patterns`` (none: deleted), and the grant under the old
+    name moved or removed when its content is this StackSet's. Content that is not ours is never
+    deleted (and, under the old name, never read: it may be a single trust's grant)."""
+    actions: list[Action] = []
+    left: list[str] = []
+    on = f"{want.principal.kind}/{want.principal.name}"
+    text = json.dumps(live_grant, separators=(",", ":")) if live_grant is not None else None
+    ours = want.patterns_of(live_grant) is not None
+    legacy_ours = want.patterns_of(legacy_grant) is not None
+    legacy_text = json.dumps(legacy_grant, separators=(",", ":")) if legacy_ours else None
+    if patterns and (text is None or ours or not teardown):
+        # On apply, other content under the name (namespaced: ours) is drift, put back.
+        document = want.grant_for(patterns)
+        if text is None or not policydoc.equivalent(text, document):
+            verb = "create" if text is None else ("narrow" if teardown else "update")
+            units = ", ".join(orggrant.unit_of(p) for p in sorted(patterns))
+            actions.append(Action(Step.PUT_GRANT, f"{verb} the grant {want.grant_name} on {on} (units {units})",
+                                  plan_module.document_diff(text or legacy_text, document),
+                                  policy=want.grant_name, document=document))  # fmt: skip
+    elif text is not None and ours:
+        actions.append(Action(Step.DELETE_GRANT, f"delete the grant {want.grant_name} on {on}",
+                              plan_module.document_diff(text, None), policy=want.grant_name))  # fmt: skip
+    if text is not None and not ours and teardown:
+        left.append(f"the inline policy {want.grant_name} on {on}: its content is not this StackSet's grant "
+                    f"(sts:AssumeRole on {want.grant_resource} in organization {want.scope.org_id})")  # fmt: skip
+    if legacy_ours:
+        actions.append(Action(Step.DELETE_GRANT, f"delete the grant under its old name {want.legacy_grant_name} on "
+                              f"{on}" + (f" (moved to {want.grant_name})" if patterns else ""),
+                              plan_module.document_diff(legacy_text, None) if not patterns else (),
+                              policy=want.legacy_grant_name))  # fmt: skip
+    return actions, left
+
+
+def other_patterns(
+    want: Desired, live_grant: Mapping[str, Any] | None, legacy_grant: Mapping[str, Any] | None
+) -> tuple[str, ...]:
+    """The organization paths our live grant(s) list besides this unit's: other units' deployments
+    of the same role, to keep (the caller keeps those that still have stack instances)."""
+    found = {*(want.patterns_of(live_grant) or ()), *(want.patterns_of(legacy_grant) or ())}
+    return tuple(sorted(found - {want.scope.pattern}))
+
+
 def plan_apply(
     want: Desired,
     live: LiveStackSet | None,
@@ -243,7 +301,10 @@ def plan_apply(
     ou_accounts: Sequence[str],
     region: str,
     live_grant: Mapping[str, Any] | None,
+    legacy_grant: Mapping[str, Any] | None = None,
+    kept: Sequence[str] = (),
 ) -> StackSetPlan:
+    """``kept``: the organization paths of other units still deployed, which the grant goes on listing."""
     actions: list[Action] = []
     not_owned: list[str] = []
     here = {i.account: i for i in instances if i.region == region}
@@ -274,36 +335,40 @@ def plan_apply(
         actions.append(Action(Step.UPDATE_INSTANCES, f"bring {len(outdated)} outdated stack instance(s) up to date",
                               tuple(f"{a}: {here[a].status} {here[a].reason}".rstrip() for a in outdated),
                               accounts=outdated, ous=(want.scope.ou_id,)))  # fmt: skip
-    grant_text = json.dumps(live_grant, separators=(",", ":")) if live_grant is not None else None
-    # The grant is trust-bootstrap's by its name (the trust-bootstrap- namespace, as plan.py holds):
-    # other content under it is drift, put back to the one statement.
-    if grant_text is None or not policydoc.equivalent(grant_text, want.grant_document):
-        actions.append(Action(Step.PUT_GRANT, ("create" if grant_text is None else "update") +
-                              f" the grant {want.grant_name} on {want.principal.kind}/{want.principal.name}",
-                              plan_module.document_diff(grant_text, want.grant_document)))  # fmt: skip
-    return StackSetPlan(tuple(actions), tuple(not_owned), missing, outdated, extra)
+    grant_actions, _ = _grant_actions(want, live_grant, legacy_grant, [want.scope.pattern, *kept], teardown=False)
+    return StackSetPlan(tuple(actions + grant_actions), tuple(not_owned), missing, outdated, extra)
 
 
 def plan_teardown(
-    want: Desired, live: LiveStackSet | None, instances: Sequence[Instance], live_grant: Mapping[str, Any] | None
+    want: Desired,
+    live: LiveStackSet | None,
+    instances: Sequence[Instance],
+    live_grant: Mapping[str, Any] | None,
+    *,
+    unit_accounts: Sequence[str] = (),
+    legacy_grant: Mapping[str, Any] | None = None,
+    kept: Sequence[str] = (),
 ) -> StackSetPlan:
-    """Grant first (nobody can assume from then on), then the instances, then the StackSet: only
-    what carries our tag or statement id."""
-    actions: list[Action] = []
+    """This unit's teardown, and nothing of another's: the grant first (narrowed to the ``kept``
+    units' paths, deleted when none is left), then the stack instances in this unit's accounts
+    (``unit_accounts``), then the StackSet, only when no instance of another unit remains. Only
+    what carries our tag or our grant's content."""
+    actions, left = _grant_actions(want, live_grant, legacy_grant, kept, teardown=True)
     not_owned: list[str] = []
-    if live_grant is not None:  # ours by its name
-        text = json.dumps(live_grant, separators=(",", ":"))
-        actions.append(Action(Step.DELETE_GRANT, f"delete the grant {want.grant_name} on "
-                              f"{want.principal.kind}/{want.principal.name}",
-                              plan_module.document_diff(text, None)))  # fmt: skip
     if live is not None and not live.owned:
         not_owned.append(f"StackSet {live.name} exists without the tag {OWNER_TAG[0]}={OWNER_TAG[1]}: left alone")
     elif live is not None:
-        if instances:
-            ous = tuple(sorted({i.ou for i in instances if i.ou} | {want.scope.ou_id}))
-            accounts = tuple(sorted({i.account for i in instances}))
-            actions.append(Action(Step.DELETE_INSTANCES, f"delete {len(instances)} stack instance(s) (the role in "
-                                  f"{len(accounts)} account(s)), stacks not retained", accounts=accounts,
-                                  ous=ous))  # fmt: skip
-        actions.append(Action(Step.DELETE_STACK_SET, f"delete the StackSet {live.name}"))
-    return StackSetPlan(tuple(actions), tuple(not_owned))
+        unit = set(unit_accounts)
+        mine = [i for i in instances if i.account in unit]
+        others = sorted({i.account for i in instances if i.account not in unit})
+        if mine:
+            accounts = tuple(sorted({i.account for i in mine}))
+            actions.append(Action(Step.DELETE_INSTANCES, f"delete {len(mine)} stack instance(s) of {want.scope.ou_id} "
+                                  f"(the role in {len(accounts)} account(s)), stacks not retained", accounts=accounts,
+                                  ous=(want.scope.ou_id,)))  # fmt: skip
+        if others:
+            left.append(f"the StackSet {live.name}: it still has stack instances in {len(others)} account(s) outside "
+                        f"{want.scope.ou_id} ({', '.join(others[:10])}{' ...' if len(others) > 10 else ''})")  # fmt: skip
+        else:
+            actions.append(Action(Step.DELETE_STACK_SET, f"delete the StackSet {live.name}"))
+    return StackSetPlan(tuple(actions), tuple(not_owned), left=tuple(left))

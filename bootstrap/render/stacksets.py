@@ -42,6 +42,7 @@ def plan_text(p: Prepared, teardown: bool = False) -> str:
             if action.accounts:
                 lines.append("      accounts: " + ", ".join(action.accounts[:20]) +
                              (f" and {len(action.accounts) - 20} more" if len(action.accounts) > 20 else ""))  # fmt: skip
+    lines += [f"Left alone: {note}." for note in plan.left]
     if not teardown:
         lines.append(f"Accounts of the unit without a stack instance: {', '.join(plan.missing) or 'none'}; "
                      f"with an outdated one: {', '.join(plan.outdated) or 'none'}.")  # fmt: skip
@@ -94,6 +95,7 @@ def to_json(p: Prepared, outcome: Outcome | None, teardown: bool = False) -> str
         "plan": [{"step": str(a.step), "what": a.what, "details": list(a.details), "accounts": list(a.accounts)}
                  for a in plan.actions],
         "not_owned": list(plan.not_owned),
+        "left": list(plan.left),
         "missing": list(plan.missing),
         "outdated": list(plan.outdated),
         "drift": _drift(p),

@@ -15,7 +15,7 @@ from bootstrap.aws import accounts as aws
 from bootstrap.aws import iam as aws_iam
 from bootstrap.aws import iam_write as aws_iam_write
 from bootstrap.aws import oidc as aws_oidc
-from bootstrap.core.errors import ApplyFailed, AwsError, BootstrapError, Interrupted, NotOwned
+from bootstrap.core.errors import ApplyFailed, AwsError, BootstrapError, Interrupted, NotOwned, PreconditionFailed
 from bootstrap.core.plan import Change, Op, Plan, Side
 from bootstrap.core.state import is_ours
 
@@ -43,6 +43,18 @@ def _update_role(c: Change, account: aws.Account, _: float) -> None:
     aws_iam_write.update_role(account, c.owner, c.role.description, c.role.max_session_duration)
 
 
+def _delete_provider(c: Change, account: aws.Account) -> None:
+    """The plan deletes a provider only when no role but those it removes names it; the roles it
+    removes are gone by now (they come first), so any role naming it here appeared since the plan
+    was made: the provider is kept, and the error says so."""
+    naming = aws_oidc.roles_naming(account, c.owner)
+    if naming:
+        raise PreconditionFailed(
+            f"The OIDC provider {c.owner} was not deleted: the trust of {', '.join(naming)} names it now."
+        )
+    aws_oidc.delete_provider(account, c.owner)
+
+
 Writer = Callable[[Change, aws.Account, float], None]
 # One AWS write per kind of change; each is idempotent, so a re-run after a failure converges.
 WRITERS: dict[Op, Writer] = {
@@ -66,7 +78,7 @@ WRITERS: dict[Op, Writer] = {
     # CI trusts: key is the provider URL, owner its ARN, after the audience (client ID)
     Op.CREATE_OIDC_PROVIDER: lambda c, a, _: aws_oidc.create_provider(a, c.key, c.after or "", c.tags),
     Op.ADD_OIDC_CLIENT_ID: lambda c, a, _: aws_oidc.add_client_id(a, c.owner, c.after or ""),
-    Op.DELETE_OIDC_PROVIDER: lambda c, a, _: aws_oidc.delete_provider(a, c.owner),
+    Op.DELETE_OIDC_PROVIDER: lambda c, a, _: _delete_provider(c, a),
 }
 
 

@@ -3,6 +3,7 @@ given), plan its removal from "nothing desired", and remove it grant first. No p
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -13,7 +14,7 @@ from bootstrap.config.model import Config
 from bootstrap.core import arns, plan, policydoc
 from bootstrap.core.errors import InvalidInput, NotConfirmed, NotOwned, PreconditionFailed
 from bootstrap.core.plan import Plan, Side
-from bootstrap.core.state import Grant, Role, State
+from bootstrap.core.state import GRANT_SID, Grant, Role, State
 from bootstrap.diagnose.results import Confirm, Done, OnProgress
 from bootstrap.trust import apply, desired, live
 
@@ -131,7 +132,17 @@ def prepare_teardown(config: Config, only: Side | None = None, target_account: s
             found = _GRANT_NAME.fullmatch(grant.policy_name)
             assert found is not None
             target_account = found.group(1)
-    left = _left(config, only, source_account, target_account, grant, principal)
+    foreign = None
+    if grant is not None and not _is_this_trusts(grant, role, target_account, config.role_name):
+        foreign, grant = grant, None  # a grant's name is not enough: never delete another trust's grant
+    left = _left(config, only, source_account, target_account, grant if foreign is None else foreign, principal)
+    if foreign is not None:
+        p = foreign.principal
+        left.append(
+            f"source account {source_account}: the inline policy {foreign.policy_name} on {p.kind}/{p.name} is "
+            f"not this trust's grant (no statement {GRANT_SID} allowing sts:AssumeRole on exactly the role "
+            f"{config.role_name} in {target_account or '(unknown)'})"
+        )
     target_account = target_account or "(unknown)"
     live_state = State(target_account, source_account, role, grant)
     nothing_here = State(target_account, source_account, None, None)
@@ -142,6 +153,28 @@ def prepare_teardown(config: Config, only: Side | None = None, target_account: s
         target=target,
         left=tuple(left),
     )
+
+
+def _is_this_trusts(grant: Grant, role: Role | None, target_account: str | None, role_name: str) -> bool:
+    """Whether the grant's content is this trust's: its statement (the tool's id) allows
+    sts:AssumeRole on exactly this role's ARN (when the role was not read, --only source: a role of
+    this name in the target account, any path), and on nothing else."""
+    for statement in json.loads(grant.document).get("Statement", []):
+        if not isinstance(statement, dict) or statement.get("Sid") != GRANT_SID or statement.get("Effect") != "Allow":
+            continue
+        actions = statement.get("Action")
+        resources = statement.get("Resource")
+        actions = [actions] if isinstance(actions, str) else actions or []
+        resources = [resources] if isinstance(resources, str) else resources or []
+        if [str(a).lower() for a in actions] != ["sts:assumerole"] or len(resources) != 1:
+            continue
+        arn = str(resources[0])
+        if role is not None and arn == role.arn:
+            return True
+        exact = not any(c in arn for c in "*?") and f":iam::{target_account}:role/" in arn
+        if role is None and exact and arns.name_of(arn) == role_name:
+            return True
+    return False
 
 
 def _left(
