@@ -12,6 +12,7 @@ already has is not judged again), and every one of them before the first write.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -32,7 +33,7 @@ class PolicyFacts:
     """What the target account says about the policies the config wants attached."""
 
     missing: frozenset[str]  # do not exist there (or are not attachable)
-    admin: frozenset[str]  # customer managed and admin-equivalent (read only without --allow-admin)
+    documents: Mapping[str, Any]  # the policies to attach, by ARN (read only without --allow-admin)
 
 
 @dataclass(frozen=True)
@@ -98,14 +99,19 @@ def _to_attach(config: Config) -> list[str]:
 
 
 def read_policy_facts(target: aws.Account, config: Config) -> PolicyFacts:
+    """Does each policy to attach exist, and (without --allow-admin) its document: one GetPolicy,
+    then one GetPolicyVersion, for all of them at once, inside the first round's reads."""
     wanted = _to_attach(config)
     if not wanted:
-        return PolicyFacts(frozenset(), frozenset())
+        return PolicyFacts(frozenset(), {})
+    judged = set() if config.allow_admin else set(config.policy_arns)
     with ThreadPoolExecutor(max_workers=min(8, len(wanted))) as pool:
-        exists = dict(zip(wanted, pool.map(lambda arn: aws_iam.policy_exists(target, arn), wanted), strict=True))
-    customer = admincheck.customer_managed(a for a in config.policy_arns if exists[a])
-    admin = [] if config.allow_admin else admincheck.admin_equivalent(target, customer)
-    return PolicyFacts(frozenset(a for a, found in exists.items() if not found), frozenset(admin))
+        read = list(pool.map(lambda arn: admincheck.read_policy(target, arn, arn in judged), wanted))
+    found = dict(zip(wanted, read, strict=True))
+    return PolicyFacts(
+        frozenset(a for a, (exists, _) in found.items() if not exists),
+        {a: doc for a, (_, doc) in found.items() if doc is not None},
+    )
 
 
 def check_policies(facts: PolicyFacts, config: Config, role: Role | None) -> None:
@@ -121,7 +127,7 @@ def check_policies(facts: PolicyFacts, config: Config, role: Role | None) -> Non
             f"{', '.join(missing)} does not exist in the target account (or is not attachable): check the ARN; "
             "customer managed policies are per account. Nothing was written."
         )
-    admincheck.refuse([arn for arn in config.policy_arns if arn not in attached and arn in facts.admin])
+    admincheck.refuse_admin(config, facts.documents, [arn for arn in config.policy_arns if arn not in attached])
 
 
 def grant_room(
