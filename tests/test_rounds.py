@@ -66,16 +66,17 @@ def _rounds_of(cli: Any, sandbox: Sandbox, args: list[str]) -> tuple[int, list[C
     return sequential_rounds(calls), calls
 
 
-def test_first_onboarding_waits_four_rounds(cli: Any, sandbox: Sandbox, args: list[str]) -> None:
+def test_first_onboarding_waits_five_rounds(cli: Any, sandbox: Sandbox, args: list[str]) -> None:
     """Reads with the input alone (both identities, the principal, the role, the principal's inline
     policy names, and the checks before writing: the policy to attach exists, the verify profile is
-    the principal); CreateRole beside the grant (the listing showed there is none to read, and no
+    the principal); the policy's document (GetPolicyVersion of the default version GetPolicy found:
+    IAM has no call that returns it in one), judged for admin-equivalence; CreateRole beside the grant (the listing showed there is none to read, and no
     other inline policy to measure); the attachment and the inline policy together, and beside them
     AssumeRole (the role and the grant, all that decides it, are written); who am I as the role."""
     rounds, calls = _rounds_of(cli, sandbox, args)
     writes = [c for c in calls if c.is_write]
     assert {c.operation for c in writes} == {"CreateRole", "AttachRolePolicy", "PutRolePolicy", "PutUserPolicy"}
-    assert rounds <= 4, sorted((round(c.started, 2), round(c.ended, 2), c.operation) for c in calls)
+    assert rounds <= 5, sorted((round(c.started, 2), round(c.ended, 2), c.operation) for c in calls)
     # AssumeRole only once what decides its answer is written: the role (with its trust) and the grant
     decisive = [c for c in writes if c.operation in ("CreateRole", "PutUserPolicy")]
     assumed = [c for c in calls if c.operation == "AssumeRole"]
@@ -120,6 +121,7 @@ def test_no_op_rerun_waits_three_rounds(cli: Any, sandbox: Sandbox, args: list[s
     assert cli("apply", *args).exit_code == 0
     rounds, calls = _rounds_of(cli, sandbox, args)
     assert [c for c in calls if c.is_write] == []
+    assert "GetPolicyVersion" not in {c.operation for c in calls}  # nothing new: no document to judge
     assert rounds <= 3, sorted((round(c.started, 2), round(c.ended, 2), c.operation) for c in calls)
 
 

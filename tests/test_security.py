@@ -349,8 +349,7 @@ NOT_ADMIN = [
     {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
     {"Effect": "Allow", "Action": ["iam:Get*", "iam:List*"], "Resource": "*"},
     {"Effect": "Allow", "Action": "iam:*", "Resource": f"arn:aws:iam::{ACCOUNT_B}:user/ci"},
-    {"Effect": "Deny", "Action": "*", "Resource": "*"},
-    {"Effect": "Allow", "NotAction": ["iam:*", "organizations:*"], "Resource": "*"},
+    {"Effect": "Deny", "Action": "*", "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}}, "Resource": "*"},
     {"Effect": "Allow", "Action": "i[a]m:*", "Resource": "*"},  # no character classes in IAM wildcards
 ]
 

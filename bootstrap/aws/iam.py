@@ -50,6 +50,21 @@ def policy_exists(account: Account, arn: str) -> bool:
     return found is not None
 
 
+def policy_default_version(account: Account, arn: str) -> str | None:
+    """The default version of a managed policy (AWS or customer managed), or None when it does not
+    exist: one iam:GetPolicy tells both."""
+    found = absent_if_no_such_entity(
+        lambda: account.iam.get_policy(PolicyArn=arn), f"{account.label}: reading policy {arn} (iam:GetPolicy)"
+    )
+    return None if found is None else str(found["Policy"]["DefaultVersionId"])
+
+
+def policy_version_document(account: Account, arn: str, version: str) -> dict[str, Any]:
+    with translate_errors(f"{account.label}: reading managed policy {arn} {version} (iam:GetPolicyVersion)"):
+        found = account.iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
+    return document(found)
+
+
 def list_attached_role_policies(account: Account, role: str) -> list[str]:
     """ARNs of the managed policies attached to a role ([] when the role does not exist)."""
     return attached_policy_arns(account, "role", role, absent_ok=True)

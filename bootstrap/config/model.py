@@ -239,21 +239,23 @@ def _build(merged: dict[str, Any], source: _Source, base_dir: Path) -> Config:
 
 
 def _refuse_admin(config: Config, source: _Source) -> None:
-    """Admin-equivalent permissions (AdministratorAccess, IAMFullAccess, an inline "*" or "iam:*" on
-    "*") hand the whole target account to the source principal: only with --allow-admin."""
-    found = [(source.where("policy_arns"), arn) for arn in config.policy_arns if adminpolicy.is_admin_managed(arn)]
-    found += [
-        (source.where("inline_policies"), f"inline policy '{p.name}' ({p.source})")
-        for p in config.inline_policies
-        if adminpolicy.is_admin_equivalent(json.loads(p.document))
-    ]
-    if found:
-        where, what = found[0]
+    """Admin-equivalent permissions hand the whole target account to the source principal: only
+    with --allow-admin. Judged here, before any AWS call: AdministratorAccess by name and the inline
+    policies by their documents, together (adminpolicy.py); the other managed policies are judged by
+    their documents once read from the target account (trust/admincheck.py), before any write."""
+    named = [arn for arn in config.policy_arns if adminpolicy.is_admin_managed(arn)]
+    if named:
         raise InvalidInput(
-            f"{where}: {what} is admin-equivalent (like AdministratorAccess: it can do anything in IAM, so "
-            "anything at all); on a cross-account role it hands the whole target account to the source principal. "
+            f"{source.where('policy_arns')}: {named[0]} is admin-equivalent (it allows every action on every "
+            "resource); on a cross-account role it hands the whole target account to the source principal. "
             "If that is intended, pass --allow-admin."
         )
+    if not config.inline_policies:
+        return
+    inline = {f"inline policy '{p.name}' ({p.source})": json.loads(p.document) for p in config.inline_policies}
+    found = adminpolicy.findings(inline, own=[adminpolicy.role_template(config.path, config.role_name)])
+    if found:
+        raise InvalidInput(f"{source.where('inline_policies')}: {adminpolicy.refusal(found[0])}")
 
 
 def _read_file(file: Path) -> dict[str, Any]:

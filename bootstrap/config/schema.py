@@ -173,7 +173,7 @@ class Config:
     )
     allow_admin: bool = _key(
         False,
-        help="Allow admin-equivalent policies (AdministratorAccess, IAMFullAccess, * or iam:* on *).",
+        help="Allow admin-equivalent policies: any that opens a privilege escalation (iam:PutRolePolicy, iam:PassRole with ec2:RunInstances, ...).",
         example=False,
         panel="Role",
     )

@@ -105,7 +105,7 @@ def _plan_target(
     # The inline policies the config names are read with GetRole: one round per target, not two.
     role = live.read_role(account, target.config.role_name, tuple(p.name for p in target.config.inline_policies))
     if not teardown:
-        admincheck.refuse_admin_managed(account, target.config, role.managed_policies if role else ())
+        admincheck.refuse_admin_managed(account, target.config, role, account_id)
     want_state = State(account_id, source_account, None if teardown else want.role, None)
     live_state = State(account_id, source_account, role, None)
     the_plan = plan.diff(want_state, live_state, adopt=adopt)

@@ -12,6 +12,7 @@ already has is not judged again), and every one of them before the first write.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -32,7 +33,7 @@ class PolicyFacts:
     """What the target account says about the policies the config wants attached."""
 
     missing: frozenset[str]  # do not exist there (or are not attachable)
-    admin: frozenset[str]  # customer managed and admin-equivalent (read only without --allow-admin)
+    versions: Mapping[str, str]  # the default version of each that exists, by ARN
 
 
 @dataclass(frozen=True)
@@ -98,20 +99,23 @@ def _to_attach(config: Config) -> list[str]:
 
 
 def read_policy_facts(target: aws.Account, config: Config) -> PolicyFacts:
+    """Does each policy to attach exist, and its default version: one iam:GetPolicy each, all at once."""
     wanted = _to_attach(config)
     if not wanted:
-        return PolicyFacts(frozenset(), frozenset())
+        return PolicyFacts(frozenset(), {})
     with ThreadPoolExecutor(max_workers=min(8, len(wanted))) as pool:
-        exists = dict(zip(wanted, pool.map(lambda arn: aws_iam.policy_exists(target, arn), wanted), strict=True))
-    customer = admincheck.customer_managed(a for a in config.policy_arns if exists[a])
-    admin = [] if config.allow_admin else admincheck.admin_equivalent(target, customer)
-    return PolicyFacts(frozenset(a for a, found in exists.items() if not found), frozenset(admin))
+        versions = dict(zip(wanted, pool.map(lambda a: aws_iam.policy_default_version(target, a), wanted), strict=True))
+    return PolicyFacts(
+        frozenset(a for a, v in versions.items() if v is None), {a: v for a, v in versions.items() if v is not None}
+    )
 
 
-def check_policies(facts: PolicyFacts, config: Config, role: Role | None) -> None:
+def check_policies(facts: PolicyFacts, config: Config, role: Role | None, target: aws.Account) -> None:
     """Policies to attach (or the boundary) must exist in the target account: a typo found now
     costs nothing, found after CreateRole it leaves half a role. Those the role has already were
-    accepted before and are not judged again."""
+    accepted before and are not judged again. Then, without --allow-admin and when the role gets a
+    policy it does not have, the managed policies' documents (the versions the first round found)
+    are read and judged with the inline ones: one round more, only when something will be written."""
     attached = set(role.managed_policies) if role else set()
     if role and role.permissions_boundary:
         attached.add(role.permissions_boundary)
@@ -121,7 +125,11 @@ def check_policies(facts: PolicyFacts, config: Config, role: Role | None) -> Non
             f"{', '.join(missing)} does not exist in the target account (or is not attachable): check the ARN; "
             "customer managed policies are per account. Nothing was written."
         )
-    admincheck.refuse([arn for arn in config.policy_arns if arn not in attached and arn in facts.admin])
+    new = admincheck.fresh(config, role)
+    if config.allow_admin or not config.policy_arns or not new:
+        return  # inline policies alone were judged when the config loaded
+    versions = {a: facts.versions[a] for a in config.policy_arns if a in facts.versions}
+    admincheck.refuse_admin(config, admincheck.read_versions(target, versions), new)
 
 
 def grant_room(
@@ -173,7 +181,7 @@ def checks(
         early = send_early(pool, config, target, source, None, verify_account)
     facts = early.policies
     jobs: list[Future[Any]] = [
-        pool.submit(lambda: check_policies(facts.result(), config, live_role)),
+        pool.submit(lambda: check_policies(facts.result(), config, live_role, target)),
         pool.submit(grant_room, source, principal, grant_name, inline_names(early, principal)),
     ]
     if verify_account is not None and config.verify_profile:
