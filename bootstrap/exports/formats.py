@@ -50,6 +50,40 @@ def _hcl_string(value: str) -> str:
     return _hcl_from_json(json.dumps(value, ensure_ascii=False))
 
 
+# The provider's assume_role block cannot send an MFA code: its arguments are role_arn, duration,
+# external_id, policy, policy_arns, session_name, source_identity, tags and transitive_tag_keys
+# (https://registry.terraform.io/providers/hashicorp/aws/latest/docs#assume-role-configuration-reference,
+# https://github.com/hashicorp/terraform-provider-aws/issues/2420, open). A profile with mfa_serial fails in
+# the provider as well: hashicorp/aws 5.100.0 stops with "assume role with MFA enabled, but
+# AssumeRoleTokenProvider session option not set" (tried against the sandbox). What works is credentials
+# that already carry MFA: GetSessionToken's, asked with the device and a code, do
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_getsessiontoken.html),
+# and aws-vault hands such credentials to the command it runs.
+MFA_NOTE = (
+    "This role's trust requires MFA, and Terraform's assume_role cannot send an MFA code (a profile with "
+    "mfa_serial fails in the provider too): run Terraform with credentials that already carry MFA, e.g. "
+    "'aws-vault exec PROFILE -- terraform apply' or the AWS_* variables of 'aws sts get-session-token "
+    "--serial-number ... --token-code ...' (the comment in the Terraform says how)."
+)
+
+
+def mfa_comment(serial: str | None) -> list[str]:
+    """The HCL comment over a provider block whose role requires MFA: why the block alone will be
+    refused, and what to run Terraform with instead."""
+    device = serial or "arn:aws:iam::ACCOUNT:mfa/DEVICE"
+    return [
+        "# This role's trust requires MFA (aws:MultiFactorAuthPresent). The provider's assume_role block",
+        "# cannot send an MFA code (it has no argument for one), and a profile with mfa_serial fails in the",
+        '# provider too ("AssumeRoleTokenProvider session option not set"). Keep this block and run',
+        "# Terraform with the principal's credentials after an MFA sign-in, which carry MFA; either:",
+        f"#   aws-vault exec PROFILE -- terraform apply    (PROFILE: the principal's, with mfa_serial = {device})",
+        f"#   aws sts get-session-token --serial-number {device} --token-code CODE",
+        "#     then export its AccessKeyId, SecretAccessKey and SessionToken as AWS_ACCESS_KEY_ID,",
+        "#     AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN before terraform apply.",
+        "# https://registry.terraform.io/providers/hashicorp/aws/latest/docs#assume-role-configuration-reference",
+    ]
+
+
 def terraform(trust: Trust, *, alias: str | None = None, external_id_variable: bool = False) -> str:
     """A provider "aws" block whose assume_role reaches the role; credentials stay with the
     environment or profile, as AWS recommends."""
@@ -64,14 +98,25 @@ def terraform(trust: Trust, *, alias: str | None = None, external_id_variable: b
             "",
         ]
     external_id = "var.external_id" if trust.external_id and external_id_variable else trust.external_id
-    lines += provider_block(trust.role.arn, trust.session_name, external_id, alias=alias)
+    lines += provider_block(
+        trust.role.arn, trust.session_name, external_id, alias=alias, mfa=trust.require_mfa, serial=trust.mfa_serial
+    )
     return "\n".join(lines) + "\n"
 
 
-def provider_block(role_arn: str, session_name: str, external_id: str | None, *, alias: str | None = None) -> list[str]:
+def provider_block(
+    role_arn: str,
+    session_name: str,
+    external_id: str | None,
+    *,
+    alias: str | None = None,
+    mfa: bool = False,
+    serial: str | None = None,
+) -> list[str]:
     """The one Terraform provider block, for export and for apply's summary alike
-    (``external_id`` "var.external_id" stays a reference, anything else is a quoted string)."""
-    lines = ['provider "aws" {']
+    (``external_id`` "var.external_id" stays a reference, anything else is a quoted string);
+    ``mfa``: the role requires MFA, which the block cannot send (mfa_comment says so above it)."""
+    lines = [*(mfa_comment(serial) if mfa else []), 'provider "aws" {']
     if alias:
         lines.append(f"  alias = {_hcl_string(alias)}")
     lines += ["  assume_role {", f"    role_arn     = {_hcl_string(role_arn)}"]

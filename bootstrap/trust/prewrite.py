@@ -11,6 +11,7 @@ already has is not judged again), and every one of them before the first write.
 
 from __future__ import annotations
 
+import difflib
 import json
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ class PolicyFacts:
 
     missing: frozenset[str]  # do not exist there (or are not attachable)
     admin: frozenset[str]  # customer managed and admin-equivalent (read only without --allow-admin)
+    close: tuple[tuple[str, str], ...] = ()  # a missing ARN -> the existing one closest to it (a typo's fix)
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,27 @@ def read_policy_facts(target: aws.Account, config: Config) -> PolicyFacts:
         exists = dict(zip(wanted, pool.map(lambda arn: aws_iam.policy_exists(target, arn), wanted), strict=True))
     customer = admincheck.customer_managed(a for a in config.policy_arns if exists[a])
     admin = [] if config.allow_admin else admincheck.admin_equivalent(target, customer)
-    return PolicyFacts(frozenset(a for a, found in exists.items() if not found), frozenset(admin))
+    missing = frozenset(a for a, found in exists.items() if not found)
+    return PolicyFacts(missing, frozenset(admin), _closest(target, missing))
+
+
+def _closest(target: aws.Account, missing: frozenset[str]) -> tuple[tuple[str, str], ...]:
+    """For each missing ARN, the existing policy of its kind (AWS managed, or the account's own)
+    whose ARN is closest, if one is close: a mistyped name's "did you mean". Read only when a
+    policy is missing; a listing the profile may not read gives no suggestion, never an error."""
+    close = []
+    for arn in sorted(missing):
+        scope = "AWS" if arns.parse_arn(arn).account == "aws" else "Local"
+        try:
+            known = aws_iam.policy_arns(target, scope)
+        except BootstrapError:
+            continue
+        # Names, not whole ARNs: every ARN of a scope shares its long prefix, which would make any two look alike.
+        by_name = {k.rsplit("/", 1)[-1]: k for k in known}
+        found = difflib.get_close_matches(arn.rsplit("/", 1)[-1], list(by_name), n=1, cutoff=0.8)
+        if found:
+            close.append((arn, by_name[found[0]]))
+    return tuple(close)
 
 
 def check_policies(facts: PolicyFacts, config: Config, role: Role | None) -> None:
@@ -117,9 +139,11 @@ def check_policies(facts: PolicyFacts, config: Config, role: Role | None) -> Non
         attached.add(role.permissions_boundary)
     missing = [arn for arn in _to_attach(config) if arn not in attached and arn in facts.missing]
     if missing:
+        close = dict(facts.close)
+        hints = "".join(f" Did you mean {close[arn]}?" for arn in missing if arn in close)
         raise InvalidInput(
             f"{', '.join(missing)} does not exist in the target account (or is not attachable): check the ARN; "
-            "customer managed policies are per account. Nothing was written."
+            f"customer managed policies are per account.{hints} Nothing was written."
         )
     admincheck.refuse([arn for arn in config.policy_arns if arn not in attached and arn in facts.admin])
 
