@@ -13,6 +13,7 @@ botocore's create_client): importing boto3 on top of botocore, and its own sessi
 from __future__ import annotations
 
 import copy
+import difflib
 import functools
 import threading
 from collections.abc import Callable
@@ -175,8 +176,10 @@ def _open_session(profile: str | None, what: str) -> botocore.session.Session:
             raise ProfileNotFound(profile=profile)
         return core
     except ProfileNotFound as err:
+        close = difflib.get_close_matches(str(profile), list(core.available_profiles), n=1, cutoff=0.75)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
         raise CredentialsError(
-            f"The {what} profile '{profile}' is not in your AWS config. Check the name with "
+            f"The {what} profile '{profile}' is not in your AWS config.{hint} Check the name with "
             "'aws configure list-profiles', or set AWS_CONFIG_FILE to the file that has it."
         ) from err
 

@@ -65,6 +65,13 @@ def policy_version_document(account: Account, arn: str, version: str) -> dict[st
     return document(found)
 
 
+def policy_arns(account: Account, scope: str) -> list[str]:
+    """ARNs of the managed policies of a scope: "AWS" (AWS managed) or "Local" (the account's own).
+    https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListPolicies.html"""
+    with translate_errors(f"{account.label}: listing the {scope} managed policies (iam:ListPolicies)"):
+        return [p["Arn"] for page in paginate(account, "ListPolicies", Scope=scope) for p in page["Policies"]]
+
+
 def list_attached_role_policies(account: Account, role: str) -> list[str]:
     """ARNs of the managed policies attached to a role ([] when the role does not exist)."""
     return attached_policy_arns(account, "role", role, absent_ok=True)

@@ -42,6 +42,7 @@ class Exported:
     profile: str = ""
     config_file: Path | None = None  # written: the AWS config file as named (AWS_CONFIG_FILE or ~/.aws/config)
     written: awsconfig.Written | None = None  # the file actually written (a link's target) and its backup
+    notes: tuple[str, ...] = ()  # what the user must know to use the text (shown on stderr)
 
 
 def check(config: Config, request: ExportRequest) -> None:
@@ -77,6 +78,7 @@ def export(config: Config, request: ExportRequest) -> Exported:
     profile = request.profile_name or config.role_name
     if request.format == "terraform":
         text = exports.terraform(trust, alias=request.alias, external_id_variable=request.external_id_variable)
+        return Exported(text, notes=(exports.MFA_NOTE,) if trust.require_mfa else ())
     elif request.format == "terraform-role":
         text = exports.terraform_role(trust)
     elif request.format == "aws-config":

@@ -17,14 +17,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from bootstrap.cli import runs as cli_runs
-from bootstrap.cli.edge import Commands, check_account, confirmer, echo_err, edge, fail
-from bootstrap.cli.help import PanelCommand
+from bootstrap.cli.edge import Commands, check_account, code_asker, confirmer, echo_err, edge, fail, say
+from bootstrap.cli.help import SYMMETRY_PANEL, PanelCommand
 from bootstrap.cli.init import init as _init
 from bootstrap.cli.options import (
     CI_PROOF,
-    CONDITIONS,
     FLEET_ONLY,
-    VERIFY_ONLY,
+    IGNORED_BY_TEARDOWN,
     WRITE_ONLY,
     AdoptOpt,
     ExportFormat,
@@ -34,6 +33,7 @@ from bootstrap.cli.options import (
     diagnose_options,
     trust_command,
     with_options,
+    without_ignored,
 )
 from bootstrap.cli.progress import Reporter
 from bootstrap.cli.requests import config_of, fleet_of
@@ -98,16 +98,19 @@ def apply(yes: YesOpt = False, adopt: AdoptOpt = False, **opts: Any) -> None:
         from bootstrap.render import text as render
         from bootstrap.trust import workflows as commands
 
+        ask_code = code_asker(cfg.mfa_serial)
+        commands.check_code_source(cfg, ask_code)
         prepared = commands.prepare(cfg, adopt=adopt, for_apply=True)
         for note in commands.warnings(cfg):
             echo_err(f"Warning: {note}")
-        typer.echo(render.plan_text(prepared.plan, prepared.accounts), err=output is Output.json)
+        if not prepared.plan.empty or prepared.plan.not_owned:  # "no changes" is the outcome's to say, once
+            say(render.plan_text(prepared.plan, prepared.accounts), err=output is Output.json)
         try:
-            outcome = commands.run_apply(prepared, confirmer(yes), Reporter())
+            outcome = commands.run_apply(prepared, confirmer(yes), Reporter(), ask_code)
         except commands.VerificationFailed as failed:
             failed.extra = json.loads(render.outcome_json(failed.outcome))  # one JSON document: result and error
             raise
-        typer.echo(render.outcome_json(outcome) if output is Output.json else "\n" + render.outcome_text(outcome))
+        say(render.outcome_json(outcome) if output is Output.json else "\n" + render.outcome_text(outcome))
 
 
 @app.command(cls=PanelCommand)
@@ -147,14 +150,16 @@ def verify(
         from bootstrap.render import text as render
         from bootstrap.trust import workflows as commands
 
-        outcome = commands.run_verify(commands.prepare(cfg, for_apply=True), Reporter())
+        ask_code = code_asker(cfg.mfa_serial)
+        commands.check_code_source(cfg, ask_code)
+        outcome = commands.run_verify(commands.prepare(cfg, for_apply=True), Reporter(), ask_code)
         result = outcome.verification
         assert result is not None  # verify always proves
         if not result.ok and output is Output.json:
             failed = VerifyFailed(f"The principal could not assume the role: {result.error}.")
             failed.extra = json.loads(render.outcome_json(outcome))  # one JSON document: result and error
             raise failed
-        typer.echo(render.outcome_json(outcome) if output is Output.json else render.verification_line(result))
+        say(render.outcome_json(outcome) if output is Output.json else render.verification_line(result))
         if not result.ok:
             fail(int(ExitCode.VERIFY_FAILED))
 
@@ -195,7 +200,7 @@ def plan(
         if output is Output.json:
             typer.echo(render.plan_json(prepared.plan, prepared.accounts))
         else:
-            typer.echo(render.plan_text(prepared.plan, prepared.accounts))
+            say(render.plan_text(prepared.plan, prepared.accounts))
         differs = not prepared.plan.empty or bool(prepared.plan.not_owned)
         if detailed_exitcode and differs:
             fail(2)
@@ -296,6 +301,8 @@ def export(
                 format_.value, offline, target_account, alias, external_id_variable, profile_name, write, force
             ),
         )
+        for note in exported.notes:
+            echo_err(f"Note: {note}")
         written = exported.written
         if written is None:
             typer.echo(exported.text, nl=False)
@@ -309,9 +316,10 @@ app.command(name="init", cls=PanelCommand)(_init)  # listed in --help in this or
 
 
 @app.command(cls=PanelCommand)
-@trust_command(without=(*WRITE_ONLY, *VERIFY_ONLY, *CONDITIONS, *CI_PROOF))
+@trust_command(ignored=IGNORED_BY_TEARDOWN)  # apply's command line, its verb swapped, works here too
 def teardown(
     yes: YesOpt = False,
+    _adopt: Annotated[bool, typer.Option("--adopt", rich_help_panel=SYMMETRY_PANEL)] = False,
     only: Annotated[
         Only | None,
         typer.Option(help="Remove one side only, when the other account's profile is gone or unreachable."),
@@ -335,6 +343,7 @@ def teardown(
     """
     output: Output = opts["output"]
     with edge(opts["debug"], output=output):
+        opts = without_ignored(opts, IGNORED_BY_TEARDOWN)  # what they say is apply's to use, not teardown's
         if (fleet := fleet_of(opts)) is not None:
             fail(cli_runs.fleet(fleet, output, mode="teardown", yes=yes))
         cfg = config_of(opts)
@@ -349,12 +358,12 @@ def teardown(
         side = None if only is None else Side(only.value)
         prepared = workflow.prepare_teardown(cfg, only=side, target_account=target_account)
         if announce := render.teardown_text(prepared.plan, prepared.accounts, ()):
-            typer.echo(announce + "\n", err=output is Output.json)
+            say(announce + "\n", err=output is Output.json)
         done = workflow.run_teardown(prepared, confirmer(yes), Reporter())
         if output is Output.json:
             typer.echo(render.teardown_json(prepared.plan, done, prepared.accounts, prepared.left))
         else:
-            typer.echo(render.removed_text(done, prepared.left, prepared.plan.not_owned))
+            say(render.removed_text(done, prepared.left, prepared.plan.not_owned))
 
 
 app.command(name="sandbox", cls=PanelCommand)(_sandbox)

@@ -5,6 +5,8 @@ keys. Like cli.py, it imports typer and nothing that imports boto3 at module lev
 from __future__ import annotations
 
 import json
+import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Iterator
@@ -57,8 +59,42 @@ class Commands(TyperGroup):
             raise
 
 
+# Colour, for people at a terminal: the plan's + ~ - ! lines, errors, warnings, the proof's verdict.
+# Never with NO_COLOR set to anything but "" (https://no-color.org), nor when the stream is not a
+# terminal (a pipe, a file, CI's log): the text is then exactly the same, without escape codes.
+_STYLES = (
+    (re.compile(r"^\s*\+ "), {"fg": "green"}),
+    (re.compile(r"^\s*- "), {"fg": "red"}),
+    (re.compile(r"^\s*[~!] "), {"fg": "yellow"}),
+    (re.compile(r"^(Error|Internal error): "), {"fg": "red", "bold": True}),
+    (re.compile(r"^Warning: "), {"fg": "yellow"}),
+    (re.compile(r"^Verified: +NO"), {"fg": "red", "bold": True}),
+    (re.compile(r"^Verified: +arn:"), {"fg": "green"}),
+)
+
+
+def colour_on(err: bool = False) -> bool:
+    """Whether output to stdout (stderr with ``err``) is coloured: a terminal, and no NO_COLOR."""
+    stream = sys.stderr if err else sys.stdout
+    return not os.environ.get("NO_COLOR") and stream.isatty()
+
+
+def _paint(line: str) -> str:
+    for pattern, style in _STYLES:
+        if pattern.match(line):
+            return typer.style(line, **style)
+    return line
+
+
+def say(text: str, err: bool = False) -> None:
+    """Show text meant for people, coloured where colour_on says so."""
+    if colour_on(err):
+        text = "\n".join(_paint(line) for line in text.split("\n"))
+    typer.echo(text, err=err)
+
+
 def echo_err(message: str) -> None:
-    typer.echo(message, err=True)
+    say(message, err=True)
 
 
 def fail(code: int) -> NoReturn:
@@ -125,6 +161,33 @@ def confirmer(yes: bool) -> Callable[[Plan | None], bool]:
         return typer.confirm("Make these changes?", default=False, err=True)
 
     return confirm
+
+
+def code_asker(serial: str | None) -> Callable[[], str] | None:
+    """Asks at the terminal for the current code of the MFA device ``serial`` (the workflow calls it
+    just before the proof spends the code); None without a device or a terminal (the workflow then
+    refuses before any write, naming --mfa-token)."""
+    if serial is None or not sys.stdin.isatty():
+        return None
+
+    def six_digits(value: str) -> str:
+        from bootstrap.core import arns
+
+        try:
+            return arns.check_mfa_token(value.strip())
+        except ValueError as err:
+            raise typer.BadParameter(str(err)) from err  # click asks again
+
+    def ask() -> str:
+        try:
+            code: str = typer.prompt(
+                f"MFA code (6 digits) for {serial}", hide_input=True, err=True, value_proc=six_digits
+            )
+        except typer.Abort:  # Ctrl-C or end of input at the prompt: an interruption like any other
+            raise KeyboardInterrupt from None
+        return code
+
+    return ask
 
 
 def check_account(value: str, flag: str = "--target-account") -> None:

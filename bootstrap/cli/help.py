@@ -7,6 +7,7 @@ Part of the command line (click/typer only): help is formatted without rich and 
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import MISSING, fields
 from typing import Any
 
@@ -20,6 +21,10 @@ from bootstrap.config.schema import Config
 # Flag name -> Config field, where they differ (repeatable flags are singular, their keys plural).
 CONFIG_FIELD = {"policy_arn": "policy_arns", "inline_policy": "inline_policies", "tag": "tags"}
 _FLAG_OF = {v: k for k, v in CONFIG_FIELD.items()}
+
+# Options a command accepts only so that apply's command line works with it too (teardown): their
+# help is one paragraph of their names, apart from the options that matter.
+SYMMETRY_PANEL = "Accepted for symmetry with apply (ignored)"
 
 # The command line's own options (not config keys), by parameter name: their panel and placeholder.
 # Config keys take both from their one description in Config.
@@ -119,9 +124,13 @@ class PanelCommand(TyperCommand):
 
     def format_options(self, ctx: Any, formatter: Any) -> None:
         groups: dict[str, list[tuple[str, str]]] = {}
+        symmetry: list[str] = []  # options accepted only so that apply's command line works here
         for param in self.get_params(ctx):
             record = param.get_help_record(ctx)
             if record is None:
+                continue
+            if getattr(param, "rich_help_panel", None) == SYMMETRY_PANEL:
+                symmetry += [o for o in (*param.opts, *param.secondary_opts) if o.startswith("--")]
                 continue
             names, help_text = record
             default = _default_text(param, CONFIG_DEFAULTS)
@@ -132,3 +141,12 @@ class PanelCommand(TyperCommand):
             if title in groups:
                 with formatter.section(f"{title} options"):
                     formatter.write_dl(groups[title])
+        if symmetry:
+            with formatter.section(SYMMETRY_PANEL):
+                text = (
+                    "apply's other options, so that the same command line works with either verb; they do not "
+                    "change what is removed: " + " ".join(symmetry)
+                )
+                width = max(formatter.width - formatter.current_indent, 40)
+                for line in textwrap.wrap(text, width, break_on_hyphens=False, break_long_words=False):
+                    formatter.write(f"{'':>{formatter.current_indent}}{line}\n")

@@ -4,6 +4,7 @@ commands with them; like cli.py, this module imports typer and nothing that impo
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
+from bootstrap.cli.help import SYMMETRY_PANEL
 from bootstrap.config.schema import help_of as _h  # every config key's help is declared once, in Config
 
 
@@ -236,22 +238,43 @@ FLEET_ONLY = ("targets_from_org", "management_profile", "access_role", "parallel
               "stackset_region", "verify_sample")  # fmt: skip
 VERIFY_ONLY = ("session_name", "verify_profile", "mfa_serial", "mfa_token", "verify", "verify_timeout", "verify_sample")
 CI_PROOF = ("web_identity_token_file",)  # a CI token proves: teardown and export do not take one
+# teardown takes apply's whole command line (swap the verb, keep the flags): what only writing or
+# proving needs is accepted there and ignored, and its help lists those flags apart, by name.
+IGNORED_BY_TEARDOWN = (*WRITE_ONLY, *CONDITIONS, *VERIFY_ONLY, *CI_PROOF)
 
 
-def trust_command(*, without: tuple[str, ...] = ()) -> Callable[[Callable[..., None]], Callable[..., None]]:
+def trust_command(
+    *, without: tuple[str, ...] = (), ignored: tuple[str, ...] = ()
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Give a command (``def cmd(own options..., **opts)``) the shared trust options as well, so
     apply, plan, verify and teardown read the same flags and config file; ``without`` drops the
-    options a command has no use for (their keys still come from a config file)."""
-    return with_options(trust_options, without=without)
+    options a command has no use for (their keys still come from a config file); ``ignored`` keeps
+    options the command accepts only so that apply's command line works unchanged (the command
+    must not use them: see ``without_ignored``)."""
+    return with_options(trust_options, without=without, ignored=ignored)
+
+
+def without_ignored(opts: dict[str, Any], ignored: tuple[str, ...]) -> dict[str, Any]:
+    """The options with the ignored ones unset, as if not given: none of them reaches the config."""
+    return {k: None if k in ignored else v for k, v in opts.items()}
+
+
+def _ignored(parameter: inspect.Parameter) -> inspect.Parameter:
+    """The parameter with its option shown under SYMMETRY_PANEL (a copy: the declaration is shared)."""
+    annotation = parameter.annotation  # Annotated[T, typer.Option(...)]
+    info = copy.copy(annotation.__metadata__[0])
+    info.rich_help_panel = SYMMETRY_PANEL
+    return parameter.replace(annotation=Annotated[annotation.__origin__, info])
 
 
 def with_options(
-    shared_options: Callable[..., None], *, without: tuple[str, ...] = ()
+    shared_options: Callable[..., None], *, without: tuple[str, ...] = (), ignored: tuple[str, ...] = ()
 ) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Give a command (``def cmd(own options..., **opts)``) the options ``shared_options`` declares."""
 
     def wrap(fn: Callable[..., None]) -> Callable[..., None]:
-        shared = [p for p in _parameters(shared_options) if p.name not in without]
+        shared = [p if p.name not in ignored else _ignored(p) for p in _parameters(shared_options)]
+        shared = [p for p in shared if p.name not in without]
         own = [p for p in inspect.signature(fn, eval_str=True).parameters.values() if p.kind is not p.VAR_KEYWORD]
         params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in (*own, *shared)]
         fn.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]

@@ -82,7 +82,7 @@ class Reporter:
 
         match event:
             case results.Done(change):
-                status(f"  done: {change.action} {change.resource}", self.stream)
+                status(f"  done: {change.said}", self.stream)
             case results.Waiting(what):
                 self._spinner = Spinner(what, self.stream).__enter__()
             case results.Attempt(number) if self._spinner is not None:

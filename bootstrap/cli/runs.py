@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from bootstrap.cli.edge import check_account, confirmer, echo_err
+from bootstrap.cli.edge import check_account, confirmer, echo_err, say
 from bootstrap.cli.options import Output
 from bootstrap.cli.progress import Reporter
 from bootstrap.core.errors import ExitCode
@@ -45,31 +45,30 @@ def oidc(mode: str, cfg: Config, opts: dict[str, Any], yes: bool = False, adopt:
         for note in oidcflow.warnings(cfg):
             echo_err(f"Warning: {note}")
     if mode == "plan":
-        typer.echo(oidcrender.plan_json_ci(prepared.plan, prepared.accounts, prepared.trust) if as_json
-                   else oidcrender.plan_text_ci(prepared.plan, prepared.accounts, prepared.proof))  # fmt: skip
+        say(oidcrender.plan_json_ci(prepared.plan, prepared.accounts, prepared.trust) if as_json
+            else oidcrender.plan_text_ci(prepared.plan, prepared.accounts, prepared.proof))  # fmt: skip
         return 2 if opts.get("detailed_exitcode") and not (prepared.plan.empty and not prepared.plan.not_owned) else 0
     if mode == "teardown":
-        typer.echo(render.teardown_text(prepared.plan, prepared.accounts, prepared.left), err=as_json)
+        say(render.teardown_text(prepared.plan, prepared.accounts, prepared.left), err=as_json)
         done = oidcflow.run_teardown(prepared, confirmer(yes), progress)
-        typer.echo(render.teardown_json(prepared.plan, done, prepared.accounts, prepared.left) if as_json
-                   else "\n" + render.removed_text(done, prepared.left))  # fmt: skip
+        say(render.teardown_json(prepared.plan, done, prepared.accounts, prepared.left) if as_json
+            else "\n" + render.removed_text(done, prepared.left))  # fmt: skip
         return 0
     if mode == "verify":
         outcome, how = oidcflow.run_verify(prepared, token_file, progress)
         result = outcome.verification
         assert result is not None  # verify always proves, or raises
-        typer.echo(
-            oidcrender.outcome_json(outcome) if as_json else f"Proved with {how}.\n" + render.verification_line(result)
-        )
+        say(oidcrender.outcome_json(outcome) if as_json else f"Proved with {how}.\n" + render.verification_line(result))
         return 0 if result.ok else int(ExitCode.VERIFY_FAILED)
-    typer.echo(oidcrender.plan_text_ci(prepared.plan, prepared.accounts, prepared.proof), err=as_json)
+    if not prepared.plan.empty or prepared.plan.not_owned:  # "no changes" is the outcome's to say, once
+        say(oidcrender.plan_text_ci(prepared.plan, prepared.accounts, prepared.proof), err=as_json)
     try:
         applied = oidcflow.run_apply(prepared, confirmer(yes), token_file, progress)
     except oidcflow.CiVerificationFailed as failed:
         if as_json:
             typer.echo(oidcrender.outcome_json(failed.outcome))
         raise
-    typer.echo(oidcrender.outcome_json(applied) if as_json else "\n" + oidcrender.outcome_text(applied))
+    say(oidcrender.outcome_json(applied) if as_json else "\n" + oidcrender.outcome_text(applied))
     return 0
 
 
@@ -95,7 +94,7 @@ def fleet(
     prepared = fleet_flow.prepare(request, teardown=mode == "teardown", adopt=adopt, on_progress=progress)
     planned = prepared.summary
     # Like a single run: the plan on stdout (stderr when stdout carries the JSON document).
-    typer.echo(render.fleet_plan_text(planned), err=as_json or mode == "verify")
+    say(render.fleet_plan_text(planned), err=as_json or mode == "verify")
     if mode == "plan":
         if as_json:
             typer.echo(render.fleet_json(planned.source_account, planned.grant_plan.changes, planned.as_results()))
@@ -108,7 +107,7 @@ def fleet(
     if as_json:
         typer.echo(render.fleet_json(planned.source_account, run.grant_done, run.results, left))
     else:
-        typer.echo(render.fleet_result_text(run.grant_done, run.results))
+        say(render.fleet_result_text(run.grant_done, run.results))
         typer.echo("".join(f"Left alone: {note}.\n" for note in left or ()), nl=False)
     failed_code = ExitCode.VERIFY_FAILED if mode == "verify" else ExitCode.APPLY_FAILED
     return 0 if run.ok else int(failed_code)
@@ -124,7 +123,7 @@ def _stacksets(
     as_json = output is Output.json
     teardown = mode == "teardown"
     prepared = fleet_flow.prepare_stacksets(request, teardown=teardown, detect_drift=detect_drift)
-    typer.echo(show.plan_text(prepared.view, teardown), err=as_json or mode != "plan")
+    say(show.plan_text(prepared.view, teardown), err=as_json or mode != "plan")
     if mode == "plan":
         if as_json:
             typer.echo(show.to_json(prepared.view, None))

@@ -181,8 +181,12 @@ def _build(merged: dict[str, Any], source: _Source, base_dir: Path) -> Config:
     mfa_max_age = get("mfa_max_age", int, _positive)
     mfa_serial = get("mfa_serial", str, _check_mfa_serial)
     mfa_token = get("mfa_token", str, arns.check_mfa_token)
-    if bool(mfa_serial) != bool(mfa_token):
-        raise InvalidInput("--mfa-serial and --mfa-token go together: give both, or neither.")
+    if mfa_token and not mfa_serial:
+        raise InvalidInput(
+            f"{source.where('mfa_token')}: an MFA code needs its device: pass --mfa-serial (the device's ARN) too."
+        )
+    # mfa_serial alone is the config people keep (init's template suggests it): the code is asked for
+    # only by the commands that spend it on the proof's AssumeRole (apply, verify; needs_mfa_code).
     principal = get("principal", str, arns.parse_principal)
     replaces = get("replaces", str, _and_model(arns.check_role_name, "iam", "CreateRole", "RoleName"))
     if replaces == role_name:
@@ -236,6 +240,12 @@ def _build(merged: dict[str, Any], source: _Source, base_dir: Path) -> Config:
     if not built.allow_admin:
         _refuse_admin(built, source)
     return built
+
+
+def needs_mfa_code(config: Config) -> bool:
+    """Whether proving this trust sends an MFA code the config does not hold (mfa_serial without
+    mfa_token): apply and verify then ask for it, just before the proof's AssumeRole spends it."""
+    return config.verify and bool(config.mfa_serial) and not config.mfa_token
 
 
 def _refuse_admin(config: Config, source: _Source) -> None:

@@ -142,7 +142,7 @@ class Config:
     )
     mfa_token: str | None = _key(
         None,
-        help="Current 6-digit MFA code, to verify (better as a flag).",
+        help="Current 6-digit MFA code, to verify; asked for when not given (on a terminal).",
         example="123456",
         panel="Verification",
         metavar="CODE",

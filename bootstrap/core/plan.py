@@ -56,6 +56,11 @@ ACTIONS = {
 }
 
 
+# The verb a person reads for each write, where its action ("create"/"delete") would misname it:
+# the plan, the progress, the error's "Done:" lines and JSON's "verb" all say this one word.
+VERBS = {Op.ATTACH_POLICY: "attach", Op.DETACH_POLICY: "detach", Op.TAG_ROLE: "tag", Op.UNTAG_ROLE: "untag"}
+
+
 @dataclass(frozen=True)
 class Change:
     """One write. Self-contained: apply needs nothing else to make it."""
@@ -72,6 +77,16 @@ class Change:
     action: str = "update"  # create / update / delete, as the user reads it
     resource: str = ""
     details: tuple[str, ...] = ()  # readable before -> after lines
+
+    @property
+    def verb(self) -> str:
+        """The word the plan and the progress say for this write (attach, not create, a policy)."""
+        return VERBS.get(self.op, self.action)
+
+    @property
+    def said(self) -> str:
+        """The write in words, the same in the plan, the progress and the error's lists."""
+        return f"{self.verb} {self.resource}"
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,8 @@ class Outcome:
     verification: Verification | None
     accounts: dict[Side, str]
     notes: tuple[str, ...] = ()  # what the run deliberately left, and how to finish
+    requires_mfa: bool = False  # the trust requires MFA: Terraform's assume_role alone cannot use it
+    mfa_serial: str | None = None
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,40 @@ class Trust:
     region: str = "us-east-1"  # the caller profile's, else IAM's home region: STS needs one to sign for
 
 
+# The provider's assume_role block cannot send an MFA code: its arguments are role_arn, duration,
+# external_id, policy, policy_arns, session_name, source_identity, tags and transitive_tag_keys
+# (https://registry.terraform.io/providers/hashicorp/aws/latest/docs#assume-role-configuration-reference,
+# https://github.com/hashicorp/terraform-provider-aws/issues/2420, open). A profile with mfa_serial fails in
+# the provider as well: hashicorp/aws 5.100.0 stops with "assume role with MFA enabled, but
+# AssumeRoleTokenProvider session option not set" (tried against the sandbox). What works is credentials
+# that already carry MFA: GetSessionToken's, asked with the device and a code, do
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_getsessiontoken.html),
+# and aws-vault hands such credentials to the command it runs.
+MFA_NOTE = (
+    "This role's trust requires MFA, and Terraform's assume_role cannot send an MFA code (a profile with "
+    "mfa_serial fails in the provider too): run Terraform with credentials that already carry MFA, e.g. "
+    "'aws-vault exec PROFILE -- terraform apply' or the AWS_* variables of 'aws sts get-session-token "
+    "--serial-number ... --token-code ...' (the comment in the Terraform says how)."
+)
+
+
+def mfa_comment(serial: str | None) -> list[str]:
+    """The HCL comment over a provider block whose role requires MFA: why the block alone will be
+    refused, and what to run Terraform with instead."""
+    device = serial or "arn:aws:iam::ACCOUNT:mfa/DEVICE"
+    return [
+        "# This role's trust requires MFA (aws:MultiFactorAuthPresent). The provider's assume_role block",
+        "# cannot send an MFA code (it has no argument for one), and a profile with mfa_serial fails in the",
+        '# provider too ("AssumeRoleTokenProvider session option not set"). Keep this block and run',
+        "# Terraform with the principal's credentials after an MFA sign-in, which carry MFA; either:",
+        f"#   aws-vault exec PROFILE -- terraform apply    (PROFILE: the principal's, with mfa_serial = {device})",
+        f"#   aws sts get-session-token --serial-number {device} --token-code CODE",
+        "#     then export its AccessKeyId, SecretAccessKey and SessionToken as AWS_ACCESS_KEY_ID,",
+        "#     AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN before terraform apply.",
+        "# https://registry.terraform.io/providers/hashicorp/aws/latest/docs#assume-role-configuration-reference",
+    ]
+
+
 def terraform(trust: Trust, *, alias: str | None = None, external_id_variable: bool = False) -> str:
     """A provider "aws" block whose assume_role reaches the role; credentials stay with the
     environment or profile, as AWS recommends."""
@@ -49,6 +83,8 @@ def terraform(trust: Trust, *, alias: str | None = None, external_id_variable: b
         trust.external_id,
         alias=alias,
         external_id_variable=bool(trust.external_id and external_id_variable),
+        mfa=trust.require_mfa,
+        serial=trust.mfa_serial,
     )
     return "\n".join(lines) + "\n"
 
@@ -60,10 +96,13 @@ def provider_block(
     *,
     alias: str | None = None,
     external_id_variable: bool = False,
+    mfa: bool = False,
+    serial: str | None = None,
 ) -> list[str]:
     """The one Terraform provider block, for export and for apply's summary alike (with
-    ``external_id_variable`` the ExternalId is the reference var.external_id, else a quoted string)."""
-    lines = ['provider "aws" {']
+    ``external_id_variable`` the ExternalId is the reference var.external_id, else a quoted string);
+    ``mfa``: the role requires MFA, which the block cannot send (mfa_comment says so above it)."""
+    lines = [*(mfa_comment(serial) if mfa else []), 'provider "aws" {']
     if alias:
         lines.append(f"  alias = {hclwrite.string(alias)}")
     lines += ["  assume_role {", f"    role_arn     = {hclwrite.string(role_arn)}"]

@@ -21,13 +21,8 @@ SYMBOLS = {"create": "+", "update": "~", "delete": "-"}
 SIDE_NAMES = {Side.TARGET: "target", Side.SOURCE: "source"}
 
 
-# The verb a person reads for each write, where "create"/"delete" would misname it.
-VERBS = {Op.ATTACH_POLICY: "attach", Op.DETACH_POLICY: "detach", Op.TAG_ROLE: "tag", Op.UNTAG_ROLE: "untag"}
-
-
 def _change_lines(change: Change) -> list[str]:
-    verb = VERBS.get(change.op, change.action)
-    lines = [f"    {SYMBOLS.get(change.action, '~')} {verb} {change.resource}"]
+    lines = [f"    {SYMBOLS.get(change.action, '~')} {change.said}"]
     lines += [f"        {detail}" for detail in change.details]
     return lines
 
@@ -60,7 +55,8 @@ def change_json(change: Change, accounts: dict[Side, str]) -> dict[str, Any]:
     return {
         "account": accounts[change.side],
         "side": change.side.value,
-        "action": change.action,
+        "action": change.action,  # create / update / delete: the plan's + ~ -
+        "verb": change.verb,  # the word the plan and the progress say (attach, detach, tag, ...)
         "operation": change.op.value,
         "resource": change.resource,
         "details": list(change.details),
@@ -109,7 +105,15 @@ def outcome_text(outcome: Outcome) -> str:
     lines += [
         "",
         "Use it from Terraform:",
-        "\n".join(exports.provider_block(outcome.role_arn, outcome.session_name, outcome.external_id)),
+        "\n".join(
+            exports.provider_block(
+                outcome.role_arn,
+                outcome.session_name,
+                outcome.external_id,
+                mfa=outcome.requires_mfa,
+                serial=outcome.mfa_serial,
+            )
+        ),
     ]
     return "\n".join(lines)
 
@@ -243,6 +247,12 @@ def findings_json(role_arn: str, principal_arn: str, findings: Sequence[AnyFindi
 # -- fleets ----------------------------------------------------------------------------------------
 
 
+def target_name(label: str, account: str | None) -> str:
+    """A fleet target as a person reads it: its label and account, or the account alone when the
+    label is the account (a target found in an organization unit), never "ID (ID)"."""
+    return label if not account or account == label else f"{label} ({account})"
+
+
 def fleet_plan_text(prepared: FleetPlan) -> str:
     lines = [f"Fleet plan: {len(prepared.targets) + len(prepared.unreached)} target(s)."]
     if prepared.grant_plan.changes:
@@ -250,7 +260,7 @@ def fleet_plan_text(prepared: FleetPlan) -> str:
         for change in prepared.grant_plan.changes:
             lines += _change_lines(change)
     for reached in prepared.targets:
-        head = f"  target {reached.label} ({reached.account_id}):"
+        head = f"  target {target_name(reached.label, reached.account_id)}:"
         if reached.plan.not_owned:
             lines.append(f"{head} ! {reached.plan.not_owned[0]}; left alone (see --adopt)")
         elif reached.plan.empty:
@@ -326,7 +336,7 @@ def fleet_json(
 def fleet_findings_text(fleet: FleetDiagnosis) -> str:
     blocks = []
     for t in fleet.targets:
-        head = f"== target {t.label} ({t.account_id}) =="
+        head = f"== target {target_name(t.label, t.account_id)} =="
         body = t.error or ""
         if t.diagnosis is not None and not t.error:
             body = findings_text(t.role_arn, t.diagnosis.principal_arn, t.diagnosis.findings)

@@ -207,14 +207,14 @@ def execute(
 
 def _progress(plan: Plan, done: list[Change]) -> str:
     not_done = [c for c in plan.changes if c not in done]
-    lines = ["Done: " + "; ".join(f"{c.action} {c.resource}" for c in done) + "." if done else "Nothing was changed."]
+    lines = ["Done: " + "; ".join(c.said for c in done) + "." if done else "Nothing was changed."]
     if not_done:
-        lines.append("Not done: " + "; ".join(f"{c.action} {c.resource}" for c in not_done) + ".")
+        lines.append("Not done: " + "; ".join(c.said for c in not_done) + ".")
     return " ".join(lines)
 
 
 def _done_lines(done: list[Change]) -> tuple[str, ...]:
-    return tuple(f"{c.action} {c.resource}" for c in done)
+    return tuple(c.said for c in done)
 
 
 def _interrupted(plan: Plan, done: list[Change]) -> Interrupted:

@@ -11,6 +11,7 @@ already has is not judged again), and every one of them before the first write.
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -34,6 +35,7 @@ class PolicyFacts:
 
     missing: frozenset[str]  # do not exist there (or are not attachable)
     versions: Mapping[str, str]  # the default version of each that exists, by ARN
+    close: tuple[tuple[str, str], ...] = ()  # a missing ARN -> the existing one closest to it (a typo's fix)
 
 
 @dataclass(frozen=True)
@@ -105,9 +107,27 @@ def read_policy_facts(target: aws.Account, config: Config) -> PolicyFacts:
         return PolicyFacts(frozenset(), {})
     with ThreadPoolExecutor(max_workers=min(8, len(wanted))) as pool:
         versions = dict(zip(wanted, pool.map(lambda a: aws_iam.policy_default_version(target, a), wanted), strict=True))
-    return PolicyFacts(
-        frozenset(a for a, v in versions.items() if v is None), {a: v for a, v in versions.items() if v is not None}
-    )
+    missing = frozenset(a for a, v in versions.items() if v is None)
+    return PolicyFacts(missing, {a: v for a, v in versions.items() if v is not None}, _closest(target, missing))
+
+
+def _closest(target: aws.Account, missing: frozenset[str]) -> tuple[tuple[str, str], ...]:
+    """For each missing ARN, the existing policy of its kind (AWS managed, or the account's own)
+    whose ARN is closest, if one is close: a mistyped name's "did you mean". Read only when a
+    policy is missing; a listing the profile may not read gives no suggestion, never an error."""
+    close = []
+    for arn in sorted(missing):
+        scope = "AWS" if arns.parse_arn(arn).account == "aws" else "Local"
+        try:
+            known = aws_iam.policy_arns(target, scope)
+        except BootstrapError:
+            continue
+        # Names, not whole ARNs: every ARN of a scope shares its long prefix, which would make any two look alike.
+        by_name = {k.rsplit("/", 1)[-1]: k for k in known}
+        found = difflib.get_close_matches(arn.rsplit("/", 1)[-1], list(by_name), n=1, cutoff=0.8)
+        if found:
+            close.append((arn, by_name[found[0]]))
+    return tuple(close)
 
 
 def check_policies(facts: PolicyFacts, config: Config, role: Role | None, target: aws.Account) -> None:
@@ -121,9 +141,11 @@ def check_policies(facts: PolicyFacts, config: Config, role: Role | None, target
         attached.add(role.permissions_boundary)
     missing = [arn for arn in _to_attach(config) if arn not in attached and arn in facts.missing]
     if missing:
+        close = dict(facts.close)
+        hints = "".join(f" Did you mean {close[arn]}?" for arn in missing if arn in close)
         raise InvalidInput(
             f"{', '.join(missing)} does not exist in the target account (or is not attachable): check the ARN; "
-            "customer managed policies are per account. Nothing was written."
+            f"customer managed policies are per account.{hints} Nothing was written."
         )
     new = admincheck.fresh(config, role)
     if config.allow_admin or not config.policy_arns or not new:

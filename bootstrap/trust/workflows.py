@@ -6,6 +6,7 @@ so cli.py imports it only once a command runs."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 from bootstrap.aws import accounts as aws
 from bootstrap.aws import sessions
 from bootstrap.aws import sts as aws_sts
+from bootstrap.config import model as config_model
 from bootstrap.config.model import Config
 from bootstrap.core import arns, plan, policydoc
 from bootstrap.core.assumerequest import AssumeRequest
@@ -189,9 +191,41 @@ def warnings(config: Config) -> list[str]:
     return notes
 
 
-def run_apply(prepared: Prepared, confirm: Confirm, on_progress: OnProgress) -> Outcome:
+# Asks for the current MFA code (the CLI: a prompt); called only when the proof is about to spend it.
+AskCode = Callable[[], str]
+
+
+def _with_code(prepared: Prepared, ask_code: AskCode | None) -> Prepared:
+    """The prepared run with the MFA code the proof sends, asked for now when the config names a
+    device but holds no code: a one-time code asked for at the start would be stale after the
+    writes and the propagation wait (and plan, export and teardown never need one)."""
+    if not config_model.needs_mfa_code(prepared.config):
+        return prepared
+    check_code_source(prepared.config, ask_code)
+    assert ask_code is not None
+    code = ask_code()
+    try:
+        arns.check_mfa_token(code)
+    except ValueError as err:
+        raise InvalidInput(f"The MFA code: {err}.") from err
+    return replace(prepared, config=replace(prepared.config, mfa_token=code))
+
+
+def check_code_source(config: Config, ask_code: AskCode | None) -> None:
+    """Before any call: a proof that needs an MFA code must be able to get one (asked, or given)."""
+    if ask_code is None and config_model.needs_mfa_code(config):
+        raise InvalidInput(
+            f"Verifying sends an MFA code for the device {config.mfa_serial} (mfa_serial), and there is no "
+            "terminal to ask for it: pass the current code with --mfa-token CODE, or --no-verify. Nothing was written."
+        )
+
+
+def run_apply(
+    prepared: Prepared, confirm: Confirm, on_progress: OnProgress, ask_code: AskCode | None = None
+) -> Outcome:
     """Apply the prepared plan (after ``confirm``), then verify; a rename's old role and grant are
-    removed only after that verification succeeds."""
+    removed only after that verification succeeds. ``ask_code``: the MFA code, asked for just
+    before the proof spends it (when the config names a device but holds no code)."""
     config, the_plan = prepared.config, prepared.plan
     if the_plan.not_owned:
         raise NotOwned(
@@ -200,6 +234,7 @@ def run_apply(prepared: Prepared, confirm: Confirm, on_progress: OnProgress) -> 
             "over (the plan shows every change first). Nothing was written."
         )
     verifier = prepared.verifier if config.verify else None
+    check_code_source(config, ask_code)
     if not the_plan.empty and not confirm(the_plan):
         raise NotConfirmed("Not confirmed: nothing was written.")
     done: tuple[plan.Change, ...] = ()
@@ -210,9 +245,11 @@ def run_apply(prepared: Prepared, confirm: Confirm, on_progress: OnProgress) -> 
             done = _execute(prepared, writes, on_progress, early.on_done)
             assumed = early.credentials()
     result = None
-    judge = proof.Judge(prepared, verifier, bool(done), on_progress) if verifier is not None else None
-    if verifier is not None and judge is not None:
+    judge = None
+    if verifier is not None:
         try:
+            prepared = _with_code(prepared, ask_code)
+            judge = proof.Judge(prepared, verifier, bool(done), on_progress)
             result = proof.prove(prepared, verifier, judge, wrote=bool(done), assumed=assumed)
         except BootstrapError as err:  # the network, the credentials, an unreadable answer
             err.message = (
@@ -247,6 +284,8 @@ def run_apply(prepared: Prepared, confirm: Confirm, on_progress: OnProgress) -> 
         verification=result,
         accounts=prepared.accounts,
         notes=notes,
+        requires_mfa=config.require_mfa,
+        mfa_serial=config.mfa_serial,
     )
     if result is not None and not result.ok:
         assert judge is not None
@@ -256,7 +295,7 @@ def run_apply(prepared: Prepared, confirm: Confirm, on_progress: OnProgress) -> 
 
 
 def _done_lines(done: tuple[plan.Change, ...]) -> tuple[str, ...]:
-    return tuple(f"{c.action} {c.resource}" for c in done)
+    return tuple(c.said for c in done)
 
 
 def _in_place(prepared: Prepared, done: tuple[plan.Change, ...]) -> str:
@@ -310,9 +349,10 @@ class VerificationFailed(VerifyFailed):
         self.outcome = outcome
 
 
-def run_verify(prepared: Prepared, on_progress: OnProgress) -> Outcome:
+def run_verify(prepared: Prepared, on_progress: OnProgress, ask_code: AskCode | None = None) -> Outcome:
     """Only the proof: AssumeRole as the principal, no writes. On failure, the diagnose checks
-    (reported to ``on_progress``); the outcome's verification says whether it passed."""
+    (reported to ``on_progress``); the outcome's verification says whether it passed.
+    ``ask_code``: as for run_apply."""
     if prepared.verifier is None:
         raise InvalidInput("verify needs verification on: drop --no-verify (or 'verify: false' in the config).")
     if prepared.live.role is None:
@@ -320,6 +360,8 @@ def run_verify(prepared: Prepared, on_progress: OnProgress) -> Outcome:
             f"There is no role {prepared.config.role_name} in account {prepared.live.target_account}: nothing to "
             "verify. Create it with 'trust-bootstrap apply' and the same options."
         )
+    prepared = _with_code(prepared, ask_code)
+    assert prepared.verifier is not None
     judge = proof.Judge(prepared, prepared.verifier, False, on_progress)
     result = proof.prove(prepared, prepared.verifier, judge)
     if not result.ok:
@@ -333,4 +375,6 @@ def run_verify(prepared: Prepared, on_progress: OnProgress) -> Outcome:
         changes=(),
         verification=result,
         accounts=prepared.accounts,
+        requires_mfa=prepared.config.require_mfa,
+        mfa_serial=prepared.config.mfa_serial,
     )
