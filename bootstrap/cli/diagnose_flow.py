@@ -11,6 +11,7 @@ from typing import Any
 
 from bootstrap.ci import job as oidcci
 from bootstrap.config import diagnose as diagnose_config
+from bootstrap.config import door
 from bootstrap.config import fleet as fleetconfig
 from bootstrap.config import model as config
 from bootstrap.core.errors import InvalidInput
@@ -38,7 +39,7 @@ class DiagnoseRequest:
 
 
 def run(request: DiagnoseRequest, on_progress: OnProgress) -> Findings | FleetDiagnosis:
-    config.refuse_unsafe_text(request.ci_options, config.flag_of)
+    door.refuse_unsafe_text(request.ci_options, config.flag_of)
     role_arn, target_profile = request.get("role_arn"), request.get("target_profile")
     if request.ci_options or request.token_file:
         if not role_arn:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bootstrap.config import fieldcheck, model
+from bootstrap.config import door, fieldcheck, model
 from bootstrap.core import arns
 from bootstrap.core.assumerequest import DIAGNOSE_SESSION, AssumeRequest
 from bootstrap.core.errors import InvalidInput
@@ -31,7 +31,7 @@ def load_diagnose(file: Path | None, flags: Mapping[str, Any]) -> DiagnoseConfig
     """Flags over an apply config file, mapped to diagnose's roles: the verify profile (the
     principal's credentials) tries to assume, and the source profile reads IAM in A."""
     given = {k: v for k, v in flags.items() if v not in (None, [], ())}
-    model.refuse_unsafe_text(given, model.flag_of)
+    door.refuse_unsafe_text(given, model.flag_of)
     base = model.load(file, {}) if file else None
 
     def pick(key: str, fallback: Any) -> Any:

@@ -11,6 +11,7 @@ from typing import Any
 
 from bootstrap.config import fieldcheck
 from bootstrap.config import oidc as oidcconfig
+from bootstrap.config.door import refuse_unsafe_text
 from bootstrap.config.model import (
     CONFIG_KEYS,
     FLEET_KEYS,
@@ -25,7 +26,6 @@ from bootstrap.config.model import (
     checked_value,
     flag_of,
     flags_win,
-    refuse_unsafe_text,
 )
 from bootstrap.core import arns
 from bootstrap.core.errors import InvalidInput

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import fields
 from pathlib import Path
 from typing import Any, TypeVar
 
 from bootstrap.config import fieldcheck, schema
 from bootstrap.config import oidc as oidcconfig
-from bootstrap.core import adminpolicy, arns, identifiers, policydoc
+from bootstrap.config.door import refuse_unsafe_text
+from bootstrap.core import adminpolicy, arns, policydoc
 from bootstrap.core.errors import InvalidInput
 from bootstrap.core.quotas import IAM
 
@@ -108,42 +109,6 @@ def flags_win(raw: Mapping[str, Any], flags: Mapping[str, Any]) -> dict[str, Any
             elif isinstance(kept.get(section), Mapping):
                 kept[section] = {k: v for k, v in kept[section].items() if k != key}
     return kept
-
-
-# Free text, not an identifier: IAM's own pattern for it allows tab and line breaks (fieldcheck
-# checks it), and every writer escapes it.
-_FREE_TEXT = ("description",)
-
-
-def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
-    """Every string in a config value (keys of mappings too), with its dotted place in the value."""
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, Mapping):
-        for key, item in value.items():
-            if str(key) in _FREE_TEXT:
-                continue
-            yield from _strings(key, path)
-            yield from _strings(item, f"{path}.{key}" if path else str(key))
-    elif isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            yield from _strings(item, f"{path}[{index}]")
-
-
-def refuse_unsafe_text(values: Mapping[str, Any], where: Callable[[str], str]) -> None:
-    """The door: no flag or config value may hold a line break or control character (see
-    core/identifiers.py), checked before any other check quotes the value and before any AWS call."""
-    for key, value in values.items():
-        if str(key) in _FREE_TEXT:
-            continue
-        for place, text in _strings(value, ""):
-            try:
-                identifiers.check_one_line(text)
-            except ValueError as err:
-                nested = place and not place.startswith("[")  # a section's key (oidc.subject), not a list item
-                raise InvalidInput(
-                    f"{where(f'{key}.{place}' if nested else str(key))}: {err}. Nothing was written."
-                ) from err
 
 
 def checked_value(value: T, where: str, check: Callable[[T], object]) -> T:
