@@ -26,17 +26,7 @@ class HubFound:
 
 
 def _trusted_roles(role: Role) -> list[arns.Principal]:
-    found = []
-    for statement in policydoc.statements(role.trust_policy):
-        principal = statement.get("Principal")
-        for value in principal.get("AWS", []) if isinstance(principal, dict) else []:
-            try:
-                candidate = arns.parse_principal(value)
-            except ValueError:
-                continue
-            if candidate.kind == "role":
-                found.append(candidate)
-    return found
+    return [p for p in policydoc.aws_principals(role.trust_policy) if p.kind == "role"]
 
 
 def _web_identity(role: Role) -> bool:

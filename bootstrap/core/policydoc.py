@@ -13,6 +13,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from bootstrap.core import arns
+
 _ACCOUNT_ID = re.compile(r"\d{12}")
 _SET_KEYS = ("Action", "NotAction", "Resource", "NotResource")
 
@@ -69,6 +71,20 @@ def equivalent(a: Mapping[str, Any] | str, b: Mapping[str, Any] | str) -> bool:
 def statements(document: Mapping[str, Any] | str) -> list[dict[str, Any]]:
     """The statements, each in canonical form (for comparing them)."""
     return [json.loads(s) for s in json.loads(canonical(document))["Statement"]]
+
+
+def aws_principals(document: Mapping[str, Any] | str) -> list[arns.Principal]:
+    """The IAM users and roles (and account roots) a policy's statements name under Principal.AWS;
+    values that are not such an ARN (a service, a federated provider) are skipped."""
+    found = []
+    for statement in statements(document):
+        principal = statement.get("Principal")
+        for value in principal.get("AWS", []) if isinstance(principal, dict) else []:
+            try:
+                found.append(arns.parse_principal(value))
+            except ValueError:
+                continue
+    return found
 
 
 def _shown(statement: Mapping[str, Any]) -> dict[str, Any]:

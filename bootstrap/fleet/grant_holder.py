@@ -19,7 +19,7 @@ from bootstrap.aws import iam as aws_iam
 from bootstrap.core import arns
 from bootstrap.core.plan import Plan
 from bootstrap.core.state import Role
-from bootstrap.trust.teardown import _trusted_principals as trusted_principals
+from bootstrap.trust.teardown import trusted_principals
 
 
 @dataclass(frozen=True)

@@ -53,20 +53,10 @@ def _target_account_from_grants(source: aws.Account, principal: arns.Principal, 
     )
 
 
-def _trusted_principals(role: Role, source_account: str) -> list[arns.Principal]:
+def trusted_principals(role: Role, source_account: str) -> list[arns.Principal]:
     """The users and roles of the source account that the role's trust policy names: the tool
     wrote it with exactly one (an account's root, with --trust-account, names none)."""
-    found = []
-    for statement in policydoc.statements(role.trust_policy):
-        principal = statement.get("Principal")
-        for value in principal.get("AWS", []) if isinstance(principal, dict) else []:
-            try:
-                candidate = arns.parse_principal(value)
-            except ValueError:
-                continue
-            if candidate.account == source_account:
-                found.append(candidate)
-    return found
+    return [p for p in policydoc.aws_principals(role.trust_policy) if p.account == source_account]
 
 
 def _grant_holders(source: aws.Account, role_name: str, target_account: str | None) -> list[tuple[str, str]]:
@@ -86,7 +76,7 @@ def _find_grant(
     this role's name. Several holders: refuse rather than guess."""
     if role is not None and target_account is not None:
         name = desired.grant_policy_name(target_account, role_name)
-        for candidate in _trusted_principals(role, source_account):
+        for candidate in trusted_principals(role, source_account):
             grant = live.read_grant(source, candidate, name)
             if grant is not None:
                 return grant
