@@ -34,6 +34,7 @@ class ExportRequest:
     profile_name: str | None = None  # aws-config: the profile name (default: the role name)
     write: bool = False  # aws-config: add the profile to the AWS config file
     force: bool = False  # with write: replace a profile of that name
+    as_json: bool = False  # tfc-variables: a JSON list for HCP Terraform's API (--output json)
 
 
 @dataclass(frozen=True)

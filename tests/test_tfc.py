@@ -1,0 +1,128 @@
+"""HCP Terraform and Terraform Enterprise as a CI source (issue 28), through the CLI against the sandbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bootstrap.sandbox import ci_claims
+from tests.conftest import ACCOUNT_B, iam
+
+HOST = "app.terraform.io"
+PROVIDER = f"arn:aws:iam::{ACCOUNT_B}:oidc-provider/{HOST}"
+TFC = ["--target-profile", "b-admin", "--role-name", "tfc-deploy", "--tfc-organization", "acme",
+       "--tfc-workspace", "prod"]  # fmt: skip
+
+
+@pytest.fixture
+def hcp(sandbox: Any) -> Any:
+    """The sandbox's issuer standing in for HCP Terraform: the proof's token is minted for app.terraform.io."""
+    sandbox.issuer.stand_in_for(ci_claims.HCP_TERRAFORM_ISSUER)
+    return sandbox
+
+
+def _condition(role: str = "tfc-deploy") -> dict[str, Any]:
+    statement = iam("b-admin").get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]["Statement"][0]
+    assert statement["Principal"] == {"Federated": PROVIDER}
+    return dict(statement["Condition"])
+
+
+def _sub(phase: str, project: str = "Default Project", workspace: str = "prod") -> str:
+    return f"organization:acme:project:{project}:workspace:{workspace}:run_phase:{phase}"
+
+
+# -- 1. flags, the provider and the exact subjects ---------------------------------------------------------
+
+
+def test_apply_creates_the_provider_and_admits_exactly_the_workspaces_runs(cli: Any, hcp: Any) -> None:
+    run = cli("apply", *TFC, "--yes", "-o", "json")
+    assert run.exit_code == 0, run.stderr
+    provider = iam("b-admin").get_open_id_connect_provider(OpenIDConnectProviderArn=PROVIDER)
+    assert provider["ClientIDList"] == ["aws.workload.identity"]
+    assert _condition() == {
+        "StringEquals": {f"{HOST}:aud": "aws.workload.identity", f"{HOST}:sub": [_sub("plan"), _sub("apply")]}
+    }
+    result = run.json()
+    assert result["verification"]["ok"] is True  # an HCP-shaped token assumed the role for real
+    assert result["verification"]["assumed_arn"].startswith(f"arn:aws:sts::{ACCOUNT_B}:assumed-role/tfc-deploy/")
+    assert any(c.operation == "AssumeRoleWithWebIdentity" and c.status == 200 for c in hcp.calls())
+    hcp.clear_calls()
+    again = cli("plan", *TFC, "--detailed-exitcode")
+    assert again.exit_code == 0, again.stdout + again.stderr
+    assert not [c for c in hcp.calls() if c.is_write]
+
+
+def test_one_run_phase_a_project_with_spaces_and_case_kept(cli: Any, hcp: Any) -> None:
+    args = [*TFC[:-1], "Prod-EU", "--tfc-project", "Platform Team", "--tfc-run-phase", "apply"]
+    run = cli("apply", *args, "--yes")
+    assert run.exit_code == 0, run.stderr
+    assert _condition()["StringEquals"][f"{HOST}:sub"] == _sub("apply", "Platform Team", "Prod-EU")
+    assert "StringLike" not in _condition()
+
+
+def test_terraform_enterprise_uses_its_own_host_and_audience(cli: Any, hcp: Any) -> None:
+    args = [*TFC, "--tfc-hostname", "tfe.example.com", "--tfc-audience", "tfe.workload", "--no-verify"]
+    assert cli("apply", *args, "--yes").exit_code == 0
+    arn = f"arn:aws:iam::{ACCOUNT_B}:oidc-provider/tfe.example.com"
+    assert iam("b-admin").get_open_id_connect_provider(OpenIDConnectProviderArn=arn)["ClientIDList"] == ["tfe.workload"]
+    statement = iam("b-admin").get_role(RoleName="tfc-deploy")["Role"]["AssumeRolePolicyDocument"]["Statement"][0]
+    assert statement["Condition"]["StringEquals"]["tfe.example.com:aud"] == "tfe.workload"
+
+
+def test_config_file_section_mirrors_the_flags(cli: Any, hcp: Any, tmp_path: Any) -> None:
+    file = tmp_path / "trust.yaml"
+    file.write_text("role_name: tfc-deploy\ntarget_profile: b-admin\n"
+                    "tfc:\n  organization: acme\n  workspace: prod\n  run_phase: plan\n")  # fmt: skip
+    run = cli("apply", "--config", str(file), "--yes")
+    assert run.exit_code == 0, run.stderr
+    assert _condition()["StringEquals"][f"{HOST}:sub"] == _sub("plan")
+    assert cli("plan", *TFC, "--tfc-run-phase", "plan", "--detailed-exitcode").exit_code == 0
+
+
+def test_teardown_removes_the_role_and_the_provider_it_created(cli: Any, hcp: Any) -> None:
+    assert cli("apply", *TFC, "--yes").exit_code == 0
+    down = cli("teardown", *TFC, "--yes")
+    assert down.exit_code == 0, down.stderr
+    assert "tfc-deploy" not in [r["RoleName"] for r in iam("b-admin").list_roles()["Roles"]]
+    assert iam("b-admin").list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
+
+
+def test_teardown_keeps_a_provider_it_did_not_create(cli: Any, hcp: Any) -> None:
+    iam("b-admin").create_open_id_connect_provider(Url=f"https://{HOST}", ClientIDList=["aws.workload.identity"])
+    assert cli("apply", *TFC, "--yes").exit_code == 0
+    assert cli("teardown", *TFC, "--yes").exit_code == 0
+    assert len(iam("b-admin").list_open_id_connect_providers()["OpenIDConnectProviderList"]) == 1
+
+
+# -- 7. bad input: exit 2 before any write -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [
+        (["--tfc-hostname", "https://app.terraform.io"], "not a host name"),
+        (["--tfc-hostname", "tfe.example.com/path"], "not a host name"),
+        (["--tfc-workspace", ""], "empty"),
+        (["--tfc-organization", " "], "empty"),
+        (["--tfc-workspace", "prod:eu"], "cannot hold ':'"),
+        (["--tfc-project", "Team\nB"], "--tfc-project"),
+        (["--tfc-plan-role", "tfc-deploy"], "own name"),
+        (["--tfc-run-phase", "destroy"], "not a run phase"),
+        (["--tfc-plan-role", "tfc-plan", "--tfc-run-phase", "plan"], "does not go with"),
+        (["--tfc-plan-policy-arn", "arn:aws:iam::aws:policy/ReadOnlyAccess"], "--tfc-plan-role"),
+        (["--github-repo", "o/r"], "different CI platforms"),
+        (["--external-id", "abcdef"], "does not apply"),
+    ],
+)
+def test_bad_input_exits_2_before_any_write(cli: Any, hcp: Any, extra: list[str], needle: str) -> None:
+    run = cli("apply", *TFC, *extra, "--yes")
+    assert run.exit_code == 2, run.stdout + run.stderr
+    assert needle in run.stderr
+    assert not [c for c in hcp.calls() if c.is_write]
+
+
+def test_a_missing_workspace_is_named(cli: Any, hcp: Any) -> None:
+    run = cli("apply", *TFC[:-2], "--yes")
+    assert run.exit_code == 2
+    assert "--tfc-workspace" in run.stderr
