@@ -12,16 +12,18 @@ from bootstrap.aws import sessions
 from bootstrap.ci import job as oidcci
 from bootstrap.config import fieldcheck
 from bootstrap.config.model import Config
-from bootstrap.core import arns
+from bootstrap.core import arns, oidc
 from bootstrap.core.errors import InvalidInput, PreconditionFailed
 from bootstrap.core.state import OWNER_TAG
 from bootstrap.exports import awsconfig, hclwrite
 from bootstrap.exports import ci as ciexports
 from bootstrap.exports import formats as exports
+from bootstrap.exports import tfc as tfcexports
 from bootstrap.trust import desired, live
 from bootstrap.trust import workflows as commands
 
 CI_FORMATS = ("github-actions", "gitlab-ci")
+TFC_FORMATS = ("tfc-variables", "tfe")  # HCP Terraform trusts: exports/tfc.py
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,15 @@ def check(config: Config, request: ExportRequest) -> None:
             hclwrite.identifier(request.alias)
         except ValueError as err:
             raise InvalidInput(f"--alias: {err}. Nothing was written.") from err
-    if (request.format in CI_FORMATS) != (config.oidc is not None):
+    tfc_trust = config.oidc is not None and config.oidc.platform == oidc.Platform.TFC
+    if tfc_trust or request.format in TFC_FORMATS:
+        if request.format not in TFC_FORMATS or not tfc_trust:
+            raise InvalidInput(
+                f"--format {request.format} is for HCP Terraform trusts (--tfc-organization ...)."
+                if request.format in TFC_FORMATS
+                else f"An HCP Terraform trust exports as --format tfc-variables or tfe, not {request.format}."
+            )
+    elif (request.format in CI_FORMATS) != (config.oidc is not None):
         raise InvalidInput(
             f"--format {request.format} is for CI trusts (--github-repo, --gitlab-project, --oidc-issuer); a CI trust "
             "exports as github-actions or gitlab-ci."
@@ -71,6 +81,14 @@ def check(config: Config, request: ExportRequest) -> None:
 
 def export(config: Config, request: ExportRequest) -> Exported:
     check(config, request)
+    if request.format in TFC_FORMATS:
+        ci = oidcci.build_ci_export(config, offline=request.offline, target_account=request.target_account)
+        workspace = tfcexports.workspace_of(ci.trust, ci.role_arn, ci.hub_role_arn)
+        if request.format == "tfe":
+            return Exported(tfcexports.tfe(workspace))
+        return Exported(
+            tfcexports.variables_json(workspace) if request.as_json else tfcexports.variables_text(workspace)
+        )
     if request.format in CI_FORMATS:
         ci = oidcci.build_ci_export(config, offline=request.offline, target_account=request.target_account)
         render_ci = ciexports.github_actions if request.format == "github-actions" else ciexports.gitlab_ci
