@@ -185,3 +185,56 @@ def test_export_tfe_writes_tfe_variable_resources_terraform_accepts(cli: Any, hc
     assert _terraform(tmp_path, "init", f"-plugin-dir={mirror}").returncode == 0
     done = _terraform(tmp_path, "validate")
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+# -- 4. the plan/apply role pair ---------------------------------------------------------------------------------
+
+PAIR = [*TFC, "--tfc-plan-role", "tfc-plan"]
+
+
+def test_a_plan_role_admits_plan_runs_and_the_role_apply_runs_one_trust_throughout(cli: Any, hcp: Any) -> None:
+    run = cli("apply", *PAIR, "--policy-arn", "arn:aws:iam::aws:policy/PowerUserAccess", "--yes", "-o", "json")
+    assert run.exit_code == 0, run.stderr
+    assert _condition()["StringEquals"][f"{HOST}:sub"] == _sub("apply")
+    assert _condition("tfc-plan")["StringEquals"][f"{HOST}:sub"] == _sub("plan")
+    attached = iam("b-admin").list_attached_role_policies(RoleName="tfc-plan")["AttachedPolicies"]
+    assert [p["PolicyArn"] for p in attached] == ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
+    result = run.json()
+    assert result["verification"]["ok"] is True
+    assert result["plan_role"]["verification"]["ok"] is True  # a plan run's token assumed the plan role
+    assert "assumed-role/tfc-plan/" in result["plan_role"]["verification"]["assumed_arn"]
+    creates = [c for c in hcp.calls() if c.operation == "CreateOpenIDConnectProvider"]
+    assert len(creates) == 1  # one shared provider
+    hcp.clear_calls()
+    again = cli("plan", *PAIR, "--policy-arn", "arn:aws:iam::aws:policy/PowerUserAccess", "--detailed-exitcode")
+    assert again.exit_code == 0, again.stdout + again.stderr
+    assert not [c for c in hcp.calls() if c.is_write]
+    verified = cli("verify", *PAIR)
+    assert verified.exit_code == 0, verified.stdout + verified.stderr
+    assert "Plan role:" in verified.stdout
+    variables = cli("export", *PAIR, "--format", "tfc-variables")
+    assert variables.stdout == (
+        f"TFC_AWS_PROVIDER_AUTH=true\nTFC_AWS_PLAN_ROLE_ARN=arn:aws:iam::{ACCOUNT_B}:role/tfc-plan\n"
+        f"TFC_AWS_APPLY_ROLE_ARN=arn:aws:iam::{ACCOUNT_B}:role/tfc-deploy\n"
+    )
+    down = cli("teardown", *PAIR, "--yes")
+    assert down.exit_code == 0, down.stdout + down.stderr
+    assert {"tfc-deploy", "tfc-plan"}.isdisjoint(r["RoleName"] for r in iam("b-admin").list_roles()["Roles"])
+    assert iam("b-admin").list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
+
+
+def test_the_pair_drift_in_the_plan_role_is_planned(cli: Any, hcp: Any) -> None:
+    assert cli("apply", *PAIR, "--yes").exit_code == 0
+    iam("b-admin").detach_role_policy(RoleName="tfc-plan", PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
+    drift = cli("plan", *PAIR, "--detailed-exitcode")
+    assert drift.exit_code == 2
+    assert "tfc-plan" in drift.stdout
+
+
+def test_teardown_of_the_pair_keeps_a_provider_another_role_names(cli: Any, hcp: Any) -> None:
+    assert cli("apply", *TFC[:3], "other", *TFC[4:], "--yes").exit_code == 0
+    assert cli("apply", *PAIR, "--yes").exit_code == 0
+    down = cli("teardown", *PAIR, "--yes")
+    assert down.exit_code == 0, down.stderr
+    assert "other" in down.stdout  # says which role keeps the provider
+    assert len(iam("b-admin").list_open_id_connect_providers()["OpenIDConnectProviderList"]) == 1
