@@ -238,3 +238,78 @@ def test_teardown_of_the_pair_keeps_a_provider_another_role_names(cli: Any, hcp:
     assert down.exit_code == 0, down.stderr
     assert "other" in down.stdout  # says which role keeps the provider
     assert len(iam("b-admin").list_open_id_connect_providers()["OpenIDConnectProviderList"]) == 1
+
+
+# -- 5. wildcards judged by what they cover ------------------------------------------------------------------
+
+GENERIC = ["--target-profile", "b-admin", "--role-name", "tfc-deploy", "--oidc-issuer", "https://app.terraform.io",
+           "--oidc-audience", "aws.workload.identity"]  # fmt: skip
+
+
+def test_a_pattern_confined_to_one_workspace_needs_no_org_wildcard_flag(cli: Any, hcp: Any) -> None:
+    run = cli("apply", *GENERIC, "--oidc-subject", _sub("*"), "--yes")
+    assert run.exit_code == 0, run.stderr
+    assert "Warning" not in run.stderr
+    assert _condition()["StringLike"] == {f"{HOST}:sub": _sub("*")}
+    phases = cli("apply", *TFC, "--tfc-run-phase", "*", "--yes", "-o", "json")
+    assert phases.exit_code == 0, phases.stderr
+    assert phases.json()["verification"]["ok"] is True  # an apply run's token matches run_phase:*
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--oidc-subject", "organization:acme:*"],
+        ["--oidc-subject", "organization:acme:project:*:workspace:prod:run_phase:apply"],
+        ["--oidc-subject", "organization:acme:project:Default Project:workspace:prod*"],
+    ],
+)
+def test_an_org_or_project_wide_pattern_still_needs_the_flag(cli: Any, hcp: Any, args: list[str]) -> None:
+    refused = cli("apply", *GENERIC, *args, "--yes")
+    assert refused.exit_code == 2, refused.stderr
+    assert "--allow-org-wildcard" in refused.stderr
+    assert not [c for c in hcp.calls() if c.is_write]
+    allowed = cli("apply", *GENERIC, *args, "--allow-org-wildcard", "--yes")
+    assert allowed.exit_code == 0, allowed.stderr
+    assert "Warning" in allowed.stderr
+
+
+def test_a_workspace_name_pattern_spans_workspaces_and_needs_the_flag(cli: Any, hcp: Any) -> None:
+    args = [*TFC[:-1], "prod-*"]
+    refused = cli("apply", *args, "--yes")
+    assert refused.exit_code == 2
+    assert "more than one workspace" in refused.stderr and "--allow-org-wildcard" in refused.stderr
+    allowed = cli("apply", *args, "--allow-org-wildcard", "--yes")
+    assert allowed.exit_code == 0, allowed.stderr
+    assert "Warning" in allowed.stderr
+    assert _condition()["StringLike"][f"{HOST}:sub"] == [
+        _sub("plan", workspace="prod-*"),
+        _sub("apply", workspace="prod-*"),
+    ]
+
+
+# -- 6. diagnose -------------------------------------------------------------------------------------------------
+
+DIAGNOSE = ["diagnose", "--role-arn", f"arn:aws:iam::{ACCOUNT_B}:role/tfc-deploy", "--target-profile", "b-admin",
+            "--tfc-organization", "acme", "--tfc-workspace", "prod"]  # fmt: skip
+
+
+def test_diagnose_names_the_run_phase_when_a_plan_run_meets_an_apply_only_role(cli: Any, hcp: Any) -> None:
+    assert cli("apply", *TFC, "--tfc-run-phase", "apply", "--yes").exit_code == 0
+    ok = cli(*DIAGNOSE, "--tfc-run-phase", "apply")
+    assert ok.exit_code == 0, ok.stdout + ok.stderr
+    run = cli(*DIAGNOSE, "--tfc-run-phase", "plan", "-o", "json")
+    assert run.exit_code == 9, run.stdout + run.stderr
+    failed = {c["id"]: c for c in run.json()["checks"] if c["status"] == "fail"}
+    assert set(failed) == {"sub"}
+    assert "run phase" in failed["sub"]["summary"] and "plan" in failed["sub"]["summary"]
+    assert "--tfc-plan-role" in failed["sub"]["fix"]
+    other = cli(*DIAGNOSE[:-1], "staging", "--tfc-run-phase", "apply", "-o", "json")
+    assert other.exit_code == 9  # another workspace: not a run-phase cause
+    assert "run phase" not in next(c for c in other.json()["checks"] if c["id"] == "sub")["summary"]
+
+
+def test_diagnose_refuses_a_bad_run_description(cli: Any, hcp: Any) -> None:
+    run = cli(*DIAGNOSE, "--tfc-run-phase", "all")
+    assert run.exit_code == 2
+    assert "--tfc-run-phase" in run.stderr
