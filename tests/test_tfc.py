@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bootstrap.sandbox import ci_claims, demo_terraform
-from tests.conftest import ACCOUNT_B, iam
+from tests.conftest import ACCOUNT_A, ACCOUNT_B, iam
 
 HOST = "app.terraform.io"
 PROVIDER = f"arn:aws:iam::{ACCOUNT_B}:oidc-provider/{HOST}"
@@ -313,3 +313,33 @@ def test_diagnose_refuses_a_bad_run_description(cli: Any, hcp: Any) -> None:
     run = cli(*DIAGNOSE, "--tfc-run-phase", "all")
     assert run.exit_code == 2
     assert "--tfc-run-phase" in run.stderr
+
+
+# -- 7. the hub topology ---------------------------------------------------------------------------------------
+
+
+def test_hub_topology_the_run_assumes_a_hub_role_in_a_that_chains_into_b(cli: Any, hcp: Any, tmp_path: Path) -> None:
+    args = ["--source-profile", "a-admin", *TFC, "--hub-role", "tfc-hub"]
+    run = cli("apply", *args, "--yes", "-o", "json")
+    assert run.exit_code == 0, run.stderr
+    result = run.json()
+    assert result["hub_role_arn"] == f"arn:aws:iam::{ACCOUNT_A}:role/tfc-hub"
+    assert result["verification"]["ok"] is True  # HCP token into the hub, then AssumeRole into B
+    assert result["verification"]["assumed_arn"].startswith(f"arn:aws:sts::{ACCOUNT_B}:assumed-role/tfc-deploy/")
+    hub = iam("a-admin").get_role(RoleName="tfc-hub")["Role"]["AssumeRolePolicyDocument"]["Statement"][0]
+    assert hub["Principal"] == {"Federated": f"arn:aws:iam::{ACCOUNT_A}:oidc-provider/{HOST}"}
+    assert hub["Condition"]["StringEquals"][f"{HOST}:sub"] == [_sub("plan"), _sub("apply")]
+    variables = cli("export", *args, "--format", "tfc-variables")
+    assert f"TFC_AWS_RUN_ROLE_ARN=arn:aws:iam::{ACCOUNT_A}:role/tfc-hub\n" in variables.stdout
+    provider = cli("export", *args, "--format", "terraform")
+    assert provider.exit_code == 0, provider.stderr
+    assert f'role_arn     = "arn:aws:iam::{ACCOUNT_B}:role/tfc-deploy"' in provider.stdout
+    if shutil.which("terraform") is not None:
+        (tmp_path / "main.tf").write_text(provider.stdout)
+        assert _terraform(tmp_path, "fmt", "-check").returncode == 0
+    direct = cli("export", *TFC, "--format", "terraform")
+    assert direct.exit_code == 2 and "hub topology" in direct.stderr
+    assert cli("plan", *args, "--detailed-exitcode").exit_code == 0
+    assert cli("teardown", *args, "--yes").exit_code == 0
+    assert "tfc-hub" not in [r["RoleName"] for r in iam("a-admin").list_roles()["Roles"]]
+    assert iam("a-admin").list_open_id_connect_providers()["OpenIDConnectProviderList"] == []

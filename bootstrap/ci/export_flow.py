@@ -64,11 +64,13 @@ def check(config: Config, request: ExportRequest) -> None:
             raise InvalidInput(f"--alias: {err}. Nothing was written.") from err
     tfc_trust = config.oidc is not None and config.oidc.platform == oidc.Platform.TFC
     if tfc_trust or request.format in TFC_FORMATS:
-        if request.format not in TFC_FORMATS or not tfc_trust:
+        hub_terraform = request.format == "terraform" and config.oidc is not None and config.oidc.hub_role is not None
+        if (request.format not in TFC_FORMATS and not hub_terraform) or not tfc_trust:
             raise InvalidInput(
                 f"--format {request.format} is for HCP Terraform trusts (--tfc-organization ...)."
                 if request.format in TFC_FORMATS
-                else f"An HCP Terraform trust exports as --format tfc-variables or tfe, not {request.format}."
+                else f"An HCP Terraform trust exports as --format tfc-variables or tfe (and terraform, for the "
+                f"provider's second hop in the hub topology), not {request.format}."
             )
     elif (request.format in CI_FORMATS) != (config.oidc is not None):
         raise InvalidInput(
@@ -81,8 +83,10 @@ def check(config: Config, request: ExportRequest) -> None:
 
 def export(config: Config, request: ExportRequest) -> Exported:
     check(config, request)
-    if request.format in TFC_FORMATS:
+    if request.format in TFC_FORMATS or (request.format == "terraform" and config.oidc is not None):
         ci = oidcci.build_ci_export(config, offline=request.offline, target_account=request.target_account)
+        if request.format == "terraform":  # the hub topology: the run holds the hub role's credentials
+            return Exported(tfcexports.hub_provider(ci.role_arn, ci.session_name, request.alias))
         workspace = tfcexports.workspace_of(ci.trust, ci.role_arn, ci.hub_role_arn)
         if request.format == "tfe":
             return Exported(tfcexports.tfe(workspace))

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bootstrap.core import oidc, tfc
-from bootstrap.exports import hclwrite, jsonwrite, shellwrite
+from bootstrap.exports import formats, hclwrite, jsonwrite, shellwrite
 
 CATEGORY = "env"
 _DESCRIPTIONS = {
@@ -97,6 +97,16 @@ def tfe(workspace: Workspace) -> str:
             "}",
         ]
     return "\n".join(lines) + "\n"
+
+
+def hub_provider(role_arn: str, session_name: str, alias: str | None) -> str:
+    """The hub topology: the run's dynamic credentials are the hub role's (TFC_AWS_RUN_ROLE_ARN); the
+    provider's assume_role block makes the second hop into the role in B."""
+    comment = [
+        "# trust-bootstrap: HCP Terraform runs assume the hub role (TFC_AWS_RUN_ROLE_ARN, dynamic credentials);",
+        "# this provider's assume_role block then chains into the role.",
+    ]
+    return "\n".join([*comment, *formats.provider_block(role_arn, session_name, None, alias=alias)]) + "\n"
 
 
 def _comment(text: str) -> str:
