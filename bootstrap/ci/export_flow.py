@@ -84,15 +84,7 @@ def check(config: Config, request: ExportRequest) -> None:
 def export(config: Config, request: ExportRequest) -> Exported:
     check(config, request)
     if request.format in TFC_FORMATS or (request.format == "terraform" and config.oidc is not None):
-        ci = oidcci.build_ci_export(config, offline=request.offline, target_account=request.target_account)
-        if request.format == "terraform":  # the hub topology: the run holds the hub role's credentials
-            return Exported(tfcexports.hub_provider(ci.role_arn, ci.session_name, request.alias))
-        workspace = tfcexports.workspace_of(ci.trust, ci.role_arn, ci.hub_role_arn)
-        if request.format == "tfe":
-            return Exported(tfcexports.tfe(workspace))
-        return Exported(
-            tfcexports.variables_json(workspace) if request.as_json else tfcexports.variables_text(workspace)
-        )
+        return _export_tfc(config, request)
     if request.format in CI_FORMATS:
         ci = oidcci.build_ci_export(config, offline=request.offline, target_account=request.target_account)
         render_ci = ciexports.github_actions if request.format == "github-actions" else ciexports.gitlab_ci
@@ -115,6 +107,18 @@ def export(config: Config, request: ExportRequest) -> Exported:
     target_file = awsconfig.config_file()
     written = awsconfig.upsert_profile(target_file, profile, text, force=request.force)
     return Exported(text, profile, target_file, written)
+
+
+def _export_tfc(config: Config, request: ExportRequest) -> Exported:
+    """An HCP Terraform trust: the workspace's variables, as lines, JSON or tfe_variable resources; in
+    the hub topology also the provider block of the second hop (exports/tfc.py)."""
+    ci = oidcci.build_ci_export(config, offline=request.offline, target_account=request.target_account)
+    if request.format == "terraform":  # the hub topology: the run holds the hub role's credentials
+        return Exported(tfcexports.hub_provider(ci.role_arn, ci.session_name, request.alias))
+    workspace = tfcexports.workspace_of(ci.trust, ci.role_arn, ci.hub_role_arn)
+    if request.format == "tfe":
+        return Exported(tfcexports.tfe(workspace))
+    return Exported(tfcexports.variables_json(workspace) if request.as_json else tfcexports.variables_text(workspace))
 
 
 def build_export(config: Config, *, offline: bool, target_account: str | None = None) -> exports.Trust:
