@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -343,3 +344,22 @@ def test_hub_topology_the_run_assumes_a_hub_role_in_a_that_chains_into_b(cli: An
     assert cli("teardown", *args, "--yes").exit_code == 0
     assert "tfc-hub" not in [r["RoleName"] for r in iam("a-admin").list_roles()["Roles"]]
     assert iam("a-admin").list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
+
+
+# -- make demo-tfc ---------------------------------------------------------------------------------------------
+
+
+def test_make_demo_tfc_shows_minted_hcp_tokens_assuming_their_phases_role(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "bootstrap.sandbox.demo_tfc", "--dir", str(tmp_path / "box"), "--propagation-delay", "0"],
+        cwd=Path(__file__).parent.parent, env=env, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert "TFC_AWS_PLAN_ROLE_ARN=" in out and "TFC_AWS_APPLY_ROLE_ARN=" in out
+    assert f"role/tfc-plan: arn:aws:sts::{ACCOUNT_B}:assumed-role/tfc-plan/terraform-run-plan" in out
+    assert f"role/tfc-apply: arn:aws:sts::{ACCOUNT_B}:assumed-role/tfc-apply/terraform-run-apply" in out
+    assert "role/tfc-apply: refused: AccessDenied" in out
+    assert "eyJ" not in out + done.stderr  # claims are shown, tokens never
+    assert out.rstrip().endswith("Demo finished; sandbox stopped.")
