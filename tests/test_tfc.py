@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from bootstrap.core import tfc
 from bootstrap.sandbox import ci_claims, demo_terraform
 from tests.conftest import ACCOUNT_A, ACCOUNT_B, iam
 
@@ -282,7 +283,7 @@ def test_a_workspace_name_pattern_spans_workspaces_and_needs_the_flag(cli: Any, 
     assert "more than one workspace" in refused.stderr and "--allow-org-wildcard" in refused.stderr
     allowed = cli("apply", *args, "--allow-org-wildcard", "--yes")
     assert allowed.exit_code == 0, allowed.stderr
-    assert "Warning" in allowed.stderr
+    assert "every HCP Terraform workspace it matches" in allowed.stderr
     assert _condition()["StringLike"][f"{HOST}:sub"] == [
         _sub("plan", workspace="prod-*"),
         _sub("apply", workspace="prod-*"),
@@ -363,3 +364,49 @@ def test_make_demo_tfc_shows_minted_hcp_tokens_assuming_their_phases_role(tmp_pa
     assert "role/tfc-apply: refused: AccessDenied" in out
     assert "eyJ" not in out + done.stderr  # claims are shown, tokens never
     assert out.rstrip().endswith("Demo finished; sandbox stopped.")
+
+
+# -- pure: what a pattern covers ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("pattern", "confined"),
+    [
+        (_sub("apply"), True),
+        (_sub("*"), True),
+        (_sub("?lan"), True),
+        ("organization:acme:project:Default Project:workspace:prod:*", True),
+        ("organization:acme:project:Default Project:workspace:prod*", False),  # prod-eu, prod2, ...
+        ("organization:acme:project:Default Project:workspace:*:run_phase:apply", False),
+        ("organization:acme:project:*:workspace:prod:run_phase:apply", False),
+        ("organization:acme:*", False),
+        ("organization:*:project:Default Project:workspace:prod:run_phase:apply", False),
+        ("organization:acme:module:m:operation:test_run*", False),
+    ],
+)
+def test_a_pattern_is_confined_when_only_the_run_phase_can_vary(pattern: str, confined: bool) -> None:
+    assert tfc.confined_to_one_workspace(pattern) is confined
+
+
+# -- a real run's token file -------------------------------------------------------------------------------------
+
+
+def test_a_token_file_proves_the_role_of_its_run_phase(cli: Any, hcp: Any, tmp_path: Path) -> None:
+    assert cli("apply", *PAIR, "--no-verify", "--yes").exit_code == 0
+    token = tmp_path / "token"
+    token.write_text(hcp.issuer.mint(ci_claims.hcp_terraform_claims("acme", "Default Project", "prod", "plan")))
+    run = cli("verify", *PAIR, "--web-identity-token-file", str(token), "-o", "json")
+    assert run.exit_code == 0, run.stdout + run.stderr
+    assert "assumed-role/tfc-plan/" in run.json()["verification"]["assumed_arn"]
+    assert token.read_text() not in run.stdout + run.stderr
+    single = cli("verify", *TFC, "--tfc-run-phase", "apply", "--web-identity-token-file", str(token))
+    assert single.exit_code == 7  # a plan run's token on the apply role: refused, as AWS refuses it
+    assert "not retried" in single.stdout + single.stderr
+
+
+def test_plan_json_lists_every_subject_of_the_trust(cli: Any, hcp: Any) -> None:
+    run = cli("plan", *TFC, "-o", "json")
+    assert run.exit_code == 0, run.stderr
+    ci = run.json()["ci"]
+    assert ci["platform"] == "tfc" and ci["subjects"] == [_sub("plan"), _sub("apply")]
+    assert ci["subject_operator"] == "StringEquals"

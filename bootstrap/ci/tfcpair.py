@@ -93,17 +93,18 @@ def _provider_teardown(main: oidcflow.Prepared, deleting: list[Change]) -> tuple
 def run_apply(
     pair: Pair, confirm: Confirm, token_file: Path | None, on_progress: OnProgress
 ) -> tuple[CiOutcome, PlanRoleProof]:
-    """Write both roles (one plan, one confirmation), prove the apply role, then the plan role."""
-    outcome = oidcflow.run_apply(pair.both, confirm, token_file, on_progress)
+    """Write both roles (one plan, one confirmation), prove the apply role, then the plan role. A token
+    file is one run's: it proves the role of its run phase; the other is proved with a minted token."""
+    plan_token = token_file is not None and _phase_of(token_file) == "plan"
+    outcome = oidcflow.run_apply(pair.both, confirm, None if plan_token else token_file, on_progress)
     if not pair.both.config.verify:
         return outcome, PlanRoleProof(pair.plan_role.role_arn, None, "--no-verify")
-    return outcome, prove_plan_role(pair, on_progress)
+    result, how = oidcflow.prove(pair.plan_role, token_file if plan_token else None, on_progress)
+    return outcome, PlanRoleProof(pair.plan_role.role_arn, result, how)
 
 
-def prove_plan_role(pair: Pair, on_progress: OnProgress) -> PlanRoleProof:
-    """A plan run's token against the plan role (a token file is one run's: it proves the apply role)."""
-    result, how = oidcflow.prove(pair.plan_role, None, on_progress)
-    return PlanRoleProof(pair.plan_role.role_arn, result, how)
+def _phase_of(token_file: Path) -> object:
+    return ci_token.claims_of(ci_token.read_file(token_file), "--web-identity-token-file").get("terraform_run_phase")
 
 
 def run_verify(
@@ -112,8 +113,7 @@ def run_verify(
     """Only the live proofs (writes nothing). A token file is one run's: it proves the role of its run
     phase. Without one, each role is proved with a token of its own phase (minted; else refused)."""
     if token_file is not None:
-        claims = ci_token.claims_of(ci_token.read_file(token_file), "--web-identity-token-file")
-        chosen = pair.plan_role if claims.get("terraform_run_phase") == "plan" else pair.both
+        chosen = pair.plan_role if _phase_of(token_file) == "plan" else pair.both
         outcome, how = oidcflow.run_verify(chosen, token_file, on_progress)
         return outcome, how, None
     outcome, how = oidcflow.run_verify(pair.both, None, on_progress)

@@ -19,6 +19,7 @@ def trust_json(trust: oidc.OidcTrust) -> dict[str, Any]:
         "issuer": trust.issuer,
         "audience": trust.audience,
         "subject": trust.subject,
+        "subjects": list(trust.subjects),
         "subject_operator": trust.sub_operator,
         "hub_role": trust.hub_role,
     }
