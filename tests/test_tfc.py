@@ -410,3 +410,11 @@ def test_plan_json_lists_every_subject_of_the_trust(cli: Any, hcp: Any) -> None:
     ci = run.json()["ci"]
     assert ci["platform"] == "tfc" and ci["subjects"] == [_sub("plan"), _sub("apply")]
     assert ci["subject_operator"] == "StringEquals"
+
+
+def test_diagnose_names_a_letter_case_difference_in_a_workspace_name(cli: Any, hcp: Any) -> None:
+    assert cli("apply", *TFC[:-1], "Prod", "--yes").exit_code == 0
+    run = cli(*DIAGNOSE, "-o", "json")  # the run's workspace is "prod"
+    assert run.exit_code == 9
+    sub = next(c for c in run.json()["checks"] if c["id"] == "sub")
+    assert "letter case" in sub["summary"] and "as HCP Terraform spells them" in sub["summary"]

@@ -102,8 +102,9 @@ def _sub_cause(sub: str, wanted: Sequence[tuple[str, str]]) -> tuple[str, str]: 
                     "Use StringLike for the pattern (trust-bootstrap writes StringLike only when a wildcard is given).")  # fmt: skip
         like = "Like" in operator
         if oidc.glob_match(w.lower(), sub.lower()) if like else w.lower() == sub.lower():
+            names = "organization, project and workspace names as HCP Terraform" if tfc.is_tfc_subject(sub) else "owner and repository names as GitHub"  # fmt: skip
             return (f"the sub {sub!r} differs from the trust's {w!r} only in letter case: {operator} is case-sensitive, "
-                    "and the token carries the owner and repository names as GitHub spells them",
+                    f"and the token carries the {names} spells them",
                     f"Write the sub exactly as the token carries it: {sub!r}.")  # fmt: skip
     plain = [w for _, w in wanted]
     if (phase_cause := tfc.run_phase_cause(sub, plain)) is not None:  # HCP Terraform: plan vs apply
