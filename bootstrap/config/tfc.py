@@ -10,7 +10,6 @@ from typing import Any
 from bootstrap.core import arns, oidc, tfc
 from bootstrap.core.errors import InvalidInput
 
-KEYS = ("organization", "project", "workspace", "run_phase", "hostname", "audience", "plan_role", "plan_policy_arn")
 
 Value = Callable[..., str | None]
 
