@@ -10,7 +10,6 @@ from typing import Any
 from bootstrap.core import arns, oidc, tfc
 from bootstrap.core.errors import InvalidInput
 
-
 Value = Callable[..., str | None]
 
 
