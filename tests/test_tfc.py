@@ -418,3 +418,14 @@ def test_diagnose_names_a_letter_case_difference_in_a_workspace_name(cli: Any, h
     assert run.exit_code == 9
     sub = next(c for c in run.json()["checks"] if c["id"] == "sub")
     assert "letter case" in sub["summary"] and "as HCP Terraform spells them" in sub["summary"]
+
+
+def test_tfc_flags_win_over_another_platform_in_the_file(cli: Any, hcp: Any, tmp_path: Path) -> None:
+    file = tmp_path / "trust.yaml"
+    file.write_text("github: {repo: octo-org/octo-repo, ref: refs/heads/main}\n")
+    run = cli("plan", "--config", str(file), *TFC, "-o", "json")
+    assert run.exit_code == 0, run.stderr
+    assert run.json()["ci"]["platform"] == "tfc"
+    file.write_text("oidc: {issuer: 'https://token.example.com'}\n")
+    mixed = cli("plan", "--config", str(file), *TFC)
+    assert mixed.exit_code == 2 and "--oidc-issuer" in mixed.stderr

@@ -15,7 +15,7 @@ Value = Callable[..., str | None]
 
 def build(value: Value, merged: Mapping[str, Any], hub_role: str | None, allow_wide: bool) -> oidc.OidcTrust:
     """The trust the section describes; InvalidInput (exit 2) naming the flag or key of a bad value."""
-    if merged.get("oidc_issuer") is not None or merged.get("oidc_subject") is not None:
+    if value("oidc", "issuer") is not None or value("oidc", "subject") is not None:
         raise InvalidInput("--oidc-issuer/--oidc-subject do not go with --tfc-*: the issuer is https://HOSTNAME "
                            "(--tfc-hostname) and the subject is built from the workspace.")  # fmt: skip
     organization = value("tfc", "organization", lambda v: tfc.check_name(v, "organization"))
