@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SANDBOX_DIR := .sandbox
 
-.PHONY: install demo test lint format bench docs clean
+.PHONY: install demo demo-tfc test lint format bench docs clean
 
 # The editable install comes from hatchling (pinned in pyproject.toml): it writes a plain .pth path
 # entry, so start-up is as fast as a regular install without setuptools' transitional 'compat' mode.
@@ -43,8 +43,13 @@ format: $(STAMP)
 demo: $(STAMP)
 	@$(BIN)/python -m bootstrap.sandbox.demo --dir $(SANDBOX_DIR)
 
+# HCP Terraform: a plan role and an apply role for one workspace, the workspace's variables, then
+# tokens shaped like HCP Terraform's (minted by the sandbox's issuer) assuming them (docs/hcp-terraform.md).
+demo-tfc: $(STAMP)
+	@$(BIN)/python -m bootstrap.sandbox.demo_tfc --dir $(SANDBOX_DIR)-tfc
+
 clean:
-	rm -rf $(VENV) $(TOOLS) $(SANDBOX_DIR) site .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) $(SANDBOX_DIR) $(SANDBOX_DIR)-tfc site .pytest_cache .mypy_cache .ruff_cache
 
 # Medians of fresh processes against the sandbox (100 ms added per call), beside a bare boto3
 # floor, and both fleet engines at 50 and 200 accounts; prints a table, writes bench-results.json,

@@ -40,13 +40,16 @@ MEMBERS: dict[str, tuple[dict[str, Any], dict[str, Any], list[str], str | None, 
                      "system:from-file"),
     "gitlab": (CI_BASE, {"gitlab": {"project": "grp/from-file", "ref": "main"}},
                ["--gitlab-project", "grp/from-flag", "--gitlab-ref", "main"], "grp/from-flag", "grp/from-file"),
+    "tfc": (CI_BASE, {"tfc": {"organization": "from-file", "workspace": "prod"}},
+            ["--tfc-organization", "from-flag", "--tfc-workspace", "prod"], "organization:from-flag",
+            "organization:from-file"),
 }  # fmt: skip
 
 GROUPS = (
     ("external_id", "generate_external_id"),
     ("github.ref", "github.environment", "github.pull_request"),
     ("github", "oidc.subject"),
-    ("github", "gitlab"),
+    ("github", "gitlab", "tfc"),
 )
 PAIRS = sorted({(file_key, flag_key) for group in GROUPS for file_key, flag_key in itertools.permutations(group, 2)})
 
@@ -56,7 +59,7 @@ def test_the_table_covers_every_exclusive_pair() -> None:
 
     assert set(EXCLUSIVE) == set(GROUPS)  # a new pair in the code gets its row here
     assert {m for group in GROUPS for m in group} == set(MEMBERS)
-    assert len(PAIRS) == 12  # 2 + 6 + 2 + 2 ordered pairs
+    assert len(PAIRS) == 16  # 2 + 6 + 2 + 6 ordered pairs
 
 
 @pytest.mark.parametrize(("file_key", "flag_key"), PAIRS, ids=[f"file-{a}-vs-flag-{b}" for a, b in PAIRS])

@@ -12,16 +12,18 @@ from bootstrap.aws import sessions
 from bootstrap.ci import job as oidcci
 from bootstrap.config import fieldcheck
 from bootstrap.config.model import Config
-from bootstrap.core import arns
+from bootstrap.core import arns, oidc
 from bootstrap.core.errors import InvalidInput, PreconditionFailed
 from bootstrap.core.state import OWNER_TAG
 from bootstrap.exports import awsconfig, hclwrite
 from bootstrap.exports import ci as ciexports
 from bootstrap.exports import formats as exports
+from bootstrap.exports import tfc as tfcexports
 from bootstrap.trust import desired, live
 from bootstrap.trust import workflows as commands
 
 CI_FORMATS = ("github-actions", "gitlab-ci")
+TFC_FORMATS = ("tfc-variables", "tfe")  # HCP Terraform trusts: exports/tfc.py
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class ExportRequest:
     profile_name: str | None = None  # aws-config: the profile name (default: the role name)
     write: bool = False  # aws-config: add the profile to the AWS config file
     force: bool = False  # with write: replace a profile of that name
+    as_json: bool = False  # tfc-variables: a JSON list for HCP Terraform's API (--output json)
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,17 @@ def check(config: Config, request: ExportRequest) -> None:
             hclwrite.identifier(request.alias)
         except ValueError as err:
             raise InvalidInput(f"--alias: {err}. Nothing was written.") from err
-    if (request.format in CI_FORMATS) != (config.oidc is not None):
+    tfc_trust = config.oidc is not None and config.oidc.platform == oidc.Platform.TFC
+    if tfc_trust or request.format in TFC_FORMATS:
+        hub_terraform = request.format == "terraform" and config.oidc is not None and config.oidc.hub_role is not None
+        if (request.format not in TFC_FORMATS and not hub_terraform) or not tfc_trust:
+            raise InvalidInput(
+                f"--format {request.format} is for HCP Terraform trusts (--tfc-organization ...)."
+                if request.format in TFC_FORMATS
+                else f"An HCP Terraform trust exports as --format tfc-variables or tfe (and terraform, for the "
+                f"provider's second hop in the hub topology), not {request.format}."
+            )
+    elif (request.format in CI_FORMATS) != (config.oidc is not None):
         raise InvalidInput(
             f"--format {request.format} is for CI trusts (--github-repo, --gitlab-project, --oidc-issuer); a CI trust "
             "exports as github-actions or gitlab-ci."
@@ -70,6 +83,8 @@ def check(config: Config, request: ExportRequest) -> None:
 
 def export(config: Config, request: ExportRequest) -> Exported:
     check(config, request)
+    if request.format in TFC_FORMATS or (request.format == "terraform" and config.oidc is not None):
+        return _export_tfc(config, request)
     if request.format in CI_FORMATS:
         ci = oidcci.build_ci_export(config, offline=request.offline, target_account=request.target_account)
         render_ci = ciexports.github_actions if request.format == "github-actions" else ciexports.gitlab_ci
@@ -92,6 +107,18 @@ def export(config: Config, request: ExportRequest) -> Exported:
     target_file = awsconfig.config_file()
     written = awsconfig.upsert_profile(target_file, profile, text, force=request.force)
     return Exported(text, profile, target_file, written)
+
+
+def _export_tfc(config: Config, request: ExportRequest) -> Exported:
+    """An HCP Terraform trust: the workspace's variables, as lines, JSON or tfe_variable resources; in
+    the hub topology also the provider block of the second hop (exports/tfc.py)."""
+    ci = oidcci.build_ci_export(config, offline=request.offline, target_account=request.target_account)
+    if request.format == "terraform":  # the hub topology: the run holds the hub role's credentials
+        return Exported(tfcexports.hub_provider(ci.role_arn, ci.session_name, request.alias))
+    workspace = tfcexports.workspace_of(ci.trust, ci.role_arn, ci.hub_role_arn)
+    if request.format == "tfe":
+        return Exported(tfcexports.tfe(workspace))
+    return Exported(tfcexports.variables_json(workspace) if request.as_json else tfcexports.variables_text(workspace))
 
 
 def build_export(config: Config, *, offline: bool, target_account: str | None = None) -> exports.Trust:

@@ -204,6 +204,9 @@ def warnings(config: Config) -> list[str]:
     trust = config.oidc
     if trust is None or not trust.org_wildcard:
         return []
+    if trust.platform == oidc.Platform.TFC:
+        return [f"The trust admits {trust.subject}: every HCP Terraform workspace it matches (and any created "
+                "later) can assume the role. Naming one workspace is stronger."]  # fmt: skip
     return [
         f"The trust admits {trust.subject}: every repository or project of that organization or group (and any "
         "created later) can assume the role. Naming one repository and ref is stronger."

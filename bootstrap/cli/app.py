@@ -209,6 +209,7 @@ def plan(
 _CI_KEYS = (
     "github_repo", "github_ref", "github_environment", "github_event", "github_owner_id", "github_repo_id",
     "gitlab_project", "gitlab_ref", "gitlab_ref_type", "gitlab_host", "oidc_issuer", "oidc_audience", "oidc_subject",
+    "tfc_organization", "tfc_project", "tfc_workspace", "tfc_run_phase", "tfc_hostname", "tfc_audience",
 )  # fmt: skip
 _DIAGNOSE_KEYS = (
     "role_arn", "source_profile", "target_profile", "source_admin_profile", "principal", "external_id", "mfa_serial",
@@ -295,12 +296,9 @@ def export(
             check_account(target_account)
         from bootstrap.ci import export_flow
 
-        exported = export_flow.export(
-            cfg,
-            export_flow.ExportRequest(
-                format_.value, offline, target_account, alias, external_id_variable, profile_name, write, force
-            ),
-        )
+        request = export_flow.ExportRequest(format_.value, offline, target_account, alias, external_id_variable,
+                                            profile_name, write, force, opts["output"] == "json")  # fmt: skip
+        exported = export_flow.export(cfg, request)
         for note in exported.notes:
             echo_err(f"Note: {note}")
         written = exported.written

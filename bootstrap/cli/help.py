@@ -35,7 +35,8 @@ _CLI_PANELS: dict[str, tuple[str, ...]] = {
         "github_repo", "github_ref", "github_environment", "github_pull_request", "github_event", "github_owner_id",
         "github_repo_id", "gitlab_project", "gitlab_ref", "gitlab_ref_type", "gitlab_host", "oidc_issuer",
         "oidc_audience", "oidc_subject", "hub_role", "allow_org_wildcard", "web_identity_token_file",
-        "source_account",
+        "source_account", "tfc_organization", "tfc_project", "tfc_workspace", "tfc_run_phase", "tfc_hostname",
+        "tfc_audience", "tfc_plan_role", "tfc_plan_policy_arn",
     ),
     "Fleet": (
         "targets_from_org", "management_profile", "access_role", "parallel", "engine", "call_as", "stackset_region",
@@ -71,6 +72,10 @@ _CLI_METAVARS = {
     "oidc_subject": "SUB",
     "hub_role": "NAME",
     "web_identity_token_file": "FILE",
+    **{f"tfc_{k}": "NAME" for k in ("organization", "project", "workspace", "plan_role")},
+    "tfc_hostname": "HOST",
+    "tfc_audience": "AUD",
+    "tfc_plan_policy_arn": "ARN",
 }
 _CONFIG_DESCRIBED = [f for f in fields(Config) if f.metadata.get("panel")]
 PANELS = ("Identity", "Role", "Conditions", "Verification", "Fleet", "CI without keys (OIDC)", "Output")

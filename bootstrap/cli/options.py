@@ -111,6 +111,24 @@ GitlabProjectOpt = Annotated[str | None, _ci("CI trust: the GitLab project GROUP
 GitlabRefOpt = Annotated[str | None, _ci("GitLab: the branch or tag name (no refs/ prefix).")]
 GitlabRefTypeOpt = Annotated[str | None, _ci("GitLab: branch or tag [default: branch].")]
 GitlabHostOpt = Annotated[str | None, _ci("GitLab: the instance host [default: gitlab.com].")]
+TfcOrgOpt = Annotated[
+    str | None, _ci("CI trust: the HCP Terraform organization whose workspace's runs may assume the role.")
+]
+TfcProjectOpt = Annotated[str | None, _ci("HCP Terraform: the workspace's project [default: Default Project].")]
+TfcWorkspaceOpt = Annotated[str | None, _ci("HCP Terraform: the workspace (names are case-sensitive).")]
+TfcRunPhaseOpt = Annotated[
+    str | None, typer.Option(metavar="plan|apply|all", help="HCP Terraform: the run phases admitted [default: all].")
+]
+TfcHostnameOpt = Annotated[
+    str | None, _ci("HCP Terraform: the host, or Terraform Enterprise's [default: app.terraform.io].")
+]
+TfcAudienceOpt = Annotated[str | None, _ci("HCP Terraform: the token audience [default: aws.workload.identity].")]
+TfcPlanRoleOpt = Annotated[
+    str | None, _ci("HCP Terraform: a second role for plan runs; the role then admits apply runs only.")
+]
+TfcPlanPolicyOpt = Annotated[
+    str | None, _ci("HCP Terraform: the plan role's managed policy [default: ReadOnlyAccess].")
+]
 OidcIssuerOpt = Annotated[str | None, _ci("CI trust: the https issuer URL (generic, or GitHub Enterprise Server).")]
 OidcAudienceOpt = Annotated[str | None, _ci("CI trust: the token audience [default: sts.amazonaws.com].")]
 OidcSubjectOpt = Annotated[str | None, _ci("Generic CI trust: the exact sub (or a pattern with * : StringLike).")]
@@ -178,6 +196,14 @@ def trust_options(
     gitlab_ref: GitlabRefOpt = None,
     gitlab_ref_type: GitlabRefTypeOpt = None,
     gitlab_host: GitlabHostOpt = None,
+    tfc_organization: TfcOrgOpt = None,
+    tfc_project: TfcProjectOpt = None,
+    tfc_workspace: TfcWorkspaceOpt = None,
+    tfc_run_phase: TfcRunPhaseOpt = None,
+    tfc_hostname: TfcHostnameOpt = None,
+    tfc_audience: TfcAudienceOpt = None,
+    tfc_plan_role: TfcPlanRoleOpt = None,
+    tfc_plan_policy_arn: TfcPlanPolicyOpt = None,
     oidc_issuer: OidcIssuerOpt = None,
     oidc_audience: OidcAudienceOpt = None,
     oidc_subject: OidcSubjectOpt = None,
@@ -297,6 +323,8 @@ class ExportFormat(StrEnum):
     json = "json"
     github_actions = "github-actions"  # CI trusts
     gitlab_ci = "gitlab-ci"
+    tfc_variables = "tfc-variables"  # HCP Terraform trusts: the workspace's variables
+    tfe = "tfe"  # ... as tfe_variable resources
 
 
 class Only(StrEnum):
@@ -351,6 +379,14 @@ def diagnose_options(
     gitlab_ref: GitlabRefOpt = None,
     gitlab_ref_type: GitlabRefTypeOpt = None,
     gitlab_host: GitlabHostOpt = None,
+    tfc_organization: TfcOrgOpt = None,
+    tfc_project: TfcProjectOpt = None,
+    tfc_workspace: TfcWorkspaceOpt = None,
+    tfc_run_phase: Annotated[
+        str | None, typer.Option(metavar="plan|apply", help="HCP Terraform: the run's phase [default: apply].")
+    ] = None,
+    tfc_hostname: TfcHostnameOpt = None,
+    tfc_audience: TfcAudienceOpt = None,
     oidc_issuer: OidcIssuerOpt = None,
     oidc_audience: OidcAudienceOpt = None,
     oidc_subject: OidcSubjectOpt = None,

@@ -26,6 +26,10 @@ def oidc(mode: str, cfg: Config, opts: dict[str, Any], yes: bool = False, adopt:
     from bootstrap.render import ci as oidcrender
     from bootstrap.render import text as render
 
+    if cfg.oidc is not None and cfg.oidc.companion is not None:  # HCP Terraform's plan/apply role pair
+        from bootstrap.cli import tfcruns
+
+        return tfcruns.pair(mode, cfg, opts, yes=yes, adopt=adopt)
     as_json = opts["output"] is Output.json
     token_file: Path | None = opts.get("web_identity_token_file")
     if token_file is not None and mode in ("apply", "verify"):

@@ -21,6 +21,8 @@ KEYS: tuple[tuple[str, str, Any], ...] = (
     ("github", "CI without keys: trust GitHub Actions runs of a repository (instead of a principal)",
      {"repo": "octo-org/octo-repo", "ref": "refs/heads/main"}),
     ("gitlab", "or GitLab CI jobs of a project", {"project": "group/project", "ref": "main"}),
+    ("tfc", "or HCP Terraform / Terraform Enterprise runs of a workspace (docs: HCP Terraform)",
+     {"organization": "example-org", "project": "Default Project", "workspace": "prod", "run_phase": "all"}),
     ("oidc", "or tokens of any https issuer", {"issuer": "https://token.example.com", "audience": "sts.amazonaws.com",
                                               "subject": "repo:octo-org/octo-repo:ref:refs/heads/main"}),
     ("hub_role", "CI hub topology: a CI role in A the workflow assumes first", "ci-hub"),

@@ -19,10 +19,20 @@ if TYPE_CHECKING:  # at run time imported by the functions that build a CI trust
     from bootstrap.core import oidc
 
 # Top-level config keys this module owns, and the keys each section takes.
-FILE_KEYS = ("github", "gitlab", "oidc", "hub_role", "allow_org_wildcard")
+FILE_KEYS = ("github", "gitlab", "tfc", "oidc", "hub_role", "allow_org_wildcard")
 SECTIONS = {
     "github": ("repo", "ref", "environment", "pull_request", "owner_id", "repo_id", "issuer", "audience"),
     "gitlab": ("project", "ref", "ref_type", "host", "audience"),
+    "tfc": (
+        "organization",
+        "project",
+        "workspace",
+        "run_phase",
+        "hostname",
+        "audience",
+        "plan_role",
+        "plan_policy_arn",
+    ),
     "oidc": ("issuer", "audience", "subject"),
 }
 # Flat flag keys, as cli.py passes them.
@@ -74,11 +84,11 @@ def parse(merged: Mapping[str, Any], where: Where) -> oidc.OidcTrust | None:
                 "--gitlab-project or --oidc-issuer/--oidc-subject)."
             )
         return None
-    from bootstrap.core import oidc, oidcinput  # noqa: PLC0415 (a CI trust: see the imports)
+    from bootstrap.core import oidc, oidcinput, tfc  # noqa: PLC0415 (a CI trust: see the imports)
 
     platforms = [g for g in given if g != "oidc"]
     if len(platforms) > 1:
-        raise InvalidInput("--github-* and --gitlab-* describe two different CI platforms: give one of them.")
+        raise InvalidInput(f"--{'-*, --'.join(platforms)}-* describe different CI platforms: give one of them.")
     for key in _PRINCIPAL_ONLY:
         if merged.get(key) not in (None, False):
             raise InvalidInput(
@@ -102,6 +112,10 @@ def parse(merged: Mapping[str, Any], where: Where) -> oidc.OidcTrust | None:
     generic = sections["oidc"]
     audience = value("oidc", "audience", oidcinput.check_audience)
     issuer_override = value("oidc", "issuer", oidcinput.check_issuer)
+    if "tfc" in platforms:  # HCP Terraform / Terraform Enterprise: config/tfc.py
+        from bootstrap.config import tfc as tfcconfig  # noqa: PLC0415 (a CI trust: see the imports)
+
+        return tfcconfig.build(value, merged, hub_role, allow_wide)
     if "github" in platforms:
         return _github(sections["github"], value, merged, where, issuer_override, audience, hub_role, allow_wide)
     if "gitlab" in platforms:
@@ -120,7 +134,7 @@ def parse(merged: Mapping[str, Any], where: Where) -> oidc.OidcTrust | None:
         audience or oidc.STS_AUDIENCE,
         subject.strip(),
         hub_role,
-        org_wildcard=oidc.has_wildcard(subject),
+        org_wildcard=oidc.has_wildcard(subject) and not tfc.confined_to_one_workspace(subject),
     )
 
 

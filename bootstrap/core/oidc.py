@@ -42,6 +42,7 @@ WILDCARDS = ("*", "?")
 class Platform:
     GITHUB = "github"
     GITLAB = "gitlab"
+    TFC = "tfc"  # HCP Terraform / Terraform Enterprise (core/tfc.py)
     GENERIC = "generic"
 
 
@@ -70,6 +71,12 @@ class OidcTrust:
     contexts: tuple[RunContext, ...] = ()
     hub_role: str | None = None  # hub topology: a CI role in A that the workflow assumes first
     org_wildcard: bool = False  # the subject admits a whole organization / group (warned)
+    more_subjects: tuple[str, ...] = ()  # further subjects admitted alike (HCP Terraform: plan and apply)
+    companion: Companion | None = None  # a second role of the same trust (HCP Terraform's plan role)
+
+    @property
+    def subjects(self) -> tuple[str, ...]:
+        return (self.subject, *self.more_subjects)
 
     @property
     def host(self) -> str:
@@ -78,7 +85,7 @@ class OidcTrust:
 
     @property
     def wildcard(self) -> bool:
-        return has_wildcard(self.subject)
+        return any(has_wildcard(s) for s in self.subjects)
 
     @property
     def sub_operator(self) -> str:
@@ -87,6 +94,16 @@ class OidcTrust:
 
     def provider_arn(self, partition: str, account: str) -> str:
         return f"arn:{partition}:iam::{account}:oidc-provider/{self.host}"
+
+
+@dataclass(frozen=True)
+class Companion:
+    """A second role planned, applied, proved and torn down with the main one, admitting other runs of
+    the same source (HCP Terraform's plan role: run_phase plan, read-only by default)."""
+
+    role_name: str
+    policy_arns: tuple[str, ...]
+    trust: OidcTrust
 
 
 @dataclass(frozen=True)
@@ -256,8 +273,11 @@ def generic_trust(
 
 def trust_statement(trust: OidcTrust, provider_arn: str) -> dict[str, Any]:
     """aud with StringEquals always; sub with the narrowest operator that fits. Never without sub."""
-    condition: dict[str, dict[str, str]] = {"StringEquals": {f"{trust.host}:aud": trust.audience}}
-    condition.setdefault(trust.sub_operator, {})[f"{trust.host}:sub"] = trust.subject
+    condition: dict[str, dict[str, str | list[str]]] = {"StringEquals": {f"{trust.host}:aud": trust.audience}}
+    subjects = trust.subjects
+    condition.setdefault(trust.sub_operator, {})[f"{trust.host}:sub"] = (
+        subjects[0] if len(subjects) == 1 else list(subjects)
+    )
     return {
         "Sid": TRUST_SID,
         "Effect": "Allow",
@@ -285,10 +305,11 @@ def admits(trust: OidcTrust, claims: dict[str, str]) -> tuple[bool, str]:
     if claims.get("aud") != trust.audience:
         return False, f"aud {claims.get('aud')!r} is not {trust.audience!r}"
     sub = claims.get("sub", "")
-    ok = glob_match(trust.subject, sub) if trust.wildcard else sub == trust.subject
-    if not ok:
-        return False, f"sub {sub!r} does not match {trust.sub_operator} {trust.subject!r}"
-    return True, f"sub {sub!r} matches {trust.sub_operator} {trust.subject!r}"
+    hit = next((s for s in trust.subjects if (glob_match(s, sub) if trust.wildcard else sub == s)), None)
+    if hit is None:
+        wanted = " or ".join(repr(s) for s in trust.subjects)
+        return False, f"sub {sub!r} does not match {trust.sub_operator} {wanted}"
+    return True, f"sub {sub!r} matches {trust.sub_operator} {hit!r}"
 
 
 def static_proof(trust: OidcTrust) -> tuple[str, ...]:

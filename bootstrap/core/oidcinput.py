@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from bootstrap.core import tfc
 from bootstrap.core.identifiers import check_one_line
 from bootstrap.core.oidc import WILDCARDS, has_wildcard
 
@@ -145,4 +146,6 @@ def _org_wide(subject: str) -> bool:
     if subject.startswith("project_path:"):
         project_part = subject.removeprefix("project_path:").split(":", 1)[0]
         return has_wildcard(project_part) or ":" not in subject.removeprefix("project_path:")
+    if tfc.is_tfc_subject(subject):  # HCP Terraform: judged by what it covers, one workspace or more
+        return not tfc.confined_to_one_workspace(subject)
     return True  # an unstructured subject: any wildcard may cross owners

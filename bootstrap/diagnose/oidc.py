@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bootstrap.core import oidc, oidcinput
+from bootstrap.core import oidc, oidcinput, tfc
 
 
 @dataclass(frozen=True)
@@ -102,10 +102,13 @@ def _sub_cause(sub: str, wanted: Sequence[tuple[str, str]]) -> tuple[str, str]: 
                     "Use StringLike for the pattern (trust-bootstrap writes StringLike only when a wildcard is given).")  # fmt: skip
         like = "Like" in operator
         if oidc.glob_match(w.lower(), sub.lower()) if like else w.lower() == sub.lower():
+            names = "organization, project and workspace names as HCP Terraform" if tfc.is_tfc_subject(sub) else "owner and repository names as GitHub"  # fmt: skip
             return (f"the sub {sub!r} differs from the trust's {w!r} only in letter case: {operator} is case-sensitive, "
-                    "and the token carries the owner and repository names as GitHub spells them",
+                    f"and the token carries the {names} spells them",
                     f"Write the sub exactly as the token carries it: {sub!r}.")  # fmt: skip
     plain = [w for _, w in wanted]
+    if (phase_cause := tfc.run_phase_cause(sub, plain)) is not None:  # HCP Terraform: plan vs apply
+        return phase_cause
     strip = re.compile(r"@\d+")
     if "@" in sub and any(
         strip.sub("", sub) == strip.sub("", w) or oidc.glob_match(w, strip.sub("", sub)) for w in plain
@@ -223,6 +226,8 @@ def predicted_claims(options: Mapping[str, Any]) -> tuple[dict[str, str], str]:
         except ValueError as err:
             raise ValueError(f"--{key.replace('_', '-')}: {err}") from err
 
+    if options.get("tfc_organization") or options.get("tfc_workspace"):  # HCP Terraform (core/tfc.py)
+        return tfc.predicted(options)
     audience = opt("oidc_audience", oidcinput.check_audience)
     issuer = opt("oidc_issuer", oidcinput.check_issuer)
     if options.get("github_repo"):

@@ -41,6 +41,11 @@ def word(value: str) -> str:
     return shlex.quote(value)
 
 
+def assignment(name: str, value: str) -> str:
+    """``NAME=VALUE``: a variable set to exactly ``value`` (an env file line, as a shell reads it)."""
+    return f"{Var(name).name}={word(value)}"
+
+
 def line(*words: str | Var | Redirect) -> str:
     """One command line: literal words quoted, variables double-quoted."""
     parts = []

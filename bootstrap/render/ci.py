@@ -19,6 +19,7 @@ def trust_json(trust: oidc.OidcTrust) -> dict[str, Any]:
         "issuer": trust.issuer,
         "audience": trust.audience,
         "subject": trust.subject,
+        "subjects": list(trust.subjects),
         "subject_operator": trust.sub_operator,
         "hub_role": trust.hub_role,
     }
@@ -79,10 +80,10 @@ def outcome_text(outcome: CiOutcome) -> str:
     lines += trust_lines(outcome.trust, outcome.provider_arn)
     lines += [f"Static proof: {line}" for line in outcome.proof]
     lines.append(_verification(outcome.verification, outcome.not_verified))
-    lines += [
-        "",
-        "Use it from CI: trust-bootstrap export --format github-actions (or gitlab-ci) with the same options.",
-    ]
+    formats = (
+        "tfc-variables (or tfe)" if outcome.trust.platform == oidc.Platform.TFC else "github-actions (or gitlab-ci)"
+    )
+    lines += ["", f"Use it from CI: trust-bootstrap export --format {formats} with the same options."]
     return "\n".join(lines)
 
 
