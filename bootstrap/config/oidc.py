@@ -84,7 +84,7 @@ def parse(merged: Mapping[str, Any], where: Where) -> oidc.OidcTrust | None:
                 "--gitlab-project or --oidc-issuer/--oidc-subject)."
             )
         return None
-    from bootstrap.core import oidc, oidcinput, tfc  # noqa: PLC0415 (a CI trust: see the imports)
+    from bootstrap.core import globs, oidc, oidcinput, tfc  # noqa: PLC0415 (a CI trust: see the imports)
 
     platforms = [g for g in given if g != "oidc"]
     if len(platforms) > 1:
@@ -134,7 +134,7 @@ def parse(merged: Mapping[str, Any], where: Where) -> oidc.OidcTrust | None:
         audience or oidc.STS_AUDIENCE,
         subject.strip(),
         hub_role,
-        org_wildcard=oidc.has_wildcard(subject) and not tfc.confined_to_one_workspace(subject),
+        org_wildcard=globs.has_wildcard(subject) and not tfc.confined_to_one_workspace(subject),
     )
 
 

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bootstrap.core import arns
+from bootstrap.core import arns, globs
 
 # AWS managed policies known by name, refused before any AWS call (offline exports, early exit);
 # every other AWS managed policy is judged by its document, read from IAM before any write.
@@ -117,14 +117,8 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-@functools.lru_cache(maxsize=4096)
-def _regex(pattern: str, ignore_case: bool) -> re.Pattern[str]:
-    parts = (".*" if p == "*" else "." if p == "?" else re.escape(p) for p in re.findall(r"[*?]|[^*?]+", pattern))
-    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL)
-
-
 def _match(pattern: Any, value: str, *, ignore_case: bool) -> bool:
-    return isinstance(pattern, str) and _regex(pattern, ignore_case).fullmatch(value) is not None
+    return isinstance(pattern, str) and globs.matches(pattern, value, case_sensitive=not ignore_case)
 
 
 def _first(patterns: Any, value: str, *, ignore_case: bool) -> str | None:

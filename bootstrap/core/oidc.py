@@ -21,10 +21,10 @@ Claim formats, from the platforms' own documentation:
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
+from bootstrap.core.globs import has_wildcard, matches
 from bootstrap.core.state import TRUST_SID as OWNED_TRUST_SID
 
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
@@ -36,7 +36,6 @@ TRUST_SID = OWNED_TRUST_SID
 
 # GitHub: a user or organization name is alphanumerics and single hyphens, not at either end, at
 # most 39 characters; a repository name is letters, digits, '.', '_' and '-', at most 100.
-WILDCARDS = ("*", "?")
 
 
 class Platform:
@@ -114,10 +113,6 @@ class Provider:
     url: str  # without https://, as IAM keys it
     client_ids: tuple[str, ...]
     tags: tuple[tuple[str, str], ...]
-
-
-def has_wildcard(text: str) -> bool:
-    return any(w in text for w in WILDCARDS)
 
 
 def provider_host(issuer: str) -> str:
@@ -292,12 +287,6 @@ def trust_policy(trust: OidcTrust, provider_arn: str) -> str:
     return json.dumps(document, separators=(",", ":"))
 
 
-def glob_match(pattern: str, value: str) -> bool:
-    """IAM's StringLike: '*' any run of characters, '?' one character, case-sensitive."""
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, value, re.DOTALL) is not None
-
-
 def admits(trust: OidcTrust, claims: dict[str, str]) -> tuple[bool, str]:
     """Would our own trust admit a token with these claims? (the static proof; pure)."""
     if claims.get("iss", "").rstrip("/") != trust.issuer:
@@ -305,7 +294,7 @@ def admits(trust: OidcTrust, claims: dict[str, str]) -> tuple[bool, str]:
     if claims.get("aud") != trust.audience:
         return False, f"aud {claims.get('aud')!r} is not {trust.audience!r}"
     sub = claims.get("sub", "")
-    hit = next((s for s in trust.subjects if (glob_match(s, sub) if trust.wildcard else sub == s)), None)
+    hit = next((s for s in trust.subjects if (matches(s, sub) if trust.wildcard else sub == s)), None)
     if hit is None:
         wanted = " or ".join(repr(s) for s in trust.subjects)
         return False, f"sub {sub!r} does not match {trust.sub_operator} {wanted}"

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 from bootstrap.core import tfc
+from bootstrap.core.globs import WILDCARDS, has_wildcard
 from bootstrap.core.identifiers import check_one_line
-from bootstrap.core.oidc import WILDCARDS, has_wildcard
 
 _GH_OWNER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
 _GH_REPO = re.compile(r"[A-Za-z0-9._-]{1,100}")

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from bootstrap.core import oidc
+from bootstrap.core import globs, oidc
 from bootstrap.core.identifiers import check_one_line
 
 HOSTNAME = "app.terraform.io"
@@ -88,7 +88,7 @@ def is_tfc_subject(subject: str) -> bool:
 
 def confined_to_one_workspace(pattern: str) -> bool:
     """Does every sub the pattern admits belong to one workspace? (Exact subjects always do.)"""
-    if not oidc.has_wildcard(pattern):
+    if not globs.has_wildcard(pattern):
         return True
     before = re.split(r"[*?]", pattern, maxsplit=1)[0]
     return _ONE_WORKSPACE.match(before) is not None

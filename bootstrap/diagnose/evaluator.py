@@ -37,6 +37,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bootstrap.core import arns
+from bootstrap.core.globs import matches as glob_match
 
 _ACCOUNT = re.compile(r"\d{12}")
 # IAM shows a deleted principal in a trust policy as its unique ID: AIDA (user), AROA (role).
@@ -116,16 +117,6 @@ class Decision:
 
 def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
-
-
-def _glob(pattern: str, case_sensitive: bool = True) -> re.Pattern[str]:
-    """IAM wildcards: * any run of characters, ? one character; nothing else is special."""
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.compile(regex, 0 if case_sensitive else re.IGNORECASE)
-
-
-def glob_match(pattern: str, value: str, case_sensitive: bool = True) -> bool:
-    return _glob(pattern, case_sensitive).fullmatch(value) is not None
 
 
 # -- Principal ------------------------------------------------------------------------------------
@@ -275,7 +266,7 @@ def failed_conditions(conditions: Mapping[str, Any], request: Request) -> tuple[
 
 
 def _matches_any(patterns: Any, value: str, case_sensitive: bool) -> bool:
-    return any(glob_match(str(p), value, case_sensitive) for p in _as_list(patterns))
+    return any(glob_match(str(p), value, case_sensitive=case_sensitive) for p in _as_list(patterns))
 
 
 def _principal_mismatch(statement: Mapping[str, Any], request: Request) -> tuple[str, tuple[str, ...]]:

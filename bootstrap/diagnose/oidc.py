@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bootstrap.core import oidc, oidcinput, tfc
+from bootstrap.core import globs, oidc, oidcinput, tfc
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ def _web_identity_statements(trust_policy: str) -> list[dict[str, Any]]:
     for statement in _statements(trust_policy):
         actions = [str(a).lower() for a in _as_list(statement.get("Action", []))]
         if statement.get("Effect") == "Allow" and any(
-            oidc.glob_match(a, "sts:assumerolewithwebidentity") for a in actions
+            globs.matches(a, "sts:assumerolewithwebidentity") for a in actions
         ):
             out.append(statement)
     return out
@@ -78,7 +78,7 @@ def _holds(operator: str, wanted: list[str], actual: str | None) -> bool:
     elif base == "StringEqualsIgnoreCase":
         hit = actual.lower() in [w.lower() for w in wanted]
     elif base == "StringLike":
-        hit = any(oidc.glob_match(w, actual) for w in wanted)
+        hit = any(globs.matches(w, actual) for w in wanted)
     else:
         return False  # an operator these keys do not take: fails, as IAM evaluates it
     return not hit if negated else hit
@@ -97,11 +97,11 @@ def _sub_cause(sub: str, wanted: Sequence[tuple[str, str]]) -> tuple[str, str]: 
     """Name the failure class of a sub that no trust condition admits, and the fix."""
     values = ", ".join(f"{o} {v!r}" for o, v in wanted)
     for operator, w in wanted:
-        if "Like" not in operator and oidc.has_wildcard(w) and oidc.glob_match(w, sub):
+        if "Like" not in operator and globs.has_wildcard(w) and globs.matches(w, sub):
             return (f"the trust's {operator} {w!r} would admit {sub!r} as a pattern, but {operator} takes '*' literally",
                     "Use StringLike for the pattern (trust-bootstrap writes StringLike only when a wildcard is given).")  # fmt: skip
         like = "Like" in operator
-        if oidc.glob_match(w.lower(), sub.lower()) if like else w.lower() == sub.lower():
+        if globs.matches(w.lower(), sub.lower()) if like else w.lower() == sub.lower():
             names = "organization, project and workspace names as HCP Terraform" if tfc.is_tfc_subject(sub) else "owner and repository names as GitHub"  # fmt: skip
             return (f"the sub {sub!r} differs from the trust's {w!r} only in letter case: {operator} is case-sensitive, "
                     f"and the token carries the {names} spells them",
@@ -111,7 +111,7 @@ def _sub_cause(sub: str, wanted: Sequence[tuple[str, str]]) -> tuple[str, str]: 
         return phase_cause
     strip = re.compile(r"@\d+")
     if "@" in sub and any(
-        strip.sub("", sub) == strip.sub("", w) or oidc.glob_match(w, strip.sub("", sub)) for w in plain
+        strip.sub("", sub) == strip.sub("", w) or globs.matches(w, strip.sub("", sub)) for w in plain
     ):
         return (f"the sub {sub!r} carries GitHub's immutable owner/repository IDs (new or renamed repositories since "
                 "July 2026), but the trust names the repository without them",
@@ -186,7 +186,7 @@ def _trust_findings(statements: list[dict[str, Any]], arn: str, host: str, claim
             if operator.startswith("ForAllValues"):
                 findings.append(Finding("for-all-values", "fail",
                     f"{operator} on a single-valued claim is true when the claim is absent", f"Use {operator.split(':')[1]}."))  # fmt: skip
-            if operator.removesuffix("IfExists") == "StringEquals" and any(oidc.has_wildcard(v) for v in values):
+            if operator.removesuffix("IfExists") == "StringEquals" and any(globs.has_wildcard(v) for v in values):
                 findings.append(Finding("string-equals-wildcard", "fail",
                     f"StringEquals compares {', '.join(values)} literally: '*' is not a wildcard there",
                     "Use StringLike for a pattern, or name the exact sub."))  # fmt: skip

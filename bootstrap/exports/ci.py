@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bootstrap.core import oidc
+from bootstrap.core import globs, oidc
 from bootstrap.exports import shellwrite, yamlwrite
 from bootstrap.exports.shellwrite import Redirect, Var
 
@@ -103,7 +103,7 @@ def gitlab_ci(export: CiExport) -> str:
             "AWS_DEFAULT_REGION": yamlwrite.gitlab_variable(export.region),
         },
     }
-    if trust.platform == oidc.Platform.GITLAB and ref and not oidc.has_wildcard(trust.subject):
+    if trust.platform == oidc.Platform.GITLAB and ref and not globs.has_wildcard(trust.subject):
         variable = "$CI_COMMIT_TAG" if ref_type == "tag" else "$CI_COMMIT_BRANCH"
         job["rules"] = [{"if": f"{variable} == {yamlwrite.gitlab_string_literal(ref)}"}]
     token_file = Var("AWS_WEB_IDENTITY_TOKEN_FILE")

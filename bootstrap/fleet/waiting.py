@@ -9,12 +9,11 @@ a cross-account AssumeRole needs the caller's own policies to allow it too). Pur
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from bootstrap.core import policydoc
+from bootstrap.core import globs, policydoc
 from bootstrap.core.plan import Change, Op
 
 # A role created this recently may still be propagating (the same bound as a single trust's proof).
@@ -35,12 +34,6 @@ def grant_after(live_document: str | None, grant_done: Iterable[Change]) -> str 
     return document
 
 
-def _matches(pattern: str, value: str, *, case: bool) -> bool:
-    """IAM's wildcards in Action and Resource: '*' any run of characters, '?' one character."""
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, value, 0 if case else re.IGNORECASE) is not None
-
-
 def _listed(value: object) -> list[str]:
     return [value] if isinstance(value, str) else [str(v) for v in value] if isinstance(value, list) else []
 
@@ -55,8 +48,8 @@ def allows_assume(document: str | None, role_arn: str) -> bool:
             continue
         actions = _listed(statement.get("Action"))
         resources = _listed(statement.get("Resource"))
-        if any(_matches(a, "sts:AssumeRole", case=False) for a in actions) and any(
-            _matches(r, role_arn, case=True) for r in resources
+        if any(globs.action_matches(a, "sts:AssumeRole") for a in actions) and any(
+            globs.matches(r, role_arn) for r in resources
         ):
             return True
     return False
