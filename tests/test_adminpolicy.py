@@ -18,7 +18,7 @@ ROLE = adminpolicy.role_template("/ci/", "deploy")
 def _methods(*statements: dict[str, Any], account: str | None = B, **policies: Any) -> list[str]:
     documents = {"p": {"Version": "2012-10-17", "Statement": list(statements)}} if statements else {}
     documents.update(policies)
-    return [f.method for f in adminpolicy.findings(documents, account=account, own=[ROLE])]
+    return [f.method for f in adminpolicy.escalations(documents, account=account, own=[ROLE])]
 
 
 def allow(action: Any, resource: Any = "*", **extra: Any) -> dict[str, Any]:
@@ -101,7 +101,7 @@ def test_policies_are_judged_together() -> None:
     passrole = {"Statement": [allow("iam:PassRole")]}
     run = {"Statement": [allow("ec2:RunInstances")]}
     assert _methods(a=passrole) == [] and _methods(b=run) == []
-    found = adminpolicy.findings({"a": passrole, "b": run}, account=B)
+    found = adminpolicy.escalations({"a": passrole, "b": run}, account=B)
     assert [f.method for f in found] == ["CreateEC2WithExistingIP"]
     assert found[0].policies == ("a", "b")
     text = adminpolicy.refusal(found[0])
@@ -110,7 +110,7 @@ def test_policies_are_judged_together() -> None:
 
 
 def test_the_refusal_names_the_statement_and_the_pattern() -> None:
-    found = adminpolicy.findings({"ops": {"Statement": [{"Sid": "Deploy", **allow(["s3:*", "iAm:PuT*"])}]}})
+    found = adminpolicy.escalations({"ops": {"Statement": [{"Sid": "Deploy", **allow(["s3:*", "iAm:PuT*"])}]}})
     text = adminpolicy.refusal(found[0])
     assert 'ops is admin-equivalent: statement "Deploy" allows iam:PutRolePolicy (through Action "iAm:PuT*"' in text
     assert "PutRolePolicy" in text and "https://pathfinding.cloud/paths/iam-005" in text

@@ -18,6 +18,7 @@ from bootstrap.ci import token as ci_token
 from bootstrap.config.model import Config
 from bootstrap.core import arns, oidc
 from bootstrap.core.errors import InvalidInput
+from bootstrap.core.findings import Finding, Status
 from bootstrap.core.plan import Plan, Side
 from bootstrap.diagnose import oidc as oidcdiagnose
 from bootstrap.exports import ci as ciexports
@@ -88,7 +89,7 @@ def prepare_in_ci(config: Config, target_account: str, source_account: str | Non
 
 def run_diagnose(
     role_arn: str, target_profile: str | None, options: Mapping[str, object], token_file: Path | None
-) -> tuple[list[oidcdiagnose.Finding], str]:
+) -> tuple[list[Finding], str]:
     """The findings for a CI run (predicted, or a real token's claims) against the live role."""
     token = None
     if token_file is not None:
@@ -103,7 +104,7 @@ def run_diagnose(
     return _findings(role_arn, target_profile, claims, token), who
 
 
-def run_diagnose_config(config: Config) -> tuple[str, list[oidcdiagnose.Finding], str]:
+def run_diagnose_config(config: Config) -> tuple[str, list[Finding], str]:
     """diagnose --config of a CI trust: the run the config describes, against the role it names
     (the hub role in A for the hub topology). Returns (role ARN, findings, the run in words)."""
     trust = config.oidc
@@ -119,9 +120,7 @@ def run_diagnose_config(config: Config) -> tuple[str, list[oidcdiagnose.Finding]
     return role_arn, _findings(role_arn, profile, dict(context.claims), None), context.description
 
 
-def _findings(
-    role_arn: str, target_profile: str | None, claims: Mapping[str, str], token: str | None
-) -> list[oidcdiagnose.Finding]:
+def _findings(role_arn: str, target_profile: str | None, claims: Mapping[str, str], token: str | None) -> list[Finding]:
     arn = arns.parse_arn(role_arn)
     target, identity = sessions.open_profile(target_profile, "target")
     if identity.account != arn.account:
@@ -131,16 +130,16 @@ def _findings(
         )
     role = aws_iam.get_role(target, arns.name_of(role_arn))
     if role is None:
-        return [oidcdiagnose.Finding("role-arn", "fail", f"there is no role {role_arn}", "Check the name.")]
+        return [Finding("role-arn", Status.FAIL, f"there is no role {role_arn}", "Check the name.")]
     trust_policy = json.dumps(role["AssumeRolePolicyDocument"])
     findings = oidcdiagnose.analyse(trust_policy, aws_oidc.list_providers(target), claims, arn.account, arn.partition)
     exp = claims.get("exp")
     if token is not None and exp is not None and exp.isdigit() and int(exp) < time.time():
-        findings.append(oidcdiagnose.Finding("expiry", "fail", f"the token expired at {exp}", "Use a fresh token."))
+        findings.append(Finding("expiry", Status.FAIL, f"the token expired at {exp}", "Use a fresh token."))
     if token is not None:
         try:
             aws_oidc.assume_role_with_web_identity(target, role_arn, "trust-bootstrap-diagnose", token)
-            findings.append(oidcdiagnose.Finding("live-assume", "pass", "AWS admitted the token"))
+            findings.append(Finding("live-assume", Status.PASS, "AWS admitted the token"))
         except aws_errors.AssumeRefused as err:
-            findings.append(oidcdiagnose.Finding("live-assume", "fail", f"AWS answered: {err.reason}"))
+            findings.append(Finding("live-assume", Status.FAIL, f"AWS answered: {err.reason}"))
     return findings

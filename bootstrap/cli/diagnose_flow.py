@@ -15,8 +15,8 @@ from bootstrap.config import door
 from bootstrap.config import fleet as fleetconfig
 from bootstrap.config import model as config
 from bootstrap.core.errors import InvalidInput
+from bootstrap.core.findings import Finding
 from bootstrap.diagnose import gather as diagnose
-from bootstrap.diagnose.oidc import Finding as CiFinding
 from bootstrap.diagnose.results import Findings, OnProgress
 from bootstrap.fleet import flow as fleet_flow
 from bootstrap.fleet.results import FleetDiagnosis
@@ -66,5 +66,5 @@ def run(request: DiagnoseRequest, on_progress: OnProgress) -> Findings | FleetDi
     return Findings(result.facts.params.role_arn, result.principal_arn, result.findings, result.ok)
 
 
-def _ci_findings(role_arn: str, who: str, found: list[CiFinding]) -> Findings:
+def _ci_findings(role_arn: str, who: str, found: list[Finding]) -> Findings:
     return Findings(role_arn, f"web identity: {who}", tuple(found), not any(f.status == "fail" for f in found))

@@ -228,7 +228,7 @@ def _refuse_admin(config: Config, source: _Source) -> None:
     if not config.inline_policies:
         return
     inline = {f"inline policy '{p.name}' ({p.source})": json.loads(p.document) for p in config.inline_policies}
-    found = adminpolicy.findings(inline, own=[adminpolicy.role_template(config.path, config.role_name)])
+    found = adminpolicy.escalations(inline, own=[adminpolicy.role_template(config.path, config.role_name)])
     if found:
         raise InvalidInput(f"{source.where('inline_policies')}: {adminpolicy.refusal(found[0])}")
 

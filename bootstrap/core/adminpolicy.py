@@ -75,7 +75,7 @@ class Evidence:
 
 
 @dataclass(frozen=True)
-class Finding:
+class Escalation:
     """A privilege escalation method every action of which the policies allow."""
 
     method: str
@@ -206,7 +206,9 @@ def _statements(policies: Mapping[str, Any]) -> list[_Statement]:
     return found
 
 
-def findings(policies: Mapping[str, Any], *, account: str | None = None, own: Iterable[str] = ()) -> list[Finding]:
+def escalations(
+    policies: Mapping[str, Any], *, account: str | None = None, own: Iterable[str] = ()
+) -> list[Escalation]:
     """The escalation methods the policies (label -> document), taken together, allow; the methods
     with the fewest actions first. ``account``: the target account, when known (else any account a
     Resource names stands for it). ``own``: this role's ARN and its customer managed policies' ARNs
@@ -239,7 +241,7 @@ def findings(policies: Mapping[str, Any], *, account: str | None = None, own: It
                 break
             evidence.append(found)
         else:
-            result.append(Finding(method, entry.get("url"), tuple(evidence)))
+            result.append(Escalation(method, entry.get("url"), tuple(evidence)))
     return result
 
 
@@ -308,7 +310,7 @@ def _judge(
 
 def is_admin_equivalent(document: Any) -> bool:
     """Does this one policy document allow a privilege escalation method?"""
-    return bool(findings({"policy": document}))
+    return bool(escalations({"policy": document}))
 
 
 def role_template(path: str, role_name: str) -> str:
@@ -325,11 +327,11 @@ def is_admin_managed(arn: str) -> bool:
     return parsed.account == "aws" and arns.name_of(parsed.resource) in ADMIN_MANAGED
 
 
-def refusal(finding: Finding) -> str:
+def refusal(escalation: Escalation) -> str:
     """The refusal's one paragraph (the caller says where the policies came from, and what was not done)."""
-    names = finding.policies
+    names = escalation.policies
     return (
-        f"{' and '.join(names)} {'is' if len(names) == 1 else 'are together'} admin-equivalent: {finding.describe()}. "
+        f"{' and '.join(names)} {'is' if len(names) == 1 else 'are together'} admin-equivalent: {escalation.describe()}. "
         "On a cross-account role that hands the whole target account to the source principal. If that is "
         "intended, pass --allow-admin."
     )

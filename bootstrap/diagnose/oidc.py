@@ -14,18 +14,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from bootstrap.core import globs, oidc, oidcinput, tfc
-
-
-@dataclass(frozen=True)
-class Finding:
-    id: str
-    status: str  # pass / fail / unknown
-    summary: str
-    fix: str = ""
+from bootstrap.core.findings import Finding, Status
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -148,20 +140,20 @@ def analyse(
     if provider is None:
         fix = f"trust-bootstrap apply with the same CI options creates it; or: aws iam create-open-id-connect-provider --url {issuer} --client-id-list {claims.get('aud', 'sts.amazonaws.com')}"  # fmt: skip
         findings.append(
-            Finding("provider", "fail", f"no IAM OIDC provider for {issuer} in account {role_account}", fix)
+            Finding("provider", Status.FAIL, f"no IAM OIDC provider for {issuer} in account {role_account}", fix)
         )
     else:
-        findings.append(Finding("provider", "pass", f"{provider.arn} exists"))
+        findings.append(Finding("provider", Status.PASS, f"{provider.arn} exists"))
     if named and arn not in named:
-        findings.append(Finding("provider-url", "fail",
+        findings.append(Finding("provider-url", Status.FAIL,
             f"the trust names {', '.join(named)}, but the token's issuer is {issuer} (provider {arn})",
             "The provider URL must equal the token's iss without https:// (mind a trailing slash or an enterprise slug)."))  # fmt: skip
     aud = str(claims.get("aud", ""))
     if provider is not None:
         if aud in provider.client_ids:
-            findings.append(Finding("audience", "pass", f"aud {aud!r} is a client ID of the provider"))
+            findings.append(Finding("audience", Status.PASS, f"aud {aud!r} is a client ID of the provider"))
         else:
-            findings.append(Finding("audience", "fail",
+            findings.append(Finding("audience", Status.FAIL,
                 f"aud {aud!r} is not among the provider's client IDs ({', '.join(provider.client_ids) or 'none'})",
                 f"Request the token with audience {provider.client_ids[0]!r} (configure-aws-credentials: audience; GitLab: "
                 f"id_tokens aud), or add it: aws iam add-client-id-to-open-id-connect-provider --client-id {aud}"
@@ -174,42 +166,42 @@ def _trust_findings(statements: list[dict[str, Any]], arn: str, host: str, claim
     findings: list[Finding] = []
     mine = [s for s in statements if arn in _federated(s)]
     if not mine:
-        return [Finding("trust-policy", "fail", f"no trust statement allows sts:AssumeRoleWithWebIdentity to {arn}",
+        return [Finding("trust-policy", Status.FAIL, f"no trust statement allows sts:AssumeRoleWithWebIdentity to {arn}",
                         "Add one: trust-bootstrap apply with the CI options.")]  # fmt: skip
     for s in mine:
         if not _conditions(s, host, "sub"):
-            findings.append(Finding("sub-condition", "fail",
+            findings.append(Finding("sub-condition", Status.FAIL,
                 "a trust statement has no sub condition: any repository or project of the platform can assume the role "
                 "(a security finding even when it works)", "Name the repository and ref: StringEquals on "
                 f"{host}:sub."))  # fmt: skip
         for operator, values in _conditions(s, host, "sub") + _conditions(s, host, "aud"):
             if operator.startswith("ForAllValues"):
-                findings.append(Finding("for-all-values", "fail",
+                findings.append(Finding("for-all-values", Status.FAIL,
                     f"{operator} on a single-valued claim is true when the claim is absent", f"Use {operator.split(':')[1]}."))  # fmt: skip
             if operator.removesuffix("IfExists") == "StringEquals" and any(globs.has_wildcard(v) for v in values):
-                findings.append(Finding("string-equals-wildcard", "fail",
+                findings.append(Finding("string-equals-wildcard", Status.FAIL,
                     f"StringEquals compares {', '.join(values)} literally: '*' is not a wildcard there",
                     "Use StringLike for a pattern, or name the exact sub."))  # fmt: skip
     sub = claims.get("sub", "")
     admitted = [s for s in mine if _statement_admits(s, host, claims)]
     if admitted:
         name = admitted[0].get("Sid") or "a statement"
-        findings.append(Finding("sub", "pass", f"sub {sub!r} and aud are admitted by {name}"))
+        findings.append(Finding("sub", Status.PASS, f"sub {sub!r} and aud are admitted by {name}"))
         return findings
     wanted = [(o, v) for s in mine for o, values in _conditions(s, host, "sub") for v in values]
     sub_ok = any(all(_holds(o, v, sub) for o, v in _conditions(s, host, "sub")) for s in mine)
     aud_ok = any(all(_holds(o, v, claims.get("aud")) for o, v in _conditions(s, host, "aud")) for s in mine)
     if not aud_ok:
         expected = [v for s in mine for _, values in _conditions(s, host, "aud") for v in values]
-        findings.append(Finding("aud-condition", "fail", f"the trust requires aud {', '.join(expected)}; the token has {claims.get('aud')!r}",
+        findings.append(Finding("aud-condition", Status.FAIL, f"the trust requires aud {', '.join(expected)}; the token has {claims.get('aud')!r}",
                                 "Request the token with that audience."))  # fmt: skip
     if wanted and sub_ok:
-        findings.append(Finding("sub", "pass", f"sub {sub!r} matches the trust's sub condition"))
+        findings.append(Finding("sub", Status.PASS, f"sub {sub!r} matches the trust's sub condition"))
     elif wanted:
         summary, fix = _sub_cause(sub, wanted)
-        findings.append(Finding("sub", "fail", summary, fix))
+        findings.append(Finding("sub", Status.FAIL, summary, fix))
     elif aud_ok:
-        findings.append(Finding("sub", "fail", f"no statement admits these claims (sub {sub!r})", ""))
+        findings.append(Finding("sub", Status.FAIL, f"no statement admits these claims (sub {sub!r})", ""))
     return findings
 
 

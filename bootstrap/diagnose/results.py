@@ -14,7 +14,6 @@ if TYPE_CHECKING:  # annotations only: a run that shows none of these does not l
     from bootstrap.core.facts import Facts
     from bootstrap.core.findings import Finding
     from bootstrap.core.oidc import OidcTrust
-    from bootstrap.diagnose.oidc import Finding as CiFinding
 
 
 @dataclass(frozen=True)
@@ -95,7 +94,7 @@ class Findings:
 
     role_arn: str
     principal: str  # the principal's ARN, or "web identity: ..." for a CI run
-    findings: tuple[Finding | CiFinding, ...]
+    findings: tuple[Finding, ...]
     ok: bool
 
 

@@ -12,10 +12,7 @@ from bootstrap.exports import formats as exports
 
 if TYPE_CHECKING:  # annotations only: plain runs do not load the diagnosis modules (nor fleet results)
     from bootstrap.core.findings import Finding
-    from bootstrap.diagnose.oidc import Finding as CiFinding
     from bootstrap.fleet.results import FleetDiagnosis, FleetPlan, TargetResult
-
-    AnyFinding = Finding | CiFinding  # the checks of an AssumeRole, or of a CI run's web identity
 
 SYMBOLS = {"create": "+", "update": "~", "delete": "-"}
 SIDE_NAMES = {Side.TARGET: "target", Side.SOURCE: "source"}
@@ -182,7 +179,7 @@ MARKS = {"pass": "ok  ", "fail": "FAIL", "unknown": " ?? ", "inferred": "INFR"}
 BAD = ("fail", "inferred")
 
 
-def findings_text(role_arn: str, principal_arn: str, findings: Sequence[AnyFinding]) -> str:
+def findings_text(role_arn: str, principal_arn: str, findings: Sequence[Finding]) -> str:
     lines = [f"AssumeRole of {role_arn} by {principal_arn or '(unknown principal)'}:", ""]
     width = max(len(f.id) for f in findings)
     for f in findings:
@@ -194,12 +191,12 @@ def findings_text(role_arn: str, principal_arn: str, findings: Sequence[AnyFindi
     return "\n".join(lines)
 
 
-def conclusion(findings: Sequence[AnyFinding]) -> str:
+def conclusion(findings: Sequence[Finding]) -> str:
     """The last line of a diagnosis: it claims only what the checks that ran found."""
-    causes = [f for f in findings if f.status == "fail" and getattr(f, "kind", "cause") == "cause"]
+    causes = [f for f in findings if f.status == "fail" and f.kind == "cause"]
     inferred = [f for f in findings if f.status == "inferred"]
-    unknown = [f.id for f in findings if f.status == "unknown" and getattr(f, "kind", "cause") == "cause"]
-    passed = [f.id for f in findings if f.status == "pass" and getattr(f, "kind", "cause") == "cause"]
+    unknown = [f.id for f in findings if f.status == "unknown" and f.kind == "cause"]
+    passed = [f.id for f in findings if f.status == "pass" and f.kind == "cause"]
     live = next((f for f in findings if f.id == "live-assume"), None)
     not_run = f" Not checked: {', '.join(unknown)}." if unknown else ""
     if causes:
@@ -220,7 +217,7 @@ def conclusion(findings: Sequence[AnyFinding]) -> str:
     return "See the failed checks above."
 
 
-def findings_json(role_arn: str, principal_arn: str, findings: Sequence[AnyFinding]) -> str:
+def findings_json(role_arn: str, principal_arn: str, findings: Sequence[Finding]) -> str:
     return json.dumps(
         {
             "role_arn": role_arn,
@@ -233,9 +230,9 @@ def findings_json(role_arn: str, principal_arn: str, findings: Sequence[AnyFindi
                     "status": str(f.status),
                     "summary": f.summary,
                     "fix": f.fix,
-                    "title": getattr(f, "title", ""),
-                    "kind": str(getattr(f, "kind", "cause")),
-                    "doc": getattr(f, "doc", ""),
+                    "title": f.title,
+                    "kind": str(f.kind),
+                    "doc": f.doc,
                 }
                 for f in findings
             ],

@@ -62,9 +62,9 @@ def refuse_admin(config: Config, documents: Mapping[str, Any], new: Iterable[str
     managed = {arn: documents[arn] for arn in config.policy_arns if arn in documents}
     own = [adminpolicy.role_template(config.path, config.role_name), *customer_managed(managed)]
     wanted = set(new)
-    for finding in adminpolicy.findings({**inline, **managed}, account=account, own=own):
-        if wanted.intersection(finding.policies):
-            raise InvalidInput(f"{adminpolicy.refusal(finding)} Nothing was written.")
+    for escalation in adminpolicy.escalations({**inline, **managed}, account=account, own=own):
+        if wanted.intersection(escalation.policies):
+            raise InvalidInput(f"{adminpolicy.refusal(escalation)} Nothing was written.")
 
 
 def refuse_admin_managed(target: aws.Account, config: Config, role: Role | None, account: str | None = None) -> None:
