@@ -109,9 +109,8 @@ def delete_role(account: Account, role: str) -> None:
 def put_managed_policy(account: Account, arn: str, document: str, kind: str, owner: str) -> None:
     """Create the policy or add a new default version (dropping the oldest when IAM's limit of five
     versions is reached), then attach it to the principal. Each step is idempotent."""
-    # arn:aws:iam::ACCOUNT:policy/PATH/NAME -> "/PATH/", "NAME"
-    path, _, name = arns.parse_arn(arn).resource.removeprefix("policy").rpartition("/")
-    path += "/"
+    named = arns.iam_name(arn)  # arn:aws:iam::ACCOUNT:policy/PATH/NAME -> "/PATH/", "NAME"
+    path, name = named.path, named.name
     k = iamkinds.of(kind)
     with translate_errors(f"{account.label}: writing managed policy {arn}"):
         if managed_policy(account, arn) is None:

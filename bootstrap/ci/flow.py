@@ -301,8 +301,7 @@ def prove(prepared: Prepared, token_file: Path | None, on_progress: OnProgress) 
     identity = aws_sts.get_caller_identity(
         prepared.target.with_credentials(outcome.credentials, label="the assumed role")
     )
-    expected = f":assumed-role/{config.role_name}/"
-    if identity.account != prepared.accounts[Side.TARGET] or expected not in identity.arn:
+    if identity.account != prepared.accounts[Side.TARGET] or not arns.is_session_of(identity.arn, config.role_name):
         return Verification(False, identity.arn, outcome.attempts, outcome.waited_s,
                                    error=f"the assumed credentials are {identity.arn}, not the role"), how  # fmt: skip
     return Verification(True, identity.arn, outcome.attempts, outcome.waited_s), how

@@ -81,9 +81,7 @@ def load_diagnose(file: Path | None, flags: Mapping[str, Any]) -> DiagnoseConfig
 
 
 def _check_role_arn(value: str) -> None:
-    arn = arns.parse_arn(value)
-    if arn.service != "iam" or not arn.resource.startswith("role/"):
-        raise ValueError(f"'{value}' is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)")
+    arns.parse_role_arn(value)
 
 
 def _check_duration(value: int) -> None:

@@ -143,8 +143,8 @@ def _literal(field: str) -> str:
 def _probe(template: str, pattern: str, account: str | None) -> str:
     """The resource ``template`` as it would be named in the target account, in the partition and
     some region ``pattern`` names, with any name (only a pattern covering every name matches it)."""
-    fields = pattern.split(":", 5) if pattern.startswith("arn:") else []
-    has = len(fields) == 6
+    fields = arns.fields(pattern) or ("",) * 6
+    has = fields[0] == "arn"
     values = {
         "Partition": (_literal(fields[1]) if has else "") or "aws",
         "Region": (_literal(fields[3]) if has else "") or "us-east-1",

@@ -82,6 +82,35 @@ def iam_name(text: str) -> IamName:
     return IamName(kind, f"/{path}/" if path else "/", name)
 
 
+def fields(text: str) -> tuple[str, str, str, str, str, str] | None:
+    """The six colon-separated fields of an ARN or an ARN pattern ('arn', partition, service, region,
+    account, resource: the resource keeps its own colons), unchecked (a field may hold wildcards), or
+    None when there are not six. Never raises."""
+    parts = text.split(":", 5)
+    if len(parts) != 6:
+        return None
+    return parts[0], parts[1], parts[2], parts[3], parts[4], parts[5]
+
+
+def parse_role_arn(text: str) -> Arn:
+    """An IAM role's ARN (arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME); ValueError when it is not one."""
+    arn = parse_arn(text)
+    if arn.service != "iam" or not arn.resource.startswith("role/"):
+        raise ValueError(f"'{text}' is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)")
+    return arn
+
+
+def beside(text: str, name: str) -> str:
+    """The ARN of the resource called ``name`` beside this one: same partition, account, kind and path."""
+    return text.rsplit("/", 1)[0] + "/" + name
+
+
+def is_session_of(text: str, role_name: str) -> bool:
+    """Is this STS identity ARN a session of the role (arn:...:sts::ACCOUNT:assumed-role/ROLE/SESSION)?
+    Never raises."""
+    return f":assumed-role/{role_name}/" in text
+
+
 def name_of(text: str) -> str:
     """The last segment of an ARN's resource: the name of a role, user or policy ARN. Never raises
     (a value read from a document may be anything)."""

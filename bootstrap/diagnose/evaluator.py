@@ -172,8 +172,8 @@ def _ip_in(address: str, network: str) -> bool:
 
 def _arn_like(request_value: str, pattern: str) -> bool:
     # ArnLike/ArnEquals match each of the six colon-separated parts, wildcards within a part.
-    value_parts, pattern_parts = request_value.split(":", 5), pattern.split(":", 5)
-    if len(value_parts) != 6 or len(pattern_parts) != 6:
+    value_parts, pattern_parts = arns.fields(request_value), arns.fields(pattern)
+    if value_parts is None or pattern_parts is None:
         return False
     return all(glob_match(p, v) for p, v in zip(pattern_parts, value_parts, strict=True))
 

@@ -75,9 +75,7 @@ def gather(
     reader = reader or source
     problem = None
     try:
-        parsed = arns.parse_arn(params.role_arn)
-        if parsed.service != "iam" or not parsed.resource.startswith("role/"):
-            raise ValueError(f"'{params.role_arn}' is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)")
+        parsed = arns.parse_role_arn(params.role_arn)
         arns.check_account_id(parsed.account)
         arns.check_role_name(arns.name_of(params.role_arn))
     except ValueError as err:

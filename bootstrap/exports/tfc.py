@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bootstrap.core import oidc, tfc
+from bootstrap.core import arns, oidc, tfc
 from bootstrap.exports import formats, hclwrite, jsonwrite, shellwrite
 
 CATEGORY = "env"
@@ -49,7 +49,7 @@ def workspace_of(trust: oidc.OidcTrust, role_arn: str, hub_role_arn: str | None)
     claims = dict(trust.contexts[0].claims)
     plan_arn = None
     if trust.companion is not None:  # the plan role: beside the role, same account and path
-        plan_arn = role_arn.rsplit("/", 1)[0] + "/" + trust.companion.role_name
+        plan_arn = arns.beside(role_arn, trust.companion.role_name)
     return Workspace(
         trust,
         hub_role_arn or role_arn,

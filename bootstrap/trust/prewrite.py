@@ -123,8 +123,8 @@ def _closest(target: aws.Account, missing: frozenset[str]) -> tuple[tuple[str, s
         except BootstrapError:
             continue
         # Names, not whole ARNs: every ARN of a scope shares its long prefix, which would make any two look alike.
-        by_name = {k.rsplit("/", 1)[-1]: k for k in known}
-        found = difflib.get_close_matches(arn.rsplit("/", 1)[-1], list(by_name), n=1, cutoff=0.8)
+        by_name = {arns.name_of(k): k for k in known}
+        found = difflib.get_close_matches(arns.name_of(arn), list(by_name), n=1, cutoff=0.8)
         if found:
             close.append((arn, by_name[found[0]]))
     return tuple(close)

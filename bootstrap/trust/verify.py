@@ -96,8 +96,7 @@ def check_assumed(
 ) -> Verification:
     """The proof's second half: who the assumed credentials are (GetCallerIdentity) must be the role."""
     identity = aws_sts.get_caller_identity(verifier.with_credentials(creds, label="the assumed role"))
-    expected = f":assumed-role/{arns.name_of(role_arn)}/"
-    if identity.account != target_account or expected not in identity.arn:
+    if identity.account != target_account or not arns.is_session_of(identity.arn, arns.name_of(role_arn)):
         return Verification(
             False,
             identity.arn,
