@@ -1,6 +1,6 @@
 """Issue 24, findings 1, 2, 8 and 9, through the command line: hostile values cannot rewrite the CI
 files the tool writes, nor reach AWS, nor exhaust the machine. (Findings 5 and 6: test_launch.py;
-the writers themselves: test_writers.py.)"""
+the writers themselves: tests/exports/test_writers.py.)"""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import yaml
 
 from bootstrap.sandbox.server import Sandbox
 from tests.conftest import ACCOUNT_A, ACCOUNT_B
-from tests.test_writers import github_evaluates, hcl_string_value
+from tests.exports.test_writers import github_evaluates, hcl_string_value
 
 OFFLINE = ["--offline", "--target-account", ACCOUNT_B, "--role-name", "deploy"]
 GITHUB = ["--github-repo", "octo-org/octo-repo"]

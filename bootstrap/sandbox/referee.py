@@ -3,7 +3,7 @@
 moto does not evaluate a role's trust policy on cross-account AssumeRole and knows no MFA, so the
 sandbox decides itself, as AWS documents it. This referee judges trust-bootstrap's work, so it
 shares no code with the tool's own policy evaluator (bootstrap/diagnose/evaluator.py): written separately
-from AWS's documentation, tested separately (tests/test_referee.py).
+from AWS's documentation, tested separately (tests/sandbox/test_referee.py).
 
 Condition operators, set operators and absent keys follow
 https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html

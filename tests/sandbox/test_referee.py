@@ -1,5 +1,5 @@
 """The sandbox referee decides trust conditions as AWS documents them. Pure unit tests, one row per
-documented rule, written independently of the tool's evaluator (tests/test_evaluator.py).
+documented rule, written independently of the tool's evaluator (tests/diagnose/test_evaluator.py).
 
 Source of every row unless noted:
 https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html

@@ -83,7 +83,7 @@ def test_a_deny_with_string_not_equals_applies_when_no_external_id_is_sent() -> 
 def test_string_like_has_no_character_classes() -> None:
     make_role({"AWS": CI_USER_ARN}, {"StringLike": {"sts:ExternalId": "team-[gw]*"}})
     assert denied(ExternalId="team-g1")
-    # STS refuses '[' in an ExternalId ([\w+=,.@:/-]*) before judging the trust; the literal match: test_referee.py
+    # STS refuses '[' in an ExternalId ([\w+=,.@:/-]*) before judging the trust; the literal match: tests/sandbox/test_referee.py
     with pytest.raises(ClientError, match="ValidationError"):
         assume("ci", ROLE_ARN, ExternalId="team-[gw]1")
 
