@@ -27,7 +27,7 @@ from bootstrap.core.plan import Change, Op, Plan, Side
 from bootstrap.core.state import OWNER_TAG, Grant, Role, State
 from bootstrap.diagnose.results import Attempt, Confirm, Done, OnProgress, Verification, Waited, Waiting
 from bootstrap.diagnose.results import CiOutcome as Outcome
-from bootstrap.trust import apply, desired, live
+from bootstrap.trust import apply, consumerpolicy, desired, live
 
 
 @dataclass(frozen=True)
@@ -143,11 +143,11 @@ def prepare(config: Config, adopt: bool = False, teardown: bool = False) -> Prep
 
     web_trust = oidc.trust_policy(trust, provider_arn)
     if hub_arn and hub_principal:
-        want_role: Role | None = _role(
-            config, role_arn, desired.trust_policy(hub_arn, None, False, None), with_policies=True
-        )
+        keys = consumerpolicy.tag_keys(config.consumers)  # the chaining step tags the session (--for github-actions)
+        hub_trust = desired.trust_policy(hub_arn, None, False, None, keys)
+        want_role: Role | None = _role(config, role_arn, hub_trust, with_policies=True)
         want_hub: Role | None = _role(config, hub_arn, web_trust, with_policies=False)
-        want_grant: Grant | None = Grant(hub_principal, grant_name, desired.grant_policy(role_arn))
+        want_grant: Grant | None = Grant(hub_principal, grant_name, desired.grant_policy(role_arn, keys))
     else:
         want_role, want_hub, want_grant = _role(config, role_arn, web_trust, with_policies=True), None, None
     if teardown:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from bootstrap.core.plan import Change, Op, Plan, Side
 from bootstrap.diagnose.results import Outcome, Verification
 from bootstrap.exports import formats as exports
+from bootstrap.render import consumers as consumerrender
 
 if TYPE_CHECKING:  # annotations only: plain runs do not load the diagnosis modules (nor fleet results)
     from bootstrap.core.findings import Finding
@@ -78,9 +79,10 @@ def plan_json(plan: Plan, accounts: dict[Side, str]) -> str:
 def verification_line(v: Verification | None) -> str:
     if v is None:
         return "Verified:    skipped (--no-verify)"
+    per_consumer = "".join("\n" + line for line in consumerrender.lines(v.consumers))
     if v.ok:
-        return f"Verified:    {v.assumed_arn} ({v.attempts} attempt(s), {v.waited_s:.1f}s waiting for IAM propagation)"
-    return f"Verified:    NO: {v.error} ({v.attempts} attempt(s) over {v.waited_s:.1f}s)"
+        return f"Verified:    {v.assumed_arn} ({v.attempts} attempt(s), {v.waited_s:.1f}s waiting for IAM propagation){per_consumer}"  # fmt: skip
+    return f"Verified:    NO: {v.error} ({v.attempts} attempt(s) over {v.waited_s:.1f}s){per_consumer}"
 
 
 def outcome_text(outcome: Outcome) -> str:
@@ -123,7 +125,7 @@ def verification_json(v: Verification | None) -> dict[str, Any] | None:
     if v is None:
         return None
     return {"ok": v.ok, "assumed_arn": v.assumed_arn, "attempts": v.attempts, "waited_s": round(v.waited_s, 3),
-            "error": v.error}  # fmt: skip
+            "error": v.error, **({"consumers": consumerrender.as_json(v.consumers)} if v.consumers else {})}  # fmt: skip
 
 
 def outcome_json(outcome: Outcome) -> str:

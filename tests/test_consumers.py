@@ -1,0 +1,102 @@
+"""--for CONSUMER: the trust and the grant admit each named consumer's own STS call, and the proof
+replays it (tags, session name, duration), against the sandbox (which asks for sts:TagSession on
+both sides, as STS does)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.conftest import ACCOUNT_B, CI_USER_ARN, base_args, iam
+
+ROLE = "terraform-deploy"
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT_B}:role/{ROLE}"
+GRANT = f"trust-bootstrap-{ACCOUNT_B}-{ROLE}"
+GITHUB_KEYS = [
+    "GitHub", "Repository", "Workflow", "Action", "Actor", "Branch", "Commit",
+    "EventName", "RunId", "Job", "TriggeringActor", "BaseRef", "HeadRef",
+]  # fmt: skip
+
+
+def run(cli: Any, verb: str, *extra: str) -> Any:
+    yes = ("--yes",) if verb == "apply" else ()
+    return cli(verb, *base_args(ROLE), "--principal", CI_USER_ARN, "--verify-profile", "ci", *yes, *extra)
+
+
+def _statements(document: Any) -> dict[str, Any]:
+    statements = document["Statement"]
+    return {s.get("Sid"): s for s in (statements if isinstance(statements, list) else [statements])}
+
+
+def trust() -> dict[str, Any]:
+    return _statements(iam("b-admin").get_role(RoleName=ROLE)["Role"]["AssumeRolePolicyDocument"])
+
+
+def grant() -> dict[str, Any]:
+    return _statements(iam("a-admin").get_user_policy(UserName="ci-user", PolicyName=GRANT)["PolicyDocument"])
+
+
+def test_github_actions_call_is_refused_on_todays_trust_and_admitted_on_the_new_one(cli: Any) -> None:
+    assert run(cli, "apply").exit_code == 0  # today's trust: a bare sts:AssumeRole
+    refused = run(cli, "verify", "--for", "github-actions")
+    assert refused.exit_code == 7, refused.stdout + refused.stderr
+    assert "sts:TagSession in the trust" in refused.stdout
+    assert "github-actions" in refused.stdout and "REFUSED" in refused.stdout
+
+    applied = run(cli, "apply", "--for", "github-actions", "--output", "json")
+    assert applied.exit_code == 0, applied.stderr
+    verdicts = applied.json()["verification"]["consumers"]
+    assert [(v["consumer"], v["session_name"], v["ok"]) for v in verdicts] == [
+        ("github-actions", "GitHubActions", True)
+    ]
+    tagging = trust()["TrustBootstrapTagSession"]
+    assert tagging["Action"] == "sts:TagSession" and tagging["Principal"] == {"AWS": CI_USER_ARN}
+    assert tagging["Condition"] == {"ForAllValues:StringEquals": {"aws:TagKeys": GITHUB_KEYS}}
+    granted = grant()["TrustBootstrapTagSession"]
+    assert granted["Resource"] == ROLE_ARN and granted["Condition"] == tagging["Condition"]
+    ok = run(cli, "verify", "--for", "github-actions")
+    assert ok.exit_code == 0, ok.stdout + ok.stderr
+    assert "for github-actions" in ok.stdout and "ok: session GitHubActions" in ok.stdout
+
+
+def test_verify_names_the_missing_tag_session_when_it_is_taken_out(cli: Any) -> None:
+    assert run(cli, "apply", "--for", "github-actions").exit_code == 0
+    document = iam("b-admin").get_role(RoleName=ROLE)["Role"]["AssumeRolePolicyDocument"]
+    document["Statement"] = [s for s in document["Statement"] if s.get("Sid") != "TrustBootstrapTagSession"]
+    iam("b-admin").update_assume_role_policy(RoleName=ROLE, PolicyDocument=json.dumps(document))
+    failed = run(cli, "verify", "--for", "github-actions")
+    assert failed.exit_code == 7
+    assert "missing sts:TagSession in the trust" in failed.stdout
+    # the grant side too: the trust back, the grant's statement out
+    assert run(cli, "apply", "--for", "github-actions").exit_code == 0
+    policy = iam("a-admin").get_user_policy(UserName="ci-user", PolicyName=GRANT)["PolicyDocument"]
+    policy["Statement"] = [s for s in policy["Statement"] if s.get("Sid") != "TrustBootstrapTagSession"]
+    iam("a-admin").put_user_policy(UserName="ci-user", PolicyName=GRANT, PolicyDocument=json.dumps(policy))
+    failed = run(cli, "verify", "--for", "github-actions", "--output", "json")
+    assert failed.exit_code == 7
+    assert "sts:TagSession in the grant" in failed.stdout + failed.stderr
+
+
+def test_without_for_the_trust_is_todays(cli: Any) -> None:
+    assert run(cli, "apply").exit_code == 0
+    assert set(trust()) == {"TrustBootstrapAssumeRole"} and set(grant()) == {"TrustBootstrapGrant"}
+
+
+def test_terraform_aws_profile_and_gitlab_calls_are_replayed_with_their_own_session_names(cli: Any) -> None:
+    applied = run(cli, "apply", "--for", "terraform", "--for", "aws-profile", "--for", "gitlab-ci", "-o", "json")
+    assert applied.exit_code == 0, applied.stderr
+    verdicts = {v["consumer"]: v for v in applied.json()["verification"]["consumers"]}
+    assert {k: v["session_name"] for k, v in verdicts.items()} == {
+        "terraform": f"terraform-{ROLE}",
+        "aws-profile": f"aws-profile-{ROLE}",
+        "gitlab-ci": f"gitlab-ci-{ROLE}",
+    }
+    assert all(v["ok"] for v in verdicts.values())
+    assert all(v["detail"].endswith(f"/{v['session_name']}") for v in verdicts.values())
+    assert set(trust()) == {"TrustBootstrapAssumeRole"}  # none of them tags: no sts:TagSession
+
+
+def test_an_unknown_consumer_is_refused_naming_the_flag(cli: Any) -> None:
+    failed = run(cli, "plan", "--for", "jenkins")
+    assert failed.exit_code == 2
+    assert "--for: unknown consumer 'jenkins'" in failed.stderr
