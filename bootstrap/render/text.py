@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from bootstrap.core import arns, consumers
 from bootstrap.core.plan import Change, Op, Plan, Side
 from bootstrap.diagnose.results import Outcome, Verification
 from bootstrap.exports import formats as exports
@@ -110,7 +111,7 @@ def outcome_text(outcome: Outcome) -> str:
         "\n".join(
             exports.provider_block(
                 outcome.role_arn,
-                outcome.session_name,
+                consumers.session_name(consumers.Consumer.TERRAFORM, arns.name_of(outcome.role_arn)),
                 outcome.external_id,
                 mfa=outcome.requires_mfa,
                 serial=outcome.mfa_serial,
