@@ -5,9 +5,10 @@ both sides, as STS does)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
-from tests.conftest import ACCOUNT_B, CI_USER_ARN, base_args, iam
+from tests.conftest import ACCOUNT_A, ACCOUNT_B, CI_USER_ARN, base_args, iam
 
 ROLE = "terraform-deploy"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT_B}:role/{ROLE}"
@@ -100,3 +101,42 @@ def test_an_unknown_consumer_is_refused_naming_the_flag(cli: Any) -> None:
     failed = run(cli, "plan", "--for", "jenkins")
     assert failed.exit_code == 2
     assert "--for: unknown consumer 'jenkins'" in failed.stderr
+
+
+def test_plan_says_what_the_trust_admits_for_each_consumer_and_why(cli: Any) -> None:
+    tagged = run(cli, "plan", "--for", "github-actions")
+    assert tagged.exit_code == 0, tagged.stderr
+    assert "sts:TagSession, only with the 13 tag keys aws-actions/configure-aws-credentials@v6" in tagged.stdout
+    plain = run(cli, "plan", "--for", "terraform")
+    assert "role-skip-session-tagging: true" in plain.stdout and "(session terraform-ROLE)" in plain.stdout
+    assert "For " not in run(cli, "plan").stdout  # without --for, today's plan
+
+
+def test_the_config_key_and_init_carry_the_consumers(cli: Any, tmp_path: Path) -> None:
+    config = tmp_path / "trust.yaml"
+    written = cli("init", str(config), *base_args(ROLE), "--principal", CI_USER_ARN, "--verify-profile", "ci",
+                  "--for", "github-actions", "--no-interactive")  # fmt: skip
+    assert written.exit_code == 0, written.stderr
+    assert "consumers:\n- github-actions\n" in config.read_text()
+    applied = cli("apply", "--config", str(config), "--yes", "-o", "json")
+    assert applied.exit_code == 0, applied.stderr
+    assert applied.json()["verification"]["consumers"][0]["consumer"] == "github-actions"
+    assert "TrustBootstrapTagSession" in trust()
+    config.write_text(config.read_text().replace("consumers:\n- github-actions\n", "consumers: [nope]\n"))
+    refused = cli("plan", "--config", str(config))
+    assert refused.exit_code == 2 and "config key 'consumers'" in refused.stderr
+
+
+def test_hub_trust_and_grant_admit_the_chaining_steps_tags(cli: Any, sandbox: Any) -> None:
+    args = ["--source-profile", "a-admin", "--target-profile", "b-admin", "--role-name", "deploy", "--hub-role",
+            "ci-hub", "--github-repo", "octo-org/octo-repo", "--github-ref", "refs/heads/main",
+            "--oidc-issuer", sandbox.issuer.url, "--for", "github-actions"]  # fmt: skip
+    applied = cli("apply", *args, "--yes")
+    assert applied.exit_code == 0, applied.stderr
+    document = iam("b-admin").get_role(RoleName="deploy")["Role"]["AssumeRolePolicyDocument"]
+    tagging = _statements(document)["TrustBootstrapTagSession"]
+    assert tagging["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT_A}:role/ci-hub"}
+    assert tagging["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"] == GITHUB_KEYS
+    grant_name = f"trust-bootstrap-{ACCOUNT_B}-deploy"
+    hub_grant = iam("a-admin").get_role_policy(RoleName="ci-hub", PolicyName=grant_name)["PolicyDocument"]
+    assert _statements(hub_grant)["TrustBootstrapTagSession"]["Resource"] == f"arn:aws:iam::{ACCOUNT_B}:role/deploy"

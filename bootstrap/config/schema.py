@@ -185,8 +185,8 @@ class Config:
     )
     consumers: tuple[str, ...] = _key(
         (),
-        help="Who uses the trust: terraform, github-actions, gitlab-ci, aws-profile (repeatable). The trust admits "
-        "and the proof replays each one's own STS call [default: a bare AssumeRole].",
+        help="The program that uses the trust (repeatable): terraform, github-actions, gitlab-ci or aws-profile. The trust "
+        "admits and the proof replays each one's own STS call [default: a bare AssumeRole].",
         example=["terraform", "github-actions"],
         panel="Conditions",
         metavar="CONSUMER",

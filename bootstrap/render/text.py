@@ -40,9 +40,10 @@ def _side_lines(changes: Sequence[Change], accounts: dict[Side, str]) -> list[st
     return lines
 
 
-def plan_text(plan: Plan, accounts: dict[Side, str], header: str = "Plan:") -> str:
+def plan_text(plan: Plan, accounts: dict[Side, str], header: str = "Plan:", named: tuple[str, ...] = ()) -> str:
+    """``named``: the consumers (--for); what the trust admits for them follows the plan."""
     if plan.empty and not plan.not_owned:
-        return "Both sides match: no changes."
+        return "Both sides match: no changes." + consumerrender.plan_notes(named)
     lines = _side_lines(plan.changes, accounts)
     if plan.after_verify:
         lines.append("  then, only once the new role is verified (a rename; never with --no-verify):")
@@ -50,7 +51,7 @@ def plan_text(plan: Plan, accounts: dict[Side, str], header: str = "Plan:") -> s
     lines += [f"  ! {note}; left alone (see --adopt)" for note in plan.not_owned]
     if plan.empty:
         lines.append("No changes to make.")
-    return "\n".join([header, *lines])
+    return "\n".join([header, *lines]) + consumerrender.plan_notes(named)
 
 
 def change_json(change: Change, accounts: dict[Side, str]) -> dict[str, Any]:
