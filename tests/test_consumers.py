@@ -76,6 +76,13 @@ def test_verify_names_the_missing_tag_session_when_it_is_taken_out(cli: Any) -> 
     failed = run(cli, "verify", "--for", "github-actions", "--output", "json")
     assert failed.exit_code == 7
     assert "sts:TagSession in the grant" in failed.stdout + failed.stderr
+    # diagnose knows the cause: the consumer's tagged call, judged on the caller's side
+    tags = [f"--tag={key}=x" for key in GITHUB_KEYS]
+    diagnosed = cli("diagnose", "--role-arn", ROLE_ARN, "--source-profile", "ci", "--target-profile", "b-admin",
+                    "--source-admin-profile", "a-admin", *tags, "-o", "json")  # fmt: skip
+    assert diagnosed.exit_code == 9, diagnosed.stdout
+    session_tags = next(c for c in diagnosed.json()["checks"] if c["id"] == "session-tags")
+    assert session_tags["status"] == "fail" and "--for github-actions" in session_tags["fix"]
 
 
 def test_without_for_the_trust_is_todays(cli: Any) -> None:
