@@ -147,3 +147,31 @@ def test_hub_trust_and_grant_admit_the_chaining_steps_tags(cli: Any, sandbox: An
     grant_name = f"trust-bootstrap-{ACCOUNT_B}-deploy"
     hub_grant = iam("a-admin").get_role_policy(RoleName="ci-hub", PolicyName=grant_name)["PolicyDocument"]
     assert _statements(hub_grant)["TrustBootstrapTagSession"]["Resource"] == f"arn:aws:iam::{ACCOUNT_B}:role/deploy"
+
+
+def test_a_role_principal_chains_so_its_consumers_ask_for_an_hour_at_most(cli: Any) -> None:
+    admin = {
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_A}:user/admin"},
+        "Action": "sts:AssumeRole",
+    }
+    iam("a-admin").create_role(RoleName="deployer", AssumeRolePolicyDocument=json.dumps({"Statement": [admin]}))
+    principal = f"arn:aws:iam::{ACCOUNT_A}:role/deployer"
+    args = [*base_args(ROLE), "--principal", principal, "--max-session-duration", "7200", "--for", "aws-profile"]
+    applied = cli("apply", *args, "--yes", "-o", "json")
+    assert applied.exit_code == 0, applied.stderr
+    # the role allows two hours, but the principal's session assuming it is role chaining: one hour
+    assert applied.json()["verification"]["consumers"][0]["ok"] is True
+    exported = cli("export", *args, "--format", "aws-config")
+    assert exported.exit_code == 0, exported.stderr
+    assert "duration_seconds = 3600" in exported.stdout and f"role_session_name = aws-profile-{ROLE}" in exported.stdout
+
+
+def test_the_cloudformation_template_admits_the_same_tags(cli: Any) -> None:
+    exported = cli("export", "--offline", "--target-account", ACCOUNT_B, "--principal", CI_USER_ARN, "--role-name",
+                   ROLE, "--for", "github-actions", "--format", "cloudformation")  # fmt: skip
+    assert exported.exit_code == 0, exported.stderr
+    document = json.loads(exported.stdout)["Resources"]["Role"]["Properties"]["AssumeRolePolicyDocument"]
+    tagging = _statements(document)["TrustBootstrapTagSession"]
+    assert tagging["Principal"] == {"AWS": {"Ref": "SourcePrincipalArn"}}
+    assert tagging["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"] == GITHUB_KEYS

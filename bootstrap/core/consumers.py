@@ -34,6 +34,7 @@ GITHUB_DURATION_S = 3600  # src/index.ts DEFAULT_ROLE_DURATION
 # Role chaining (a role session calling AssumeRole) is capped at one hour by STS:
 # https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles.html (role chaining).
 CHAINED_MAX_S = 3600
+TAG_SESSION_SID = "TrustBootstrapTagSession"  # the statement that admits a consumer's session tags
 PROOF_SESSION = "trust-bootstrap-verify"  # the proof's own: no consumer's call may look like it
 
 

@@ -163,7 +163,13 @@ def _trust_document(trust: Trust) -> dict[str, Any]:
     }
     if condition:
         statement["Condition"] = condition
-    return {"Version": "2012-10-17", "Statement": [statement]}
+    # --for github-actions: the desired trust's sts:TagSession statement, for the same parameter principal
+    tagging = [
+        {**s, "Principal": {"AWS": {"Ref": "SourcePrincipalArn"}}}
+        for s in json.loads(trust.role.trust_policy).get("Statement", [])
+        if isinstance(s, dict) and s.get("Sid") == consumers.TAG_SESSION_SID
+    ]
+    return {"Version": "2012-10-17", "Statement": [statement, *tagging]}
 
 
 def cloudformation(trust: Trust) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 from bootstrap.core import consumers
 
-TAG_SESSION_SID = "TrustBootstrapTagSession"
+TAG_SESSION_SID = consumers.TAG_SESSION_SID
 
 
 def tag_keys(named: tuple[str, ...]) -> tuple[str, ...]:
