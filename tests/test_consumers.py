@@ -175,3 +175,20 @@ def test_the_cloudformation_template_admits_the_same_tags(cli: Any) -> None:
     tagging = _statements(document)["TrustBootstrapTagSession"]
     assert tagging["Principal"] == {"AWS": {"Ref": "SourcePrincipalArn"}}
     assert tagging["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"] == GITHUB_KEYS
+
+
+def test_a_fleets_roles_and_its_one_grant_admit_the_tags(cli: Any, sandbox: Any, tmp_path: Path) -> None:
+    from tests.test_fleet import GRANT as FLEET_GRANT
+    from tests.test_fleet import fleet_file, role_in
+
+    config = fleet_file(tmp_path, sandbox, consumers=["github-actions"])
+    applied = cli("apply", "--config", str(config), "--yes", "-o", "json", "--parallel", "2")
+    assert applied.exit_code == 0, applied.stderr
+    role = role_in(sandbox.org_members[0], "deploy")
+    assert role is not None and "TrustBootstrapTagSession" in _statements(role["AssumeRolePolicyDocument"])
+    document = iam("a-admin").get_user_policy(UserName="ci-user", PolicyName=FLEET_GRANT)["PolicyDocument"]
+    tagging = _statements(document)["TrustBootstrapTagSession"]
+    assert sorted(tagging["Resource"]) == sorted(t["role_arn"] for t in applied.json()["targets"])
+    assert tagging["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"] == GITHUB_KEYS
+    again = cli("plan", "--config", str(config), "--detailed-exitcode")
+    assert again.exit_code == 0, again.stdout + again.stderr  # the grant with two statements reads back as ours
