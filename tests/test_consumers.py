@@ -179,7 +179,7 @@ def test_the_cloudformation_template_admits_the_same_tags(cli: Any) -> None:
 
 def test_a_fleets_roles_and_its_one_grant_admit_the_tags(cli: Any, sandbox: Any, tmp_path: Path) -> None:
     from tests.test_fleet import GRANT as FLEET_GRANT
-    from tests.test_fleet import fleet_file, role_in
+    from tests.test_fleet import fleet_file, member_iam, role_in
 
     config = fleet_file(tmp_path, sandbox, consumers=["github-actions"])
     applied = cli("apply", "--config", str(config), "--yes", "-o", "json", "--parallel", "2")
@@ -192,3 +192,14 @@ def test_a_fleets_roles_and_its_one_grant_admit_the_tags(cli: Any, sandbox: Any,
     assert tagging["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"] == GITHUB_KEYS
     again = cli("plan", "--config", str(config), "--detailed-exitcode")
     assert again.exit_code == 0, again.stdout + again.stderr  # the grant with two statements reads back as ours
+    # each target's proof replays the consumer's call too, and names what is missing when refused
+    verdicts = [t["verification"]["consumers"] for t in applied.json()["targets"]]
+    assert all(v == [{**v[0], "consumer": "github-actions", "ok": True}] for v in verdicts)
+    member = sandbox.org_members[0]
+    client = member_iam(member)
+    trust_doc = client.get_role(RoleName="deploy")["Role"]["AssumeRolePolicyDocument"]
+    trust_doc["Statement"] = [s for s in trust_doc["Statement"] if s.get("Sid") != "TrustBootstrapTagSession"]
+    client.update_assume_role_policy(RoleName="deploy", PolicyDocument=json.dumps(trust_doc))
+    failed = cli("verify", "--config", str(config), "-o", "json")
+    assert failed.exit_code == 7
+    assert "missing sts:TagSession in the trust or the grant" in failed.stdout + failed.stderr

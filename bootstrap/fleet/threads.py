@@ -33,7 +33,7 @@ from bootstrap.diagnose.results import Diagnosis
 from bootstrap.fleet import grant_holder, waiting
 from bootstrap.fleet.grant_holder import LiveGrant
 from bootstrap.fleet.results import FleetPlan, TargetDiagnosis, TargetPlan, TargetResult
-from bootstrap.trust import admincheck, apply, consumerpolicy, desired, live, verify
+from bootstrap.trust import admincheck, apply, consumerpolicy, consumerproof, desired, live, verify
 
 GRANT_POLICY_PATH = "/trust-bootstrap/"
 
@@ -363,6 +363,7 @@ def _run_target(  # the run's settings, and this target's judge of a denial (wai
     )
     if not check.ok and judge.stopped:
         check = replace(check, error=f"{check.error} ({judge.stopped})")
+    check = consumerproof.for_target(verifier, request, config, reached.account_id, check, bool(done))  # --for
     on_event(label, "verified" if check.ok else f"failed: {check.error}")
     return replace(result, verification=check)
 

@@ -316,6 +316,7 @@ def _target_json(r: TargetResult, accounts: dict[Side, str]) -> dict[str, Any]:
             "attempts": v.attempts,
             "waited_s": round(v.waited_s, 3),
             "error": v.error or None,
+            **({"consumers": consumerrender.as_json(v.consumers)} if v.consumers else {}),
         },
         "error": r.error,
     }

@@ -6,14 +6,17 @@ that stand (or were just written): e.g. "sts:TagSession in the trust"."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from bootstrap.aws import accounts as aws
 from bootstrap.aws import sts as aws_sts
+from bootstrap.config.model import Config
 from bootstrap.core import consumers
 from bootstrap.core.assumerequest import AssumeRequest
 from bootstrap.core.consumers import ConsumerVerdict
 from bootstrap.core.state import State
+from bootstrap.diagnose.results import Verification
 from bootstrap.trust import consumerpolicy, verify
 
 if TYPE_CHECKING:
@@ -23,34 +26,45 @@ if TYPE_CHECKING:
 _EXTRA_ACTIONS = ("sts:TagSession", "sts:SetSourceIdentity")
 
 
-def request_of(prepared: Prepared, call: consumers.ConsumerCall) -> AssumeRequest:
+def base_request(prepared: Prepared) -> AssumeRequest:
+    """What every consumer's call shares with the proof: the role, the ExternalId, MFA."""
     config = prepared.config
     return AssumeRequest(
         prepared.plan.role_arn,
-        session_name=call.session_name,
         external_id=prepared.external_id,
         mfa_serial=config.mfa_serial,
         mfa_token=config.mfa_token,
-        duration_seconds=call.duration_s,
-        tags=call.tags,
     )
 
 
-def calls(prepared: Prepared) -> tuple[consumers.ConsumerCall, ...]:
+def as_sent(base: AssumeRequest, call: consumers.ConsumerCall) -> AssumeRequest:
+    """The consumer's own call: its session name, duration and tags."""
+    return replace(base, session_name=call.session_name, duration_seconds=call.duration_s, tags=call.tags)
+
+
+def request_of(prepared: Prepared, call: consumers.ConsumerCall) -> AssumeRequest:
+    return as_sent(base_request(prepared), call)
+
+
+def calls_for(config: Config, chained: bool) -> tuple[consumers.ConsumerCall, ...]:
     """Each named consumer's call. A role principal calling AssumeRole is role chaining (one hour at most)."""
-    config = prepared.config
-    chained = prepared.principal.kind == "role"
     return tuple(
         consumers.call_of(consumers.Consumer(name), config.role_name, config.max_session_duration, chained)
         for name in config.consumers
     )
 
 
-def missing(state: State, aws_message: str) -> str:
-    """What the refused call lacks, said as the fix: which action, on which side."""
+def calls(prepared: Prepared) -> tuple[consumers.ConsumerCall, ...]:
+    return calls_for(prepared.config, chained=prepared.principal.kind == "role")
+
+
+def missing(state: State | None, aws_message: str) -> str:
+    """What the refused call lacks, said as the fix: which action, on which side (both, unread)."""
     action = next((a for a in _EXTRA_ACTIONS if a in aws_message), None)
     if action is None:
         return "the call as this consumer sends it"
+    if state is None:
+        return f"{action} in the trust or the grant"
     trust = json.loads(state.role.trust_policy) if state.role is not None else {}
     if not consumerpolicy.allows(trust, action):
         return f"{action} in the trust"
@@ -60,16 +74,18 @@ def missing(state: State, aws_message: str) -> str:
     return f"{action} for these tag keys (the conditions of the trust or the grant)"
 
 
-def replay(prepared: Prepared, verifier: aws.Account, wrote: bool) -> tuple[ConsumerVerdict, ...]:
-    """One verdict per named consumer. ``wrote``: this run wrote the documents (they are the desired
-    ones, and a refusal may still be IAM propagation: waited through as for the bare proof)."""
-    state = prepared.desired if wrote else prepared.live
-    target_account = prepared.sides.target_identity.account
+def _replay(
+    verifier: aws.Account,
+    base: AssumeRequest,
+    named: tuple[consumers.ConsumerCall, ...],
+    target_account: str,
+    state: State | None,
+    deadline_s: float,
+) -> tuple[ConsumerVerdict, ...]:
     verdicts = []
-    for call in calls(prepared):
-        request = request_of(prepared, call)
-        deadline = prepared.config.verify_timeout if wrote else 0.0
-        outcome = aws_sts.assume_role_through_propagation(verifier, request, deadline)
+    for call in named:
+        request = as_sent(base, call)
+        outcome = aws_sts.assume_role_through_propagation(verifier, request, deadline_s)
         if outcome.credentials is None:
             code, _, message = outcome.error.partition(": ")
             why = missing(state, message) if code == "AccessDenied" else "a call STS accepts"
@@ -80,6 +96,29 @@ def replay(prepared: Prepared, verifier: aws.Account, wrote: bool) -> tuple[Cons
         detail = checked.assumed_arn or "" if checked.ok else checked.error or ""
         verdicts.append(ConsumerVerdict(call.consumer.value, call.session_name, checked.ok, detail))
     return tuple(verdicts)
+
+
+def replay(prepared: Prepared, verifier: aws.Account, wrote: bool) -> tuple[ConsumerVerdict, ...]:
+    """One verdict per named consumer. ``wrote``: this run wrote the documents (they are the desired
+    ones, and a refusal may still be IAM propagation: waited through as for the bare proof)."""
+    state = prepared.desired if wrote else prepared.live
+    base = base_request(prepared)
+    deadline = prepared.config.verify_timeout if wrote else 0.0
+    return _replay(verifier, base, calls(prepared), prepared.sides.target_identity.account, state, deadline)
+
+
+def for_target(
+    verifier: aws.Account, base: AssumeRequest, config: Config, target_account: str, result: Verification, wrote: bool
+) -> Verification:
+    """A fleet target's proof, its consumers' calls replayed after the bare one (the principal is a
+    role when its ARN says so: role chaining)."""
+    if not result.ok or not config.consumers:
+        return result
+    chained = ":role/" in (config.principal or "")
+    deadline = config.verify_timeout if wrote else 0.0
+    verdicts = _replay(verifier, base, calls_for(config, chained), target_account, None, deadline)
+    refusal = first_refusal(verdicts)
+    return replace(result, ok=refusal is None, error=refusal, consumers=verdicts)
 
 
 def first_refusal(verdicts: tuple[ConsumerVerdict, ...]) -> str | None:
