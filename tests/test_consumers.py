@@ -137,9 +137,15 @@ def test_the_config_key_and_init_carry_the_consumers(cli: Any, tmp_path: Path) -
 def test_hub_trust_and_grant_admit_the_chaining_steps_tags(cli: Any, sandbox: Any) -> None:
     args = ["--source-profile", "a-admin", "--target-profile", "b-admin", "--role-name", "deploy", "--hub-role",
             "ci-hub", "--github-repo", "octo-org/octo-repo", "--github-ref", "refs/heads/main",
-            "--oidc-issuer", sandbox.issuer.url, "--for", "github-actions"]  # fmt: skip
-    applied = cli("apply", *args, "--yes")
+            "--oidc-issuer", sandbox.issuer.url]  # fmt: skip
+    assert cli("apply", *args, "--yes").exit_code == 0  # today's hub trust: the chaining step's tags refused
+    refused = cli("verify", *args, "--for", "github-actions")
+    assert refused.exit_code == 7, refused.stdout + refused.stderr
+    assert "REFUSED" in refused.stdout and "sts:TagSession" in refused.stdout
+    applied = cli("apply", *args, "--for", "github-actions", "--yes", "-o", "json")
     assert applied.exit_code == 0, applied.stderr
+    (verdict,) = applied.json()["verification"]["consumers"]
+    assert verdict["ok"] is True and verdict["detail"].endswith("assumed-role/deploy/GitHubActions")
     document = iam("b-admin").get_role(RoleName="deploy")["Role"]["AssumeRolePolicyDocument"]
     tagging = _statements(document)["TrustBootstrapTagSession"]
     assert tagging["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT_A}:role/ci-hub"}

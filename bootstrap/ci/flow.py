@@ -18,7 +18,7 @@ from bootstrap.aws import accounts as aws
 from bootstrap.aws import oidc as aws_oidc
 from bootstrap.aws import sessions
 from bootstrap.aws import sts as aws_sts
-from bootstrap.ci import hubfind
+from bootstrap.ci import consumerchain, hubfind
 from bootstrap.ci import token as ci_token
 from bootstrap.config.model import Config
 from bootstrap.core import arns, oidc, plan
@@ -27,7 +27,7 @@ from bootstrap.core.plan import Change, Op, Plan, Side
 from bootstrap.core.state import OWNER_TAG, Grant, Role, State
 from bootstrap.diagnose.results import Attempt, Confirm, Done, OnProgress, Verification, Waited, Waiting
 from bootstrap.diagnose.results import CiOutcome as Outcome
-from bootstrap.trust import apply, consumerpolicy, desired, live
+from bootstrap.trust import apply, consumerpolicy, consumerproof, desired, live
 
 
 @dataclass(frozen=True)
@@ -305,7 +305,10 @@ def prove(prepared: Prepared, token_file: Path | None, on_progress: OnProgress) 
     if identity.account != prepared.accounts[Side.TARGET] or expected not in identity.arn:
         return Verification(False, identity.arn, outcome.attempts, outcome.waited_s,
                                    error=f"the assumed credentials are {identity.arn}, not the role"), how  # fmt: skip
-    return Verification(True, identity.arn, outcome.attempts, outcome.waited_s), how
+    p = prepared  # --for: each consumer's chained call, in the hub topology
+    verdicts = consumerchain.replay(config, p.source, p.hub_role_arn, p.role_arn, p.accounts[Side.TARGET], token)
+    refusal = consumerproof.first_refusal(verdicts)
+    return Verification(refusal is None, identity.arn, outcome.attempts, outcome.waited_s, refusal, verdicts), how
 
 
 def run_verify(prepared: Prepared, token_file: Path | None, on_progress: OnProgress) -> tuple[Outcome, str]:

@@ -74,7 +74,7 @@ def missing(state: State | None, aws_message: str) -> str:
     return f"{action} for these tag keys (the conditions of the trust or the grant)"
 
 
-def _replay(
+def replay_calls(
     verifier: aws.Account,
     base: AssumeRequest,
     named: tuple[consumers.ConsumerCall, ...],
@@ -104,7 +104,7 @@ def replay(prepared: Prepared, verifier: aws.Account, wrote: bool) -> tuple[Cons
     state = prepared.desired if wrote else prepared.live
     base = base_request(prepared)
     deadline = prepared.config.verify_timeout if wrote else 0.0
-    return _replay(verifier, base, calls(prepared), prepared.sides.target_identity.account, state, deadline)
+    return replay_calls(verifier, base, calls(prepared), prepared.sides.target_identity.account, state, deadline)
 
 
 def for_target(
@@ -116,7 +116,7 @@ def for_target(
         return result
     chained = ":role/" in (config.principal or "")
     deadline = config.verify_timeout if wrote else 0.0
-    verdicts = _replay(verifier, base, calls_for(config, chained), target_account, None, deadline)
+    verdicts = replay_calls(verifier, base, calls_for(config, chained), target_account, None, deadline)
     refusal = first_refusal(verdicts)
     return replace(result, ok=refusal is None, error=refusal, consumers=verdicts)
 
