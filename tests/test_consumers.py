@@ -209,3 +209,32 @@ def test_a_fleets_roles_and_its_one_grant_admit_the_tags(cli: Any, sandbox: Any,
     failed = cli("verify", "--config", str(config), "-o", "json")
     assert failed.exit_code == 7
     assert "missing sts:TagSession in the trust or the grant" in failed.stdout + failed.stderr
+
+
+def test_stacksets_roles_and_org_grant_admit_the_actions_tagged_call(cli: Any, sandbox: Any) -> None:
+    from botocore.exceptions import ClientError
+
+    from tests.conftest import assume
+    from tests.test_stacksets import grant_document, org_args
+
+    member_role = f"arn:aws:iam::{sandbox.org_members[0]}:role/org-role"
+    tags = [{"Key": k, "Value": "x"} for k in GITHUB_KEYS]
+    assert cli("apply", *org_args(sandbox), "--yes").exit_code == 0  # today's trust and grant
+    try:
+        assume("ci", member_role, ExternalId="ext-org-1", Tags=tags)
+        raise AssertionError("the action's tagged call was admitted without sts:TagSession")
+    except ClientError as err:
+        assert err.response["Error"]["Code"] == "AccessDenied" and "sts:TagSession" in str(err)
+    # A fresh rollout: the sandbox's moto does not carry an updated template to existing instances
+    # (UpdateStackSet reports 0 instances updated), which AWS does.
+    assert cli("teardown", *org_args(sandbox, command="teardown"), "--yes").exit_code == 0
+    applied = cli("apply", *org_args(sandbox, "--for", "github-actions"), "--yes")
+    assert applied.exit_code == 0, applied.stdout + applied.stderr
+    assert assume("ci", member_role, ExternalId="ext-org-1", Tags=tags).endswith("/test")
+    document = grant_document()
+    assert document is not None
+    tagging = _statements(document)["TrustBootstrapTagSession"]
+    assert tagging["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"] == GITHUB_KEYS
+    assert "aws:ResourceOrgID" in tagging["Condition"]["StringEquals"]  # the same organization pin as the grant
+    plan = cli("plan", *org_args(sandbox, "--for", "github-actions", command="plan"), "--detailed-exitcode")
+    assert plan.exit_code == 0, plan.stdout + plan.stderr  # the two-statement grant reads back as ours

@@ -166,13 +166,14 @@ def test_init_from_flags_writes_a_loadable_commented_config(cli: Any, tmp_path: 
 
 def test_init_interactive_prompts_with_profile_defaults(cli: Any, tmp_path: Path) -> None:
     target = tmp_path / "asked.yaml"
-    answers = "\n".join(["a-admin", "b-admin", "asked-role", CI_USER_ARN, "", "ci"]) + "\n"
+    answers = "\n".join(["a-admin", "b-admin", "asked-role", CI_USER_ARN, "", "ci", "terraform, aws-profile"]) + "\n"
     run = cli("init", str(target), "--interactive", input=answers)
     assert run.exit_code == 0, run.stderr
     assert "Profiles found:" in run.stderr and "a-admin" in run.stderr
     loaded = config.load(target, {})
     assert (loaded.source_profile, loaded.target_profile, loaded.role_name) == ("a-admin", "b-admin", "asked-role")
     assert loaded.verify_profile == "ci" and loaded.external_id is None
+    assert loaded.consumers == ("terraform", "aws-profile")  # asked as a comma-separated list
     plan = cli("plan", "--config", str(target), "--detailed-exitcode")
     assert plan.exit_code == 2  # a usable config: plans the full creation
     assert ACCOUNT_A in plan.stdout
