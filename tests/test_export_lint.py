@@ -85,3 +85,12 @@ def test_the_gitlab_job_passes_the_gitlab_ci_schema(cli: Any, tmp_path: Path) ->
     lint_gitlab(run.stdout, tmp_path)
     variables = yaml.safe_load(run.stdout)["deploy"]["variables"]
     assert variables["AWS_ROLE_SESSION_NAME"] == "gitlab-ci-gl-deploy"
+
+
+def test_the_gitlab_hub_job_chains_with_its_own_session_name(cli: Any, tmp_path: Path) -> None:
+    run = cli("export", "-f", "gitlab-ci", "--source-profile", "a-admin", "--target-profile", "b-admin", "--role-name",
+              "gl-deploy", "--gitlab-project", "group/project", "--gitlab-ref", "main", "--hub-role", "ci-hub")  # fmt: skip
+    assert run.exit_code == 0, run.stderr
+    lint_gitlab(run.stdout, tmp_path)
+    script = yaml.safe_load(run.stdout)["deploy"]["script"]
+    assert "aws configure set role_session_name gitlab-ci-gl-deploy --profile target" in script

@@ -124,6 +124,8 @@ def gitlab_ci(export: CiExport) -> str:
             shellwrite.line("aws", "configure", "set", "web_identity_token_file", token_file, "--profile", "hub"),
             shellwrite.line("aws", "configure", "set", "role_arn", export.role_arn, "--profile", "target"),
             shellwrite.line("aws", "configure", "set", "source_profile", "hub", "--profile", "target"),
+            # the consumer's own session name on the chained call too (the aws CLI's default is botocore-session-N)
+            shellwrite.line("aws", "configure", "set", "role_session_name", session, "--profile", "target"),
             "export AWS_PROFILE=target",
         ]
     job["script"] = [*script, "aws sts get-caller-identity"]
