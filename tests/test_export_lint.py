@@ -94,3 +94,15 @@ def test_the_gitlab_hub_job_chains_with_its_own_session_name(cli: Any, tmp_path:
     lint_gitlab(run.stdout, tmp_path)
     script = yaml.safe_load(run.stdout)["deploy"]["script"]
     assert "aws configure set role_session_name gitlab-ci-gl-deploy --profile target" in script
+
+
+def test_a_key_based_trust_exports_a_gitlab_job_with_keys_from_masked_variables(cli: Any, tmp_path: Path) -> None:
+    run = cli("export", "-f", "gitlab-ci", *KEY_TRUST, "--external-id", "ext_1", "--for", "gitlab-ci")
+    assert run.exit_code == 0, run.stderr
+    lint_gitlab(run.stdout, tmp_path)
+    script = yaml.safe_load(run.stdout)["deploy"]["script"]
+    assert f"aws configure set role_arn arn:aws:iam::{ACCOUNT_B}:role/deploy --profile target" in script
+    assert "aws configure set credential_source Environment --profile target" in script
+    assert "aws configure set role_session_name gitlab-ci-deploy --profile target" in script
+    assert 'aws configure set external_id "$AWS_ROLE_EXTERNAL_ID" --profile target' in script
+    assert "ext_1" not in run.stdout and "trust-bootstrap-verify" not in run.stdout

@@ -72,13 +72,9 @@ def check(config: Config, request: ExportRequest) -> None:
                 else f"An HCP Terraform trust exports as --format tfc-variables or tfe (and terraform, for the "
                 f"provider's second hop in the hub topology), not {request.format}."
             )
-    elif (request.format in CI_FORMATS) != (config.oidc is not None) and request.format != "github-actions":
-        raise InvalidInput(
-            f"--format {request.format} is for CI trusts (--github-repo, --gitlab-project, --oidc-issuer); a CI trust "
-            "exports as github-actions or gitlab-ci."
-            if request.format in CI_FORMATS
-            else f"A CI trust exports as --format github-actions or gitlab-ci, not {request.format}."
-        )
+    elif config.oidc is not None and request.format not in CI_FORMATS:
+        # A key-based trust exports as CI files too (keyci.py): the CI user's keys from the platform's secrets.
+        raise InvalidInput(f"A CI trust exports as --format github-actions or gitlab-ci, not {request.format}.")
 
 
 def export(config: Config, request: ExportRequest) -> Exported:
@@ -90,8 +86,9 @@ def export(config: Config, request: ExportRequest) -> Exported:
         render_ci = ciexports.github_actions if request.format == "github-actions" else ciexports.gitlab_ci
         return Exported(render_ci(ci))
     trust = build_export(config, offline=request.offline, target_account=request.target_account)
-    if request.format == "github-actions":  # a key-based trust: the CI user's keys from secrets.*
-        return Exported(keyci.github_actions(trust, config.consumers))
+    if request.format in CI_FORMATS:  # a key-based trust: the CI user's keys from the platform's secrets
+        github = request.format == "github-actions"
+        return Exported(keyci.github_actions(trust, config.consumers) if github else keyci.gitlab_ci(trust))
     profile = request.profile_name or config.role_name
     if request.format == "terraform":
         text = exports.terraform(trust, alias=request.alias, external_id_variable=request.external_id_variable)

@@ -1,5 +1,6 @@
-"""Pure: a key-based trust (an IAM user of A with access keys) as a GitHub Actions workflow: the keys
-come from the repository's secrets, and aws-actions/configure-aws-credentials assumes the role.
+"""Pure: a key-based trust (an IAM user of A with access keys) as a GitHub Actions workflow (the keys
+from the repository's secrets, aws-actions/configure-aws-credentials assumes the role) or a GitLab CI
+job (the keys from masked CI/CD variables, the aws CLI assumes the role).
 
 With access keys the action calls AssumeRole with its session tags (src/assumeRole.ts): the trust
 and the grant admit them only with --for github-actions (trust/consumerpolicy.py); otherwise the
@@ -13,8 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 from bootstrap.core import consumers
-from bootstrap.exports import yamlwrite
+from bootstrap.exports import shellwrite, yamlwrite
 from bootstrap.exports.formats import Trust
+from bootstrap.exports.shellwrite import Var
 
 # Repository (or environment) secrets the user creates from the CI user's access key.
 SECRETS = {
@@ -55,3 +57,31 @@ def github_actions(trust: Trust, named: tuple[str, ...]) -> str:
         else "role-skip-session-tagging: the trust has no sts:TagSession (add --for github-actions to admit the tags)",
     ]
     return yamlwrite.dump(workflow, comments)
+
+
+def gitlab_ci(trust: Trust) -> str:
+    """The job for a key-based trust: the CI user's keys come from masked CI/CD variables
+    (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, which the aws CLI reads from the environment), and a
+    profile of the job's own assumes the role from them (credential_source = Environment:
+    https://docs.aws.amazon.com/cli/latest/userguide/cli-configure-role.html). No tags: the aws CLI
+    sends none, so the trust needs no sts:TagSession for it."""
+    profile = ("--profile", "target")
+    settings = [
+        ("role_arn", trust.role.arn),
+        ("credential_source", "Environment"),
+        ("role_session_name", consumers.session_name(consumers.Consumer.GITLAB_CI, trust.role.name)),
+        ("duration_seconds", str(consumers.duration(min(trust.role.max_session_duration, 3600), chained=False))),
+    ]
+    script = [shellwrite.line("aws", "configure", "set", key, value, *profile) for key, value in settings]
+    if trust.external_id:  # from a masked variable, as the keys: not in the file
+        script.append(shellwrite.line("aws", "configure", "set", "external_id", Var("AWS_ROLE_EXTERNAL_ID"), *profile))
+    job = {
+        "variables": {"AWS_DEFAULT_REGION": yamlwrite.gitlab_variable(trust.region)},
+        "script": [*script, "export AWS_PROFILE=target", "aws sts get-caller-identity"],
+    }
+    comments = [
+        f"trust-bootstrap: {trust.principal_arn} assumes {trust.role.arn} with its access keys",
+        "Masked CI/CD variables: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY"
+        + (", AWS_ROLE_EXTERNAL_ID" if trust.external_id else ""),
+    ]
+    return yamlwrite.dump({"deploy": job}, comments)
