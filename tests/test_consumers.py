@@ -238,3 +238,11 @@ def test_stacksets_roles_and_org_grant_admit_the_actions_tagged_call(cli: Any, s
     assert "aws:ResourceOrgID" in tagging["Condition"]["StringEquals"]  # the same organization pin as the grant
     plan = cli("plan", *org_args(sandbox, "--for", "github-actions", command="plan"), "--detailed-exitcode")
     assert plan.exit_code == 0, plan.stdout + plan.stderr  # the two-statement grant reads back as ours
+    assert cli("verify", *org_args(sandbox, "--for", "github-actions", command="verify")).exit_code == 0
+    # each account's proof replays the action's call: the grant's sts:TagSession out, every account refused
+    document["Statement"] = [st for st in document["Statement"] if st.get("Sid") != "TrustBootstrapTagSession"]
+    iam("a-admin").put_user_policy(UserName="ci-user", PolicyName="trust-bootstrap-stackset-org-role",
+                                   PolicyDocument=json.dumps(document))  # fmt: skip
+    refused = cli("verify", *org_args(sandbox, "--for", "github-actions", command="verify"))
+    assert refused.exit_code == 7, refused.stdout + refused.stderr
+    assert "missing sts:TagSession in the trust or the grant" in refused.stdout + refused.stderr
