@@ -61,8 +61,8 @@ def calls(prepared: Prepared) -> tuple[consumers.ConsumerCall, ...]:
 def missing(state: State | None, aws_message: str) -> str:
     """What the refused call lacks, said as the fix: which action, on which side (both, unread)."""
     action = next((a for a in _EXTRA_ACTIONS if a in aws_message), None)
-    if action is None:
-        return "the call as this consumer sends it"
+    if action is None:  # sts:AssumeRole itself, for this session name, duration or ExternalId
+        return "a statement that admits this call as the consumer sends it"
     if state is None:
         return f"{action} in the trust or the grant"
     trust = json.loads(state.role.trust_policy) if state.role is not None else {}
@@ -82,14 +82,17 @@ def replay_calls(
     state: State | None,
     deadline_s: float,
 ) -> tuple[ConsumerVerdict, ...]:
+    """Each call sent with ``verifier``'s credentials and judged: admitted (and who the credentials
+    are), or refused with what is missing; ``state``: the documents that stand, when known."""
     verdicts = []
     for call in named:
         request = as_sent(base, call)
         outcome = aws_sts.assume_role_through_propagation(verifier, request, deadline_s)
         if outcome.credentials is None:
             code, _, message = outcome.error.partition(": ")
-            why = missing(state, message) if code == "AccessDenied" else "a call STS accepts"
-            detail = f"missing {why} ({outcome.error})"
+            # AccessDenied: a permission is missing; anything else (ValidationError: a duration over the
+            # chained hour or the role's maximum) is STS's own answer, shown as it is.
+            detail = f"missing {missing(state, message)} ({outcome.error})" if code == "AccessDenied" else outcome.error
             verdicts.append(ConsumerVerdict(call.consumer.value, call.session_name, False, detail))
             continue
         checked = verify.check_assumed(verifier, outcome.credentials, request.role_arn, target_account)
