@@ -320,9 +320,9 @@ def test_config_values_are_typed_strictly(cli: Any, tmp_path: Path, case: str, t
 def test_init_asks_again_for_an_invalid_answer(cli: Any, tmp_path: Path) -> None:
     target = tmp_path / "asked.yaml"
     answers = "\n".join(["a-admin", "b-admin", "bad role!", "good-role", "not-an-arn", CI_USER_ARN, "x", "ext-id-1",
-                         ""]) + "\n"  # fmt: skip
+                         "", "jenkins", "terraform"]) + "\n"  # fmt: skip
     run = cli("init", str(target), "--interactive", input=answers)
     assert run.exit_code == 0, run.stderr
-    assert run.stderr.count("Not valid:") == 3
+    assert run.stderr.count("Not valid:") == 4  # the role name, the principal, the ExternalId, the consumer
     text = target.read_text()
     assert "role_name: good-role" in text and "ext-id-1" in text

@@ -56,7 +56,7 @@ def test_healthy_setup_is_all_green(cli: Any) -> None:
     assert out["role_arn"] == ROLE_ARN and out["principal_arn"] == CI_USER_ARN
     assert [c["id"] for c in out["checks"]] == [
         "credentials", "role-arn", "trust-policy", "external-id", "mfa", "source-permission", "scp", "rcp",
-        "session", "live-assume", "cloudtrail",
+        "session", "session-tags", "live-assume", "cloudtrail",
     ]  # fmt: skip
     assert statuses(run)["cloudtrail"] == "unknown"  # the sandbox has no CloudTrail: said, not guessed
     # Without --management-profile the SCPs are not read: said, with how to read them.

@@ -52,7 +52,8 @@ def test_terraform_block_is_valid_hcl_with_the_assume_role(cli: Any) -> None:
     assert provider["alias"] == "target"
     assume = provider["assume_role"][0]
     assert assume["role_arn"] == ROLE_ARN
-    assert assume["session_name"] == "trust-bootstrap-verify"
+    assert assume["session_name"] == "terraform-terraform-deploy"  # the consumer's own, never the proof's
+    assert assume["duration"] == "1h"
     assert "var.external_id" in str(assume["external_id"])
     variable = parsed["variable"][0]["external_id"]
     assert variable["sensitive"] is True
@@ -91,18 +92,19 @@ def test_aws_config_profile_written_safely_reaches_account_b(cli: Any, sandbox: 
     # boto3's own assume-role provider, with nothing but the profile name:
     identity = boto3.Session(profile_name="deploy-b").client("sts").get_caller_identity()
     assert identity["Account"] == ACCOUNT_B
-    assert identity["Arn"].startswith(f"arn:aws:sts::{ACCOUNT_B}:assumed-role/{ROLE}/")
+    # the consumer's own session name, never the proof's (trust-bootstrap-verify)
+    assert identity["Arn"] == f"arn:aws:sts::{ACCOUNT_B}:assumed-role/{ROLE}/aws-profile-{ROLE}"
 
     again = cli("export", *TRUST, "--format", "aws-config", "--profile-name", "deploy-b", "--write")
     assert again.exit_code == 4
     assert "already exists" in again.stderr and "--force" in again.stderr
     assert sandbox.config_file.read_text() == text
     forced = cli("export", *TRUST, "--format", "aws-config", "--profile-name", "deploy-b", "--write", "--force",
-                 "--session-name", "renamed")  # fmt: skip
+                 "--verify-profile", "a-admin")  # fmt: skip
     assert forced.exit_code == 0, forced.stderr
     final = sandbox.config_file.read_text()
     assert final.count("[profile deploy-b]") == 1
-    assert "role_session_name = renamed" in final
+    assert "source_profile = a-admin" in final and "source_profile = ci" not in final
 
 
 def test_cloudformation_template_lints_and_creates_the_role(cli: Any, tmp_path: Path) -> None:
@@ -164,13 +166,14 @@ def test_init_from_flags_writes_a_loadable_commented_config(cli: Any, tmp_path: 
 
 def test_init_interactive_prompts_with_profile_defaults(cli: Any, tmp_path: Path) -> None:
     target = tmp_path / "asked.yaml"
-    answers = "\n".join(["a-admin", "b-admin", "asked-role", CI_USER_ARN, "", "ci"]) + "\n"
+    answers = "\n".join(["a-admin", "b-admin", "asked-role", CI_USER_ARN, "", "ci", "terraform, aws-profile"]) + "\n"
     run = cli("init", str(target), "--interactive", input=answers)
     assert run.exit_code == 0, run.stderr
     assert "Profiles found:" in run.stderr and "a-admin" in run.stderr
     loaded = config.load(target, {})
     assert (loaded.source_profile, loaded.target_profile, loaded.role_name) == ("a-admin", "b-admin", "asked-role")
     assert loaded.verify_profile == "ci" and loaded.external_id is None
+    assert loaded.consumers == ("terraform", "aws-profile")  # asked as a comma-separated list
     plan = cli("plan", "--config", str(target), "--detailed-exitcode")
     assert plan.exit_code == 2  # a usable config: plans the full creation
     assert ACCOUNT_A in plan.stdout

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bootstrap.core import oidc, oidcinput
-from tests.conftest import ACCOUNT_A, ACCOUNT_B, iam
+from tests.conftest import ACCOUNT_A, ACCOUNT_B, CI_USER_ARN, iam
 
 # -- pure: subjects (formats from GitHub's and GitLab's docs, cited in bootstrap/core/oidc.py) ----------
 
@@ -373,8 +373,11 @@ def test_export_gitlab_ci_has_id_tokens_and_the_variables_boto3_reads(cli: Any) 
 def test_export_refuses_mixing_ci_and_principal_formats(cli: Any) -> None:
     run = cli("export", "-f", "terraform", *GITHUB, "--github-ref", "refs/heads/main")
     assert run.exit_code == 2
-    run = cli("export", "-f", "gitlab-ci", "--target-profile", "b-admin", "--role-name", "x")
-    assert run.exit_code == 2
+    # A key-based trust exports CI files too (the CI user's keys from the platform's secrets: tests/test_export_lint.py)
+    run = cli("export", "-f", "gitlab-ci", "--offline", "--target-account", ACCOUNT_B, "--principal", CI_USER_ARN,
+              "--role-name", "x")  # fmt: skip
+    assert run.exit_code == 0, run.stderr
+    assert "id_tokens" not in run.stdout and "credential_source Environment" in run.stdout
 
 
 # -- diagnose ------------------------------------------------------------------------------------------

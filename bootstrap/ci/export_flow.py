@@ -12,10 +12,10 @@ from bootstrap.aws import sessions
 from bootstrap.ci import job as oidcci
 from bootstrap.config import fieldcheck
 from bootstrap.config.model import Config
-from bootstrap.core import arns, oidc
+from bootstrap.core import arns, consumers, oidc
 from bootstrap.core.errors import InvalidInput, PreconditionFailed
 from bootstrap.core.state import OWNER_TAG
-from bootstrap.exports import awsconfig, hclwrite
+from bootstrap.exports import awsconfig, hclwrite, keyci
 from bootstrap.exports import ci as ciexports
 from bootstrap.exports import formats as exports
 from bootstrap.exports import tfc as tfcexports
@@ -72,24 +72,23 @@ def check(config: Config, request: ExportRequest) -> None:
                 else f"An HCP Terraform trust exports as --format tfc-variables or tfe (and terraform, for the "
                 f"provider's second hop in the hub topology), not {request.format}."
             )
-    elif (request.format in CI_FORMATS) != (config.oidc is not None):
-        raise InvalidInput(
-            f"--format {request.format} is for CI trusts (--github-repo, --gitlab-project, --oidc-issuer); a CI trust "
-            "exports as github-actions or gitlab-ci."
-            if request.format in CI_FORMATS
-            else f"A CI trust exports as --format github-actions or gitlab-ci, not {request.format}."
-        )
+    elif config.oidc is not None and request.format not in CI_FORMATS:
+        # A key-based trust exports as CI files too (keyci.py): the CI user's keys from the platform's secrets.
+        raise InvalidInput(f"A CI trust exports as --format github-actions or gitlab-ci, not {request.format}.")
 
 
 def export(config: Config, request: ExportRequest) -> Exported:
     check(config, request)
     if request.format in TFC_FORMATS or (request.format == "terraform" and config.oidc is not None):
         return _export_tfc(config, request)
-    if request.format in CI_FORMATS:
+    if request.format in CI_FORMATS and config.oidc is not None:
         ci = oidcci.build_ci_export(config, offline=request.offline, target_account=request.target_account)
         render_ci = ciexports.github_actions if request.format == "github-actions" else ciexports.gitlab_ci
         return Exported(render_ci(ci))
     trust = build_export(config, offline=request.offline, target_account=request.target_account)
+    if request.format in CI_FORMATS:  # a key-based trust: the CI user's keys from the platform's secrets
+        github = request.format == "github-actions"
+        return Exported(keyci.github_actions(trust, config.consumers) if github else keyci.gitlab_ci(trust))
     profile = request.profile_name or config.role_name
     if request.format == "terraform":
         text = exports.terraform(trust, alias=request.alias, external_id_variable=request.external_id_variable)
@@ -114,7 +113,8 @@ def _export_tfc(config: Config, request: ExportRequest) -> Exported:
     the hub topology also the provider block of the second hop (exports/tfc.py)."""
     ci = oidcci.build_ci_export(config, offline=request.offline, target_account=request.target_account)
     if request.format == "terraform":  # the hub topology: the run holds the hub role's credentials
-        return Exported(tfcexports.hub_provider(ci.role_arn, ci.session_name, request.alias))
+        session = consumers.session_name(consumers.Consumer.TERRAFORM, config.role_name)  # never the proof's
+        return Exported(tfcexports.hub_provider(ci.role_arn, session, request.alias))
     workspace = tfcexports.workspace_of(ci.trust, ci.role_arn, ci.hub_role_arn)
     if request.format == "tfe":
         return Exported(tfcexports.tfe(workspace))
@@ -167,4 +167,5 @@ def build_export(config: Config, *, offline: bool, target_account: str | None = 
         mfa_serial=config.mfa_serial,
         endpoint_url=aws.profile_setting(caller_profile, "endpoint_url"),
         region=aws.profile_setting(caller_profile, "region") or aws.DEFAULT_REGION,
+        chained=principal.kind == "role",
     )

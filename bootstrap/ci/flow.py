@@ -18,7 +18,7 @@ from bootstrap.aws import accounts as aws
 from bootstrap.aws import oidc as aws_oidc
 from bootstrap.aws import sessions
 from bootstrap.aws import sts as aws_sts
-from bootstrap.ci import hubfind
+from bootstrap.ci import consumerchain, hubfind
 from bootstrap.ci import token as ci_token
 from bootstrap.config.model import Config
 from bootstrap.core import arns, oidc, plan
@@ -27,7 +27,7 @@ from bootstrap.core.plan import Change, Op, Plan, Side
 from bootstrap.core.state import OWNER_TAG, Grant, Role, State
 from bootstrap.diagnose.results import Attempt, Confirm, Done, OnProgress, Verification, Waited, Waiting
 from bootstrap.diagnose.results import CiOutcome as Outcome
-from bootstrap.trust import apply, desired, live
+from bootstrap.trust import apply, consumerpolicy, consumerproof, desired, live
 
 
 @dataclass(frozen=True)
@@ -143,11 +143,11 @@ def prepare(config: Config, adopt: bool = False, teardown: bool = False) -> Prep
 
     web_trust = oidc.trust_policy(trust, provider_arn)
     if hub_arn and hub_principal:
-        want_role: Role | None = _role(
-            config, role_arn, desired.trust_policy(hub_arn, None, False, None), with_policies=True
-        )
+        keys = consumerpolicy.tag_keys(config.consumers)  # the chaining step tags the session (--for github-actions)
+        hub_trust = desired.trust_policy(hub_arn, None, False, None, keys)
+        want_role: Role | None = _role(config, role_arn, hub_trust, with_policies=True)
         want_hub: Role | None = _role(config, hub_arn, web_trust, with_policies=False)
-        want_grant: Grant | None = Grant(hub_principal, grant_name, desired.grant_policy(role_arn))
+        want_grant: Grant | None = Grant(hub_principal, grant_name, desired.grant_policy(role_arn, keys))
     else:
         want_role, want_hub, want_grant = _role(config, role_arn, web_trust, with_policies=True), None, None
     if teardown:
@@ -304,7 +304,10 @@ def prove(prepared: Prepared, token_file: Path | None, on_progress: OnProgress) 
     if identity.account != prepared.accounts[Side.TARGET] or not arns.is_session_of(identity.arn, config.role_name):
         return Verification(False, identity.arn, outcome.attempts, outcome.waited_s,
                                    error=f"the assumed credentials are {identity.arn}, not the role"), how  # fmt: skip
-    return Verification(True, identity.arn, outcome.attempts, outcome.waited_s), how
+    p = prepared  # --for: each consumer's chained call, in the hub topology
+    verdicts = consumerchain.replay(config, p.source, p.hub_role_arn, p.role_arn, p.accounts[Side.TARGET], token)
+    refusal = consumerproof.first_refusal(verdicts)
+    return Verification(refusal is None, identity.arn, outcome.attempts, outcome.waited_s, refusal, verdicts), how
 
 
 def run_verify(prepared: Prepared, token_file: Path | None, on_progress: OnProgress) -> tuple[Outcome, str]:

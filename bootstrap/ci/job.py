@@ -44,7 +44,7 @@ def build_ci_export(config: Config, *, offline: bool, target_account: str | None
             source_account = source_identity.account
     role_arn = arns.role_arn(partition, target_account, config.path, config.role_name)
     hub_arn = arns.role_arn(partition, source_account, "/", trust.hub_role) if trust.hub_role else None
-    return ciexports.CiExport(trust, role_arn, hub_arn, region, config.session_name)
+    return ciexports.CiExport(trust, role_arn, hub_arn, region, config.role_name, config.consumers)
 
 
 def prepare_for(

@@ -104,7 +104,7 @@ def apply(yes: YesOpt = False, adopt: AdoptOpt = False, **opts: Any) -> None:
         for note in commands.warnings(cfg):
             echo_err(f"Warning: {note}")
         if not prepared.plan.empty or prepared.plan.not_owned:  # "no changes" is the outcome's to say, once
-            say(render.plan_text(prepared.plan, prepared.accounts), err=output is Output.json)
+            say(render.plan_text(prepared.plan, prepared.accounts, named=cfg.consumers), err=output is Output.json)
         try:
             outcome = commands.run_apply(prepared, confirmer(yes), Reporter(), ask_code)
         except commands.VerificationFailed as failed:
@@ -200,7 +200,7 @@ def plan(
         if output is Output.json:
             typer.echo(render.plan_json(prepared.plan, prepared.accounts))
         else:
-            say(render.plan_text(prepared.plan, prepared.accounts))
+            say(render.plan_text(prepared.plan, prepared.accounts, named=cfg.consumers))
         differs = not prepared.plan.empty or bool(prepared.plan.not_owned)
         if detailed_exitcode and differs:
             fail(2)

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from bootstrap.cli.consumeropts import ForOpt
 from bootstrap.cli.edge import echo_err, edge
 from bootstrap.cli.options import (
     DebugOpt,
@@ -32,6 +33,7 @@ def init(
     external_id: ExternalIdOpt = None,
     policy_arn: PolicyArnOpt = None,
     verify_profile: VerifyProfileOpt = None,
+    consumers: ForOpt = None,
     interactive: Annotated[
         bool | None,
         typer.Option("--interactive/--no-interactive", help="Ask for what is missing [default: on a terminal]."),
@@ -52,7 +54,7 @@ def init(
         values: dict[str, Any] = {
             "source_profile": source_profile, "target_profile": target_profile, "role_name": role_name,
             "principal": principal, "external_id": external_id, "policy_arns": policy_arn,
-            "verify_profile": verify_profile,
+            "verify_profile": verify_profile, "consumers": consumers,
         }  # fmt: skip
         if interactive if interactive is not None else sys.stdin.isatty():
             values = _ask(values)

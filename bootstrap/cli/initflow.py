@@ -12,7 +12,7 @@ from typing import Any
 from bootstrap.aws import sessions
 from bootstrap.config import initfile
 from bootstrap.config import model as config
-from bootstrap.core import arns
+from bootstrap.core import arns, consumers
 from bootstrap.core.errors import InvalidInput
 from bootstrap.exports import safewrite
 
@@ -22,7 +22,13 @@ CHECKS: dict[str, Callable[[str], object]] = {
     "role_name": arns.check_role_name,
     "principal": arns.parse_principal,
     "external_id": arns.check_external_id,
+    "consumers": lambda answer: [consumers.parse(name) for name in _names(answer)],
 }
+
+
+def _names(answer: str) -> list[str]:
+    """A comma- or space-separated answer as names."""
+    return [name for name in answer.replace(",", " ").split() if name]
 
 
 def refuse_existing(file: Path, force: bool) -> None:
@@ -43,6 +49,12 @@ def questions(profiles: list[str]) -> list[tuple[str, str, str]]:
         ("principal", "Principal ARN in A (empty: the source profile's identity)", ""),
         ("external_id", "ExternalId to require (empty: none)", ""),
         ("verify_profile", "Profile with the principal's credentials, to verify (empty: none)", ""),
+        (
+            "consumers",
+            "Who uses the trust: terraform, github-actions, gitlab-ci, aws-profile (comma-separated; the trust "
+            "admits and the proof replays each one's own call; empty: a bare AssumeRole)",
+            "",
+        ),
     ]
 
 
@@ -57,7 +69,10 @@ def write(file: Path, values: Mapping[str, Any], *, force: bool) -> Path:
     if not values.get("role_name"):
         raise InvalidInput("A role name is required: pass --role-name NAME (or answer the prompt with --interactive).")
     target = safewrite.resolve(file)  # a dangling link is refused, never written through
-    text = initfile.render(dict(values))
+    values = dict(values)
+    if isinstance(values.get("consumers"), str):  # a prompt's answer: "terraform, github-actions"
+        values["consumers"] = _names(values["consumers"])
+    text = initfile.render(values)
     try:
         # What we write must load: checked on the finished temporary file, so an invalid one is never left.
         safewrite.write(target, text, mode=safewrite.mode_of(target, 0o600), replace=force,

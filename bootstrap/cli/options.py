@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
+from bootstrap.cli.consumeropts import ForOpt
 from bootstrap.cli.help import SYMMETRY_PANEL
 from bootstrap.config.schema import help_of as _h  # every config key's help is declared once, in Config
 
@@ -184,6 +185,7 @@ def trust_options(
     verify_timeout: VerifyTimeoutOpt = None,
     replaces: ReplacesOpt = None,
     trust_account: TrustAccountOpt = None,
+    consumers: ForOpt = None,
     allow_admin: AllowAdminOpt = None,
     managed_policy_quota: PolicyQuotaOpt = None,
     github_repo: GithubRepoOpt = None,
@@ -259,7 +261,7 @@ WRITE_ONLY = (
     "allow_admin",
     "managed_policy_quota",
 )
-CONDITIONS = ("external_id", "require_mfa", "mfa_max_age", "trust_account")
+CONDITIONS = ("external_id", "require_mfa", "mfa_max_age", "trust_account", "consumers")
 FLEET_ONLY = ("targets_from_org", "management_profile", "access_role", "parallel", "engine", "call_as",
               "stackset_region", "verify_sample")  # fmt: skip
 VERIFY_ONLY = ("session_name", "verify_profile", "mfa_serial", "mfa_token", "verify", "verify_timeout", "verify_sample")

@@ -14,6 +14,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any, TypeVar
 
+from bootstrap.config import consumers as consumerconfig
 from bootstrap.config import fieldcheck, schema
 from bootstrap.config import oidc as oidcconfig
 from bootstrap.config.door import refuse_unsafe_text
@@ -71,6 +72,7 @@ class _Source:
 
 
 _LIST_FLAGS = {"policy_arns": "--policy-arn", "inline_policies": "--inline-policy", "tags": "--tag"}
+_LIST_FLAGS.update(consumerconfig.FLAG)  # --for, the consumers key
 
 
 def flag_of(key: str) -> str:
@@ -201,6 +203,7 @@ def _build(merged: dict[str, Any], source: _Source, base_dir: Path) -> Config:
         verify=get("verify", bool) is not False,
         verify_timeout=get("verify_timeout", float, _positive) or 120.0,
         replaces=replaces,
+        consumers=consumerconfig.parse(merged, source.where),
     )
     if not built.allow_admin:
         _refuse_admin(built, source)

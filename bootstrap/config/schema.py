@@ -183,6 +183,14 @@ class Config:
         example=False,
         panel="Identity",
     )
+    consumers: tuple[str, ...] = _key(
+        (),
+        help="The program that uses the trust (repeatable): terraform, github-actions, gitlab-ci or aws-profile. The trust "
+        "admits and the proof replays each one's own STS call [default: a bare AssumeRole].",
+        example=["terraform", "github-actions"],
+        panel="Conditions",
+        metavar="CONSUMER",
+    )
     oidc: OidcTrust | None = None  # a CI trust (web identity) instead of an IAM principal: oidcconfig.py
 
 

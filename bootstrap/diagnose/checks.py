@@ -21,12 +21,13 @@ from bootstrap.core.findings import (
     DOC_ROLE_ARN,
     DOC_SCP,
     DOC_SESSION,
+    DOC_SESSION_TAGS,
     DOC_TRUST,
     Finding,
     Kind,
     Status,
 )
-from bootstrap.diagnose import orgchecks, sourcechecks, trustchecks
+from bootstrap.diagnose import consumerchecks, orgchecks, sourcechecks, trustchecks
 
 # The plain names older callers use; the statuses are the Status enum.
 PASS, FAIL, UNKNOWN, INFERRED = Status.PASS, Status.FAIL, Status.UNKNOWN, Status.INFERRED
@@ -58,6 +59,8 @@ CHECKS: tuple[Check, ...] = (
           orgchecks.check_rcp),
     Check("session", "The session parameters are within the role's limits", Kind.CAUSE, DOC_SESSION,
           trustchecks.check_session),
+    Check("session-tags", "An identity policy of the caller allows sts:TagSession for the call's tags", Kind.CAUSE,
+          DOC_SESSION_TAGS, consumerchecks.check_session_tags),
     Check("live-assume", "A real AssumeRole with these parameters", Kind.EVIDENCE, DOC_ACCESS_DENIED,
           sourcechecks.check_live_assume),
     Check("cloudtrail", "Recent AssumeRole denials in CloudTrail", Kind.EVIDENCE, DOC_CLOUDTRAIL,

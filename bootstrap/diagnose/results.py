@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from bootstrap.core.plan import Change, Plan, Side
 
 if TYPE_CHECKING:  # annotations only: a run that shows none of these does not load their modules
+    from bootstrap.core.consumers import ConsumerVerdict
     from bootstrap.core.facts import Facts
     from bootstrap.core.findings import Finding
     from bootstrap.core.oidc import OidcTrust
@@ -25,6 +26,7 @@ class Verification:
     attempts: int
     waited_s: float
     error: str | None = None
+    consumers: tuple[ConsumerVerdict, ...] = ()  # --for: each consumer's own call, replayed after the bare proof
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bootstrap.core import globs, oidc
+from bootstrap.core import consumers, globs, oidc
 from bootstrap.exports import shellwrite, yamlwrite
 from bootstrap.exports.shellwrite import Redirect, Var
 
-ACTION = "aws-actions/configure-aws-credentials@v4"
+# The action's current major: @v4 and @v5 declare the node20 runtime, which GitHub removes from its
+# runners on 2026-09-23; v6's action.yml declares `using: node24` (read at v6-43-gbcd4089).
+ACTION = consumers.GITHUB_ACTION
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,8 @@ class CiExport:
     role_arn: str
     hub_role_arn: str | None
     region: str
-    session_name: str
+    role_name: str
+    consumers: tuple[str, ...] = ()  # --for: a consumer that tags its sessions is admitted by the trust
 
 
 def _comments(trust: oidc.OidcTrust) -> list[str]:
@@ -58,10 +61,15 @@ def _credentials_step(name: str, role_arn: str, export: CiExport, chain: bool) -
     inputs: dict[str, Any] = {
         "role-to-assume": role_arn,
         "aws-region": export.region,
-        "role-session-name": export.session_name,
+        "role-session-name": consumers.GITHUB_SESSION,  # the action's own default, never the proof's
     }
     if chain:
         inputs["role-chaining"] = True
+        # With role-chaining the action sends AssumeRole with its session tags (src/assumeRole.ts), which
+        # needs sts:TagSession in B's trust and the hub role's grant: those hold it only with --for
+        # github-actions; without it the step does not tag, so the trust needs no sts:TagSession.
+        if not consumers.tags_session(export.consumers):
+            inputs["role-skip-session-tagging"] = True
     elif export.trust.audience != oidc.STS_AUDIENCE:
         inputs["audience"] = export.trust.audience
     return {"name": name, "uses": ACTION, "with": inputs}
@@ -93,13 +101,14 @@ def gitlab_ci(export: CiExport) -> str:
     context = dict(trust.contexts[0].claims) if trust.contexts else {}
     ref, ref_type = context.get("ref", ""), context.get("ref_type", "branch")
     first = export.hub_role_arn or export.role_arn
+    session = consumers.session_name(consumers.Consumer.GITLAB_CI, export.role_name)  # never the proof's
     job: dict[str, Any] = {
         "id_tokens": {"AWS_ID_TOKEN": {"aud": trust.audience}},
         "variables": {
             "AWS_ROLE_ARN": yamlwrite.gitlab_variable(first),
             # expanded by GitLab on purpose: the job's own directory and ID
             "AWS_WEB_IDENTITY_TOKEN_FILE": "$CI_BUILDS_DIR/aws-web-identity-token-$CI_JOB_ID",
-            "AWS_ROLE_SESSION_NAME": yamlwrite.gitlab_variable(export.session_name),
+            "AWS_ROLE_SESSION_NAME": yamlwrite.gitlab_variable(session),
             "AWS_DEFAULT_REGION": yamlwrite.gitlab_variable(export.region),
         },
     }
@@ -115,6 +124,8 @@ def gitlab_ci(export: CiExport) -> str:
             shellwrite.line("aws", "configure", "set", "web_identity_token_file", token_file, "--profile", "hub"),
             shellwrite.line("aws", "configure", "set", "role_arn", export.role_arn, "--profile", "target"),
             shellwrite.line("aws", "configure", "set", "source_profile", "hub", "--profile", "target"),
+            # the consumer's own session name on the chained call too (the aws CLI's default is botocore-session-N)
+            shellwrite.line("aws", "configure", "set", "role_session_name", session, "--profile", "target"),
             "export AWS_PROFILE=target",
         ]
     job["script"] = [*script, "aws sts get-caller-identity"]

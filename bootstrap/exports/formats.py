@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from bootstrap.core import consumers
 from bootstrap.core.errors import InvalidInput
 from bootstrap.core.state import Role
 from bootstrap.exports import hclwrite, iniwrite, jsonwrite
@@ -28,6 +29,7 @@ class Trust:
     mfa_serial: str | None
     endpoint_url: str | None  # copied from the caller profile, if it sets one
     region: str = "us-east-1"  # the caller profile's, else IAM's home region: STS needs one to sign for
+    chained: bool = False  # the principal is a role: its AssumeRole is role chaining (one hour at most)
 
 
 # The provider's assume_role block cannot send an MFA code: its arguments are role_arn, duration,
@@ -45,6 +47,9 @@ MFA_NOTE = (
     "'aws-vault exec PROFILE -- terraform apply' or the AWS_* variables of 'aws sts get-session-token "
     "--serial-number ... --token-code ...' (the comment in the Terraform says how)."
 )
+
+
+TERRAFORM_DURATION = "1h"
 
 
 def mfa_comment(serial: str | None) -> list[str]:
@@ -79,7 +84,7 @@ def terraform(trust: Trust, *, alias: str | None = None, external_id_variable: b
         ]
     lines += provider_block(
         trust.role.arn,
-        trust.session_name,
+        consumers.session_name(consumers.Consumer.TERRAFORM, trust.role.name),  # never the proof's
         trust.external_id,
         alias=alias,
         external_id_variable=bool(trust.external_id and external_id_variable),
@@ -107,6 +112,9 @@ def provider_block(
         lines.append(f"  alias = {hclwrite.string(alias)}")
     lines += ["  assume_role {", f"    role_arn     = {hclwrite.string(role_arn)}"]
     lines.append(f"    session_name = {hclwrite.string(session_name)}")
+    # One hour: within every role's MaxSessionDuration (3600 at least) and the one-hour cap of a chained
+    # call; the provider takes a Go duration string (hashicorp/terraform-provider-aws#23077).
+    lines.append(f"    duration     = {hclwrite.string(TERRAFORM_DURATION)}")
     if external_id_variable:
         lines.append("    external_id  = var.external_id")
     elif external_id:
@@ -125,8 +133,11 @@ def aws_config_section(trust: Trust, profile: str, duration_seconds: int | None 
         settings.append(("external_id", trust.external_id))
     if trust.require_mfa and trust.mfa_serial:
         settings.append(("mfa_serial", trust.mfa_serial))
-    settings.append(("role_session_name", trust.session_name))
-    settings.append(("duration_seconds", str(duration_seconds or min(trust.role.max_session_duration, 43200))))
+    settings.append(("role_session_name", consumers.session_name(consumers.Consumer.AWS_PROFILE, trust.role.name)))
+    # Never above the role's maximum; a role principal's profile chains (source_profile is a role), and
+    # STS refuses more than an hour there (id_roles.html, role chaining).
+    longest = consumers.duration(min(trust.role.max_session_duration, 43200), chained=trust.chained)
+    settings.append(("duration_seconds", str(min(duration_seconds or longest, longest))))
     settings.append(("region", trust.region))  # without it, every client of the profile asks for one
     if trust.endpoint_url:
         settings.append(("endpoint_url", trust.endpoint_url))
@@ -152,7 +163,13 @@ def _trust_document(trust: Trust) -> dict[str, Any]:
     }
     if condition:
         statement["Condition"] = condition
-    return {"Version": "2012-10-17", "Statement": [statement]}
+    # --for github-actions: the desired trust's sts:TagSession statement, for the same parameter principal
+    tagging = [
+        {**s, "Principal": {"AWS": {"Ref": "SourcePrincipalArn"}}}
+        for s in json.loads(trust.role.trust_policy).get("Statement", [])
+        if isinstance(s, dict) and s.get("Sid") == consumers.TAG_SESSION_SID
+    ]
+    return {"Version": "2012-10-17", "Statement": [statement, *tagging]}
 
 
 def cloudformation(trust: Trust) -> str:

@@ -22,6 +22,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from bootstrap.core.consumers import TAG_SESSION_SID
 from bootstrap.core.state import GRANT_SID
 
 GRANT_PREFIX = "trust-bootstrap-stackset-"
@@ -44,20 +45,32 @@ def resource(partition: str, role_path: str, role_name: str) -> str:
     return f"arn:{partition}:iam::*:role{role_path}{role_name}"
 
 
-def document(partition: str, role_path: str, role_name: str, org_id: str, patterns: Iterable[str]) -> str:
+def document(
+    partition: str, role_path: str, role_name: str, org_id: str, patterns: Iterable[str], tag_keys: Iterable[str] = ()
+) -> str:
     """sts:AssumeRole on the role of that path and name in any account below these organization
-    paths, and nowhere else."""
+    paths, and nowhere else; with ``tag_keys`` (--for github-actions) also sts:TagSession there, for
+    those session tag keys only (consumerpolicy.py)."""
+    condition: dict[str, Any] = {
+        "StringEquals": {ORG_ID_KEY: org_id},
+        "ForAnyValue:StringLike": {ORG_PATHS_KEY: sorted(set(patterns))},
+    }
     statement = {
         "Sid": GRANT_SID,
         "Effect": "Allow",
         "Action": "sts:AssumeRole",
         "Resource": resource(partition, role_path, role_name),
-        "Condition": {
-            "StringEquals": {ORG_ID_KEY: org_id},
-            "ForAnyValue:StringLike": {ORG_PATHS_KEY: sorted(set(patterns))},
-        },
+        "Condition": condition,
     }
-    return json.dumps({"Version": POLICY_VERSION, "Statement": [statement]}, separators=(",", ":"))
+    keys = list(tag_keys)
+    tagging = {
+        **statement,
+        "Sid": TAG_SESSION_SID,
+        "Action": "sts:TagSession",
+        "Condition": {**condition, "ForAllValues:StringEquals": {"aws:TagKeys": keys}},
+    }
+    statements = [statement, tagging] if keys else [statement]
+    return json.dumps({"Version": POLICY_VERSION, "Statement": statements}, separators=(",", ":"))
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -80,7 +93,9 @@ def patterns_of(live: Mapping[str, Any] | None, wanted_resource: str, org_id: st
     if live is None:
         return None
     statements = _as_list(live.get("Statement", []))
-    if len(statements) != 1 or not isinstance(statements[0], Mapping):
+    # Ours: the grant statement, and at most our sts:TagSession statement beside it (--for github-actions).
+    extra = [t for t in statements[1:] if not (isinstance(t, Mapping) and t.get("Sid") == TAG_SESSION_SID)]
+    if not statements or len(statements) > 2 or extra or not isinstance(statements[0], Mapping):
         return None
     s = statements[0]
     actions = [str(a).lower() for a in _as_list(s.get("Action", []))]

@@ -26,7 +26,7 @@ from bootstrap.fleet.results import StackSetAccount as AccountResult
 from bootstrap.fleet.results import StackSetOutcome as Outcome
 from bootstrap.fleet.results import StackSetView
 from bootstrap.fleet.stacksets import Step
-from bootstrap.trust import verify
+from bootstrap.trust import consumerproof, verify
 
 Event = Callable[[str, str], None]
 OPERATION_TIMEOUT_S = 3600.0  # StackSet operations over thousands of accounts take long
@@ -217,6 +217,8 @@ def verify_accounts(
             return AccountResult(account, arn, status, reason, False, None, why)
         request = assumerequest.for_trust(base, arn, base.external_id)
         check = verify.verify(verifier, request, target_account=account, timeout_s=base.verify_timeout)
+        # --for: each consumer's own call too (its tags, session name, duration); a refusal names what is missing
+        check = consumerproof.for_target(verifier, request, base, account, check, wrote=bool(outcome.done))
         on_event(account, "verified" if check.ok else f"not verified: {check.error}")
         return AccountResult(account, arn, status, reason, check.ok, check.assumed_arn, check.error)
 

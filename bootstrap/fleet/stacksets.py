@@ -21,7 +21,7 @@ from bootstrap.core.stackset import Instance, LiveStackSet, OrgScope
 from bootstrap.core.state import OWNER_TAG
 from bootstrap.exports import formats as exports
 from bootstrap.fleet import orggrant
-from bootstrap.trust import desired
+from bootstrap.trust import consumerpolicy, desired
 
 __all__ = ["OWNER_TAG", "Instance", "LiveStackSet", "OrgScope"]  # re-exported for the renderers and the engine
 
@@ -117,13 +117,15 @@ class Desired:
     grant_document: str  # this unit's alone; the plan's grant also lists the other units still deployed
     principal: arns.Principal
     legacy_grant_name: str = ""
+    tag_keys: tuple[str, ...] = ()  # --for github-actions: the grant allows sts:TagSession for these keys too
 
     @property
     def grant_resource(self) -> str:
         return orggrant.resource(self.principal.partition, self.role_path, self.role_name)
 
     def grant_for(self, patterns: Sequence[str]) -> str:
-        return orggrant.document(self.principal.partition, self.role_path, self.role_name, self.scope.org_id, patterns)
+        partition, org_id = self.principal.partition, self.scope.org_id
+        return orggrant.document(partition, self.role_path, self.role_name, org_id, patterns, self.tag_keys)
 
     def patterns_of(self, live_grant: Mapping[str, Any] | None) -> tuple[str, ...] | None:
         """The organization paths a live grant lists, when its content is this StackSet's; else None."""
@@ -148,14 +150,16 @@ def template_trust(base: config.Config, principal: arns.Principal) -> exports.Tr
     )  # fmt: skip
 
 
-def grant_document(partition: str, role_path: str, role_name: str, scope: OrgScope) -> str:
+def grant_document(
+    partition: str, role_path: str, role_name: str, scope: OrgScope, tag_keys: tuple[str, ...] = ()
+) -> str:
     """sts:AssumeRole on the role of that path and name in any account of the OU (and the OUs
     below it), and nowhere else. Listing every role ARN does not fit IAM's policy size limits at
     organization scale; AWS's documented way is the resource's organization path:
     https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-resourceorgpaths
     (aws:ResourceOrgPaths is multivalued: ForAnyValue with StringLike for the trailing wildcard;
     aws:ResourceOrgID, single-valued, pins the organization as well). orggrant.py: several units."""
-    return orggrant.document(partition, role_path, role_name, scope.org_id, [scope.pattern])
+    return orggrant.document(partition, role_path, role_name, scope.org_id, [scope.pattern], tag_keys)
 
 
 def build(settings: Settings, principal: arns.Principal, scope: OrgScope) -> Desired:
@@ -165,11 +169,12 @@ def build(settings: Settings, principal: arns.Principal, scope: OrgScope) -> Des
     if base.external_id:
         parameters.append(("ExternalId", base.external_id))
     tags = (OWNER_TAG, (EXTERNAL_ID_TAG, external_id_digest(base.external_id)))
+    keys = consumerpolicy.tag_keys(base.consumers)  # --for github-actions
     return Desired(
         name=settings.name, template=template, parameters=tuple(parameters), tags=tuple(sorted(tags)),
         role_path=base.path, role_name=base.role_name, scope=scope, grant_name=settings.grant_name,
-        grant_document=grant_document(principal.partition, base.path, base.role_name, scope), principal=principal,
-        legacy_grant_name=settings.legacy_grant_name,
+        grant_document=grant_document(principal.partition, base.path, base.role_name, scope, keys), principal=principal,
+        legacy_grant_name=settings.legacy_grant_name, tag_keys=keys,
     )  # fmt: skip
 
 

@@ -33,7 +33,7 @@ from bootstrap.diagnose.results import Diagnosis
 from bootstrap.fleet import grant_holder, waiting
 from bootstrap.fleet.grant_holder import LiveGrant
 from bootstrap.fleet.results import FleetPlan, TargetDiagnosis, TargetPlan, TargetResult
-from bootstrap.trust import admincheck, apply, desired, live, verify
+from bootstrap.trust import admincheck, apply, consumerpolicy, consumerproof, desired, live, verify
 
 GRANT_POLICY_PATH = "/trust-bootstrap/"
 
@@ -179,7 +179,8 @@ def _grant_plan(
     # The grant's name is trust-bootstrap's: other content under it is drift, narrowed here.
     if not complete:  # some targets were not reached: keep what they have
         role_arns = role_arns | _grant_resources(inline_text) | _grant_resources(managed_text)
-    document = desired.grant_policy(sorted(role_arns)) if role_arns else None
+    keys = consumerpolicy.tag_keys(prepared_fleet.base.consumers)  # --for github-actions: sts:TagSession too
+    document = desired.grant_policy(sorted(role_arns), keys) if role_arns else None
     budget = IAM.inline_total_chars[principal.kind] - grant.other_inline_size
     as_inline = document is not None and len(document) <= budget
     if document is not None and not as_inline and len(document) > IAM.managed_policy_chars:
@@ -362,6 +363,7 @@ def _run_target(  # the run's settings, and this target's judge of a denial (wai
     )
     if not check.ok and judge.stopped:
         check = replace(check, error=f"{check.error} ({judge.stopped})")
+    check = consumerproof.for_target(verifier, request, config, reached.account_id, check, bool(done))  # --for
     on_event(label, "verified" if check.ok else f"failed: {check.error}")
     return replace(result, verification=check)
 

@@ -6,9 +6,11 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from bootstrap.core import arns, consumers
 from bootstrap.core.plan import Change, Op, Plan, Side
 from bootstrap.diagnose.results import Outcome, Verification
 from bootstrap.exports import formats as exports
+from bootstrap.render import consumers as consumerrender
 
 if TYPE_CHECKING:  # annotations only: plain runs do not load the diagnosis modules (nor fleet results)
     from bootstrap.core.findings import Finding
@@ -35,9 +37,10 @@ def _side_lines(changes: Sequence[Change], accounts: dict[Side, str]) -> list[st
     return lines
 
 
-def plan_text(plan: Plan, accounts: dict[Side, str], header: str = "Plan:") -> str:
+def plan_text(plan: Plan, accounts: dict[Side, str], header: str = "Plan:", named: tuple[str, ...] = ()) -> str:
+    """``named``: the consumers (--for); what the trust admits for them follows the plan."""
     if plan.empty and not plan.not_owned:
-        return "Both sides match: no changes."
+        return "Both sides match: no changes." + consumerrender.plan_notes(named)
     lines = _side_lines(plan.changes, accounts)
     if plan.after_verify:
         lines.append("  then, only once the new role is verified (a rename; never with --no-verify):")
@@ -45,7 +48,7 @@ def plan_text(plan: Plan, accounts: dict[Side, str], header: str = "Plan:") -> s
     lines += [f"  ! {note}; left alone (see --adopt)" for note in plan.not_owned]
     if plan.empty:
         lines.append("No changes to make.")
-    return "\n".join([header, *lines])
+    return "\n".join([header, *lines]) + consumerrender.plan_notes(named)
 
 
 def change_json(change: Change, accounts: dict[Side, str]) -> dict[str, Any]:
@@ -75,9 +78,10 @@ def plan_json(plan: Plan, accounts: dict[Side, str]) -> str:
 def verification_line(v: Verification | None) -> str:
     if v is None:
         return "Verified:    skipped (--no-verify)"
+    per_consumer = "".join("\n" + line for line in consumerrender.lines(v.consumers))
     if v.ok:
-        return f"Verified:    {v.assumed_arn} ({v.attempts} attempt(s), {v.waited_s:.1f}s waiting for IAM propagation)"
-    return f"Verified:    NO: {v.error} ({v.attempts} attempt(s) over {v.waited_s:.1f}s)"
+        return f"Verified:    {v.assumed_arn} ({v.attempts} attempt(s), {v.waited_s:.1f}s waiting for IAM propagation){per_consumer}"  # fmt: skip
+    return f"Verified:    NO: {v.error} ({v.attempts} attempt(s) over {v.waited_s:.1f}s){per_consumer}"
 
 
 def outcome_text(outcome: Outcome) -> str:
@@ -105,7 +109,7 @@ def outcome_text(outcome: Outcome) -> str:
         "\n".join(
             exports.provider_block(
                 outcome.role_arn,
-                outcome.session_name,
+                consumers.session_name(consumers.Consumer.TERRAFORM, arns.name_of(outcome.role_arn)),
                 outcome.external_id,
                 mfa=outcome.requires_mfa,
                 serial=outcome.mfa_serial,
@@ -120,7 +124,7 @@ def verification_json(v: Verification | None) -> dict[str, Any] | None:
     if v is None:
         return None
     return {"ok": v.ok, "assumed_arn": v.assumed_arn, "attempts": v.attempts, "waited_s": round(v.waited_s, 3),
-            "error": v.error}  # fmt: skip
+            "error": v.error, **({"consumers": consumerrender.as_json(v.consumers)} if v.consumers else {})}  # fmt: skip
 
 
 def outcome_json(outcome: Outcome) -> str:
@@ -309,6 +313,7 @@ def _target_json(r: TargetResult, accounts: dict[Side, str]) -> dict[str, Any]:
             "attempts": v.attempts,
             "waited_s": round(v.waited_s, 3),
             "error": v.error or None,
+            **({"consumers": consumerrender.as_json(v.consumers)} if v.consumers else {}),
         },
         "error": r.error,
     }

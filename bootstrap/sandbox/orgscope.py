@@ -76,6 +76,17 @@ def _applies(statement: dict[str, Any], role_arn: str, context: dict[str, list[s
     return True
 
 
+def resource_context(role_arn: str) -> dict[str, tuple[str, ...]]:
+    """The role's account and organization keys, as AWS puts them in the request context."""
+    account = arnparts.account_of(role_arn) or ""
+    context: dict[str, tuple[str, ...]] = {"aws:resourceaccount": (account,)}
+    org = moto_private.org_of(account)
+    if org is not None:
+        context["aws:resourceorgid"] = (org[0],)
+        context["aws:resourceorgpaths"] = tuple(org[1])
+    return context
+
+
 def identity_allows_assume(access_key: str, role_arn: str) -> tuple[bool, str]:
     """(allowed, why) for the caller's identity policies on AssumeRole of ``role_arn``, judged with
     the resource's organization keys. Only when a statement names such a key: otherwise moto's own

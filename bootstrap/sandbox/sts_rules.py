@@ -231,13 +231,17 @@ def permission_refusal(
     caller: Caller,
     trust_policy: Mapping[str, Any],
     identity_documents: Iterable[Mapping[str, Any]] | None,
+    resource_context: Mapping[str, tuple[str, ...]] | None = None,
 ) -> Refusal | None:
-    """sts:TagSession / sts:SetSourceIdentity: the trust policy for this caller, then the caller's identity policies."""
+    """sts:TagSession / sts:SetSourceIdentity: the trust policy for this caller, then the caller's identity
+    policies. ``resource_context``: the role's account and organization keys (aws:ResourceAccount,
+    aws:ResourceOrgID, aws:ResourceOrgPaths), which AWS puts in the context of these actions too, so an
+    organization-scoped grant (the StackSets engine's) is judged as for sts:AssumeRole (orgscope.py)."""
     actions = extra_actions(call)
     if not actions:
         return None
     request = call.request()
-    context = context_for(caller, request)
+    context = {**context_for(caller, request), **(resource_context or {})}
     documents = list(identity_documents or [])
     for action in actions:
         verdict = judge(trust_policy, caller, request, action)

@@ -290,7 +290,8 @@ class SandboxApp:
             return sts_rules.access_denied(caller, "sts:AssumeRole", call.role_arn, verdict.reason)
         if sts_rules.extra_actions(call):
             documents = moto_private.caller_policy_documents(access_key) if access_key else None
-            refusal = sts_rules.permission_refusal(call, caller, trust, documents)
+            resource = orgscope.resource_context(call.role_arn)  # an OU-scoped grant's keys (StackSets)
+            refusal = sts_rules.permission_refusal(call, caller, trust, documents, resource)
             if refusal is not None:
                 return refusal
         if access_key:  # the caller's side, for grants scoped by the resource's organization

@@ -11,6 +11,7 @@ from bootstrap.core import arns
 from bootstrap.core.errors import InvalidInput
 from bootstrap.core.quotas import IAM
 from bootstrap.core.state import GRANT_SID, OWNER_TAG, TRUST_SID, Grant, Role, State
+from bootstrap.trust import consumerpolicy
 
 POLICY_VERSION = "2012-10-17"
 
@@ -35,7 +36,14 @@ def _json(document: dict[str, Any]) -> str:
     return json.dumps(document, separators=(",", ":"))
 
 
-def trust_policy(principal_arn: str, external_id: str | None, require_mfa: bool, mfa_max_age: int | None) -> str:
+def trust_policy(
+    principal_arn: str,
+    external_id: str | None,
+    require_mfa: bool,
+    mfa_max_age: int | None,
+    tag_keys: tuple[str, ...] = (),
+) -> str:
+    """``tag_keys``: the session tags a consumer sends (consumerpolicy.py); none, no sts:TagSession."""
     condition: dict[str, dict[str, str]] = {}
     if external_id:
         condition["StringEquals"] = {"sts:ExternalId": external_id}
@@ -51,18 +59,21 @@ def trust_policy(principal_arn: str, external_id: str | None, require_mfa: bool,
     }
     if condition:
         statement["Condition"] = condition
-    return _json({"Version": POLICY_VERSION, "Statement": [statement]})
+    tagging = [consumerpolicy.trust_statement(principal_arn, tag_keys)] if tag_keys else []
+    return _json({"Version": POLICY_VERSION, "Statement": [statement, *tagging]})
 
 
-def grant_policy(role_arn: str | list[str]) -> str:
-    """sts:AssumeRole on exactly these roles (one, or a fleet's list): never a wildcard."""
+def grant_policy(role_arn: str | list[str], tag_keys: tuple[str, ...] = ()) -> str:
+    """sts:AssumeRole on exactly these roles (one, or a fleet's list): never a wildcard; with
+    ``tag_keys`` also sts:TagSession on them, for those keys only."""
     statement = {
         "Sid": GRANT_SID,
         "Effect": "Allow",
         "Action": "sts:AssumeRole",
         "Resource": role_arn,
     }
-    return _json({"Version": POLICY_VERSION, "Statement": [statement]})
+    tagging = [consumerpolicy.grant_statement(role_arn, tag_keys)] if tag_keys else []
+    return _json({"Version": POLICY_VERSION, "Statement": [statement, *tagging]})
 
 
 # IAM: all inline policies of one identity together, white space not counted (not raisable).
@@ -73,7 +84,8 @@ def build(config: Config, ctx: Context) -> State:
     """Raises InvalidInput when the result would break an IAM quota, before any write."""
     role_arn = arns.role_arn(ctx.partition, ctx.target_account, config.path, config.role_name)
     trusted = f"arn:{ctx.partition}:iam::{ctx.source_account}:root" if config.trust_account else ctx.principal.arn
-    trust = trust_policy(trusted, ctx.external_id, config.require_mfa, config.mfa_max_age)
+    keys = consumerpolicy.tag_keys(config.consumers)
+    trust = trust_policy(trusted, ctx.external_id, config.require_mfa, config.mfa_max_age, keys)
     if len(trust) > IAM.trust_policy_chars:
         raise InvalidInput(
             f"The trust policy would be {len(trust)} characters; IAM's default quota is {IAM.trust_policy_chars} "
@@ -94,6 +106,6 @@ def build(config: Config, ctx: Context) -> State:
     grant = Grant(
         principal=ctx.principal,
         policy_name=grant_policy_name(ctx.target_account, config.role_name),
-        document=grant_policy(role_arn),
+        document=grant_policy(role_arn, keys),
     )
     return State(target_account=ctx.target_account, source_account=ctx.source_account, role=role, grant=grant)

@@ -33,6 +33,7 @@ class Judge:
         self.prepared, self.verifier, self.wrote = prepared, verifier, wrote
         self.on_progress = on_progress
         self.diagnosis: Any = None
+        self.request: assumerequest.AssumeRequest | None = None  # a consumer's refused call (consumerproof.py)
         self.stopped = ""  # why waiting stopped before the deadline
 
     def _diagnose(self) -> Any:
@@ -40,8 +41,9 @@ class Judge:
 
         if self.diagnosis is None:  # the same checks as `diagnose`, with what apply already holds
             p = self.prepared
+            request = self.request or assumerequest.for_trust(p.config, p.plan.role_arn, p.external_id)
             self.diagnosis = diagnose.for_trust(
-                assumerequest.for_trust(p.config, p.plan.role_arn, p.external_id), self.verifier,
+                request, self.verifier,
                 target=p.sides.target, reader=p.sides.source, principal=p.principal.arn,
             )  # fmt: skip
         return self.diagnosis
@@ -141,7 +143,10 @@ def prove(
         assumed = prepared.proof
     if assumed is not None:
         # The proof's first half has answered: its second half is who those credentials are.
-        return verify.check_assumed(verifier, assumed, prepared.plan.role_arn, prepared.sides.target_identity.account)
+        checked = verify.check_assumed(
+            verifier, assumed, prepared.plan.role_arn, prepared.sides.target_identity.account
+        )
+        return with_consumers(prepared, verifier, judge, checked, wrote)
     judge.on_progress(Waiting("Verifying: AssumeRole as the principal, waiting for IAM propagation"))
     try:
         result = verify.verify(
@@ -156,4 +161,21 @@ def prove(
         judge.on_progress(Waited())
     if not result.ok and judge.stopped:
         return replace(result, error=f"{result.error} ({judge.stopped})")
-    return result
+    return with_consumers(prepared, verifier, judge, result, wrote)
+
+
+def with_consumers(
+    prepared: Prepared, verifier: aws.Account, judge: Judge, result: Verification, wrote: bool
+) -> Verification:
+    """The bare proof passed: now each named consumer's own call (consumerproof.py). A refused one
+    fails the proof, and the diagnosis then judges that call, not the bare one."""
+    if not result.ok or not prepared.config.consumers:
+        return result
+    from bootstrap.trust import consumerproof  # noqa: PLC0415 (only runs with --for pay for it)
+
+    verdicts = consumerproof.replay(prepared, verifier, wrote)
+    refusal = consumerproof.first_refusal(verdicts)
+    if refusal is not None:
+        failed = next(c for c, v in zip(consumerproof.calls(prepared), verdicts, strict=True) if not v.ok)
+        judge.request = consumerproof.request_of(prepared, failed)
+    return replace(result, ok=refusal is None, error=refusal, consumers=verdicts)

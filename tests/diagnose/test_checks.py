@@ -356,3 +356,17 @@ def test_the_organization_read_fills_the_org_keys() -> None:
     other_org = allow(condition={"StringEquals": {"aws:PrincipalOrgID": "o-2"}})
     assert statuses(facts(other_org, scp=org))["trust-policy"] == "fail"
     assert statuses(facts(same_org))["trust-policy"] == "unknown"  # not read: not guessed
+
+
+def test_session_tags_needs_tag_session_in_the_callers_policies() -> None:
+    tags = (("GitHub", "Actions"), ("Repository", "o/r"))
+    tagged = AssumeRequest(ROLE, duration_seconds=3600, tags=tags)
+    assert statuses(facts(allow()))["session-tags"] == "pass"  # no tags: nothing to allow
+    refused = findings(facts(allow(), params=tagged))["session-tags"]
+    assert refused.status is Status.FAIL and "--for github-actions" in refused.fix
+    keyed = {"Sid": "TrustBootstrapTagSession", "Effect": "Allow", "Action": "sts:TagSession", "Resource": ROLE,
+             "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["GitHub", "Repository"]}}}  # fmt: skip
+    granted = {"Statement": [*GRANT["Statement"], keyed]}
+    assert statuses(facts(allow(), params=tagged, policies=(("grant", granted),)))["session-tags"] == "pass"
+    other_keys = AssumeRequest(ROLE, duration_seconds=3600, tags=(("Team", "x"),))
+    assert statuses(facts(allow(), params=other_keys, policies=(("grant", granted),)))["session-tags"] == "fail"

@@ -1,0 +1,34 @@
+"""The hub topology's proof per consumer (--for): with the hub role's credentials (the job's token
+assumed once more), each named consumer's chained AssumeRole into the role in B, as it sends it.
+
+In the hub topology every consumer chains: configure-aws-credentials' second step (`role-chaining`,
+tagged unless `role-skip-session-tagging`), the aws CLI profile whose source_profile is the hub,
+Terraform's second hop. So each call asks for an hour at most (role chaining), and the action's
+call carries its 13 session tags: the trust in B and the hub role's grant must allow sts:TagSession.
+"""
+
+from __future__ import annotations
+
+from bootstrap.aws import accounts as aws
+from bootstrap.aws import oidc as aws_oidc
+from bootstrap.aws.errors import AssumeRefused
+from bootstrap.config.model import Config
+from bootstrap.core.assumerequest import AssumeRequest
+from bootstrap.core.consumers import GITHUB_SESSION, ConsumerVerdict
+from bootstrap.trust import consumerproof
+
+
+def replay(
+    config: Config, source: aws.Account, hub_role_arn: str | None, role_arn: str, target_account: str, token: str
+) -> tuple[ConsumerVerdict, ...]:
+    """One verdict per named consumer; none outside the hub topology (there the consumer's call is
+    the web identity call the proof made). ``source``: the hub's account."""
+    if hub_role_arn is None or not config.consumers:
+        return ()
+    try:  # the first step as the action makes it: its default session name, no tags
+        creds = aws_oidc.assume_role_with_web_identity(source, hub_role_arn, GITHUB_SESSION, token)
+    except AssumeRefused as err:
+        return tuple(ConsumerVerdict(n, GITHUB_SESSION, False, f"the hub role: {err.reason}") for n in config.consumers)
+    hub = source.with_credentials(creds, label="the hub role")
+    calls = consumerproof.calls_for(config, chained=True)
+    return consumerproof.replay_calls(hub, AssumeRequest(role_arn), calls, target_account, None, 0.0)
