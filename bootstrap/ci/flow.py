@@ -202,8 +202,29 @@ def prepare(config: Config, adopt: bool = False, teardown: bool = False) -> Prep
 
 def warnings(config: Config) -> list[str]:
     trust = config.oidc
-    if trust is None or not trust.org_wildcard:
+    if trust is None:
         return []
+    notes = _id_warning(trust)
+    if not trust.org_wildcard:
+        return notes
+    return notes + _wildcard_warning(trust)
+
+
+def _id_warning(trust: oidc.OidcTrust) -> list[str]:
+    """GitHub's immutable subject (repo:OWNER@ID/REPO@ID) is the default of every repository created,
+    renamed or transferred since 2026-07-15 (GitHub changelog, 2026-04-23): a trust on names only
+    admits nothing from such a repository. Said in plan and apply, not only by diagnose afterwards."""
+    if trust.platform != oidc.Platform.GITHUB or any(k == "repository_id" for k, _ in trust.conditions):
+        return []
+    return [
+        f"The trust names {trust.description.split(',')[0]} by name only (sub {trust.subject}). A repository "
+        "created, renamed or transferred since 2026-07-15 (or opted in) sends repo:OWNER@OWNER_ID/REPO@REPO_ID "
+        "subjects, which this trust does not admit. Pass --github-owner-id and --github-repo-id (or set "
+        "GITHUB_TOKEN to look them up): both formats are then admitted, and the repository ID is pinned."
+    ]
+
+
+def _wildcard_warning(trust: oidc.OidcTrust) -> list[str]:
     if trust.platform == oidc.Platform.TFC:
         return [f"The trust admits {trust.subject}: every HCP Terraform workspace it matches (and any created "
                 "later) can assume the role. Naming one workspace is stronger."]  # fmt: skip

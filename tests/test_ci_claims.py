@@ -1,0 +1,273 @@
+"""CI trusts as teams write them in 2026 (issue 29), through the CLI against the sandbox standing in for
+GitHub Actions' issuer (so IAM's controls and STS's GitHub condition keys apply): many subjects, claim
+conditions, a pinned reusable workflow, immutable repository IDs (typed or looked up from a local fake
+GitHub API), each with tokens that must be admitted and tokens that must be refused."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+
+from bootstrap.sandbox import ci_claims
+from tests.conftest import iam
+
+HOST = "token.actions.githubusercontent.com"
+REPO = "octo-org/octo-repo"
+BASE = ["--target-profile", "b-admin", "--role-name", "gha-deploy", "--github-repo", REPO]
+WORKFLOW = "octo-org/shared/.github/workflows/deploy.yml@refs/heads/main"
+
+
+@pytest.fixture
+def github(sandbox: Any) -> Any:
+    """The sandbox's issuer standing in for token.actions.githubusercontent.com (and its minter for apply)."""
+    sandbox.issuer.stand_in_for(ci_claims.GITHUB_ISSUER)
+    return sandbox
+
+
+def _statements() -> list[dict[str, Any]]:
+    document = iam("b-admin").get_role(RoleName="gha-deploy")["Role"]["AssumeRolePolicyDocument"]
+    return list(document["Statement"])
+
+
+def _verify(cli: Any, github: Any, tmp_path: Path, args: list[str], **claims: Any) -> int:
+    """verify with a token of GitHub's shape (``claims`` override it): the exit code (0 admitted)."""
+    path = tmp_path / "token"
+    repository = claims.pop("repository", REPO)
+    path.write_text(github.issuer.mint(ci_claims.github_claims(repository, **claims)))
+    run = cli("verify", *args, "--web-identity-token-file", str(path), "--verify-timeout", "1")
+    assert path.read_text() not in run.stdout + run.stderr  # never printed
+    return int(run.exit_code)
+
+
+def _refused(code: int) -> bool:
+    return code in (3, 7)
+
+
+# -- 1. many subjects --------------------------------------------------------------------------------------
+
+
+def test_repeated_refs_and_environments_each_admit_their_runs_exact_ones_never_as_patterns(
+    cli: Any, github: Any, tmp_path: Path
+) -> None:
+    args = [*BASE, "--github-ref", "refs/heads/main", "--github-ref", "refs/tags/v*", "--github-ref",
+            "refs/heads/release", "--github-environment", "prod", "--github-owner-id", "123456", "--github-repo-id",
+            "456789", "--github-subject-format", "name"]  # fmt: skip
+    run = cli("apply", *args, "--yes")
+    assert run.exit_code == 0, run.stdout + run.stderr
+    exact, patterns = _statements()
+    assert sorted(exact["Condition"]["StringEquals"][f"{HOST}:sub"]) == [
+        f"repo:{REPO}:environment:prod",
+        f"repo:{REPO}:ref:refs/heads/main",
+        f"repo:{REPO}:ref:refs/heads/release",
+    ]
+    assert "StringLike" not in exact["Condition"]  # an exact subject never becomes a pattern
+    assert patterns["Condition"]["StringLike"] == {f"{HOST}:sub": f"repo:{REPO}:ref:refs/tags/v*"}
+    assert f"{HOST}:sub" not in patterns["Condition"]["StringEquals"]
+    assert cli("plan", *args, "--detailed-exitcode").exit_code == 0  # no changes after apply
+    assert _verify(cli, github, tmp_path, args, ref="refs/heads/main") == 0
+    assert _verify(cli, github, tmp_path, args, ref="refs/heads/release") == 0
+    assert _verify(cli, github, tmp_path, args, ref="refs/tags/v1.2") == 0
+    assert _verify(cli, github, tmp_path, args, environment="prod") == 0
+    assert _refused(_verify(cli, github, tmp_path, args, ref="refs/heads/dev"))  # another ref
+    assert _refused(_verify(cli, github, tmp_path, args, environment="staging"))
+    assert _refused(_verify(cli, github, tmp_path, args, repository="octo-org/other-repo"))  # another repository
+
+
+def test_a_config_file_takes_lists_and_the_static_proof_shows_each_run(cli: Any, github: Any, tmp_path: Path) -> None:
+    config = tmp_path / "trust.yaml"
+    config.write_text(
+        "target_profile: b-admin\nrole_name: gha-deploy\ngithub:\n  repo: octo-org/octo-repo\n"
+        "  ref: [refs/heads/main, refs/heads/next]\n  environment: prod\n  claims: {workflow: deploy}\n"
+    )
+    run = cli("apply", "-c", str(config), "--yes")
+    assert run.exit_code == 0, run.stdout + run.stderr
+    (statement,) = _statements()
+    equals = statement["Condition"]["StringEquals"]
+    assert len(equals[f"{HOST}:sub"]) == 3
+    assert equals[f"{HOST}:workflow"] == "deploy"
+    for sub in equals[f"{HOST}:sub"]:
+        assert sub in run.stdout
+    assert cli("plan", "-c", str(config), "--detailed-exitcode").exit_code == 0
+
+
+def test_gitlab_refs_and_generic_subjects_repeat_too(cli: Any, sandbox: Any) -> None:
+    args = ["--target-profile", "b-admin", "--role-name", "gl", "--gitlab-project", "grp/proj",
+            "--gitlab-ref", "main", "--gitlab-ref", "release", "--no-verify"]  # fmt: skip
+    assert cli("apply", *args, "--yes").exit_code == 0
+    document = iam("b-admin").get_role(RoleName="gl")["Role"]["AssumeRolePolicyDocument"]
+    subs = document["Statement"][0]["Condition"]["StringEquals"]["gitlab.com:sub"]
+    assert sorted(subs) == ["project_path:grp/proj:ref_type:branch:ref:main",
+                            "project_path:grp/proj:ref_type:branch:ref:release"]  # fmt: skip
+    generic = ["--target-profile", "b-admin", "--role-name", "gen", "--oidc-issuer", sandbox.issuer.url,
+               "--oidc-subject", "job:a", "--oidc-subject", "job:b"]  # fmt: skip
+    assert cli("apply", *generic, "--yes").exit_code == 0
+    assert cli("plan", *generic, "--detailed-exitcode").exit_code == 0
+
+
+# -- 2. claim conditions -----------------------------------------------------------------------------------
+
+
+def test_claim_conditions_are_string_equals_on_the_keys_sts_passes(cli: Any, github: Any, tmp_path: Path) -> None:
+    args = [*BASE, "--github-ref", "refs/heads/main", "--github-claim", "workflow=deploy", "--github-claim",
+            "actor=octocat", "--github-claim", "actor=hubot"]  # fmt: skip
+    run = cli("apply", *args, "--yes")
+    assert run.exit_code == 0, run.stdout + run.stderr  # proved with a minted token that carries the claims
+    (statement,) = _statements()
+    equals = statement["Condition"]["StringEquals"]
+    assert equals[f"{HOST}:workflow"] == "deploy"
+    assert sorted(equals[f"{HOST}:actor"]) == ["hubot", "octocat"]
+    assert cli("plan", *args, "--detailed-exitcode").exit_code == 0
+    assert _verify(cli, github, tmp_path, args, workflow="deploy", actor="hubot") == 0
+    assert _refused(_verify(cli, github, tmp_path, args, workflow="release", actor="octocat"))
+    assert _refused(_verify(cli, github, tmp_path, args, workflow="deploy", actor="mallory"))
+
+
+@pytest.mark.parametrize(
+    ("extra", "needles"),
+    [
+        (["--github-claim", "event_name=push"], ["event_name", "job_workflow_ref", "repository_owner_id"]),
+        (["--github-claim", "run_id=1"], ["run_id", "supported"]),
+        (["--github-claim", "workflow"], ["KEY=VALUE"]),
+        (["--github-claim", "repository_id=12"], ["--github-repo-id"]),
+        (["--github-workflow", "octo-org/shared/.github/workflows/deploy.yml"], ["@REF"]),
+        (["--github-subject-format", "immutable"], ["--github-owner-id", "GITHUB_TOKEN"]),
+        (["--github-subject-format", "ids"], ["name, immutable or both"]),
+    ],
+)
+def test_bad_claim_input_exits_2_before_any_write(cli: Any, github: Any, extra: list[str], needles: list[str]) -> None:
+    run = cli("apply", *BASE, "--github-ref", "refs/heads/main", *extra, "--yes")
+    assert run.exit_code == 2, run.stdout + run.stderr
+    for needle in needles:
+        assert needle in run.stderr
+    assert not [c for c in github.calls() if c.is_write]
+    as_json = cli("plan", *BASE, "--github-ref", "refs/heads/main", *extra, "-o", "json")
+    assert as_json.exit_code == 2
+    assert json.loads(as_json.stdout or as_json.stderr)["error"]
+
+
+# -- 3. reusable workflows -----------------------------------------------------------------------------------
+
+
+def test_a_pinned_reusable_workflow_admits_only_its_jobs(cli: Any, github: Any, tmp_path: Path) -> None:
+    args = [*BASE, "--github-environment", "prod", "--github-workflow", WORKFLOW]
+    run = cli("apply", *args, "--yes")
+    assert run.exit_code == 0, run.stdout + run.stderr
+    (statement,) = _statements()
+    assert statement["Condition"]["StringEquals"][f"{HOST}:job_workflow_ref"] == WORKFLOW
+    assert _verify(cli, github, tmp_path, args, environment="prod", job_workflow_ref=WORKFLOW) == 0
+    other = WORKFLOW.replace("deploy.yml", "other.yml")
+    assert _refused(_verify(cli, github, tmp_path, args, environment="prod", job_workflow_ref=other))
+    moved = WORKFLOW.replace("refs/heads/main", "refs/heads/feature")
+    assert _refused(_verify(cli, github, tmp_path, args, environment="prod", job_workflow_ref=moved))
+
+
+# -- 4. immutable identity -----------------------------------------------------------------------------------
+
+IDS = ["--github-owner-id", "123456", "--github-repo-id", "456789"]
+
+
+def test_known_ids_admit_both_formats_and_pin_the_repository_id(cli: Any, github: Any, tmp_path: Path) -> None:
+    args = [*BASE, "--github-ref", "refs/heads/main", *IDS]
+    run = cli("apply", *args, "--yes")
+    assert run.exit_code == 0, run.stdout + run.stderr
+    assert "Warning" not in run.stderr
+    (statement,) = _statements()
+    equals = statement["Condition"]["StringEquals"]
+    assert sorted(equals[f"{HOST}:sub"]) == [
+        "repo:octo-org/octo-repo:ref:refs/heads/main",
+        "repo:octo-org@123456/octo-repo@456789:ref:refs/heads/main",
+    ]
+    assert equals[f"{HOST}:repository_id"] == "456789"
+    assert equals[f"{HOST}:repository_owner_id"] == "123456"
+    assert cli("plan", *args, "--detailed-exitcode").exit_code == 0
+    assert _verify(cli, github, tmp_path, args) == 0  # an older repository: names
+    assert _verify(cli, github, tmp_path, args, immutable_subject=True) == 0  # a new one: IDs
+    # The same name, deleted and re-created: a new ID, in either format.
+    assert _refused(_verify(cli, github, tmp_path, args, repository_id="999999"))
+    assert _refused(_verify(cli, github, tmp_path, args, repository_id="999999", immutable_subject=True))
+
+
+def test_immutable_only_and_the_repository_id_alone(cli: Any, github: Any, tmp_path: Path) -> None:
+    args = [*BASE, "--github-ref", "refs/heads/main", *IDS, "--github-subject-format", "immutable"]
+    assert cli("apply", *args, "--yes").exit_code == 0
+    (statement,) = _statements()
+    sub = statement["Condition"]["StringEquals"][f"{HOST}:sub"]
+    assert sub == "repo:octo-org@123456/octo-repo@456789:ref:refs/heads/main"
+    assert _refused(_verify(cli, github, tmp_path, args))  # the name format
+    alone = ["--target-profile", "b-admin", "--role-name", "gha-deploy", "--github-repo-id", "456789",
+             "--github-ref", "refs/heads/main"]  # fmt: skip
+    run = cli("apply", *alone, "--yes")
+    assert run.exit_code == 0, run.stdout + run.stderr
+    (statement,) = _statements()
+    # IAM's control for GitHub's provider: the sub is still evaluated, narrowed by the repository ID.
+    assert statement["Condition"]["StringLike"][f"{HOST}:sub"] == "repo:*:ref:refs/heads/main"
+    assert statement["Condition"]["StringEquals"][f"{HOST}:repository_id"] == "456789"
+    assert _verify(cli, github, tmp_path, alone) == 0
+    assert _verify(cli, github, tmp_path, alone, immutable_subject=True) == 0
+    assert _refused(_verify(cli, github, tmp_path, alone, repository_id="999999"))
+    assert _refused(_verify(cli, github, tmp_path, alone, ref="refs/heads/dev"))
+
+
+def test_plan_and_apply_warn_when_the_ids_are_unknown(cli: Any, github: Any) -> None:
+    run = cli("plan", *BASE, "--github-ref", "refs/heads/main")
+    assert run.exit_code == 0, run.stderr
+    assert "Warning" in run.stderr
+    assert "--github-repo-id" in run.stderr
+    assert "2026-07-15" in run.stderr
+
+
+class _FakeGithub(http.server.BaseHTTPRequestHandler):
+    seen: ClassVar[list[tuple[str, str | None]]] = []
+
+    def do_GET(self) -> None:
+        _FakeGithub.seen.append((self.path, self.headers.get("Authorization")))
+        if self.path != "/api/v3/repos/octo-org/octo-repo":
+            self.send_response(404)
+            self.end_headers()
+            return
+        body = json.dumps({"id": 456789, "full_name": REPO, "owner": {"login": "octo-org", "id": 123456}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_args: Any) -> None:
+        return
+
+
+@pytest.fixture
+def fake_github() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _FakeGithub)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    _FakeGithub.seen = []
+    yield f"http://127.0.0.1:{server.server_address[1]}/api/v3"
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_ids_are_looked_up_with_a_token(
+    cli: Any, github: Any, fake_github: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = tmp_path / "gh-token"
+    token.write_text("ghp_fake_local_token\n")
+    args = [*BASE, "--github-ref", "refs/heads/main", "--github-api-url", fake_github]
+    run = cli("apply", *args, "--github-token-file", str(token), "--yes")
+    assert run.exit_code == 0, run.stdout + run.stderr
+    assert "Warning" not in run.stderr
+    assert ("/api/v3/repos/octo-org/octo-repo", "Bearer ghp_fake_local_token") in _FakeGithub.seen
+    assert "ghp_fake_local_token" not in run.stdout + run.stderr
+    (statement,) = _statements()
+    assert statement["Condition"]["StringEquals"][f"{HOST}:repository_id"] == "456789"
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_fake_local_token")
+    assert cli("plan", *args, "--detailed-exitcode").exit_code == 0
+    missing = cli("plan", *BASE.copy()[:-1], "octo-org/gone", "--github-ref", "refs/heads/main",
+                  "--github-api-url", fake_github)  # fmt: skip
+    assert missing.exit_code == 2
+    assert "--github-repo-id" in missing.stderr
