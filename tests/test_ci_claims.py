@@ -271,3 +271,25 @@ def test_the_ids_are_looked_up_with_a_token(
                   "--github-api-url", fake_github)  # fmt: skip
     assert missing.exit_code == 2
     assert "--github-repo-id" in missing.stderr
+
+
+# -- 8. the exports carry what the trust requires ----------------------------------------------------------
+
+
+def test_the_github_actions_export_triggers_each_ref_and_calls_the_pinned_workflow(cli: Any, github: Any) -> None:
+    import yaml
+
+    args = [*BASE, "--github-ref", "refs/heads/main", "--github-ref", "refs/tags/v*", "--github-claim",
+            "actor=octocat"]  # fmt: skip
+    assert cli("apply", *args, "--yes").exit_code == 0
+    run = cli("export", "-f", "github-actions", *args)
+    assert run.exit_code == 0, run.stderr
+    workflow = yaml.safe_load(run.stdout)
+    assert workflow["on"] == {"push": {"branches": ["main"], "tags": ["v*"]}}
+    assert "# The token must carry actor = octocat" in run.stdout
+    pinned = [*BASE, "--github-environment", "prod", "--github-workflow", WORKFLOW]
+    assert cli("apply", *pinned, "--yes").exit_code == 0
+    run = cli("export", "-f", "github-actions", *pinned)
+    assert run.exit_code == 0, run.stderr
+    job = yaml.safe_load(run.stdout)["jobs"]["deploy"]
+    assert job["uses"] == "octo-org/shared/.github/workflows/deploy.yml@main"

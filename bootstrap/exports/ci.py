@@ -35,23 +35,30 @@ class CiExport:
 
 
 def _comments(trust: oidc.OidcTrust) -> list[str]:
-    return [f"trust-bootstrap: {trust.description}", f"The role admits sub {trust.sub_operator} {trust.subject}"]
+    lines = [f"trust-bootstrap: {trust.description}"]
+    lines += [
+        f"The role admits sub {'StringLike' if oidc.has_wildcard(s) else 'StringEquals'} {s}" for s in trust.subjects
+    ]
+    # what the token must carry besides sub and aud: the job cannot pass without it
+    lines += [f"The token must carry {key} = {' or '.join(values)}" for key, values in trust.conditions]
+    return lines
 
 
 def _github_trigger(trust: oidc.OidcTrust) -> tuple[dict[str, Any], str | None]:
-    """(the `on:` mapping, the job's environment) for the runs the trust admits."""
-    context = dict(trust.contexts[0].claims) if trust.contexts else {}
-    environment = context.get("environment")
-    if environment:
-        return {"push": None}, environment
-    if context.get("event_name") == "pull_request":
-        return {"pull_request": None}, None
-    ref = trust.subject.rpartition(":ref:")[2].replace("%3A", ":")
-    if ref.startswith("refs/heads/"):
-        return {"push": {"branches": [ref.removeprefix("refs/heads/")]}}, None
-    if ref.startswith("refs/tags/"):
-        return {"push": {"tags": [ref.removeprefix("refs/tags/")]}}, None
-    return {"push": None}, None
+    """(the `on:` mapping, the job's environment) for the runs the trust admits: each ref's branch or
+    tag, pull requests, and the first environment (a job names one; the comments list every sub)."""
+    contexts = [dict(c.claims) for c in trust.contexts]
+    environment = next((str(c["environment"]) for c in contexts if c.get("environment")), None)
+    refs = {s.rpartition(":ref:")[2].replace("%3A", ":") for s in trust.subjects if ":ref:" in s}
+    branches = sorted(r.removeprefix("refs/heads/") for r in refs if r.startswith("refs/heads/"))
+    tags = sorted(r.removeprefix("refs/tags/") for r in refs if r.startswith("refs/tags/"))
+    push: dict[str, Any] = {**({"branches": branches} if branches else {}), **({"tags": tags} if tags else {})}
+    trigger: dict[str, Any] = {}
+    if environment or push or not any(c.get("event_name") == "pull_request" for c in contexts):
+        trigger["push"] = None if environment or not push else push
+    if any(c.get("event_name") == "pull_request" for c in contexts):
+        trigger["pull_request"] = None
+    return trigger, environment
 
 
 def _credentials_step(name: str, role_arn: str, export: CiExport, chain: bool) -> dict[str, Any]:
@@ -80,6 +87,10 @@ def github_actions(export: CiExport) -> str:
     else:
         steps = [_credentials_step("Assume the role (web identity)", export.role_arn, export, chain=False)]
     job["steps"] = [*steps, {"run": "aws sts get-caller-identity"}]
+    workflow_ref = dict(export.trust.conditions).get("job_workflow_ref")
+    if workflow_ref:  # only the pinned reusable workflow's jobs are admitted: this job calls it
+        path, _, ref = workflow_ref[0].partition("@")
+        job = {"uses": f"{path}@{ref.removeprefix('refs/heads/').removeprefix('refs/tags/')}", "secrets": "inherit"}
     workflow = {
         "on": trigger,
         "permissions": {"id-token": "write", "contents": "read"},  # id-token: the job may request its OIDC token
