@@ -293,3 +293,73 @@ def test_the_github_actions_export_triggers_each_ref_and_calls_the_pinned_workfl
     assert run.exit_code == 0, run.stderr
     job = yaml.safe_load(run.stdout)["jobs"]["deploy"]
     assert job["uses"] == "octo-org/shared/.github/workflows/deploy.yml@main"
+
+
+# -- 6. diagnose explains each condition ---------------------------------------------------------------------
+
+ROLE_ARN = "arn:aws:iam::222222222222:role/gha-deploy"
+
+
+def _diagnose(cli: Any, github: Any, tmp_path: Path, **claims: Any) -> dict[str, dict[str, Any]]:
+    path = tmp_path / "diag-token"
+    repository = claims.pop("repository", REPO)
+    path.write_text(github.issuer.mint(ci_claims.github_claims(repository, **claims)))
+    run = cli("diagnose", "--role-arn", ROLE_ARN, "--target-profile", "b-admin", "--web-identity-token-file",
+              str(path), "-o", "json")  # fmt: skip
+    assert path.read_text() not in run.stdout + run.stderr
+    return {c["id"]: c for c in run.json()["checks"]}
+
+
+def test_diagnose_reports_each_claim_condition_and_names_the_one_that_refuses(
+    cli: Any, github: Any, tmp_path: Path
+) -> None:
+    args = [*BASE, "--github-ref", "refs/heads/main", *IDS, "--github-claim", "workflow=deploy",
+            "--github-workflow", WORKFLOW]  # fmt: skip
+    assert cli("apply", *args, "--yes").exit_code == 0
+    good = _diagnose(cli, github, tmp_path, job_workflow_ref=WORKFLOW)
+    assert {k: v["status"] for k, v in good.items() if k.startswith("claim-")} == {
+        "claim-workflow": "pass", "claim-job_workflow_ref": "pass", "claim-repository_id": "pass",
+        "claim-repository_owner_id": "pass",
+    }  # fmt: skip
+    assert good["live-assume"]["status"] == "pass"
+    other = WORKFLOW.replace("deploy.yml", "other.yml")
+    bad = _diagnose(cli, github, tmp_path, job_workflow_ref=other, workflow="release")
+    assert bad["claim-job_workflow_ref"]["status"] == "fail"
+    assert other in bad["claim-job_workflow_ref"]["summary"]
+    assert bad["claim-workflow"]["status"] == "fail"
+    assert "'release'" in bad["claim-workflow"]["summary"]
+    assert bad["claim-repository_id"]["status"] == "pass"
+    assert bad["live-assume"]["status"] == "fail"
+    recreated = _diagnose(cli, github, tmp_path, job_workflow_ref=WORKFLOW, repository_id="999999")
+    assert recreated["claim-repository_id"]["status"] == "fail"
+    assert recreated["sub"]["status"] == "pass"  # the same name: only the ID tells them apart
+
+
+def test_diagnose_names_a_sub_in_the_other_format(cli: Any, github: Any, tmp_path: Path) -> None:
+    assert cli("apply", *BASE, "--github-ref", "refs/heads/main", "--yes").exit_code == 0
+    checks = _diagnose(cli, github, tmp_path, immutable_subject=True)
+    assert checks["sub"]["status"] == "fail"
+    assert "immutable" in checks["sub"]["summary"]
+    assert "--github-repo-id" in checks["sub"]["fix"]
+    args = [*BASE, "--github-ref", "refs/heads/main", *IDS, "--github-subject-format", "immutable"]
+    assert cli("apply", *args, "--yes").exit_code == 0
+    checks = _diagnose(cli, github, tmp_path)
+    assert checks["sub"]["status"] == "fail"
+    assert "--github-subject-format both" in checks["sub"]["fix"]
+
+
+def test_diagnose_of_a_described_run_says_which_claims_it_cannot_judge(cli: Any, github: Any) -> None:
+    assert (
+        cli("apply", *BASE, "--github-ref", "refs/heads/main", "--github-claim", "actor=octocat", "--yes").exit_code
+        == 0
+    )
+    base = ["diagnose", "--role-arn", ROLE_ARN, "--target-profile", "b-admin", "--github-repo", REPO,
+            "--github-ref", "refs/heads/main", "-o", "json"]  # fmt: skip
+    unknown = {c["id"]: c for c in cli(*base).json()["checks"]}
+    assert unknown["claim-actor"]["status"] == "unknown"
+    refused = cli(*base, "--github-claim", "actor=mallory")
+    assert refused.exit_code == 9
+    checks = {c["id"]: c for c in refused.json()["checks"]}
+    assert checks["claim-actor"]["status"] == "fail"
+    assert cli(*base, "--github-claim", "actor=octocat").exit_code == 0
+    assert cli(*base, "--github-claim", "event_name=push").exit_code == 2

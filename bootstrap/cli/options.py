@@ -371,6 +371,8 @@ def diagnose_options(
     ] = None,
     github_owner_id: gh.GithubOwnerIdOpt = None,
     github_repo_id: gh.GithubRepoIdOpt = None,
+    github_claims: gh.GithubClaimOpt = None,
+    github_workflow: gh.GithubWorkflowOpt = None,
     gitlab_project: GitlabProjectOpt = None,
     gitlab_ref: GitlabRefOpt = None,
     gitlab_ref_type: GitlabRefTypeOpt = None,
