@@ -3,10 +3,14 @@ Their config-file form is the `github:` section (config/ghconfig.py). Imports ty
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+
+from bootstrap.core.platforms import REGISTRY
 
 
 def _ci(help_text: str, *decls: str, metavar: str | None = None) -> Any:
@@ -71,3 +75,23 @@ GithubApiUrlOpt = Annotated[
 ]
 # Not config keys: how the IDs are looked up, never written anywhere.
 NOT_CONFIG = ("github_token_file", "github_api_url")
+
+
+def with_platform_options(options: Callable[..., None]) -> Callable[..., None]:
+    """Give a shared-options declaration one option per field of each platform of the registry
+    (--circleci-org-id, --bitbucket-workspace, ...), before --output: a platform is a registry entry,
+    its flags follow from it."""
+    params = list(inspect.signature(options, eval_str=True).parameters.values())
+    at = next((i for i, p in enumerate(params) if p.name == "output"), len(params))
+    added = [
+        inspect.Parameter(
+            f"{spec.name}_{field.key}",
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            default=None,
+            annotation=Annotated[list[str] | None if field.repeat else str | None, _ci(field.help)],
+        )
+        for spec in REGISTRY.values()
+        for field in spec.fields
+    ]
+    options.__signature__ = inspect.Signature([*params[:at], *added, *params[at:]])  # type: ignore[attr-defined]
+    return options

@@ -148,6 +148,7 @@ AdoptOpt = Annotated[
 ]
 
 
+@gh.with_platform_options
 def trust_options(
     config_file: ConfigOpt = None,
     source_profile: SourceProfileOpt = None,
@@ -328,6 +329,7 @@ class Only(StrEnum):
     target = "target"
 
 
+@gh.with_platform_options
 def diagnose_options(
     role_arn: Annotated[str | None, typer.Option(help="The role that cannot be assumed.")] = None,
     source_profile: Annotated[

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from bootstrap.core import arns
 from bootstrap.core.errors import InvalidInput
+from bootstrap.core.platforms import REGISTRY
 
 if TYPE_CHECKING:  # at run time imported by the functions that build a CI trust: most runs build none
     from bootstrap.core import oidc
@@ -47,7 +48,10 @@ SECTIONS = {
         "plan_policy_arn",
     ),
     "oidc": ("issuer", "audience", "subject"),
+    # CircleCI, Bitbucket, Buildkite, ...: one registry entry each (core/platforms.py)
+    **{name: tuple(f.key for f in spec.fields) for name, spec in REGISTRY.items()},
 }
+PLATFORMS = tuple(REGISTRY)  # the registry's platforms, each a section and a set of --NAME-* flags
 # Flat flag keys, as cli.py passes them.
 FLAG_KEYS = (
     *(f"{section}_{key}" for section, keys in SECTIONS.items() for key in keys),
@@ -129,6 +133,9 @@ def parse(merged: Mapping[str, Any], where: Where) -> oidc.OidcTrust | None:
         from bootstrap.config import tfc as tfcconfig  # noqa: PLC0415 (a CI trust: see the imports)
 
         return tfcconfig.build(value, merged, hub_role, allow_wide)
+    if platforms[0] in REGISTRY:
+        return _registered(platforms[0], sections[platforms[0]], merged, where, (issuer_override, audience), hub_role,
+                           allow_wide)  # fmt: skip
     if "github" in platforms:
         from bootstrap.config import ghconfig  # noqa: PLC0415 (a CI trust: see the imports)
 
@@ -159,6 +166,30 @@ def parse(merged: Mapping[str, Any], where: Where) -> oidc.OidcTrust | None:
         for subject in subjects
     ]
     return _merged(trusts)
+
+
+def _registered(
+    name: str,
+    section: Mapping[str, Any],
+    merged: Mapping[str, Any],
+    where: Where,
+    generic: tuple[str | None, str | None],
+    hub_role: str | None,
+    allow_wide: bool,
+) -> oidc.OidcTrust:
+    """A platform of the registry: its keys (each one value or, where it repeats, a list) -> its trust."""
+    from bootstrap.config import ghconfig  # noqa: PLC0415 (a CI trust: see the imports)
+
+    spec = REGISTRY[name]
+    issuer_override, audience = generic
+    if issuer_override:
+        raise InvalidInput(f"--oidc-issuer does not go with --{name}-*: the platform names its issuer.")
+    values = {f.key: ghconfig.strings(section, f.key, merged, where, name) for f in spec.fields}
+    try:
+        trust = spec.build(values, audience, allow_wide)
+    except ValueError as err:
+        raise InvalidInput(f"{spec.title} trust: {err}. Nothing was written.") from err
+    return replace(trust, hub_role=hub_role)
 
 
 def _merged(trusts: list[oidc.OidcTrust]) -> oidc.OidcTrust:
