@@ -363,3 +363,71 @@ def test_diagnose_of_a_described_run_says_which_claims_it_cannot_judge(cli: Any,
     assert checks["claim-actor"]["status"] == "fail"
     assert cli(*base, "--github-claim", "actor=octocat").exit_code == 0
     assert cli(*base, "--github-claim", "event_name=push").exit_code == 2
+
+
+# -- 5. more platforms, each a registry entry ------------------------------------------------------------------
+
+ORG = "11111111-2222-3333-4444-555555555555"
+PROJECT = "66666666-7777-8888-9999-000000000000"
+OTHER = "99999999-7777-8888-9999-000000000000"
+
+
+def _platform_verify(cli: Any, sandbox: Any, tmp_path: Path, args: list[str], **claims: Any) -> int:
+    path = tmp_path / "platform-token"
+    path.write_text(sandbox.issuer.mint(claims))
+    run = cli("verify", *args, "--web-identity-token-file", str(path), "--verify-timeout", "1")
+    return int(run.exit_code)
+
+
+def test_circleci_admits_one_projects_users_and_refuses_another_project(cli: Any, sandbox: Any, tmp_path: Path) -> None:
+    issuer = f"https://oidc.circleci.com/org/{ORG}"
+    sandbox.issuer.stand_in_for(issuer)
+    args = ["--target-profile", "b-admin", "--role-name", "circle", "--circleci-org-id", ORG,
+            "--circleci-project-id", PROJECT]  # fmt: skip
+    run = cli("apply", *args, "--yes")
+    assert run.exit_code == 0, run.stdout + run.stderr
+    assert "Warning" not in run.stderr  # one project's users are not organization-wide
+    document = iam("b-admin").get_role(RoleName="circle")["Role"]["AssumeRolePolicyDocument"]
+    condition = document["Statement"][0]["Condition"]
+    host = issuer.removeprefix("https://")
+    assert condition["StringEquals"] == {f"{host}:aud": ORG}
+    assert condition["StringLike"] == {f"{host}:sub": f"org/{ORG}/project/{PROJECT}/user/*"}
+    assert cli("plan", *args, "--detailed-exitcode").exit_code == 0
+    good = {"iss": issuer, "aud": ORG, "sub": f"org/{ORG}/project/{PROJECT}/user/abc"}
+    assert _platform_verify(cli, sandbox, tmp_path, args, **good) == 0
+    assert _refused(
+        _platform_verify(cli, sandbox, tmp_path, args, **{**good, "sub": f"org/{ORG}/project/{OTHER}/user/abc"})
+    )
+    wide = cli("plan", "--target-profile", "b-admin", "--role-name", "circle-all", "--circleci-org-id", ORG)
+    assert wide.exit_code == 2
+    assert "--allow-org-wildcard" in wide.stderr
+    bad = cli("plan", "--target-profile", "b-admin", "--role-name", "c", "--circleci-org-id", "not-a-uuid")
+    assert bad.exit_code == 2
+    assert "CircleCI" in bad.stderr
+
+
+def test_buildkite_and_bitbucket_trusts_follow_their_documented_subjects(
+    cli: Any, sandbox: Any, tmp_path: Path
+) -> None:
+    sandbox.issuer.stand_in_for("https://agent.buildkite.com")
+    args = ["--target-profile", "b-admin", "--role-name", "bk", "--buildkite-organization", "acme",
+            "--buildkite-pipeline", "deploy", "--buildkite-ref", "refs/heads/main"]  # fmt: skip
+    run = cli("apply", *args, "--yes")
+    assert run.exit_code == 0, run.stdout + run.stderr
+    sub = "organization:acme:pipeline:deploy:ref:refs/heads/main:commit:0123abc:step:build"
+    good = {"iss": "https://agent.buildkite.com", "aud": "sts.amazonaws.com", "sub": sub}
+    assert _platform_verify(cli, sandbox, tmp_path, args, **good) == 0
+    other = sub.replace("refs/heads/main", "refs/heads/dev")
+    assert _refused(_platform_verify(cli, sandbox, tmp_path, args, **{**good, "sub": other}))
+    other_org = sub.replace("acme", "evil")
+    assert _refused(_platform_verify(cli, sandbox, tmp_path, args, **{**good, "sub": other_org}))
+    issuer = "https://api.bitbucket.org/2.0/workspaces/acme/pipelines-config/identity/oidc"
+    sandbox.issuer.stand_in_for(issuer)
+    bb = ["--target-profile", "b-admin", "--role-name", "bb", "--bitbucket-workspace", "acme",
+          "--bitbucket-workspace-uuid", ORG, "--bitbucket-repository-uuid", PROJECT]  # fmt: skip
+    run = cli("apply", *bb, "--yes")
+    assert run.exit_code == 0, run.stdout + run.stderr
+    good = {"iss": issuer, "aud": f"ari:cloud:bitbucket::workspace/{ORG}", "sub": f"{{{PROJECT}}}:{{{OTHER}}}"}
+    assert _platform_verify(cli, sandbox, tmp_path, bb, **good) == 0
+    assert _refused(_platform_verify(cli, sandbox, tmp_path, bb, **{**good, "sub": f"{{{OTHER}}}:{{{PROJECT}}}"}))
+    assert cli("plan", *bb, "--detailed-exitcode").exit_code == 0
