@@ -431,3 +431,33 @@ def test_buildkite_and_bitbucket_trusts_follow_their_documented_subjects(
     assert _platform_verify(cli, sandbox, tmp_path, bb, **good) == 0
     assert _refused(_platform_verify(cli, sandbox, tmp_path, bb, **{**good, "sub": f"{{{OTHER}}}:{{{PROJECT}}}"}))
     assert cli("plan", *bb, "--detailed-exitcode").exit_code == 0
+
+
+def test_each_platform_exports_its_pipeline_snippet(cli: Any, sandbox: Any) -> None:
+    import yaml
+
+    circle = ["--target-profile", "b-admin", "--role-name", "circle", "--circleci-org-id", ORG,
+              "--circleci-project-id", PROJECT, "--no-verify"]  # fmt: skip
+    assert cli("apply", *circle, "--yes").exit_code == 0
+    run = cli("export", "-f", "pipeline", *circle[:-1])
+    assert run.exit_code == 0, run.stderr
+    job = yaml.safe_load(run.stdout)["jobs"]["deploy"]
+    assert job["environment"]["AWS_ROLE_ARN"] == "arn:aws:iam::222222222222:role/circle"
+    assert '"$CIRCLE_OIDC_TOKEN"' in job["steps"][0]["run"]
+    assert f"org/{ORG}/project/{PROJECT}/user/*" in run.stdout  # the comments name the sub
+    wrong = cli("export", "-f", "github-actions", *circle[:-1])
+    assert wrong.exit_code == 2
+    assert "--format pipeline" in wrong.stderr
+    bk = ["--target-profile", "b-admin", "--role-name", "bk", "--buildkite-organization", "acme",
+          "--buildkite-pipeline", "deploy"]  # fmt: skip
+    assert cli("apply", *bk, "--no-verify", "--yes").exit_code == 0
+    step = yaml.safe_load(cli("export", "-f", "pipeline", *bk).stdout)["steps"][0]
+    assert step["command"][0] == (
+        'buildkite-agent oidc request-token --audience sts.amazonaws.com > "$$AWS_WEB_IDENTITY_TOKEN_FILE"'
+    )
+    bb = ["--target-profile", "b-admin", "--role-name", "bb", "--bitbucket-workspace", "acme",
+          "--bitbucket-workspace-uuid", ORG, "--bitbucket-repository-uuid", PROJECT]  # fmt: skip
+    assert cli("apply", *bb, "--no-verify", "--yes").exit_code == 0
+    step = yaml.safe_load(cli("export", "-f", "pipeline", *bb).stdout)["pipelines"]["default"][0]["step"]
+    assert step["oidc"] is True
+    assert 'printf %s "$BITBUCKET_STEP_OIDC_TOKEN" > "$AWS_WEB_IDENTITY_TOKEN_FILE"' in step["script"]

@@ -14,6 +14,7 @@ from bootstrap.config import fieldcheck
 from bootstrap.config.model import Config
 from bootstrap.core import arns, oidc
 from bootstrap.core.errors import InvalidInput, PreconditionFailed
+from bootstrap.core.platforms import REGISTRY
 from bootstrap.core.state import OWNER_TAG
 from bootstrap.exports import awsconfig, hclwrite
 from bootstrap.exports import ci as ciexports
@@ -22,7 +23,7 @@ from bootstrap.exports import tfc as tfcexports
 from bootstrap.trust import desired, live
 from bootstrap.trust import workflows as commands
 
-CI_FORMATS = ("github-actions", "gitlab-ci")
+CI_FORMATS = ("github-actions", "gitlab-ci", "pipeline")  # pipeline: a registry platform's (core/platforms.py)
 TFC_FORMATS = ("tfc-variables", "tfe")  # HCP Terraform trusts: exports/tfc.py
 
 
@@ -86,7 +87,19 @@ def export(config: Config, request: ExportRequest) -> Exported:
     if request.format in TFC_FORMATS or (request.format == "terraform" and config.oidc is not None):
         return _export_tfc(config, request)
     if request.format in CI_FORMATS:
+        registered = config.oidc is not None and config.oidc.platform in REGISTRY
+        if registered != (request.format == "pipeline"):
+            raise InvalidInput(
+                f"A {REGISTRY[config.oidc.platform].title} trust exports as --format pipeline, not {request.format}."
+                if registered and config.oidc is not None
+                else "--format pipeline is for CircleCI, Bitbucket Pipelines and Buildkite trusts; a GitHub or GitLab "
+                "trust exports as github-actions or gitlab-ci."
+            )
         ci = oidcci.build_ci_export(config, offline=request.offline, target_account=request.target_account)
+        if registered:
+            from bootstrap.exports import pipelines  # noqa: PLC0415 (only for these platforms)
+
+            return Exported(pipelines.pipeline(ci))
         render_ci = ciexports.github_actions if request.format == "github-actions" else ciexports.gitlab_ci
         return Exported(render_ci(ci))
     trust = build_export(config, offline=request.offline, target_account=request.target_account)

@@ -320,6 +320,7 @@ class ExportFormat(StrEnum):
     json = "json"
     github_actions = "github-actions"  # CI trusts
     gitlab_ci = "gitlab-ci"
+    pipeline = "pipeline"  # CircleCI, Bitbucket Pipelines, Buildkite (core/platforms.py)
     tfc_variables = "tfc-variables"  # HCP Terraform trusts: the workspace's variables
     tfe = "tfe"  # ... as tfe_variable resources
 

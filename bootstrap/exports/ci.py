@@ -34,7 +34,7 @@ class CiExport:
     session_name: str
 
 
-def _comments(trust: oidc.OidcTrust) -> list[str]:
+def comments(trust: oidc.OidcTrust) -> list[str]:
     lines = [f"trust-bootstrap: {trust.description}"]
     lines += [
         f"The role admits sub {'StringLike' if oidc.has_wildcard(s) else 'StringEquals'} {s}" for s in trust.subjects
@@ -96,7 +96,7 @@ def github_actions(export: CiExport) -> str:
         "permissions": {"id-token": "write", "contents": "read"},  # id-token: the job may request its OIDC token
         "jobs": {"deploy": job},
     }
-    return yamlwrite.dump(yamlwrite.github_inert(workflow), _comments(export.trust))
+    return yamlwrite.dump(yamlwrite.github_inert(workflow), comments(export.trust))
 
 
 def gitlab_ci(export: CiExport) -> str:
@@ -129,4 +129,4 @@ def gitlab_ci(export: CiExport) -> str:
             "export AWS_PROFILE=target",
         ]
     job["script"] = [*script, "aws sts get-caller-identity"]
-    return yamlwrite.dump({"deploy": job}, _comments(trust))
+    return yamlwrite.dump({"deploy": job}, comments(trust))
