@@ -461,3 +461,17 @@ def test_each_platform_exports_its_pipeline_snippet(cli: Any, sandbox: Any) -> N
     step = yaml.safe_load(cli("export", "-f", "pipeline", *bb).stdout)["pipelines"]["default"][0]["step"]
     assert step["oidc"] is True
     assert 'printf %s "$BITBUCKET_STEP_OIDC_TOKEN" > "$AWS_WEB_IDENTITY_TOKEN_FILE"' in step["script"]
+
+
+def test_diagnose_describes_a_platforms_run(cli: Any, sandbox: Any) -> None:
+    args = ["--target-profile", "b-admin", "--role-name", "bk", "--buildkite-organization", "acme",
+            "--buildkite-pipeline", "deploy", "--buildkite-ref", "refs/heads/main"]  # fmt: skip
+    assert cli("apply", *args, "--no-verify", "--yes").exit_code == 0
+    base = ["diagnose", "--role-arn", "arn:aws:iam::222222222222:role/bk", "--target-profile", "b-admin",
+            "--buildkite-organization", "acme", "--buildkite-pipeline", "deploy", "-o", "json"]  # fmt: skip
+    ok = cli(*base, "--buildkite-ref", "refs/heads/main")
+    assert ok.exit_code == 0, ok.stdout + ok.stderr
+    run = cli(*base, "--buildkite-ref", "refs/heads/dev")
+    assert run.exit_code == 9
+    failed = {c["id"]: c for c in run.json()["checks"] if c["status"] == "fail"}
+    assert "refs/heads/dev" in failed["sub"]["summary"]

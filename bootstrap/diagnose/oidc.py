@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bootstrap.core import claims as claimkeys
-from bootstrap.core import oidc, oidcinput, tfc
+from bootstrap.core import oidc, oidcinput, platforms, tfc
 
 
 @dataclass(frozen=True)
@@ -284,6 +284,14 @@ def predicted_claims(options: Mapping[str, Any]) -> tuple[dict[str, str], str]:
 
     if options.get("tfc_organization") or options.get("tfc_workspace"):  # HCP Terraform (core/tfc.py)
         return tfc.predicted(options)
+    for spec in platforms.REGISTRY.values():  # CircleCI, Bitbucket, Buildkite: the run the trust is built for
+        if any(options.get(key) for key in spec.flag_keys()):
+            values = {f.key: tuple(_as_list(options.get(f"{spec.name}_{f.key}") or [])) for f in spec.fields}
+            try:
+                trust = spec.build(values, options.get("oidc_audience"), True)
+            except ValueError as err:
+                raise ValueError(f"{spec.title}: {err}") from err
+            return dict(trust.contexts[0].claims), trust.contexts[0].description
     audience = opt("oidc_audience", oidcinput.check_audience)
     issuer = opt("oidc_issuer", oidcinput.check_issuer)
     if options.get("github_repo"):
