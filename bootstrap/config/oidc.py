@@ -133,7 +133,7 @@ def parse(merged: Mapping[str, Any], where: Where) -> oidc.OidcTrust | None:
         from bootstrap.config import tfc as tfcconfig  # noqa: PLC0415 (a CI trust: see the imports)
 
         return tfcconfig.build(value, merged, hub_role, allow_wide)
-    if platforms[0] in REGISTRY:
+    if platforms and platforms[0] in REGISTRY:
         return _registered(platforms[0], sections[platforms[0]], merged, where, (issuer_override, audience), hub_role,
                            allow_wide)  # fmt: skip
     if "github" in platforms:
