@@ -475,3 +475,16 @@ def test_diagnose_describes_a_platforms_run(cli: Any, sandbox: Any) -> None:
     assert run.exit_code == 9
     failed = {c["id"]: c for c in run.json()["checks"] if c["status"] == "fail"}
     assert "refs/heads/dev" in failed["sub"]["summary"]
+
+
+def test_a_platforms_config_section_is_read_like_its_flags(cli: Any, sandbox: Any, tmp_path: Path) -> None:
+    config = tmp_path / "circle.yaml"
+    config.write_text(
+        f"target_profile: b-admin\nrole_name: circle\ncircleci:\n  org_id: {ORG}\n  project_id: [{PROJECT}, {OTHER}]\n"
+    )
+    run = cli("apply", "-c", str(config), "--no-verify", "--yes")
+    assert run.exit_code == 0, run.stdout + run.stderr
+    document = iam("b-admin").get_role(RoleName="circle")["Role"]["AssumeRolePolicyDocument"]
+    subs = document["Statement"][0]["Condition"]["StringLike"][f"oidc.circleci.com/org/{ORG}:sub"]
+    assert sorted(subs) == sorted(f"org/{ORG}/project/{p}/user/*" for p in (PROJECT, OTHER))
+    assert cli("plan", "-c", str(config), "--detailed-exitcode").exit_code == 0

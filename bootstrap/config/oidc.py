@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # at run time imported by the functions that build a CI trust
     from bootstrap.core import oidc
 
 # Top-level config keys this module owns, and the keys each section takes.
-FILE_KEYS = ("github", "gitlab", "tfc", "oidc", "hub_role", "allow_org_wildcard")
+FILE_KEYS = ("github", "gitlab", "tfc", "oidc", "hub_role", "allow_org_wildcard", *REGISTRY)
 SECTIONS = {
     "github": (
         "repo",
