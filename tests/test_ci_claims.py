@@ -138,6 +138,10 @@ def test_claim_conditions_are_string_equals_on_the_keys_sts_passes(cli: Any, git
         (["--github-workflow", "octo-org/shared/.github/workflows/deploy.yml"], ["@REF"]),
         (["--github-subject-format", "immutable"], ["--github-owner-id", "GITHUB_TOKEN"]),
         (["--github-subject-format", "ids"], ["name, immutable or both"]),
+        (
+            ["--oidc-issuer", "https://ghes.example.com/_services/token", "--github-claim", "workflow=deploy"],
+            ["Enterprise Server", "admit nothing"],
+        ),
     ],
 )
 def test_bad_claim_input_exits_2_before_any_write(cli: Any, github: Any, extra: list[str], needles: list[str]) -> None:

@@ -214,7 +214,11 @@ def _id_warning(trust: oidc.OidcTrust) -> list[str]:
     """GitHub's immutable subject (repo:OWNER@ID/REPO@ID) is the default of every repository created,
     renamed or transferred since 2026-07-15 (GitHub changelog, 2026-04-23): a trust on names only
     admits nothing from such a repository. Said in plan and apply, not only by diagnose afterwards."""
+    from bootstrap.core.claims import passed_keys  # noqa: PLC0415 (a GitHub trust only)
+
     if trust.platform != oidc.Platform.GITHUB or any(k == "repository_id" for k, _ in trust.conditions):
+        return []
+    if not passed_keys(trust.host):  # GitHub Enterprise Server: no immutable subjects there
         return []
     return [
         f"The trust names {trust.description.split(',')[0]} by name only (sub {trust.subject}). A repository "

@@ -128,13 +128,20 @@ def build(
     workflow = value("github", "workflow", claims.check_workflow)
     issuer = value("github", "issuer", oidcinput.check_issuer) or issuer_override or oidc.GITHUB_ISSUER
     aud = value("github", "audience", oidcinput.check_audience) or audience or oidc.STS_AUDIENCE
+    conditions = _claims(section, merged, where)
+    if not claims.passed_keys(oidc.provider_host(issuer)) and (conditions or workflow or repo is None):
+        raise InvalidInput(
+            f"AWS puts no claim but sub and aud in the request for the issuer {issuer} (GitHub Enterprise Server), so "
+            "--github-claim, --github-workflow and a trust on --github-repo-id alone would admit nothing there: "
+            "name the repository with --github-repo and its runs. Nothing was written."
+        )
     return ghtrust.github_trust(
         repo,
         ghtrust.GithubRuns(refs, envs, pull_request),
         owner_id=owner_id,
         repo_id=repo_id,
         fmt=fmt,
-        claims=_claims(section, merged, where),
+        claims=conditions,
         workflow=workflow,
         issuer=oidcinput.check_issuer(issuer),
         audience=aud,

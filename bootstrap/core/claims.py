@@ -30,10 +30,21 @@ GITHUB_KEYS = (
     "repository_owner_id",
     "workflow",
 )
+# The issuers STS maps these claims for: GitHub.com's (and an enterprise's slug below it), GHE.com's data
+# residency issuers and the enterprise issuer URL form. GitHub Enterprise Server's own issuer
+# (https://HOST/_services/token) gets sub and aud only, so a claim condition there would admit nothing.
+_GITHUB_ISSUERS = re.compile(
+    r"token\.actions\.githubusercontent\.com(/.+)?|token\.actions\.[^/]+\.ghe\.com|github\.com/enterprises/[^/]+"
+)
 _NUMERIC = ("actor_id", "enterprise_id", "repository_id", "repository_owner_id")
 # OWNER/REPO/PATH@REF: GitHub's job_workflow_ref names the reusable workflow file and the ref it ran
 # from (https://docs.github.com/en/actions/reference/security/oidc, "job_workflow_ref").
 _WORKFLOW = re.compile(r"[A-Za-z0-9-]+/[A-Za-z0-9._-]+/\.github/workflows/[^@\s]+\.ya?ml@\S+")
+
+
+def passed_keys(host: str) -> tuple[str, ...]:
+    """The claims (besides sub and aud) STS puts in the request for the issuer HOST[/PATH]."""
+    return GITHUB_KEYS if _GITHUB_ISSUERS.fullmatch(host) else ()
 
 
 def check_claim(text: str, supported: tuple[str, ...] = GITHUB_KEYS) -> tuple[str, str]:

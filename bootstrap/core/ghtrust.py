@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bootstrap.core.claims import passed_keys
 from bootstrap.core.oidc import (
     GITHUB_ISSUER,
     STS_AUDIENCE,
@@ -23,6 +24,7 @@ from bootstrap.core.oidc import (
     Platform,
     RunContext,
     github_sub,
+    provider_host,
 )
 
 FORMATS = ("name", "immutable", "both")
@@ -84,10 +86,13 @@ def github_trust(
             subjects.append((github_sub(repo, owner_id=owner_id, repo_id=repo_id, **run), what, run))  # type: ignore[arg-type]
     unique = list(dict.fromkeys(s for s, _, _ in subjects))
     conditions: dict[str, list[str]] = {}
+    # The IDs are pinned only where STS passes them (not on GitHub Enterprise Server's issuer: there
+    # the condition would find no key and refuse every token; the immutable sub still names them).
+    pins = bool(passed_keys(provider_host(issuer)))
     for key, value in (
         *claims,
-        *((("repository_id", repo_id),) if repo_id else ()),
-        *((("repository_owner_id", owner_id),) if owner_id else ()),
+        *((("repository_id", repo_id),) if repo_id and pins else ()),
+        *((("repository_owner_id", owner_id),) if owner_id and pins else ()),
         *((("job_workflow_ref", workflow),) if workflow else ()),
     ):
         conditions.setdefault(key, [])

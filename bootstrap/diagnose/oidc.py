@@ -86,10 +86,8 @@ def _holds(operator: str, wanted: list[str], actual: str | None) -> bool:
 
 
 def _passed_keys(host: str) -> tuple[str, ...]:
-    """The claims STS puts in the request besides sub and aud: GitHub's list for its issuer (and the
-    enterprise issuers below it), none for others here (core/claims.py cites the reference)."""
-    github = oidc.provider_host(oidc.GITHUB_ISSUER)
-    return claimkeys.GITHUB_KEYS if host == github or host.startswith(github + "/") else ()
+    """The claims STS puts in the request besides sub and aud (core/claims.py cites the reference)."""
+    return claimkeys.passed_keys(host)
 
 
 def request_context(host: str, claims: Mapping[str, str]) -> dict[str, str | None]:
