@@ -39,7 +39,9 @@ _GITHUB_ISSUERS = re.compile(
 _NUMERIC = ("actor_id", "enterprise_id", "repository_id", "repository_owner_id")
 # OWNER/REPO/PATH@REF: GitHub's job_workflow_ref names the reusable workflow file and the ref it ran
 # from (https://docs.github.com/en/actions/reference/security/oidc, "job_workflow_ref").
-_WORKFLOW = re.compile(r"[A-Za-z0-9-]+/[A-Za-z0-9._-]+/\.github/workflows/[^@\s]+\.ya?ml@\S+")
+# No '$', '{' or '}': the value is written into an exported workflow's `uses:`, where GitHub would read
+# an expression.
+_WORKFLOW = re.compile(r"[A-Za-z0-9-]+/[A-Za-z0-9._-]+/\.github/workflows/[^@\s${}]+\.ya?ml@[^\s${}]+")
 
 
 def passed_keys(host: str) -> tuple[str, ...]:

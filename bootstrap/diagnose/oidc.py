@@ -20,6 +20,10 @@ from typing import Any
 from bootstrap.core import claims as claimkeys
 from bootstrap.core import oidc, oidcinput, platforms, tfc
 
+# Marks claims predicted for a described run (not read from a token): a claim it does not give is
+# unknown, not absent. Not a claim name any platform uses, and never part of the request context.
+DESCRIBED = "_described"
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -235,7 +239,7 @@ def claim_findings(mine: list[dict[str, Any]], host: str, claims: Mapping[str, s
     """One finding per claim condition besides sub and aud (claim-KEY): passed, failed (naming the
     token's value and the one required), or unknown when a described run does not say its value."""
     context = request_context(host, claims)
-    described = claims.get("_described") == "true"
+    described = claims.get(DESCRIBED) == "true"
     prefix = f"{host}:".lower()
     seen: dict[str, Finding] = {}
     for statement in mine:
@@ -304,7 +308,7 @@ def predicted_claims(options: Mapping[str, Any]) -> tuple[dict[str, str], str]:
             f" in environment {environment}" if environment else ""
         )
         described = {"iss": issuer or oidc.GITHUB_ISSUER, "aud": audience or oidc.STS_AUDIENCE, "sub": sub,
-                     "repository": repo, "ref": ref, "_described": "true"}  # fmt: skip
+                     "repository": repo, "ref": ref, DESCRIBED: "true"}  # fmt: skip
         described |= {k: v for k, v in (("environment", environment), ("repository_owner_id", owner_id),
                                         ("repository_id", repo_id)) if v}  # fmt: skip
         for text in options.get("github_claims") or ():
