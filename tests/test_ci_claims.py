@@ -493,3 +493,18 @@ def test_a_platforms_config_section_is_read_like_its_flags(cli: Any, sandbox: An
     subs = document["Statement"][0]["Condition"]["StringLike"][f"oidc.circleci.com/org/{ORG}:sub"]
     assert sorted(subs) == sorted(f"org/{ORG}/project/{p}/user/*" for p in (PROJECT, OTHER))
     assert cli("plan", "-c", str(config), "--detailed-exitcode").exit_code == 0
+
+
+def test_claim_values_reach_the_exports_inert(cli: Any, github: Any) -> None:
+    import yaml
+
+    args = [*BASE, "--github-ref", "refs/heads/main", "--github-claim", "actor=${{ github.token }}", "--no-verify"]
+    assert cli("apply", *args, "--yes").exit_code == 0
+    run = cli("export", "-f", "github-actions", *args[:-1])
+    assert run.exit_code == 0, run.stderr
+    carrying = [line for line in run.stdout.splitlines() if "${{ github.token }}" in line]
+    assert carrying
+    assert all(line.startswith("#") for line in carrying)  # a comment: GitHub evaluates no expression there
+    assert "github.token" not in json.dumps(yaml.safe_load(run.stdout))
+    broken = cli("plan", *BASE, "--github-ref", "refs/heads/main", "--github-claim", "actor=a\nb")
+    assert broken.exit_code == 2
