@@ -508,3 +508,15 @@ def test_claim_values_reach_the_exports_inert(cli: Any, github: Any) -> None:
     assert "github.token" not in json.dumps(yaml.safe_load(run.stdout))
     broken = cli("plan", *BASE, "--github-ref", "refs/heads/main", "--github-claim", "actor=a\nb")
     assert broken.exit_code == 2
+
+
+def test_the_gitlab_export_runs_on_every_admitted_ref(cli: Any, sandbox: Any) -> None:
+    import yaml
+
+    args = ["--target-profile", "b-admin", "--role-name", "gl", "--gitlab-project", "grp/proj", "--gitlab-ref", "main",
+            "--gitlab-ref", "release"]  # fmt: skip
+    assert cli("apply", *args, "--no-verify", "--yes").exit_code == 0
+    run = cli("export", "-f", "gitlab-ci", *args)
+    assert run.exit_code == 0, run.stderr
+    rules = yaml.safe_load(run.stdout)["deploy"]["rules"]
+    assert rules == [{"if": '$CI_COMMIT_BRANCH == "main"'}, {"if": '$CI_COMMIT_BRANCH == "release"'}]

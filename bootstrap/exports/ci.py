@@ -102,7 +102,7 @@ def github_actions(export: CiExport) -> str:
 def gitlab_ci(export: CiExport) -> str:
     trust = export.trust
     context = dict(trust.contexts[0].claims) if trust.contexts else {}
-    ref, ref_type = context.get("ref", ""), context.get("ref_type", "branch")
+    ref = context.get("ref", "")
     first = export.hub_role_arn or export.role_arn
     job: dict[str, Any] = {
         "id_tokens": {"AWS_ID_TOKEN": {"aud": trust.audience}},
@@ -114,9 +114,12 @@ def gitlab_ci(export: CiExport) -> str:
             "AWS_DEFAULT_REGION": yamlwrite.gitlab_variable(export.region),
         },
     }
-    if trust.platform == oidc.Platform.GITLAB and ref and not oidc.has_wildcard(trust.subject):
-        variable = "$CI_COMMIT_TAG" if ref_type == "tag" else "$CI_COMMIT_BRANCH"
-        job["rules"] = [{"if": f"{variable} == {yamlwrite.gitlab_string_literal(ref)}"}]
+    if trust.platform == oidc.Platform.GITLAB and ref and not trust.wildcard:  # one rule per admitted ref
+        job["rules"] = [
+            {"if": f"{'$CI_COMMIT_TAG' if c.get('ref_type') == 'tag' else '$CI_COMMIT_BRANCH'} == "
+                   f"{yamlwrite.gitlab_string_literal(str(c.get('ref', '')))}"}
+            for c in (dict(context.claims) for context in trust.contexts)
+        ]  # fmt: skip
     token_file = Var("AWS_WEB_IDENTITY_TOKEN_FILE")
     script = [shellwrite.line("printf", "%s", Var("AWS_ID_TOKEN"), Redirect(token_file))]
     if export.hub_role_arn:
