@@ -150,4 +150,5 @@ def _context(
     if repo_id:
         claims["repository_id"] = repo_id
     claims.update({key: values[0] for key, values in conditions.items()})
-    return RunContext(f"a GitHub Actions job of {example_repo} for {what}", tuple(sorted(claims.items())))
+    form = " (immutable sub)" if f"@{repo_id}" in sub else ""  # two runs alike but for the sub's format
+    return RunContext(f"a GitHub Actions job of {example_repo} for {what}{form}", tuple(sorted(claims.items())))
