@@ -520,3 +520,41 @@ def test_the_gitlab_export_runs_on_every_admitted_ref(cli: Any, sandbox: Any) ->
     assert run.exit_code == 0, run.stderr
     rules = yaml.safe_load(run.stdout)["deploy"]["rules"]
     assert rules == [{"if": '$CI_COMMIT_BRANCH == "main"'}, {"if": '$CI_COMMIT_BRANCH == "release"'}]
+
+
+def test_a_github_token_in_the_environment_changes_nothing_for_other_trusts(
+    cli: Any, github: Any, fake_github: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_fake_local_token")
+    config = tmp_path / "iam.yaml"
+    config.write_text(
+        "source_profile: a-admin\ntarget_profile: b-admin\nrole_name: plain\n"
+        "principal: arn:aws:iam::111111111111:user/ci-user\n"
+    )
+    assert cli("plan", "-c", str(config)).exit_code == 0
+    gitlab = [
+        "--target-profile",
+        "b-admin",
+        "--role-name",
+        "gl",
+        "--gitlab-project",
+        "grp/proj",
+        "--gitlab-ref",
+        "main",
+    ]
+    assert cli("plan", *gitlab, "--github-api-url", fake_github).exit_code == 0
+    assert _FakeGithub.seen == []  # asked only for a GitHub trust
+    immutable = tmp_path / "gh.yaml"
+    immutable.write_text(
+        "target_profile: b-admin\nrole_name: gha-deploy\n"
+        "github: {repo: octo-org/octo-repo, ref: refs/heads/main, subject_format: immutable}\n"
+    )
+    run = cli("apply", "-c", str(immutable), "--github-api-url", fake_github, "--yes")
+    assert run.exit_code == 0, run.stdout + run.stderr
+    (statement,) = _statements()
+    sub = statement["Condition"]["StringEquals"][f"{HOST}:sub"]
+    assert sub == "repo:octo-org@123456/octo-repo@456789:ref:refs/heads/main"
+    monkeypatch.delenv("GITHUB_TOKEN")
+    refused = cli("plan", "-c", str(immutable))
+    assert refused.exit_code == 2
+    assert "GITHUB_TOKEN" in refused.stderr

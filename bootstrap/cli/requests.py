@@ -42,9 +42,14 @@ def _with_github_ids(opts: dict[str, Any], keys: dict[str, Any]) -> dict[str, An
     bearer = ghapi.token(opts.get("github_token_file"))
     if bearer is None or "github_owner_id" in keys or "github_repo_id" in keys:
         return keys
-    # A first reading with names only, to learn the repository (the file may name it): the format
-    # asked for may need the very IDs looked up here.
-    trust = config.load(opts["config_file"], {**keys, "github_subject_format": "name"}).oidc
+    from bootstrap.config.ghconfig import NeedsIds
+
+    # A first reading, to learn whether this is a GitHub trust and its repository (the file may name
+    # it); when the format asked for needs the very IDs looked up here, a reading with names only.
+    try:
+        trust = config.load(opts["config_file"], keys).oidc
+    except NeedsIds:
+        trust = config.load(opts["config_file"], {**keys, "github_subject_format": "name"}).oidc
     if (
         trust is None
         or trust.platform != oidc.Platform.GITHUB

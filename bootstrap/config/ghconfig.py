@@ -17,6 +17,13 @@ if TYPE_CHECKING:
     from bootstrap.core import oidc
 
 Where = Callable[[str], str]
+
+
+class NeedsIds(InvalidInput):
+    """The subject format asked for needs the repository's IDs, and none were given: the CLI may look
+    them up (GITHUB_TOKEN) and read the config again; else exit 2 with this message."""
+
+
 # Claim keys a dedicated option sets: given as a claim too, the two could disagree (and be ORed).
 _DEDICATED = {"repository_id": "--github-repo-id", "repository_owner_id": "--github-owner-id",
               "job_workflow_ref": "--github-workflow"}  # fmt: skip
@@ -120,7 +127,7 @@ def build(
     if fmt is not None and fmt not in ghtrust.FORMATS:
         raise InvalidInput(f"{_where('subject_format', merged, where)}: '{fmt}' is not name, immutable or both.")
     if fmt in ("immutable", "both") and not (owner_id and repo_id) and repo is not None:
-        raise InvalidInput(
+        raise NeedsIds(
             f"{_where('subject_format', merged, where)}: the {fmt} subject reads repo:OWNER@OWNER_ID/REPO@REPO_ID, "
             "so it needs both IDs: pass --github-owner-id and --github-repo-id, or set GITHUB_TOKEN (or "
             "--github-token-file) to look them up. Nothing was written."
