@@ -272,10 +272,15 @@ def test_the_ids_are_looked_up_with_a_token(
     assert statement["Condition"]["StringEquals"][f"{HOST}:repository_id"] == "456789"
     monkeypatch.setenv("GITHUB_TOKEN", "ghp_fake_local_token")
     assert cli("plan", *args, "--detailed-exitcode").exit_code == 0
-    missing = cli("plan", *BASE.copy()[:-1], "octo-org/gone", "--github-ref", "refs/heads/main",
-                  "--github-api-url", fake_github)  # fmt: skip
-    assert missing.exit_code == 2
-    assert "--github-repo-id" in missing.stderr
+    gone = [*BASE[:-1], "octo-org/gone", "--github-ref", "refs/heads/main", "--github-api-url", fake_github]
+    ambient = cli("plan", *gone)  # a GITHUB_TOKEN that happens to be set: warned, the trust stays on names
+    assert ambient.exit_code == 0, ambient.stderr
+    assert "no such repository" in ambient.stderr
+    asked = cli("plan", *gone, "--github-token-file", str(token))  # the IDs were asked for: refused
+    assert asked.exit_code == 2
+    assert "--github-repo-id" in asked.stderr
+    needed = cli("plan", *gone, "--github-subject-format", "immutable")
+    assert needed.exit_code == 2
 
 
 # -- 8. the exports carry what the trust requires ----------------------------------------------------------

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bootstrap.cli.edge import config_keys
+from bootstrap.cli.edge import config_keys, echo_err
+from bootstrap.core.errors import InvalidInput
 
 if TYPE_CHECKING:
     from bootstrap.config.fleet_request import FleetRequest
@@ -46,9 +47,11 @@ def _with_github_ids(opts: dict[str, Any], keys: dict[str, Any]) -> dict[str, An
 
     # A first reading, to learn whether this is a GitHub trust and its repository (the file may name
     # it); when the format asked for needs the very IDs looked up here, a reading with names only.
+    needed = False
     try:
         trust = config.load(opts["config_file"], keys).oidc
     except NeedsIds:
+        needed = True
         trust = config.load(opts["config_file"], {**keys, "github_subject_format": "name"}).oidc
     if (
         trust is None
@@ -62,7 +65,15 @@ def _with_github_ids(opts: dict[str, Any], keys: dict[str, Any]) -> dict[str, An
     repo = str(dict(trust.contexts[0].claims).get("repository", "")) if trust.contexts else ""
     if not repo or oidc.has_wildcard(repo):
         return keys
-    ids = ghapi.lookup(repo, bearer, api or ghapi.DEFAULT_API)
+    try:
+        ids = ghapi.lookup(repo, bearer, api or ghapi.DEFAULT_API)
+    except InvalidInput as err:
+        if needed or opts.get("github_token_file") is not None:
+            raise  # the IDs were asked for: exit 2 before any write
+        # A GITHUB_TOKEN that happens to be set (every GitHub Actions job has one) must not break a
+        # run that needs no IDs: said, and the trust stays on names (plan and apply warn about that).
+        echo_err(f"Warning: {err}")
+        return keys
     return {**keys, "github_owner_id": ids.owner_id, "github_repo_id": ids.repo_id}
 
 
