@@ -332,6 +332,7 @@ def test_diagnose_reports_each_claim_condition_and_names_the_one_that_refuses(
         "claim-repository_owner_id": "pass",
     }  # fmt: skip
     assert good["live-assume"]["status"] == "pass"
+    assert good["aud-condition"]["status"] == "pass"
     other = WORKFLOW.replace("deploy.yml", "other.yml")
     bad = _diagnose(cli, github, tmp_path, job_workflow_ref=other, workflow="release")
     assert bad["claim-job_workflow_ref"]["status"] == "fail"
@@ -340,6 +341,8 @@ def test_diagnose_reports_each_claim_condition_and_names_the_one_that_refuses(
     assert "'release'" in bad["claim-workflow"]["summary"]
     assert bad["claim-repository_id"]["status"] == "pass"
     assert bad["live-assume"]["status"] == "fail"
+    assert bad["sub"]["status"] == "pass"
+    assert bad["aud-condition"]["status"] == "pass"  # every condition reported: only the claims refuse
     recreated = _diagnose(cli, github, tmp_path, job_workflow_ref=WORKFLOW, repository_id="999999")
     assert recreated["claim-repository_id"]["status"] == "fail"
     assert recreated["sub"]["status"] == "pass"  # the same name: only the ID tells them apart

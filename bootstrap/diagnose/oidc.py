@@ -216,12 +216,19 @@ def _trust_findings(statements: list[dict[str, Any]], arn: str, host: str, claim
     if admitted:
         name = admitted[0].get("Sid") or "a statement"
         findings.append(Finding("sub", "pass", f"sub {sub!r} and aud are admitted by {name}"))
+        findings.append(
+            Finding("aud-condition", "pass", f"aud {claims.get('aud')!r} matches the trust's aud condition")
+        )
         return findings + claim_findings(mine, host, claims)
     findings += claim_findings(mine, host, claims)
     wanted = [(o, v) for s in mine for o, values in _conditions(s, host, "sub") for v in values]
     sub_ok = any(all(_holds(o, v, sub) for o, v in _conditions(s, host, "sub")) for s in mine)
     aud_ok = any(all(_holds(o, v, claims.get("aud")) for o, v in _conditions(s, host, "aud")) for s in mine)
-    if not aud_ok:
+    if aud_ok:  # each condition reported, passed or failed: the one that refuses stands out
+        findings.append(
+            Finding("aud-condition", "pass", f"aud {claims.get('aud')!r} matches the trust's aud condition")
+        )
+    else:
         expected = [v for s in mine for _, values in _conditions(s, host, "aud") for v in values]
         findings.append(Finding("aud-condition", "fail", f"the trust requires aud {', '.join(expected)}; the token has {claims.get('aud')!r}",
                                 "Request the token with that audience."))  # fmt: skip
