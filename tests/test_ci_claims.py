@@ -123,6 +123,9 @@ def test_claim_conditions_are_string_equals_on_the_keys_sts_passes(cli: Any, git
     assert equals[f"{HOST}:workflow"] == "deploy"
     assert sorted(equals[f"{HOST}:actor"]) == ["hubot", "octocat"]
     assert cli("plan", *args, "--detailed-exitcode").exit_code == 0
+    assert "Claim:       StringEquals token.actions.githubusercontent.com:workflow = deploy" in run.stdout
+    planned = cli("plan", *args, "-o", "json").json()["ci"]
+    assert planned["conditions"] == {"workflow": ["deploy"], "actor": ["octocat", "hubot"]}
     assert _verify(cli, github, tmp_path, args, workflow="deploy", actor="hubot") == 0
     assert _refused(_verify(cli, github, tmp_path, args, workflow="release", actor="octocat"))
     assert _refused(_verify(cli, github, tmp_path, args, workflow="deploy", actor="mallory"))
