@@ -569,3 +569,15 @@ def test_a_github_token_in_the_environment_changes_nothing_for_other_trusts(
     refused = cli("plan", "-c", str(immutable))
     assert refused.exit_code == 2
     assert "GITHUB_TOKEN" in refused.stderr
+
+
+def test_the_hub_topology_takes_the_same_subjects_and_claims(cli: Any, github: Any, tmp_path: Path) -> None:
+    args = ["--source-profile", "a-admin", *BASE, "--hub-role", "ci-hub", "--github-ref", "refs/heads/main",
+            "--github-environment", "prod", "--github-claim", "workflow=deploy", *IDS]  # fmt: skip
+    run = cli("apply", *args, "--yes")
+    assert run.exit_code == 0, run.stdout + run.stderr
+    hub = iam("a-admin").get_role(RoleName="ci-hub")["Role"]["AssumeRolePolicyDocument"]["Statement"][0]
+    equals = hub["Condition"]["StringEquals"]
+    assert len(equals[f"{HOST}:sub"]) == 4  # two runs, each in both formats
+    assert equals[f"{HOST}:workflow"] == "deploy"
+    assert cli("plan", *args, "--detailed-exitcode").exit_code == 0
