@@ -581,3 +581,11 @@ def test_the_hub_topology_takes_the_same_subjects_and_claims(cli: Any, github: A
     assert len(equals[f"{HOST}:sub"]) == 4  # two runs, each in both formats
     assert equals[f"{HOST}:workflow"] == "deploy"
     assert cli("plan", *args, "--detailed-exitcode").exit_code == 0
+
+
+def test_a_trust_over_iams_size_quota_exits_2_before_any_write(cli: Any, github: Any) -> None:
+    refs = [arg for n in range(40) for arg in ("--github-ref", f"refs/heads/release-{n:02d}")]
+    run = cli("apply", *BASE, *refs, "--yes")
+    assert run.exit_code == 2, run.stdout + run.stderr
+    assert "quota" in run.stderr
+    assert not [c for c in github.calls() if c.is_write]

@@ -24,6 +24,7 @@ from bootstrap.config.model import Config
 from bootstrap.core import arns, oidc, plan
 from bootstrap.core.errors import InvalidInput, NotConfirmed, NotOwned, VerifyFailed
 from bootstrap.core.plan import Change, Op, Plan, Side
+from bootstrap.core.quotas import IAM
 from bootstrap.core.state import OWNER_TAG, Grant, Role, State
 from bootstrap.diagnose.results import Attempt, Confirm, Done, OnProgress, Verification, Waited, Waiting
 from bootstrap.diagnose.results import CiOutcome as Outcome
@@ -142,6 +143,13 @@ def prepare(config: Config, adopt: bool = False, teardown: bool = False) -> Prep
         left += found.left
 
     web_trust = oidc.trust_policy(trust, provider_arn)
+    if len(web_trust) > IAM.trust_policy_chars:  # many subjects and claims add up: refused before any write
+        raise InvalidInput(
+            f"The trust policy would be {len(web_trust)} characters ({len(trust.subjects)} subjects, "
+            f"{len(trust.conditions)} claim conditions); IAM's default quota is {IAM.trust_policy_chars} (raisable to "
+            "4096 through Service Quotas). Admit fewer refs or environments, or one pattern for several. "
+            "Nothing was written."
+        )
     if hub_arn and hub_principal:
         want_role: Role | None = _role(
             config, role_arn, desired.trust_policy(hub_arn, None, False, None), with_policies=True
