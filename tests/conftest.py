@@ -42,7 +42,8 @@ def sandbox(_sandbox_server: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbo
     _sandbox_server.reset()
     _sandbox_server.propagation_delay = 0.0
     _sandbox_server.latency = 0.0
-    for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+    # GITHUB_TOKEN too: with it the CLI would look repository IDs up on api.github.com (tests never reach it).
+    for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "GITHUB_TOKEN"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing-not-a-real-key")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing-not-a-real-secret")

@@ -18,6 +18,8 @@ IAM_BASE = {"source_profile": "a-admin", "target_profile": "b-admin", "role_name
 CI_BASE = {"target_profile": "b-admin", "role_name": "newcomer"}
 REPO = "octo-org/octo-repo"
 ISSUER = "https://issuer.example.com"
+UUID_A = "11111111-2222-3333-4444-555555555555"
+UUID_B = "66666666-7777-8888-9999-000000000000"
 
 
 # Each member of a group of EXCLUSIVE settings: (the trust it belongs to, its file form, its flags,
@@ -43,13 +45,23 @@ MEMBERS: dict[str, tuple[dict[str, Any], dict[str, Any], list[str], str | None, 
     "tfc": (CI_BASE, {"tfc": {"organization": "from-file", "workspace": "prod"}},
             ["--tfc-organization", "from-flag", "--tfc-workspace", "prod"], "organization:from-flag",
             "organization:from-file"),
+    # the registry's platforms (core/platforms.py): a section each, its flags beat the file's others
+    "circleci": (CI_BASE, {"circleci": {"org_id": UUID_A, "project_id": UUID_B}},
+                 ["--circleci-org-id", UUID_B, "--circleci-project-id", UUID_A], f"org/{UUID_B}/project/{UUID_A}",
+                 f"org/{UUID_A}/project/{UUID_B}"),
+    "bitbucket": (CI_BASE, {"bitbucket": {"workspace": "acme", "workspace_uuid": UUID_A, "repository_uuid": UUID_A}},
+                  ["--bitbucket-workspace", "acme", "--bitbucket-workspace-uuid", UUID_A,
+                   "--bitbucket-repository-uuid", UUID_B], f"{{{UUID_B}}}:*", f"{{{UUID_A}}}:*"),
+    "buildkite": (CI_BASE, {"buildkite": {"organization": "from-file", "pipeline": "deploy"}},
+                  ["--buildkite-organization", "from-flag", "--buildkite-pipeline", "deploy"],
+                  "organization:from-flag", "organization:from-file"),
 }  # fmt: skip
 
 GROUPS = (
     ("external_id", "generate_external_id"),
     ("github.ref", "github.environment", "github.pull_request"),
     ("github", "oidc.subject"),
-    ("github", "gitlab", "tfc"),
+    ("github", "gitlab", "tfc", "circleci", "bitbucket", "buildkite"),
 )
 PAIRS = sorted({(file_key, flag_key) for group in GROUPS for file_key, flag_key in itertools.permutations(group, 2)})
 
@@ -59,7 +71,7 @@ def test_the_table_covers_every_exclusive_pair() -> None:
 
     assert set(EXCLUSIVE) == set(GROUPS)  # a new pair in the code gets its row here
     assert {m for group in GROUPS for m in group} == set(MEMBERS)
-    assert len(PAIRS) == 16  # 2 + 6 + 2 + 6 ordered pairs
+    assert len(PAIRS) == 40  # 2 + 6 + 2 + 30 ordered pairs
 
 
 @pytest.mark.parametrize(("file_key", "flag_key"), PAIRS, ids=[f"file-{a}-vs-flag-{b}" for a, b in PAIRS])

@@ -14,6 +14,7 @@ from bootstrap.config import fieldcheck
 from bootstrap.config.model import Config
 from bootstrap.core import arns, consumers, oidc
 from bootstrap.core.errors import InvalidInput, PreconditionFailed
+from bootstrap.core.platforms import REGISTRY
 from bootstrap.core.state import OWNER_TAG
 from bootstrap.exports import awsconfig, hclwrite, keyci
 from bootstrap.exports import ci as ciexports
@@ -22,7 +23,7 @@ from bootstrap.exports import tfc as tfcexports
 from bootstrap.trust import desired, live
 from bootstrap.trust import workflows as commands
 
-CI_FORMATS = ("github-actions", "gitlab-ci")
+CI_FORMATS = ("github-actions", "gitlab-ci", "pipeline")  # pipeline: a registry platform's (core/platforms.py)
 TFC_FORMATS = ("tfc-variables", "tfe")  # HCP Terraform trusts: exports/tfc.py
 
 
@@ -72,9 +73,30 @@ def check(config: Config, request: ExportRequest) -> None:
                 else f"An HCP Terraform trust exports as --format tfc-variables or tfe (and terraform, for the "
                 f"provider's second hop in the hub topology), not {request.format}."
             )
-    elif config.oidc is not None and request.format not in CI_FORMATS:
-        # A key-based trust exports as CI files too (keyci.py): the CI user's keys from the platform's secrets.
-        raise InvalidInput(f"A CI trust exports as --format github-actions or gitlab-ci, not {request.format}.")
+    elif config.oidc is None and request.format == "pipeline":
+        raise InvalidInput(
+            "--format pipeline is for CircleCI, Bitbucket Pipelines and Buildkite trusts (--circleci-*, "
+            "--bitbucket-*, --buildkite-*); a key-based trust exports as github-actions or gitlab-ci."
+        )
+    elif config.oidc is not None:  # a registry platform (core/platforms.py) exports its pipeline snippet
+        registered = config.oidc.platform in REGISTRY
+        if registered != (request.format == "pipeline") or request.format not in CI_FORMATS:
+            raise InvalidInput(
+                f"A {REGISTRY[config.oidc.platform].title} trust exports as --format pipeline, not {request.format}."
+                if registered
+                else f"A CI trust exports as --format github-actions or gitlab-ci, not {request.format}."
+            )
+    # A key-based trust exports as CI files too (keyci.py): the CI user's keys from the platform's secrets.
+
+
+def _export_web_identity_ci(config: Config, request: ExportRequest) -> Exported:
+    ci = oidcci.build_ci_export(config, offline=request.offline, target_account=request.target_account)
+    if request.format == "pipeline":
+        from bootstrap.exports import pipelines  # noqa: PLC0415 (only for these platforms)
+
+        return Exported(pipelines.pipeline(ci))
+    render_ci = ciexports.github_actions if request.format == "github-actions" else ciexports.gitlab_ci
+    return Exported(render_ci(ci))
 
 
 def export(config: Config, request: ExportRequest) -> Exported:
@@ -82,9 +104,7 @@ def export(config: Config, request: ExportRequest) -> Exported:
     if request.format in TFC_FORMATS or (request.format == "terraform" and config.oidc is not None):
         return _export_tfc(config, request)
     if request.format in CI_FORMATS and config.oidc is not None:
-        ci = oidcci.build_ci_export(config, offline=request.offline, target_account=request.target_account)
-        render_ci = ciexports.github_actions if request.format == "github-actions" else ciexports.gitlab_ci
-        return Exported(render_ci(ci))
+        return _export_web_identity_ci(config, request)
     trust = build_export(config, offline=request.offline, target_account=request.target_account)
     if request.format in CI_FORMATS:  # a key-based trust: the CI user's keys from the platform's secrets
         github = request.format == "github-actions"

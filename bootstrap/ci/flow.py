@@ -24,6 +24,7 @@ from bootstrap.config.model import Config
 from bootstrap.core import arns, oidc, plan
 from bootstrap.core.errors import InvalidInput, NotConfirmed, NotOwned, VerifyFailed
 from bootstrap.core.plan import Change, Op, Plan, Side
+from bootstrap.core.quotas import IAM
 from bootstrap.core.state import OWNER_TAG, Grant, Role, State
 from bootstrap.diagnose.results import Attempt, Confirm, Done, OnProgress, Verification, Waited, Waiting
 from bootstrap.diagnose.results import CiOutcome as Outcome
@@ -142,6 +143,13 @@ def prepare(config: Config, adopt: bool = False, teardown: bool = False) -> Prep
         left += found.left
 
     web_trust = oidc.trust_policy(trust, provider_arn)
+    if len(web_trust) > IAM.trust_policy_chars:  # many subjects and claims add up: refused before any write
+        raise InvalidInput(
+            f"The trust policy would be {len(web_trust)} characters ({len(trust.subjects)} subjects, "
+            f"{len(trust.conditions)} claim conditions); IAM's default quota is {IAM.trust_policy_chars} (raisable to "
+            "4096 through Service Quotas). Admit fewer refs or environments, or one pattern for several. "
+            "Nothing was written."
+        )
     if hub_arn and hub_principal:
         keys = consumerpolicy.tag_keys(config.consumers)  # the chaining step tags the session (--for github-actions)
         hub_trust = desired.trust_policy(hub_arn, None, False, None, keys)
@@ -202,8 +210,33 @@ def prepare(config: Config, adopt: bool = False, teardown: bool = False) -> Prep
 
 def warnings(config: Config) -> list[str]:
     trust = config.oidc
-    if trust is None or not trust.org_wildcard:
+    if trust is None:
         return []
+    notes = _id_warning(trust)
+    if not trust.org_wildcard:
+        return notes
+    return notes + _wildcard_warning(trust)
+
+
+def _id_warning(trust: oidc.OidcTrust) -> list[str]:
+    """GitHub's immutable subject (repo:OWNER@ID/REPO@ID) is the default of every repository created,
+    renamed or transferred since 2026-07-15 (GitHub changelog, 2026-04-23): a trust on names only
+    admits nothing from such a repository. Said in plan and apply, not only by diagnose afterwards."""
+    from bootstrap.core.claims import passed_keys  # noqa: PLC0415 (a GitHub trust only)
+
+    if trust.platform != oidc.Platform.GITHUB or any(k == "repository_id" for k, _ in trust.conditions):
+        return []
+    if not passed_keys(trust.host):  # GitHub Enterprise Server: no immutable subjects there
+        return []
+    return [
+        f"The trust names {trust.description.split(',')[0]} by name only (sub {trust.subject}). A repository "
+        "created, renamed or transferred since 2026-07-15 (or opted in) sends repo:OWNER@OWNER_ID/REPO@REPO_ID "
+        "subjects, which this trust does not admit. Pass --github-owner-id and --github-repo-id (or set "
+        "GITHUB_TOKEN to look them up): both formats are then admitted, and the repository ID is pinned."
+    ]
+
+
+def _wildcard_warning(trust: oidc.OidcTrust) -> list[str]:
     if trust.platform == oidc.Platform.TFC:
         return [f"The trust admits {trust.subject}: every HCP Terraform workspace it matches (and any created "
                 "later) can assume the role. Naming one workspace is stronger."]  # fmt: skip

@@ -18,7 +18,7 @@ import typer
 
 from bootstrap.cli import runs as cli_runs
 from bootstrap.cli.edge import Commands, check_account, code_asker, confirmer, echo_err, edge, fail, say
-from bootstrap.cli.help import SYMMETRY_PANEL, PanelCommand
+from bootstrap.cli.help import PLATFORM_KEYS, SYMMETRY_PANEL, PanelCommand
 from bootstrap.cli.init import init as _init
 from bootstrap.cli.options import (
     CI_PROOF,
@@ -210,6 +210,7 @@ _CI_KEYS = (
     "github_repo", "github_ref", "github_environment", "github_event", "github_owner_id", "github_repo_id",
     "gitlab_project", "gitlab_ref", "gitlab_ref_type", "gitlab_host", "oidc_issuer", "oidc_audience", "oidc_subject",
     "tfc_organization", "tfc_project", "tfc_workspace", "tfc_run_phase", "tfc_hostname", "tfc_audience",
+    "github_claims", "github_workflow", *PLATFORM_KEYS,
 )  # fmt: skip
 _DIAGNOSE_KEYS = (
     "role_arn", "source_profile", "target_profile", "source_admin_profile", "principal", "external_id", "mfa_serial",

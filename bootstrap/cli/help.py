@@ -14,6 +14,7 @@ from typing import Any
 from typer.core import TyperCommand
 
 from bootstrap.config.schema import Config
+from bootstrap.core.platforms import REGISTRY
 
 # typer carries its own copy of click (typer._click): options are recognised by what they are
 # ("option", is_flag), not by isinstance against the separately installed click.
@@ -26,6 +27,9 @@ _FLAG_OF = {v: k for k, v in CONFIG_FIELD.items()}
 # help is one paragraph of their names, apart from the options that matter.
 SYMMETRY_PANEL = "Accepted for symmetry with apply (ignored)"
 
+# The flags of the registry's CI platforms (CircleCI, Bitbucket, Buildkite, ...): core/platforms.py.
+PLATFORM_KEYS = tuple(key for spec in REGISTRY.values() for key in spec.flag_keys())
+
 # The command line's own options (not config keys), by parameter name: their panel and placeholder.
 # Config keys take both from their one description in Config.
 _CLI_PANELS: dict[str, tuple[str, ...]] = {
@@ -36,7 +40,9 @@ _CLI_PANELS: dict[str, tuple[str, ...]] = {
         "github_repo_id", "gitlab_project", "gitlab_ref", "gitlab_ref_type", "gitlab_host", "oidc_issuer",
         "oidc_audience", "oidc_subject", "hub_role", "allow_org_wildcard", "web_identity_token_file",
         "source_account", "tfc_organization", "tfc_project", "tfc_workspace", "tfc_run_phase", "tfc_hostname",
-        "tfc_audience", "tfc_plan_role", "tfc_plan_policy_arn",
+        "tfc_audience", "tfc_plan_role", "tfc_plan_policy_arn", "github_claims", "github_workflow",
+        "github_subject_format", "github_token_file", "github_api_url",
+        *PLATFORM_KEYS,
     ),
     "Fleet": (
         "targets_from_org", "management_profile", "access_role", "parallel", "engine", "call_as", "stackset_region",
@@ -63,6 +69,11 @@ _CLI_METAVARS = {
     "github_event": "EVENT",
     "github_owner_id": "ID",
     "github_repo_id": "ID",
+    "github_claims": "KEY=VALUE",
+    "github_workflow": "WORKFLOW@REF",
+    "github_subject_format": "name|immutable|both",
+    "github_token_file": "FILE",
+    "github_api_url": "URL",
     "gitlab_project": "GROUP/PROJECT",
     "gitlab_ref": "NAME",
     "gitlab_ref_type": "branch|tag",
@@ -76,6 +87,7 @@ _CLI_METAVARS = {
     "tfc_hostname": "HOST",
     "tfc_audience": "AUD",
     "tfc_plan_policy_arn": "ARN",
+    **{f"{spec.name}_{f.key}": f.metavar for spec in REGISTRY.values() for f in spec.fields},
 }
 _CONFIG_DESCRIBED = [f for f in fields(Config) if f.metadata.get("panel")]
 PANELS = ("Identity", "Role", "Conditions", "Verification", "Fleet", "CI without keys (OIDC)", "Output")

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
+from bootstrap.cli import ci_options as gh  # the GitHub options live apart (see there)
 from bootstrap.cli.consumeropts import ForOpt
 from bootstrap.cli.help import SYMMETRY_PANEL
 from bootstrap.config.schema import help_of as _h  # every config key's help is declared once, in Config
@@ -95,21 +96,9 @@ def _ci(help_text: str) -> Any:
 
 
 # CI (web identity) trusts: see oidcconfig.py for the config-file form.
-GithubRepoOpt = Annotated[
-    str | None, _ci("CI trust: the GitHub repository OWNER/REPO whose workflows may assume the role.")
-]
-GithubRefOpt = Annotated[
-    str | None, _ci("GitHub: the full ref, refs/heads/BRANCH or refs/tags/TAG (wildcard: StringLike).")
-]
-GithubEnvOpt = Annotated[str | None, _ci("GitHub: jobs of this deployment environment (their sub names it).")]
-GithubPrOpt = Annotated[
-    bool | None,
-    typer.Option("--github-pull-request", help="GitHub: pull_request runs."),
-]
-GithubOwnerIdOpt = Annotated[str | None, _ci("GitHub: the owner's numeric ID, for the immutable sub format.")]
-GithubRepoIdOpt = Annotated[str | None, _ci("GitHub: the repository's numeric ID, for the immutable sub format.")]
 GitlabProjectOpt = Annotated[str | None, _ci("CI trust: the GitLab project GROUP/PROJECT.")]
 GitlabRefOpt = Annotated[str | None, _ci("GitLab: the branch or tag name (no refs/ prefix).")]
+GitlabRefsOpt = Annotated[list[str] | None, _ci("GitLab: a branch or tag name, no refs/ prefix (repeatable).")]
 GitlabRefTypeOpt = Annotated[str | None, _ci("GitLab: branch or tag [default: branch].")]
 GitlabHostOpt = Annotated[str | None, _ci("GitLab: the instance host [default: gitlab.com].")]
 TfcOrgOpt = Annotated[
@@ -160,6 +149,7 @@ AdoptOpt = Annotated[
 ]
 
 
+@gh.with_platform_options
 def trust_options(
     config_file: ConfigOpt = None,
     source_profile: SourceProfileOpt = None,
@@ -188,14 +178,19 @@ def trust_options(
     consumers: ForOpt = None,
     allow_admin: AllowAdminOpt = None,
     managed_policy_quota: PolicyQuotaOpt = None,
-    github_repo: GithubRepoOpt = None,
-    github_ref: GithubRefOpt = None,
-    github_environment: GithubEnvOpt = None,
-    github_pull_request: GithubPrOpt = None,
-    github_owner_id: GithubOwnerIdOpt = None,
-    github_repo_id: GithubRepoIdOpt = None,
+    github_repo: gh.GithubRepoOpt = None,
+    github_ref: gh.GithubRefsOpt = None,
+    github_environment: gh.GithubEnvsOpt = None,
+    github_pull_request: gh.GithubPrOpt = None,
+    github_owner_id: gh.GithubOwnerIdOpt = None,
+    github_repo_id: gh.GithubRepoIdOpt = None,
+    github_claims: gh.GithubClaimOpt = None,
+    github_workflow: gh.GithubWorkflowOpt = None,
+    github_subject_format: gh.GithubSubjectFormatOpt = None,
+    github_token_file: gh.GithubTokenFileOpt = None,
+    github_api_url: gh.GithubApiUrlOpt = None,
     gitlab_project: GitlabProjectOpt = None,
-    gitlab_ref: GitlabRefOpt = None,
+    gitlab_ref: GitlabRefsOpt = None,
     gitlab_ref_type: GitlabRefTypeOpt = None,
     gitlab_host: GitlabHostOpt = None,
     tfc_organization: TfcOrgOpt = None,
@@ -208,7 +203,9 @@ def trust_options(
     tfc_plan_policy_arn: TfcPlanPolicyOpt = None,
     oidc_issuer: OidcIssuerOpt = None,
     oidc_audience: OidcAudienceOpt = None,
-    oidc_subject: OidcSubjectOpt = None,
+    oidc_subject: Annotated[
+        list[str] | None, _ci("Generic CI trust: an exact sub, or a * pattern (repeatable).")
+    ] = None,
     hub_role: HubRoleOpt = None,
     allow_org_wildcard: AllowOrgWildcardOpt = None,
     web_identity_token_file: TokenFileOpt = None,
@@ -325,6 +322,7 @@ class ExportFormat(StrEnum):
     json = "json"
     github_actions = "github-actions"  # CI trusts
     gitlab_ci = "gitlab-ci"
+    pipeline = "pipeline"  # CircleCI, Bitbucket Pipelines, Buildkite (core/platforms.py)
     tfc_variables = "tfc-variables"  # HCP Terraform trusts: the workspace's variables
     tfe = "tfe"  # ... as tfe_variable resources
 
@@ -334,6 +332,7 @@ class Only(StrEnum):
     target = "target"
 
 
+@gh.with_platform_options
 def diagnose_options(
     role_arn: Annotated[str | None, typer.Option(help="The role that cannot be assumed.")] = None,
     source_profile: Annotated[
@@ -369,14 +368,16 @@ def diagnose_options(
         ),
     ] = None,
     parallel: Annotated[int, typer.Option(min=1, max=64, help="Fleet: targets diagnosed at once.")] = 8,
-    github_repo: GithubRepoOpt = None,
-    github_ref: GithubRefOpt = None,
-    github_environment: GithubEnvOpt = None,
+    github_repo: gh.GithubRepoOpt = None,
+    github_ref: gh.GithubRefOpt = None,
+    github_environment: gh.GithubEnvOpt = None,
     github_event: Annotated[
         str | None, _ci("GitHub: the run's event (push, pull_request, ...) [default: push].")
     ] = None,
-    github_owner_id: GithubOwnerIdOpt = None,
-    github_repo_id: GithubRepoIdOpt = None,
+    github_owner_id: gh.GithubOwnerIdOpt = None,
+    github_repo_id: gh.GithubRepoIdOpt = None,
+    github_claims: gh.GithubClaimOpt = None,
+    github_workflow: gh.GithubWorkflowOpt = None,
     gitlab_project: GitlabProjectOpt = None,
     gitlab_ref: GitlabRefOpt = None,
     gitlab_ref_type: GitlabRefTypeOpt = None,

@@ -9,6 +9,10 @@ from typing import Any
 import yaml
 
 from bootstrap.config.schema import Config
+from bootstrap.core.platforms import REGISTRY
+
+# An example value per kind of registry field (core/platforms.py), by its placeholder.
+_EXAMPLE = {"UUID": "11111111-2222-3333-4444-555555555555", "SLUG": "acme", "REF": "refs/heads/main"}
 
 # (key, comment, example shown when unset): every Config key, from its one description in Config,
 # then the CI trust's sections (oidcconfig.py). Tests hold that every key appears.
@@ -25,6 +29,8 @@ KEYS: tuple[tuple[str, str, Any], ...] = (
      {"organization": "example-org", "project": "Default Project", "workspace": "prod", "run_phase": "all"}),
     ("oidc", "or tokens of any https issuer", {"issuer": "https://token.example.com", "audience": "sts.amazonaws.com",
                                               "subject": "repo:octo-org/octo-repo:ref:refs/heads/main"}),
+    *((spec.name, f"or {spec.title} jobs (docs: CI trusts, platforms)",
+       {f.key: _EXAMPLE.get(f.metavar, f.metavar) for f in spec.fields}) for spec in REGISTRY.values()),
     ("hub_role", "CI hub topology: a CI role in A the workflow assumes first", "ci-hub"),
     ("allow_org_wildcard", "allow a sub wildcard over a whole organization or group (warned)", False),
 )  # fmt: skip

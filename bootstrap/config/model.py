@@ -51,7 +51,7 @@ EXCLUSIVE: tuple[tuple[str, ...], ...] = (
     ("external_id", "generate_external_id"),
     ("github.ref", "github.environment", "github.pull_request"),
     ("github", "oidc.subject"),
-    ("github", "gitlab", "tfc"),
+    ("github", "gitlab", "tfc", *oidcconfig.PLATFORMS),  # and every platform of the registry
 )
 TARGET_KEYS = ("label", "account_id", "access_role")
 FLEET_ONLY_AT_TOP = ("source_profile", "principal", "verify_profile")  # the fleet has one principal

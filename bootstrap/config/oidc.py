@@ -1,7 +1,7 @@
 """Config file keys and flags of a CI (OIDC) trust -> one validated OidcTrust. Pure.
 
-File form: `github: {repo, ref | environment | pull_request, owner_id, repo_id, issuer, audience}`,
-`gitlab: {project, ref, ref_type, host, audience}`, `oidc: {issuer, audience, subject}`, plus
+File form: `github:` (config/ghconfig.py), `gitlab: {project, ref, ref_type, host, audience}`,
+`oidc: {issuer, audience, subject}` (gitlab.ref and oidc.subject: one value or a list), `tfc:`, plus
 `hub_role` and `allow_org_wildcard` at the top. Flags (`--github-repo`, ...) arrive flat
 (`github_repo`) and override the file's nested values key by key.
 """
@@ -10,18 +10,32 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from bootstrap.core import arns
 from bootstrap.core.errors import InvalidInput
+from bootstrap.core.platforms import REGISTRY
 
 if TYPE_CHECKING:  # at run time imported by the functions that build a CI trust: most runs build none
     from bootstrap.core import oidc
 
 # Top-level config keys this module owns, and the keys each section takes.
-FILE_KEYS = ("github", "gitlab", "tfc", "oidc", "hub_role", "allow_org_wildcard")
+FILE_KEYS = ("github", "gitlab", "tfc", "oidc", "hub_role", "allow_org_wildcard", *REGISTRY)
 SECTIONS = {
-    "github": ("repo", "ref", "environment", "pull_request", "owner_id", "repo_id", "issuer", "audience"),
+    "github": (
+        "repo",
+        "ref",
+        "environment",
+        "pull_request",
+        "owner_id",
+        "repo_id",
+        "subject_format",
+        "claims",
+        "workflow",
+        "issuer",
+        "audience",
+    ),
     "gitlab": ("project", "ref", "ref_type", "host", "audience"),
     "tfc": (
         "organization",
@@ -34,7 +48,10 @@ SECTIONS = {
         "plan_policy_arn",
     ),
     "oidc": ("issuer", "audience", "subject"),
+    # CircleCI, Bitbucket, Buildkite, ...: one registry entry each (core/platforms.py)
+    **{name: tuple(f.key for f in spec.fields) for name, spec in REGISTRY.items()},
 }
+PLATFORMS = tuple(REGISTRY)  # the registry's platforms, each a section and a set of --NAME-* flags
 # Flat flag keys, as cli.py passes them.
 FLAG_KEYS = (
     *(f"{section}_{key}" for section, keys in SECTIONS.items() for key in keys),
@@ -116,77 +133,82 @@ def parse(merged: Mapping[str, Any], where: Where) -> oidc.OidcTrust | None:
         from bootstrap.config import tfc as tfcconfig  # noqa: PLC0415 (a CI trust: see the imports)
 
         return tfcconfig.build(value, merged, hub_role, allow_wide)
+    if platforms and platforms[0] in REGISTRY:
+        return _registered(platforms[0], sections[platforms[0]], merged, where, (issuer_override, audience), hub_role,
+                           allow_wide)  # fmt: skip
     if "github" in platforms:
-        return _github(sections["github"], value, merged, where, issuer_override, audience, hub_role, allow_wide)
+        from bootstrap.config import ghconfig  # noqa: PLC0415 (a CI trust: see the imports)
+
+        return ghconfig.build(sections["github"], value, merged, where, issuer_override, audience, hub_role, allow_wide)
     if "gitlab" in platforms:
         if issuer_override:
             raise InvalidInput("--oidc-issuer goes with GitHub or a generic trust; for GitLab pass --gitlab-host.")
-        return _gitlab(value, merged, where, audience, hub_role, allow_wide)
+        return _gitlab(sections["gitlab"], value, merged, where, audience, hub_role, allow_wide)
     if not generic.get("issuer") or not generic.get("subject"):
         raise InvalidInput(
             "A generic CI trust needs --oidc-issuer URL and --oidc-subject SUB (a trust without a sub condition "
             "lets every identity of the issuer in); --oidc-audience defaults to sts.amazonaws.com."
         )
-    subject = value("oidc", "subject", lambda s: oidcinput.check_subject(s, allow_wide))
-    assert issuer_override is not None and subject is not None
-    return oidc.generic_trust(
-        oidcinput.check_issuer(issuer_override),
-        audience or oidc.STS_AUDIENCE,
-        subject.strip(),
-        hub_role,
-        org_wildcard=globs.has_wildcard(subject) and not tfc.confined_to_one_workspace(subject),
-    )
+    from bootstrap.config import ghconfig  # noqa: PLC0415 (a CI trust: see the imports)
+
+    at = _value_where("oidc", "subject", merged, where)
+    subjects = ghconfig.strings(generic, "subject", merged, where, "oidc")
+    subjects = ghconfig.checked(subjects, at, lambda s: oidcinput.check_subject(s, allow_wide))
+    assert issuer_override is not None
+    trusts = [
+        oidc.generic_trust(
+            oidcinput.check_issuer(issuer_override),
+            audience or oidc.STS_AUDIENCE,
+            subject.strip(),
+            hub_role,
+            org_wildcard=globs.has_wildcard(subject) and not tfc.confined_to_one_workspace(subject),
+        )
+        for subject in subjects
+    ]
+    return _merged(trusts)
 
 
-def _github(
+def _registered(
+    name: str,
     section: Mapping[str, Any],
-    value: Callable[..., str | None],
     merged: Mapping[str, Any],
     where: Where,
-    issuer_override: str | None,
-    audience: str | None,
+    generic: tuple[str | None, str | None],
     hub_role: str | None,
     allow_wide: bool,
 ) -> oidc.OidcTrust:
-    from bootstrap.core import oidc, oidcinput  # noqa: PLC0415 (a CI trust: see the imports)
+    """A platform of the registry: its keys (each one value or, where it repeats, a list) -> its trust."""
+    from bootstrap.config import ghconfig  # noqa: PLC0415 (a CI trust: see the imports)
 
-    repo = value("github", "repo", lambda r: oidcinput.check_github_repo(r, allow_wide))
-    if repo is None:
-        raise InvalidInput("A GitHub trust needs the repository: pass --github-repo OWNER/REPO (config: github.repo).")
-    if "subject" in (merged.get("oidc") or {}) or merged.get("oidc_subject") is not None:
-        raise InvalidInput("--oidc-subject and --github-repo exclude each other: the subject is built from the repo.")
-    ref = value("github", "ref", oidcinput.check_github_ref)
-    environment = value("github", "environment", oidcinput.check_environment)
-    pull_request = section.get("pull_request") is True
-    chosen = [name for name, on in (("ref", ref), ("environment", environment), ("pull_request", pull_request)) if on]
-    if len(chosen) != 1:
-        raise InvalidInput(
-            "Say which runs of the repository may assume the role, with exactly one of --github-ref "
-            "refs/heads/BRANCH|refs/tags/TAG, --github-environment NAME or --github-pull-request"
-            + (f" (given: {', '.join(chosen)})." if chosen else ".")
-        )
-    owner_id = value("github", "owner_id", oidcinput.check_id)
-    repo_id = value("github", "repo_id", oidcinput.check_id)
-    if bool(owner_id) != bool(repo_id):
-        raise InvalidInput("--github-owner-id and --github-repo-id go together (the immutable subject names both).")
-    if owner_id and repo.endswith("/*"):
-        raise InvalidInput("--github-repo-id names one repository: it cannot go with OWNER/*.")
-    issuer = value("github", "issuer", oidcinput.check_issuer) or issuer_override or oidc.GITHUB_ISSUER
-    aud = value("github", "audience", oidcinput.check_audience) or audience or oidc.STS_AUDIENCE
-    return oidc.github_trust(
-        repo,
-        ref=ref,
-        environment=environment,
-        pull_request=pull_request,
-        owner_id=owner_id,
-        repo_id=repo_id,
-        issuer=oidcinput.check_issuer(issuer),
-        audience=aud,
-        hub_role=hub_role,
+    spec = REGISTRY[name]
+    issuer_override, audience = generic
+    if issuer_override:
+        raise InvalidInput(f"--oidc-issuer does not go with --{name}-*: the platform names its issuer.")
+    values = {f.key: ghconfig.strings(section, f.key, merged, where, name) for f in spec.fields}
+    try:
+        trust = spec.build(values, audience, allow_wide)
+    except ValueError as err:
+        raise InvalidInput(f"{spec.title} trust: {err}. Nothing was written.") from err
+    return replace(trust, hub_role=hub_role)
+
+
+def _merged(trusts: list[oidc.OidcTrust]) -> oidc.OidcTrust:
+    """One trust admitting the subjects of all (they differ only in the subject): a repeated flag adds."""
+    first = trusts[0]
+    if len(trusts) == 1:
+        return first
+    subjects = list(dict.fromkeys(s for t in trusts for s in t.subjects))
+    return replace(
+        first,
+        more_subjects=tuple(subjects[1:]),
+        contexts=tuple(c for t in trusts for c in t.contexts),
+        description=" or ".join(t.description for t in trusts),
+        org_wildcard=any(t.org_wildcard for t in trusts),
     )
 
 
 def _gitlab(
+    section: Mapping[str, Any],
     value: Callable[..., str | None],
     merged: Mapping[str, Any],
     where: Where,
@@ -199,22 +221,29 @@ def _gitlab(
     project = value("gitlab", "project", lambda p: oidcinput.check_gitlab_project(p, allow_wide))
     if project is None:
         raise InvalidInput("A GitLab trust needs the project: pass --gitlab-project GROUP/PROJECT.")
-    ref = value("gitlab", "ref", oidcinput.check_gitlab_ref)
-    if ref is None:
+    from bootstrap.config import ghconfig  # noqa: PLC0415 (a CI trust: see the imports)
+
+    refs = ghconfig.strings(section, "ref", merged, where, "gitlab")
+    refs = ghconfig.checked(refs, _value_where("gitlab", "ref", merged, where), oidcinput.check_gitlab_ref)
+    if not refs:
         raise InvalidInput("Say which branch or tag may assume the role: pass --gitlab-ref NAME (for example main).")
     ref_type = value("gitlab", "ref_type") or "branch"
     if ref_type not in ("branch", "tag"):
         raise InvalidInput(f"{_value_where('gitlab', 'ref_type', merged, where)}: '{ref_type}' is not branch or tag.")
     host = value("gitlab", "host", oidcinput.check_gitlab_host) or oidc.GITLAB_HOST
     aud = value("gitlab", "audience", oidcinput.check_audience) or audience
-    return oidc.gitlab_trust(
-        project,
-        ref=ref,
-        ref_type=ref_type,
-        host=oidcinput.check_gitlab_host(host),
-        audience=aud,
-        hub_role=hub_role,
-    )
+    trusts = [
+        oidc.gitlab_trust(
+            project,
+            ref=ref,
+            ref_type=ref_type,
+            host=oidcinput.check_gitlab_host(host),
+            audience=aud,
+            hub_role=hub_role,
+        )
+        for ref in refs
+    ]
+    return _merged(trusts)
 
 
 def _check(value: Any, where: str, check: Callable[[Any], object]) -> None:

@@ -72,6 +72,9 @@ class OidcTrust:
     org_wildcard: bool = False  # the subject admits a whole organization / group (warned)
     more_subjects: tuple[str, ...] = ()  # further subjects admitted alike (HCP Terraform: plan and apply)
     companion: Companion | None = None  # a second role of the same trust (HCP Terraform's plan role)
+    # Further claim conditions, each KEY -> the values admitted (StringEquals, any of them): only keys
+    # STS puts in the request context for this issuer (core/claims.py), else the trust admits nothing.
+    conditions: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def subjects(self) -> tuple[str, ...]:
@@ -85,6 +88,14 @@ class OidcTrust:
     @property
     def wildcard(self) -> bool:
         return any(has_wildcard(s) for s in self.subjects)
+
+    @property
+    def exact_subjects(self) -> tuple[str, ...]:
+        return tuple(s for s in self.subjects if not has_wildcard(s))
+
+    @property
+    def pattern_subjects(self) -> tuple[str, ...]:
+        return tuple(s for s in self.subjects if has_wildcard(s))
 
     @property
     def sub_operator(self) -> str:
@@ -266,24 +277,41 @@ def generic_trust(
 # -- the trust policy ----------------------------------------------------------------------------
 
 
+def _one(values: tuple[str, ...]) -> str | list[str]:
+    return values[0] if len(values) == 1 else list(values)
+
+
+def trust_statements(trust: OidcTrust, provider_arn: str) -> list[dict[str, Any]]:
+    """aud and each claim with StringEquals; exact subjects under StringEquals (a list when several),
+    patterns under StringLike. Operators in one statement are ANDed, so exact subjects and patterns
+    together take two statements (a sub can't satisfy both): an exact subject never becomes a
+    pattern. Never without sub: IAM refuses a trust on GitHub's or HCP Terraform's shared provider
+    that does not evaluate it (IAM user guide, id_roles_providers_oidc_secure-by-default.html)."""
+    equals: dict[str, str | list[str]] = {f"{trust.host}:aud": trust.audience}
+    for key, values in trust.conditions:
+        equals[f"{trust.host}:{key}"] = _one(values)
+    groups = [("StringEquals", trust.exact_subjects), ("StringLike", trust.pattern_subjects)]
+    statements = []
+    for index, (operator, subjects) in enumerate((op, subs) for op, subs in groups if subs):
+        condition: dict[str, dict[str, str | list[str]]] = {"StringEquals": dict(equals)}
+        condition.setdefault(operator, {})[f"{trust.host}:sub"] = _one(subjects)
+        statements.append({
+            # The first statement keeps the Sid that marks the role as ours (state.is_ours).
+            "Sid": TRUST_SID if index == 0 else f"{TRUST_SID}Patterns",
+            "Effect": "Allow",
+            "Principal": {"Federated": provider_arn},
+            "Action": WEB_IDENTITY_ACTION,
+            "Condition": condition,
+        })  # fmt: skip
+    return statements
+
+
 def trust_statement(trust: OidcTrust, provider_arn: str) -> dict[str, Any]:
-    """aud with StringEquals always; sub with the narrowest operator that fits. Never without sub."""
-    condition: dict[str, dict[str, str | list[str]]] = {"StringEquals": {f"{trust.host}:aud": trust.audience}}
-    subjects = trust.subjects
-    condition.setdefault(trust.sub_operator, {})[f"{trust.host}:sub"] = (
-        subjects[0] if len(subjects) == 1 else list(subjects)
-    )
-    return {
-        "Sid": TRUST_SID,
-        "Effect": "Allow",
-        "Principal": {"Federated": provider_arn},
-        "Action": WEB_IDENTITY_ACTION,
-        "Condition": condition,
-    }
+    return trust_statements(trust, provider_arn)[0]
 
 
 def trust_policy(trust: OidcTrust, provider_arn: str) -> str:
-    document = {"Version": "2012-10-17", "Statement": [trust_statement(trust, provider_arn)]}
+    document = {"Version": "2012-10-17", "Statement": trust_statements(trust, provider_arn)}
     return json.dumps(document, separators=(",", ":"))
 
 
@@ -293,12 +321,16 @@ def admits(trust: OidcTrust, claims: dict[str, str]) -> tuple[bool, str]:
         return False, f"iss {claims.get('iss')!r} is not the provider {trust.issuer}"
     if claims.get("aud") != trust.audience:
         return False, f"aud {claims.get('aud')!r} is not {trust.audience!r}"
+    for key, values in trust.conditions:  # a claim the token lacks fails, as in STS
+        if claims.get(key) not in values:
+            return False, f"{key} {claims.get(key)!r} is not {' or '.join(repr(v) for v in values)}"
     sub = claims.get("sub", "")
-    hit = next((s for s in trust.subjects if (matches(s, sub) if trust.wildcard else sub == s)), None)
+    hit = next((s for s in trust.exact_subjects if sub == s), None)
+    hit = hit or next((s for s in trust.pattern_subjects if matches(s, sub)), None)
     if hit is None:
         wanted = " or ".join(repr(s) for s in trust.subjects)
         return False, f"sub {sub!r} does not match {trust.sub_operator} {wanted}"
-    return True, f"sub {sub!r} matches {trust.sub_operator} {hit!r}"
+    return True, f"sub {sub!r} matches {'StringLike' if has_wildcard(hit) else 'StringEquals'} {hit!r}"
 
 
 def static_proof(trust: OidcTrust) -> tuple[str, ...]:

@@ -16,8 +16,13 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bootstrap.core import globs, oidc, oidcinput, tfc
+from bootstrap.core import claims as claimkeys
+from bootstrap.core import globs, oidc, oidcinput, platforms, tfc
 from bootstrap.core.findings import Finding, Status
+
+# Marks claims predicted for a described run (not read from a token): a claim it does not give is
+# unknown, not absent. Not a claim name any platform uses, and never part of the request context.
+DESCRIBED = "_described"
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -76,8 +81,22 @@ def _holds(operator: str, wanted: list[str], actual: str | None) -> bool:
     return not hit if negated else hit
 
 
-def _statement_admits(statement: Mapping[str, Any], host: str, claims: Mapping[str, str]) -> bool:
+def _passed_keys(host: str) -> tuple[str, ...]:
+    """The claims STS puts in the request besides sub and aud (core/claims.py cites the reference)."""
+    return claimkeys.passed_keys(host)
+
+
+def request_context(host: str, claims: Mapping[str, str]) -> dict[str, str | None]:
+    """The condition keys the trust is evaluated on (lower-cased: IAM reads keys case-insensitively)."""
     context = {f"{host}:sub".lower(): claims.get("sub"), f"{host}:aud".lower(): claims.get("aud")}
+    for key in _passed_keys(host):
+        if claims.get(key) is not None:
+            context[f"{host}:{key}".lower()] = str(claims[key])
+    return context
+
+
+def _statement_admits(statement: Mapping[str, Any], host: str, claims: Mapping[str, str]) -> bool:
+    context = request_context(host, claims)
     for operator, pairs in (statement.get("Condition") or {}).items():
         for key, values in pairs.items():
             if not _holds(operator, [str(v) for v in _as_list(values)], context.get(key.lower())):
@@ -107,10 +126,12 @@ def _sub_cause(sub: str, wanted: Sequence[tuple[str, str]]) -> tuple[str, str]: 
     ):
         return (f"the sub {sub!r} carries GitHub's immutable owner/repository IDs (new or renamed repositories since "
                 "July 2026), but the trust names the repository without them",
-                "Re-run apply with --github-owner-id and --github-repo-id, or opt the repository out of immutable subjects.")  # fmt: skip
+                "Re-run apply with --github-owner-id and --github-repo-id (both formats are then admitted), or set "
+                "GITHUB_TOKEN so that apply looks them up.")  # fmt: skip
     if "@" not in sub and any("@" in w and strip.sub("", w) == sub for w in plain):
         return (f"the trust expects the immutable sub format (with owner/repository IDs) but the token's sub is {sub!r}",
-                "Drop --github-owner-id/--github-repo-id, or opt the repository in to immutable subject claims.")  # fmt: skip
+                "Re-run apply with --github-subject-format both (names and IDs), or opt the repository in to "
+                "immutable subject claims.")  # fmt: skip
     if ":environment:" in sub and not any(":environment:" in w for w in plain):
         return (f"the job names an environment, so its sub is {sub!r} (the environment, not the branch); the trust "
                 f"admits {values}",
@@ -187,11 +208,19 @@ def _trust_findings(statements: list[dict[str, Any]], arn: str, host: str, claim
     if admitted:
         name = admitted[0].get("Sid") or "a statement"
         findings.append(Finding("sub", Status.PASS, f"sub {sub!r} and aud are admitted by {name}"))
-        return findings
+        findings.append(
+            Finding("aud-condition", Status.PASS, f"aud {claims.get('aud')!r} matches the trust's aud condition")
+        )
+        return findings + claim_findings(mine, host, claims)
+    findings += claim_findings(mine, host, claims)
     wanted = [(o, v) for s in mine for o, values in _conditions(s, host, "sub") for v in values]
     sub_ok = any(all(_holds(o, v, sub) for o, v in _conditions(s, host, "sub")) for s in mine)
     aud_ok = any(all(_holds(o, v, claims.get("aud")) for o, v in _conditions(s, host, "aud")) for s in mine)
-    if not aud_ok:
+    if aud_ok:  # each condition reported, passed or failed: the one that refuses stands out
+        findings.append(
+            Finding("aud-condition", Status.PASS, f"aud {claims.get('aud')!r} matches the trust's aud condition")
+        )
+    else:
         expected = [v for s in mine for _, values in _conditions(s, host, "aud") for v in values]
         findings.append(Finding("aud-condition", Status.FAIL, f"the trust requires aud {', '.join(expected)}; the token has {claims.get('aud')!r}",
                                 "Request the token with that audience."))  # fmt: skip
@@ -203,6 +232,42 @@ def _trust_findings(statements: list[dict[str, Any]], arn: str, host: str, claim
     elif aud_ok:
         findings.append(Finding("sub", Status.FAIL, f"no statement admits these claims (sub {sub!r})", ""))
     return findings
+
+
+def claim_findings(mine: list[dict[str, Any]], host: str, claims: Mapping[str, str]) -> list[Finding]:
+    """One finding per claim condition besides sub and aud (claim-KEY): passed, failed (naming the
+    token's value and the one required), or unknown when a described run does not say its value."""
+    context = request_context(host, claims)
+    described = claims.get(DESCRIBED) == "true"
+    prefix = f"{host}:".lower()
+    seen: dict[str, Finding] = {}
+    for statement in mine:
+        for operator, pairs in (statement.get("Condition") or {}).items():
+            for key, raw in pairs.items():
+                claim = key.lower().removeprefix(prefix) if key.lower().startswith(prefix) else None
+                if claim is None or claim in ("sub", "aud"):
+                    continue
+                values = [str(v) for v in _as_list(raw)]
+                actual = context.get(key.lower())
+                wanted = f"{operator} {' or '.join(repr(v) for v in values)}"
+                if claim not in _passed_keys(host):
+                    found = Finding(f"claim-{claim}", Status.FAIL,
+                        f"the trust tests {claim}, a claim AWS does not put in the request: the condition fails for "
+                        "every token", f"Remove the condition; AWS passes on {', '.join(_passed_keys(host)) or 'sub and aud only'}.")  # fmt: skip
+                elif actual is None and described:
+                    found = Finding(f"claim-{claim}", Status.UNKNOWN,
+                        f"the trust requires {claim} {wanted}; the described run does not say its {claim}",
+                        f"Describe it (--github-claim {claim}=VALUE) or pass the job's token.")  # fmt: skip
+                elif _holds(operator, values, actual):
+                    found = Finding(f"claim-{claim}", Status.PASS, f"{claim} {actual!r} matches {wanted}")
+                else:
+                    found = Finding(f"claim-{claim}", Status.FAIL,
+                        f"the token's {claim} is {actual!r}, and the trust requires {wanted}: this condition refuses it",
+                        f"Run the job the trust names, or admit this {claim} too (apply with --github-claim "
+                        f"{claim}=VALUE, --github-workflow or --github-repo-id).")  # fmt: skip
+                if seen.get(found.id) is None or found.status == Status.PASS:
+                    seen[found.id] = found
+    return list(seen.values())
 
 
 def predicted_claims(options: Mapping[str, Any]) -> tuple[dict[str, str], str]:
@@ -220,6 +285,14 @@ def predicted_claims(options: Mapping[str, Any]) -> tuple[dict[str, str], str]:
 
     if options.get("tfc_organization") or options.get("tfc_workspace"):  # HCP Terraform (core/tfc.py)
         return tfc.predicted(options)
+    for spec in platforms.REGISTRY.values():  # CircleCI, Bitbucket, Buildkite: the run the trust is built for
+        if any(options.get(key) for key in spec.flag_keys()):
+            values = {f.key: tuple(_as_list(options.get(f"{spec.name}_{f.key}") or [])) for f in spec.fields}
+            try:
+                trust = spec.build(values, options.get("oidc_audience"), True)
+            except ValueError as err:
+                raise ValueError(f"{spec.title}: {err}") from err
+            return dict(trust.contexts[0].claims), trust.contexts[0].description
     audience = opt("oidc_audience", oidcinput.check_audience)
     issuer = opt("oidc_issuer", oidcinput.check_issuer)
     if options.get("github_repo"):
@@ -233,7 +306,16 @@ def predicted_claims(options: Mapping[str, Any]) -> tuple[dict[str, str], str]:
         run = f"a GitHub Actions {event} run of {repo} on {ref}" + (
             f" in environment {environment}" if environment else ""
         )
-        return {"iss": issuer or oidc.GITHUB_ISSUER, "aud": audience or oidc.STS_AUDIENCE, "sub": sub}, run
+        described = {"iss": issuer or oidc.GITHUB_ISSUER, "aud": audience or oidc.STS_AUDIENCE, "sub": sub,
+                     "repository": repo, "ref": ref, DESCRIBED: "true"}  # fmt: skip
+        described |= {k: v for k, v in (("environment", environment), ("repository_owner_id", owner_id),
+                                        ("repository_id", repo_id)) if v}  # fmt: skip
+        for text in options.get("github_claims") or ():
+            key, value = claimkeys.check_claim(str(text))  # a ValueError: exit 2, as for any option here
+            described[key] = value
+        if options.get("github_workflow"):
+            described["job_workflow_ref"] = opt("github_workflow", claimkeys.check_workflow) or ""
+        return described, run
     if options.get("gitlab_project"):
         project = opt("gitlab_project", oidcinput.check_gitlab_project) or ""
         ref = opt("gitlab_ref", oidcinput.check_gitlab_ref) or "main"

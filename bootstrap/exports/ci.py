@@ -37,24 +37,31 @@ class CiExport:
     consumers: tuple[str, ...] = ()  # --for: a consumer that tags its sessions is admitted by the trust
 
 
-def _comments(trust: oidc.OidcTrust) -> list[str]:
-    return [f"trust-bootstrap: {trust.description}", f"The role admits sub {trust.sub_operator} {trust.subject}"]
+def comments(trust: oidc.OidcTrust) -> list[str]:
+    lines = [f"trust-bootstrap: {trust.description}"]
+    lines += [
+        f"The role admits sub {'StringLike' if globs.has_wildcard(s) else 'StringEquals'} {s}" for s in trust.subjects
+    ]
+    # what the token must carry besides sub and aud: the job cannot pass without it
+    lines += [f"The token must carry {key} = {' or '.join(values)}" for key, values in trust.conditions]
+    return lines
 
 
 def _github_trigger(trust: oidc.OidcTrust) -> tuple[dict[str, Any], str | None]:
-    """(the `on:` mapping, the job's environment) for the runs the trust admits."""
-    context = dict(trust.contexts[0].claims) if trust.contexts else {}
-    environment = context.get("environment")
-    if environment:
-        return {"push": None}, environment
-    if context.get("event_name") == "pull_request":
-        return {"pull_request": None}, None
-    ref = trust.subject.rpartition(":ref:")[2].replace("%3A", ":")
-    if ref.startswith("refs/heads/"):
-        return {"push": {"branches": [ref.removeprefix("refs/heads/")]}}, None
-    if ref.startswith("refs/tags/"):
-        return {"push": {"tags": [ref.removeprefix("refs/tags/")]}}, None
-    return {"push": None}, None
+    """(the `on:` mapping, the job's environment) for the runs the trust admits: each ref's branch or
+    tag, pull requests, and the first environment (a job names one; the comments list every sub)."""
+    contexts = [dict(c.claims) for c in trust.contexts]
+    environment = next((str(c["environment"]) for c in contexts if c.get("environment")), None)
+    refs = {s.rpartition(":ref:")[2].replace("%3A", ":") for s in trust.subjects if ":ref:" in s}
+    branches = sorted(r.removeprefix("refs/heads/") for r in refs if r.startswith("refs/heads/"))
+    tags = sorted(r.removeprefix("refs/tags/") for r in refs if r.startswith("refs/tags/"))
+    push: dict[str, Any] = {**({"branches": branches} if branches else {}), **({"tags": tags} if tags else {})}
+    trigger: dict[str, Any] = {}
+    if environment or push or not any(c.get("event_name") == "pull_request" for c in contexts):
+        trigger["push"] = None if environment or not push else push
+    if any(c.get("event_name") == "pull_request" for c in contexts):
+        trigger["pull_request"] = None
+    return trigger, environment
 
 
 def _credentials_step(name: str, role_arn: str, export: CiExport, chain: bool) -> dict[str, Any]:
@@ -88,18 +95,22 @@ def github_actions(export: CiExport) -> str:
     else:
         steps = [_credentials_step("Assume the role (web identity)", export.role_arn, export, chain=False)]
     job["steps"] = [*steps, {"run": "aws sts get-caller-identity"}]
+    workflow_ref = dict(export.trust.conditions).get("job_workflow_ref")
+    if workflow_ref:  # only the pinned reusable workflow's jobs are admitted: this job calls it
+        path, _, ref = workflow_ref[0].partition("@")
+        job = {"uses": f"{path}@{ref.removeprefix('refs/heads/').removeprefix('refs/tags/')}", "secrets": "inherit"}
     workflow = {
         "on": trigger,
         "permissions": {"id-token": "write", "contents": "read"},  # id-token: the job may request its OIDC token
         "jobs": {"deploy": job},
     }
-    return yamlwrite.dump(yamlwrite.github_inert(workflow), _comments(export.trust))
+    return yamlwrite.dump(yamlwrite.github_inert(workflow), comments(export.trust))
 
 
 def gitlab_ci(export: CiExport) -> str:
     trust = export.trust
     context = dict(trust.contexts[0].claims) if trust.contexts else {}
-    ref, ref_type = context.get("ref", ""), context.get("ref_type", "branch")
+    ref = context.get("ref", "")
     first = export.hub_role_arn or export.role_arn
     session = consumers.session_name(consumers.Consumer.GITLAB_CI, export.role_name)  # never the proof's
     job: dict[str, Any] = {
@@ -112,9 +123,12 @@ def gitlab_ci(export: CiExport) -> str:
             "AWS_DEFAULT_REGION": yamlwrite.gitlab_variable(export.region),
         },
     }
-    if trust.platform == oidc.Platform.GITLAB and ref and not globs.has_wildcard(trust.subject):
-        variable = "$CI_COMMIT_TAG" if ref_type == "tag" else "$CI_COMMIT_BRANCH"
-        job["rules"] = [{"if": f"{variable} == {yamlwrite.gitlab_string_literal(ref)}"}]
+    if trust.platform == oidc.Platform.GITLAB and ref and not trust.wildcard:  # one rule per admitted ref
+        job["rules"] = [
+            {"if": f"{'$CI_COMMIT_TAG' if c.get('ref_type') == 'tag' else '$CI_COMMIT_BRANCH'} == "
+                   f"{yamlwrite.gitlab_string_literal(str(c.get('ref', '')))}"}
+            for c in (dict(context.claims) for context in trust.contexts)
+        ]  # fmt: skip
     token_file = Var("AWS_WEB_IDENTITY_TOKEN_FILE")
     script = [shellwrite.line("printf", "%s", Var("AWS_ID_TOKEN"), Redirect(token_file))]
     if export.hub_role_arn:
@@ -129,4 +143,4 @@ def gitlab_ci(export: CiExport) -> str:
             "export AWS_PROFILE=target",
         ]
     job["script"] = [*script, "aws sts get-caller-identity"]
-    return yamlwrite.dump({"deploy": job}, _comments(trust))
+    return yamlwrite.dump({"deploy": job}, comments(trust))

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from bootstrap.core import oidc
+from bootstrap.core import globs, oidc
 from bootstrap.core.plan import Change, Plan, Side
 from bootstrap.diagnose.results import CiOutcome, Verification
 from bootstrap.render.text import change_json, plan_text, verification_json, verification_line
@@ -21,6 +21,8 @@ def trust_json(trust: oidc.OidcTrust) -> dict[str, Any]:
         "subject": trust.subject,
         "subjects": list(trust.subjects),
         "subject_operator": trust.sub_operator,
+        # each further claim condition (StringEquals, any of the values): KEY -> values
+        "conditions": {key: list(values) for key, values in trust.conditions},
         "hub_role": trust.hub_role,
     }
 
@@ -38,7 +40,11 @@ def trust_lines(trust: oidc.OidcTrust, provider_arn: str) -> list[str]:
         f"CI trust:    {trust.description}",
         f"Provider:    {provider_arn} (issuer {trust.issuer})",
         f"Audience:    StringEquals {trust.host}:aud = {trust.audience}",
-        f"Subject:     {trust.sub_operator} {trust.host}:sub = {trust.subject}",
+        *(
+            f"Subject:     {'StringLike' if globs.has_wildcard(sub) else 'StringEquals'} {trust.host}:sub = {sub}"
+            for sub in trust.subjects
+        ),
+        *(f"Claim:       StringEquals {trust.host}:{key} = {' or '.join(values)}" for key, values in trust.conditions),
     ]
 
 

@@ -1,0 +1,62 @@
+"""Pure: a trust of a registry platform (core/platforms.py: CircleCI, Bitbucket Pipelines, Buildkite)
+rendered as its pipeline snippet: a job that writes its token to AWS_WEB_IDENTITY_TOKEN_FILE, so that
+the AWS CLI and SDKs assume AWS_ROLE_ARN with it (AssumeRoleWithWebIdentity from the environment:
+https://docs.aws.amazon.com/sdkref/latest/guide/feature-assume-role-credentials.html).
+
+Token sources, as each platform documents them (cited in core/platforms.py): CircleCI's job has
+$CIRCLE_OIDC_TOKEN; a Bitbucket step with `oidc: true` has $BITBUCKET_STEP_OIDC_TOKEN; a Buildkite job
+runs `buildkite-agent oidc request-token --audience AUD`. Built as structures and written by yamlwrite
+(values through PyYAML's emitter) and shellwrite (script lines); Buildkite interpolates `$NAME` when
+the pipeline is uploaded, so its lines have each `$` doubled, which the agent reads back as one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bootstrap.core.platforms import REGISTRY
+from bootstrap.exports import shellwrite, yamlwrite
+from bootstrap.exports.ci import CiExport, comments
+from bootstrap.exports.shellwrite import Redirect, Var
+
+TOKEN_FILE = "/tmp/aws-web-identity-token"  # noqa: S105, S108 (a path in the job, not a secret)
+
+
+def _script(platform: str, audience: str) -> list[str]:
+    spec = REGISTRY[platform]
+    token_file = Var("AWS_WEB_IDENTITY_TOKEN_FILE")
+    if spec.export.token_variable is not None:
+        first = shellwrite.line("printf", "%s", Var(spec.export.token_variable), Redirect(token_file))
+    else:  # Buildkite: the agent requests the token with the trust's audience
+        first = shellwrite.line(
+            "buildkite-agent", "oidc", "request-token", "--audience", audience, Redirect(token_file)
+        )
+    lines = [first, "aws sts get-caller-identity"]
+    return [line.replace("$", "$$") for line in lines] if spec.export.dollar_escape else lines
+
+
+def pipeline(export: CiExport) -> str:
+    """The snippet for the trust's platform, with comments naming what the trust admits."""
+    trust = export.trust
+    spec = REGISTRY[trust.platform]
+    env = {
+        "AWS_ROLE_ARN": export.hub_role_arn or export.role_arn,
+        "AWS_WEB_IDENTITY_TOKEN_FILE": TOKEN_FILE,
+        # the platform's own session name, never the proof's (a CloudTrail reader tells them apart)
+        "AWS_ROLE_SESSION_NAME": f"{trust.platform}-{export.role_name}"[:64],
+        "AWS_DEFAULT_REGION": export.region,
+    }
+    script = _script(trust.platform, trust.audience)
+    document: dict[str, Any]
+    if trust.platform == "circleci":
+        job = {"docker": [{"image": "amazon/aws-cli:latest"}], "environment": env,
+               "steps": [{"run": line} for line in script]}  # fmt: skip
+        document = {"version": 2.1, "jobs": {"deploy": job}, "workflows": {"deploy": {"jobs": ["deploy"]}}}
+    elif trust.platform == "bitbucket":
+        exports = [shellwrite.line("export", f"{k}={v}") for k, v in env.items()]
+        step = {"name": "Assume the role (web identity)", "image": "amazon/aws-cli:latest", "oidc": True,
+                "script": [*exports, *script]}  # fmt: skip
+        document = {"pipelines": {"default": [{"step": step}]}}
+    else:
+        document = {"steps": [{"label": "Assume the role (web identity)", "env": env, "command": script}]}
+    return yamlwrite.dump(document, [f"{spec.export.file} ({spec.title})", *comments(trust)])
