@@ -95,7 +95,7 @@ def apply(yes: YesOpt = False, adopt: AdoptOpt = False, **opts: Any) -> None:
         cfg = config_of(opts)
         if cfg.oidc is not None:
             fail(cli_runs.oidc("apply", cfg, opts, yes=yes, adopt=adopt))
-        from bootstrap.render import text as render
+        from bootstrap.exports.render import text as render
         from bootstrap.trust import workflows as commands
 
         ask_code = code_asker(cfg.mfa_serial)
@@ -147,7 +147,7 @@ def verify(
             )
         if target_account or source_account:
             raise InvalidInput("--target-account and --source-account go with CI trusts (--github-repo, ...).")
-        from bootstrap.render import text as render
+        from bootstrap.exports.render import text as render
         from bootstrap.trust import workflows as commands
 
         ask_code = code_asker(cfg.mfa_serial)
@@ -193,7 +193,7 @@ def plan(
         cfg = config_of(opts)
         if cfg.oidc is not None:
             fail(cli_runs.oidc("plan", cfg, {**opts, "detailed_exitcode": detailed_exitcode}, adopt=adopt))
-        from bootstrap.render import text as render
+        from bootstrap.exports.render import text as render
         from bootstrap.trust import workflows as commands
 
         prepared = commands.prepare(cfg, adopt=adopt)
@@ -238,8 +238,8 @@ def diagnose(**opts: Any) -> None:
     output: Output = opts["output"]
     with edge(opts["debug"], output=output):
         from bootstrap.cli import diagnose_flow
+        from bootstrap.exports.render import text as render
         from bootstrap.fleet.results import FleetDiagnosis
-        from bootstrap.render import text as render
 
         request = diagnose_flow.DiagnoseRequest(
             opts["config_file"],
@@ -350,7 +350,7 @@ def teardown(
         if target_account is not None:
             check_account(target_account)
         from bootstrap.core.plan import Side
-        from bootstrap.render import text as render
+        from bootstrap.exports.render import text as render
         from bootstrap.trust import teardown as workflow
 
         side = None if only is None else Side(only.value)

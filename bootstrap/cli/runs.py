@@ -23,8 +23,8 @@ def oidc(mode: str, cfg: Config, opts: dict[str, Any], yes: bool = False, adopt:
     """apply / plan / verify / teardown of a CI (web identity) trust. Returns the exit code."""
     from bootstrap.ci import flow as oidcflow
     from bootstrap.ci import job as oidcci
-    from bootstrap.render import ci as oidcrender
-    from bootstrap.render import text as render
+    from bootstrap.exports.render import ci as oidcrender
+    from bootstrap.exports.render import text as render
 
     if cfg.oidc is not None and cfg.oidc.companion is not None:  # HCP Terraform's plan/apply role pair
         from bootstrap.cli import tfcruns
@@ -87,8 +87,8 @@ def fleet(
     detect_drift: bool = False,
 ) -> int:
     """apply / plan / teardown / verify (``mode``) over a fleet. Returns the exit code."""
+    from bootstrap.exports.render import text as render
     from bootstrap.fleet import flow as fleet_flow
-    from bootstrap.render import text as render
 
     if fleet_flow.uses_stacksets(request):
         return _stacksets(request, output, mode=mode, yes=yes, detailed_exitcode=detailed_exitcode,
@@ -121,8 +121,8 @@ def _stacksets(
     request: FleetRequest, output: Output, *, mode: str, yes: bool, detailed_exitcode: bool, detect_drift: bool
 ) -> int:
     """apply / plan / verify / teardown with the StackSets engine. Returns the exit code."""
+    from bootstrap.exports.render import stacksets as show
     from bootstrap.fleet import flow as fleet_flow
-    from bootstrap.render import stacksets as show
 
     as_json = output is Output.json
     teardown = mode == "teardown"

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from bootstrap.core.plan import Change, Op, Plan, Side
-from bootstrap.diagnose.results import Outcome, Verification
+from bootstrap.core.results import Outcome, Verification
 from bootstrap.exports import formats as exports
 
 if TYPE_CHECKING:  # annotations only: plain runs do not load the diagnosis modules (nor fleet results)
