@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
+from typing import Any, cast
 
 PACKAGE = Path(__file__).resolve().parent.parent / "bootstrap"
 
@@ -204,3 +205,73 @@ def test_only_moto_private_reaches_into_moto() -> None:
     and CloudFormation's CallAs emulation (delegated.py, which wraps moto's StackSet calls)."""
     users = _third_party_users("moto")
     assert users == {"bootstrap.sandbox.moto_private", "bootstrap.sandbox.delegated"}, users
+
+
+# -- the kinds of trust: one interface, one registry (bootstrap/cli/kinds/) -------------------------
+
+KINDS_PACKAGE = "bootstrap.cli.kinds"
+KIND_MODULES = {m for m in MODULES if m.startswith(KINDS_PACKAGE + ".")} - {
+    f"{KINDS_PACKAGE}.base",
+    f"{KINDS_PACKAGE}.registry",
+}
+
+
+def test_the_command_line_does_not_choose_the_kind() -> None:
+    """The commands ask the registry (kinds.pick); they never test which kind a request is."""
+    for module in ("bootstrap.cli.app", "bootstrap.cli.runs", "bootstrap.cli.tfcruns"):
+        source = MODULES[module].read_text()
+        for choice in (".oidc is not None", ".oidc is None", "uses_stacksets", "is_fleet", ".companion", ".hub_role"):
+            assert choice not in source, f"{module} chooses the kind itself ({choice!r}): ask kinds.pick"
+    app = MODULES["bootstrap.cli.app"].read_text()
+    for workflow in ("fleet_of", "config_of", "cli.runs", "tfcruns", "trust.workflows", "trust.teardown"):
+        assert workflow not in app, f"cli/app.py reaches a kind's workflow ({workflow}) instead of its registry entry"
+
+
+def test_every_kind_has_exactly_one_registry_entry() -> None:
+    from bootstrap.cli.kinds import registry
+
+    names = [kind.name for kind in registry.KINDS]
+    assert len(names) == len(set(names)), f"a kind listed twice: {names}"
+    assert len({id(kind) for kind in registry.KINDS}) == len(names)
+    homes = {type(kind).__module__ for kind in registry.KINDS}
+    assert homes == KIND_MODULES, f"a kind module without a registry entry, or an entry without its module: {homes}"
+    documented = (PACKAGE.parent / "docs" / "architecture.md").read_text()
+    for name in names:
+        assert f"`{name}`" in documented, f"docs/architecture.md does not list the kind {name}"
+
+
+def test_exactly_one_kind_takes_each_request() -> None:
+    from types import SimpleNamespace
+
+    from bootstrap.cli.kinds import registry
+    from bootstrap.cli.kinds.base import Run
+
+    def trust(oidc: object) -> Any:
+        return SimpleNamespace(oidc=oidc)
+
+    def ci(hub_role: str | None = None, companion: object = None) -> object:
+        return SimpleNamespace(hub_role=hub_role, companion=companion)
+
+    requests = {
+        "key-based": Run({}, config=trust(None)),
+        "oidc-direct": Run({}, config=trust(ci())),
+        "oidc-hub": Run({}, config=trust(ci(hub_role="ci-hub"))),
+        "tfc-pair": Run({}, config=trust(ci(companion=object()))),
+        "fleet-threads": Run({}, fleet=cast("Any", SimpleNamespace(config_file=None, engine="local"))),
+        "fleet-stacksets": Run({}, fleet=cast("Any", SimpleNamespace(config_file=None, engine="stacksets"))),
+    }
+    assert set(requests) == {kind.name for kind in registry.KINDS}, "a kind without a request in this test"
+    for name, run in requests.items():
+        assert [kind.name for kind in registry.KINDS if kind.takes(run)] == [name]
+        assert registry.pick(run).name == name
+
+
+def test_adding_a_kind_is_one_module_and_one_registry_line() -> None:
+    """A kind's module imports the interface (base) and its own workflow, never another kind; only
+    the registry imports the kinds' modules, and the commands import only the registry."""
+    for module, deps in GRAPH.items():
+        kinds_used = {d for d in deps if d in KIND_MODULES or d.rpartition(".")[0] in KIND_MODULES}
+        if module == f"{KINDS_PACKAGE}.registry":
+            assert {d for d in kinds_used if d in KIND_MODULES} == KIND_MODULES
+        else:
+            assert not kinds_used, f"{module} imports a kind's module {sorted(kinds_used)}: go through the registry"
