@@ -43,7 +43,8 @@ def main() -> int:
     packages = sorted({m.split(".")[1] for m in modules if m != "bootstrap.launch"})  # launch: a flat module
     print(f"apply exited {run.returncode}")
     print("\n".join(f"  {m}" for m in modules))
-    inits = [m for m in modules if m.count(".") == 1 and m != "bootstrap.launch"]
+    root = Path(__file__).resolve().parent.parent
+    inits = [m for m in modules if root.joinpath(*m.split("."), "__init__.py").exists()]
     print(f"{len(modules) - len(inits)} modules (besides package __init__s) in {len(packages)} packages: {packages}")
     return run.returncode
 

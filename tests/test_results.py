@@ -14,7 +14,7 @@ from bootstrap.cli.progress import Reporter
 from bootstrap.core.errors import ExitCode
 from bootstrap.core.findings import Finding, Status
 from bootstrap.core.plan import Change, Op, Plan, Side
-from bootstrap.diagnose.results import (
+from bootstrap.core.results import (
     Attempt,
     Diagnosed,
     Done,

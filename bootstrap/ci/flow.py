@@ -25,9 +25,9 @@ from bootstrap.core import arns, oidc, plan
 from bootstrap.core.errors import InvalidInput, NotConfirmed, NotOwned, VerifyFailed
 from bootstrap.core.plan import Change, Op, Plan, Side
 from bootstrap.core.quotas import IAM
+from bootstrap.core.results import Attempt, Confirm, Done, OnProgress, Verification, Waited, Waiting
+from bootstrap.core.results import CiOutcome as Outcome
 from bootstrap.core.state import OWNER_TAG, Grant, Role, State
-from bootstrap.diagnose.results import Attempt, Confirm, Done, OnProgress, Verification, Waited, Waiting
-from bootstrap.diagnose.results import CiOutcome as Outcome
 from bootstrap.trust import apply, consumerpolicy, consumerproof, desired, live
 
 

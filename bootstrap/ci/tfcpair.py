@@ -18,8 +18,8 @@ from bootstrap.ci import token as ci_token
 from bootstrap.config.model import Config
 from bootstrap.core import arns
 from bootstrap.core.plan import Change, Op, Plan, Side
+from bootstrap.core.results import CiOutcome, Confirm, OnProgress, PlanRoleProof
 from bootstrap.core.state import OWNER_TAG
-from bootstrap.diagnose.results import CiOutcome, Confirm, OnProgress, Verification
 
 _PROVIDER_OPS = (Op.CREATE_OIDC_PROVIDER, Op.ADD_OIDC_CLIENT_ID, Op.DELETE_OIDC_PROVIDER)
 
@@ -28,13 +28,6 @@ _PROVIDER_OPS = (Op.CREATE_OIDC_PROVIDER, Op.ADD_OIDC_CLIENT_ID, Op.DELETE_OIDC_
 class Pair:
     both: oidcflow.Prepared  # the apply role's, with the merged plan (what is shown and executed)
     plan_role: oidcflow.Prepared  # the plan role's own (its ARN, trust and proof)
-
-
-@dataclass(frozen=True)
-class PlanRoleProof:
-    role_arn: str
-    verification: Verification | None
-    how: str  # the token it was proved with, or why there was no live proof
 
 
 def plan_config(config: Config) -> Config:

@@ -2,24 +2,23 @@
 reports, and maps errors and results to exit codes.
 
 Only the cli package imports typer and rich (options: the options; edge: errors, confirmation; help:
-the help; runs: CI trusts and fleets; requests: options -> Config or fleet; init, sandbox: those
-commands). None imports botocore at module level, so ``--help`` stays fast; each command imports its
-workflow when it runs.
+the help; kinds: each kind of trust behind one interface, and the registry that picks one; init,
+sandbox: those commands). None imports botocore at module level, so ``--help`` stays fast; each
+command imports its workflow when it runs.
 """
 
 from __future__ import annotations
 
 import copy
-import json
 import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from bootstrap.cli import runs as cli_runs
-from bootstrap.cli.edge import Commands, check_account, code_asker, confirmer, echo_err, edge, fail, say
+from bootstrap.cli.edge import Commands, check_account, echo_err, edge, fail
 from bootstrap.cli.help import PLATFORM_KEYS, SYMMETRY_PANEL, PanelCommand
 from bootstrap.cli.init import init as _init
+from bootstrap.cli.kinds import registry as kinds
 from bootstrap.cli.options import (
     CI_PROOF,
     FLEET_ONLY,
@@ -36,9 +35,8 @@ from bootstrap.cli.options import (
     without_ignored,
 )
 from bootstrap.cli.progress import Reporter
-from bootstrap.cli.requests import config_of, fleet_of
 from bootstrap.cli.sandbox import sandbox as _sandbox
-from bootstrap.core.errors import ExitCode, InvalidInput, VerifyFailed
+from bootstrap.core.errors import ExitCode
 
 if TYPE_CHECKING:
     from typer.models import CommandInfo
@@ -88,29 +86,9 @@ def apply(yes: YesOpt = False, adopt: AdoptOpt = False, **opts: Any) -> None:
       --principal arn:aws:iam::111111111111:user/ci-user --external-id my_external_id
       --policy-arn arn:aws:iam::aws:policy/ReadOnlyAccess --verify-profile ci --yes
     """
-    output: Output = opts["output"]
-    with edge(opts["debug"], output=output):
-        if (fleet := fleet_of(opts)) is not None:
-            fail(cli_runs.fleet(fleet, output, mode="apply", yes=yes, adopt=adopt))
-        cfg = config_of(opts)
-        if cfg.oidc is not None:
-            fail(cli_runs.oidc("apply", cfg, opts, yes=yes, adopt=adopt))
-        from bootstrap.render import text as render
-        from bootstrap.trust import workflows as commands
-
-        ask_code = code_asker(cfg.mfa_serial)
-        commands.check_code_source(cfg, ask_code)
-        prepared = commands.prepare(cfg, adopt=adopt, for_apply=True)
-        for note in commands.warnings(cfg):
-            echo_err(f"Warning: {note}")
-        if not prepared.plan.empty or prepared.plan.not_owned:  # "no changes" is the outcome's to say, once
-            say(render.plan_text(prepared.plan, prepared.accounts, named=cfg.consumers), err=output is Output.json)
-        try:
-            outcome = commands.run_apply(prepared, confirmer(yes), Reporter(), ask_code)
-        except commands.VerificationFailed as failed:
-            failed.extra = json.loads(render.outcome_json(failed.outcome))  # one JSON document: result and error
-            raise
-        say(render.outcome_json(outcome) if output is Output.json else "\n" + render.outcome_text(outcome))
+    with edge(opts["debug"], output=opts["output"]):
+        run = kinds.request(opts)
+        fail(kinds.pick(run).apply(run, yes=yes, adopt=adopt))
 
 
 @app.command(cls=PanelCommand)
@@ -134,34 +112,9 @@ def verify(
 
       trust-bootstrap verify --config trust.yaml --output json
     """
-    output: Output = opts["output"]
-    with edge(opts["debug"], output=output):
-        if (fleet := fleet_of(opts)) is not None:
-            fail(cli_runs.fleet(fleet, output, mode="verify"))
-        cfg = config_of(opts)
-        if cfg.oidc is not None:
-            fail(
-                cli_runs.oidc(
-                    "verify", cfg, {**opts, "target_account": target_account, "source_account": source_account}
-                )
-            )
-        if target_account or source_account:
-            raise InvalidInput("--target-account and --source-account go with CI trusts (--github-repo, ...).")
-        from bootstrap.render import text as render
-        from bootstrap.trust import workflows as commands
-
-        ask_code = code_asker(cfg.mfa_serial)
-        commands.check_code_source(cfg, ask_code)
-        outcome = commands.run_verify(commands.prepare(cfg, for_apply=True), Reporter(), ask_code)
-        result = outcome.verification
-        assert result is not None  # verify always proves
-        if not result.ok and output is Output.json:
-            failed = VerifyFailed(f"The principal could not assume the role: {result.error}.")
-            failed.extra = json.loads(render.outcome_json(outcome))  # one JSON document: result and error
-            raise failed
-        say(render.outcome_json(outcome) if output is Output.json else render.verification_line(result))
-        if not result.ok:
-            fail(int(ExitCode.VERIFY_FAILED))
+    with edge(opts["debug"], output=opts["output"]):
+        run = kinds.request(opts)
+        fail(kinds.pick(run).verify(run, target_account=target_account, source_account=source_account))
 
 
 @app.command(cls=PanelCommand)
@@ -184,26 +137,10 @@ def plan(
 
       trust-bootstrap plan --config trust.yaml --detailed-exitcode
     """
-    output: Output = opts["output"]
     # Terraform's convention: with --detailed-exitcode every error is 1, so 2 always means drift.
-    with edge(opts["debug"], error_code=(lambda _: 1) if detailed_exitcode else (lambda c: c), output=output):
-        if (fleet := fleet_of(opts)) is not None:
-            drift = {"detailed_exitcode": detailed_exitcode, "detect_drift": detect_drift}
-            fail(cli_runs.fleet(fleet, output, mode="plan", adopt=adopt, **drift))
-        cfg = config_of(opts)
-        if cfg.oidc is not None:
-            fail(cli_runs.oidc("plan", cfg, {**opts, "detailed_exitcode": detailed_exitcode}, adopt=adopt))
-        from bootstrap.render import text as render
-        from bootstrap.trust import workflows as commands
-
-        prepared = commands.prepare(cfg, adopt=adopt)
-        if output is Output.json:
-            typer.echo(render.plan_json(prepared.plan, prepared.accounts))
-        else:
-            say(render.plan_text(prepared.plan, prepared.accounts, named=cfg.consumers))
-        differs = not prepared.plan.empty or bool(prepared.plan.not_owned)
-        if detailed_exitcode and differs:
-            fail(2)
+    with edge(opts["debug"], error_code=(lambda _: 1) if detailed_exitcode else (lambda c: c), output=opts["output"]):
+        run = kinds.request(opts)
+        fail(kinds.pick(run).plan(run, adopt=adopt, detailed_exitcode=detailed_exitcode, detect_drift=detect_drift))
 
 
 _CI_KEYS = (
@@ -239,8 +176,8 @@ def diagnose(**opts: Any) -> None:
     output: Output = opts["output"]
     with edge(opts["debug"], output=output):
         from bootstrap.cli import diagnose_flow
+        from bootstrap.exports.render import text as render
         from bootstrap.fleet.results import FleetDiagnosis
-        from bootstrap.render import text as render
 
         request = diagnose_flow.DiagnoseRequest(
             opts["config_file"],
@@ -292,14 +229,14 @@ def export(
       trust-bootstrap export --config trust.yaml --format aws-config --write
     """
     with edge(opts["debug"], output=opts["output"]):
-        cfg = config_of(opts)
+        run = kinds.request(opts, fleets=False)  # export takes no fleet options
         if target_account is not None:
             check_account(target_account)
         from bootstrap.ci import export_flow
 
         request = export_flow.ExportRequest(format_.value, offline, target_account, alias, external_id_variable,
                                             profile_name, write, force, opts["output"] == "json")  # fmt: skip
-        exported = export_flow.export(cfg, request)
+        exported = kinds.pick(run).export(run, request)
         for note in exported.notes:
             echo_err(f"Note: {note}")
         written = exported.written
@@ -340,29 +277,10 @@ def teardown(
       trust-bootstrap teardown --source-profile a-admin --target-profile b-admin --role-name deploy
       --principal arn:aws:iam::111111111111:user/ci-user --yes
     """
-    output: Output = opts["output"]
-    with edge(opts["debug"], output=output):
+    with edge(opts["debug"], output=opts["output"]):
         opts = without_ignored(opts, IGNORED_BY_TEARDOWN)  # what they say is apply's to use, not teardown's
-        if (fleet := fleet_of(opts)) is not None:
-            fail(cli_runs.fleet(fleet, output, mode="teardown", yes=yes))
-        cfg = config_of(opts)
-        if cfg.oidc is not None:
-            fail(cli_runs.oidc("teardown", cfg, opts, yes=yes))
-        if target_account is not None:
-            check_account(target_account)
-        from bootstrap.core.plan import Side
-        from bootstrap.render import text as render
-        from bootstrap.trust import teardown as workflow
-
-        side = None if only is None else Side(only.value)
-        prepared = workflow.prepare_teardown(cfg, only=side, target_account=target_account)
-        if announce := render.teardown_text(prepared.plan, prepared.accounts, ()):
-            say(announce + "\n", err=output is Output.json)
-        done = workflow.run_teardown(prepared, confirmer(yes), Reporter())
-        if output is Output.json:
-            typer.echo(render.teardown_json(prepared.plan, done, prepared.accounts, prepared.left))
-        else:
-            say(render.removed_text(done, prepared.left, prepared.plan.not_owned))
+        run = kinds.request(opts)
+        fail(kinds.pick(run).teardown(run, yes=yes, only=only, target_account=target_account))
 
 
 app.command(name="sandbox", cls=PanelCommand)(_sandbox)

@@ -16,8 +16,8 @@ from bootstrap.config import fleet as fleetconfig
 from bootstrap.config import model as config
 from bootstrap.core.errors import InvalidInput
 from bootstrap.core.findings import Finding
+from bootstrap.core.results import Findings, OnProgress
 from bootstrap.diagnose import gather as diagnose
-from bootstrap.diagnose.results import Findings, OnProgress
 from bootstrap.fleet import flow as fleet_flow
 from bootstrap.fleet.results import FleetDiagnosis
 

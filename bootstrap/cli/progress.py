@@ -10,7 +10,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    from bootstrap.diagnose.results import ProgressEvent
+    from bootstrap.core.results import ProgressEvent
 
 
 def _console(stream: TextIO) -> Any:
@@ -77,8 +77,8 @@ class Reporter:
         self._fleet: FleetProgress | None = None
 
     def __call__(self, event: ProgressEvent) -> None:
-        from bootstrap.diagnose import results
-        from bootstrap.render import text as render
+        from bootstrap.core import results
+        from bootstrap.exports.render import text as render
 
         match event:
             case results.Done(change):

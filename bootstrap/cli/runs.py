@@ -23,13 +23,9 @@ def oidc(mode: str, cfg: Config, opts: dict[str, Any], yes: bool = False, adopt:
     """apply / plan / verify / teardown of a CI (web identity) trust. Returns the exit code."""
     from bootstrap.ci import flow as oidcflow
     from bootstrap.ci import job as oidcci
-    from bootstrap.render import ci as oidcrender
-    from bootstrap.render import text as render
+    from bootstrap.exports.render import ci as oidcrender
+    from bootstrap.exports.render import text as render
 
-    if cfg.oidc is not None and cfg.oidc.companion is not None:  # HCP Terraform's plan/apply role pair
-        from bootstrap.cli import tfcruns
-
-        return tfcruns.pair(mode, cfg, opts, yes=yes, adopt=adopt)
     as_json = opts["output"] is Output.json
     token_file: Path | None = opts.get("web_identity_token_file")
     if token_file is not None and mode in ("apply", "verify"):
@@ -84,15 +80,11 @@ def fleet(
     yes: bool = False,
     adopt: bool = False,
     detailed_exitcode: bool = False,
-    detect_drift: bool = False,
 ) -> int:
-    """apply / plan / teardown / verify (``mode``) over a fleet. Returns the exit code."""
+    """apply / plan / teardown / verify (``mode``) over a fleet, threads engine. Returns the exit code."""
+    from bootstrap.exports.render import text as render
     from bootstrap.fleet import flow as fleet_flow
-    from bootstrap.render import text as render
 
-    if fleet_flow.uses_stacksets(request):
-        return _stacksets(request, output, mode=mode, yes=yes, detailed_exitcode=detailed_exitcode,
-                          detect_drift=detect_drift)  # fmt: skip
     as_json = output is Output.json
     progress = Reporter()
     prepared = fleet_flow.prepare(request, teardown=mode == "teardown", adopt=adopt, on_progress=progress)
@@ -117,12 +109,12 @@ def fleet(
     return 0 if run.ok else int(failed_code)
 
 
-def _stacksets(
+def stacksets(
     request: FleetRequest, output: Output, *, mode: str, yes: bool, detailed_exitcode: bool, detect_drift: bool
 ) -> int:
     """apply / plan / verify / teardown with the StackSets engine. Returns the exit code."""
+    from bootstrap.exports.render import stacksets as show
     from bootstrap.fleet import flow as fleet_flow
-    from bootstrap.render import stacksets as show
 
     as_json = output is Output.json
     teardown = mode == "teardown"

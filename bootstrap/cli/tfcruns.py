@@ -22,9 +22,9 @@ def pair(mode: str, cfg: Config, opts: dict[str, Any], yes: bool = False, adopt:
     """Returns the exit code."""
     from bootstrap.ci import flow as oidcflow
     from bootstrap.ci import tfcpair
-    from bootstrap.render import ci as oidcrender
-    from bootstrap.render import text as render
-    from bootstrap.render import tfc as tfcrender
+    from bootstrap.exports.render import ci as oidcrender
+    from bootstrap.exports.render import text as render
+    from bootstrap.exports.render import tfc as tfcrender
 
     as_json = opts["output"] is Output.json
     token_file: Path | None = opts.get("web_identity_token_file")

@@ -49,3 +49,8 @@ DOC_ROLE_ARN = IAM_DOCS + "reference_identifiers.html"
 DOC_CLOUDTRAIL = IAM_DOCS + "cloudtrail-integration.html"
 DOC_SCP = ORG_DOCS + "orgs_manage_policies_scps_evaluation.html"
 DOC_RCP = ORG_DOCS + "orgs_manage_policies_rcps_evaluation.html"
+
+
+def healthy(findings: tuple[Finding, ...] | list[Finding]) -> bool:
+    """No check failed and nothing was inferred as a cause."""
+    return not any(f.status in (Status.FAIL, Status.INFERRED) for f in findings)

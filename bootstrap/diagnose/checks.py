@@ -77,8 +77,3 @@ def run(facts: Facts) -> Iterator[Finding]:
 def is_cause(finding: Finding) -> bool:
     """A failed or inferred check that names a cause (evidence checks only show what AWS did)."""
     return finding.kind is Kind.CAUSE and finding.status in (Status.FAIL, Status.INFERRED)
-
-
-def healthy(findings: tuple[Finding, ...] | list[Finding]) -> bool:
-    """No check failed and nothing was inferred as a cause."""
-    return not any(f.status in (Status.FAIL, Status.INFERRED) for f in findings)

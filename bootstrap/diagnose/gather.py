@@ -24,8 +24,8 @@ from bootstrap.core import arns
 from bootstrap.core.assumerequest import AssumeRequest
 from bootstrap.core.errors import BootstrapError, CredentialsError, InvalidInput
 from bootstrap.core.facts import Caller, Facts, OrgPolicies, RoleFacts, request_context
+from bootstrap.core.results import Diagnosis
 from bootstrap.diagnose import checks
-from bootstrap.diagnose.results import Diagnosis
 
 
 def _caller(identity: aws.Identity, reader: aws.Account | None, principal_override: str | None) -> Caller:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from bootstrap.config.fleet_request import FleetRequest, is_fleet, uses_stacksets
 from bootstrap.core.errors import NotConfirmed
-from bootstrap.diagnose.results import Confirm, OnProgress, TargetEvent, TargetsEnded, TargetsStarted
+from bootstrap.core.results import Confirm, OnProgress, TargetEvent, TargetsEnded, TargetsStarted
 from bootstrap.fleet import stackset_flow, stacksets
 from bootstrap.fleet import threads as fleet
 from bootstrap.fleet.results import FleetDiagnosis, FleetRun, StackSetOutcome

@@ -11,7 +11,7 @@ from bootstrap.core.plan import Change, Plan
 
 if TYPE_CHECKING:  # annotations only
     from bootstrap.core.arns import Principal
-    from bootstrap.diagnose.results import Diagnosis, Verification
+    from bootstrap.core.results import Diagnosis, Verification
     from bootstrap.fleet import stacksets
 
 

@@ -178,14 +178,6 @@ def build(settings: Settings, principal: arns.Principal, scope: OrgScope) -> Des
     )  # fmt: skip
 
 
-def grant_in_words(d: Desired) -> str:
-    return (
-        f"{d.principal.arn} may call sts:AssumeRole on the role {d.role_path}{d.role_name} in any account whose "
-        f"organization path starts with {d.scope.path} (organization {d.scope.org_id}, unit {d.scope.ou_id} and "
-        "every unit below it, accounts that join later included), and on no other role or account."
-    )
-
-
 # -- what is there --------------------------------------------------------------------------------
 
 

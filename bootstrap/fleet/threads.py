@@ -27,9 +27,9 @@ from bootstrap.core.assumerequest import AssumeRequest
 from bootstrap.core.errors import BootstrapError, InvalidInput, NotOwned
 from bootstrap.core.plan import Change, Op, Plan, Side
 from bootstrap.core.quotas import IAM
+from bootstrap.core.results import Diagnosis
 from bootstrap.core.state import Role, State
 from bootstrap.diagnose import gather as diagnose
-from bootstrap.diagnose.results import Diagnosis
 from bootstrap.fleet import grant_holder, waiting
 from bootstrap.fleet.grant_holder import LiveGrant
 from bootstrap.fleet.results import FleetPlan, TargetDiagnosis, TargetPlan, TargetResult

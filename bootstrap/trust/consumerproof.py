@@ -15,8 +15,8 @@ from bootstrap.config.model import Config
 from bootstrap.core import consumers
 from bootstrap.core.assumerequest import AssumeRequest
 from bootstrap.core.consumers import ConsumerVerdict
+from bootstrap.core.results import Verification
 from bootstrap.core.state import State
-from bootstrap.diagnose.results import Verification
 from bootstrap.trust import consumerpolicy, verify
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from bootstrap.aws import accounts as aws
 from bootstrap.core import assumerequest
 from bootstrap.core.errors import BootstrapError
 from bootstrap.core.plan import Change, Op, Plan
-from bootstrap.diagnose.results import Attempt, Diagnosed, OnProgress, Verification, Waited, Waiting
+from bootstrap.core.results import Attempt, Diagnosed, OnProgress, Verification, Waited, Waiting
 from bootstrap.trust import verify
 
 if TYPE_CHECKING:

@@ -14,8 +14,8 @@ from bootstrap.config.model import Config
 from bootstrap.core import arns, plan, policydoc
 from bootstrap.core.errors import InvalidInput, NotConfirmed, NotOwned, PreconditionFailed
 from bootstrap.core.plan import Plan, Side
+from bootstrap.core.results import Confirm, Done, OnProgress
 from bootstrap.core.state import GRANT_SID, Grant, Role, State
-from bootstrap.diagnose.results import Confirm, Done, OnProgress
 from bootstrap.trust import apply, desired, live
 
 

@@ -13,7 +13,7 @@ from bootstrap.aws.errors import AssumeRefused
 from bootstrap.core import arns, iamkinds
 from bootstrap.core.assumerequest import AssumeRequest
 from bootstrap.core.errors import BootstrapError, PreconditionFailed
-from bootstrap.diagnose.results import Verification
+from bootstrap.core.results import Verification
 
 
 def _cannot_verify(principal: arns.Principal, why: str) -> PreconditionFailed:

@@ -27,8 +27,8 @@ from bootstrap.core.errors import (
     VerifyFailed,
 )
 from bootstrap.core.plan import Plan
+from bootstrap.core.results import Confirm, Done, OnProgress, Outcome
 from bootstrap.core.state import OWNER_TAG, TRUST_SID, Role, State
-from bootstrap.diagnose.results import Confirm, Done, OnProgress, Outcome
 from bootstrap.trust import apply, desired, live, prewrite, proof, verify
 from bootstrap.trust.prepared import Prepared
 

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from bootstrap.core import arns, consumers
 from bootstrap.core.plan import Change, Op, Plan, Side
-from bootstrap.diagnose.results import Outcome, Verification
+from bootstrap.core.results import Outcome, Verification
 from bootstrap.exports import formats as exports
-from bootstrap.render import consumers as consumerrender
+from bootstrap.exports.render import consumers as consumerrender
 
 if TYPE_CHECKING:  # annotations only: plain runs do not load the diagnosis modules (nor fleet results)
     from bootstrap.core.findings import Finding

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bootstrap.ci.tfcpair import PlanRoleProof
-from bootstrap.render.text import verification_json, verification_line
+from bootstrap.core.results import PlanRoleProof
+from bootstrap.exports.render.text import verification_json, verification_line
 
 
 def plan_role_text(proof: PlanRoleProof) -> str:

@@ -8,8 +8,8 @@ from typing import Any
 
 from bootstrap.core import globs, oidc
 from bootstrap.core.plan import Change, Plan, Side
-from bootstrap.diagnose.results import CiOutcome, Verification
-from bootstrap.render.text import change_json, plan_text, verification_json, verification_line
+from bootstrap.core.results import CiOutcome, Verification
+from bootstrap.exports.render.text import change_json, plan_text, verification_json, verification_line
 
 
 def trust_json(trust: oidc.OidcTrust) -> dict[str, Any]:

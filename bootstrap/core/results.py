@@ -1,5 +1,5 @@
 """Pure: what the workflows return and report as they go (results and progress events), as frozen
-values the command line renders. No AWS client and no command-line framework here, so render.py can
+values the command line renders. No AWS client and no command-line framework here, so the renderers can
 be typed with these values instead of ``Any``."""
 
 from __future__ import annotations
@@ -81,9 +81,9 @@ class Diagnosis:
     @property
     def ok(self) -> bool:
         """No check failed and no cause was inferred (an inference is a cause too: exit 9)."""
-        from bootstrap.diagnose import checks  # noqa: PLC0415 (diagnosis only)
+        from bootstrap.core.findings import healthy  # noqa: PLC0415 (diagnosis only)
 
-        return checks.healthy(self.findings)
+        return healthy(self.findings)
 
     @property
     def principal_arn(self) -> str:
@@ -136,6 +136,15 @@ class Diagnosed:
     role_arn: str
     principal_arn: str
     findings: tuple[Finding, ...]
+
+
+@dataclass(frozen=True)
+class PlanRoleProof:
+    """HCP Terraform's plan role, proved beside the apply role (ci/tfcpair.py)."""
+
+    role_arn: str
+    verification: Verification | None
+    how: str  # the token it was proved with, or why there was no live proof
 
 
 @dataclass(frozen=True)

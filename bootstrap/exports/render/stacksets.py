@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bootstrap.fleet.results import StackSetOutcome as Outcome
-from bootstrap.fleet.results import StackSetView as Prepared
-from bootstrap.fleet.stacksets import OWNER_TAG, grant_in_words
+from bootstrap.core.state import OWNER_TAG
+
+if TYPE_CHECKING:  # annotations only (tests/test_architecture.py: ANNOTATION_ONLY): fleet's values
+    from bootstrap.fleet.results import StackSetOutcome as Outcome
+    from bootstrap.fleet.results import StackSetView as Prepared
+    from bootstrap.fleet.stacksets import Desired
+
+
+def grant_in_words(d: Desired) -> str:
+    return (
+        f"{d.principal.arn} may call sts:AssumeRole on the role {d.role_path}{d.role_name} in any account whose "
+        f"organization path starts with {d.scope.path} (organization {d.scope.org_id}, unit {d.scope.ou_id} and "
+        "every unit below it, accounts that join later included), and on no other role or account."
+    )
 
 
 def _header(p: Prepared) -> list[str]:
