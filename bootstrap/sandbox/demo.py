@@ -30,6 +30,7 @@ def trust(bucket_policy: Path) -> list[str]:
         "--policy-arn", "arn:aws:iam::aws:policy/ReadOnlyAccess",
         "--inline-policy", f"demo-bucket={bucket_policy}",
         "--verify-profile", "ci",
+        "--for", "terraform",  # the proof replays the provider's own AssumeRole (its session name, an hour)
     ]  # fmt: skip
 
 
