@@ -37,13 +37,13 @@ def pair(mode: str, cfg: Config, opts: dict[str, Any], yes: bool = False, adopt:
             "verify --target-account (inside the run) proves one role: verify it without --tfc-plan-role."
         )
     prepared = tfcpair.prepare(cfg, adopt=adopt, teardown=mode == "teardown")
-    both, progress = prepared.both, Reporter()
+    both, progress = prepared, Reporter()
     if mode in ("plan", "apply"):
         for note in oidcflow.warnings(cfg):
             echo_err(f"Warning: {note}")
     if mode == "plan":
-        say(oidcrender.plan_json_ci(both.plan, both.accounts, both.trust) if as_json
-            else oidcrender.plan_text_ci(both.plan, both.accounts, both.proof))  # fmt: skip
+        say(oidcrender.plan_json_ci(both.plan, both.accounts, both.data.trust) if as_json
+            else oidcrender.plan_text_ci(both.plan, both.accounts, both.data.proof))  # fmt: skip
         return 2 if opts.get("detailed_exitcode") and not (both.plan.empty and not both.plan.not_owned) else 0
     if mode == "teardown":
         say(render.teardown_text(both.plan, both.accounts, both.left), err=as_json)
@@ -64,7 +64,7 @@ def pair(mode: str, cfg: Config, opts: dict[str, Any], yes: bool = False, adopt:
         ok = result.ok and (proof is None or proof.verification is None or proof.verification.ok)
         return 0 if ok else int(ExitCode.VERIFY_FAILED)
     if not both.plan.empty or both.plan.not_owned:
-        say(oidcrender.plan_text_ci(both.plan, both.accounts, both.proof), err=as_json)
+        say(oidcrender.plan_text_ci(both.plan, both.accounts, both.data.proof), err=as_json)
     try:
         applied, proof = tfcpair.run_apply(prepared, confirmer(yes), token_file, progress)
     except oidcflow.CiVerificationFailed as failed:
