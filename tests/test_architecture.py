@@ -275,3 +275,24 @@ def test_adding_a_kind_is_one_module_and_one_registry_line() -> None:
             assert {d for d in kinds_used if d in KIND_MODULES} == KIND_MODULES
         else:
             assert not kinds_used, f"{module} imports a kind's module {sorted(kinds_used)}: go through the registry"
+
+
+# One value per idea: what a workflow knows before its first write is trust.prepared.Prepared for
+# every kind of trust; a kind's own fields are its data class (KeyBasedData, CiData, FleetData, ...).
+PREPARED_HOME = "bootstrap.trust.prepared"
+
+
+def test_one_prepared_value_for_every_kind() -> None:
+    for module, path in MODULES.items():
+        if module == PREPARED_HOME:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef):
+                assert not node.name.endswith("Prepared"), (
+                    f"{module} defines the class {node.name}: use {PREPARED_HOME}.Prepared with the kind's data class"
+                )
+            if isinstance(node, ast.ImportFrom):  # nor another value under that name
+                for alias in node.names:
+                    bound = alias.asname or alias.name
+                    ours = node.module == PREPARED_HOME and alias.name == bound == "Prepared"
+                    assert ours or not bound.endswith("Prepared"), f"{module} imports {alias.name} as {bound}"

@@ -17,7 +17,7 @@ from bootstrap.core.results import Attempt, Diagnosed, OnProgress, Verification,
 from bootstrap.trust import verify
 
 if TYPE_CHECKING:
-    from bootstrap.trust.prepared import KeyBased as Prepared
+    from bootstrap.trust.prepared import KeyBased
 
 
 # A role created this recently may still be propagating (IAM is eventually consistent; AWS speaks
@@ -29,7 +29,7 @@ class Judge:
     """Decides, on a denied AssumeRole, whether waiting can still help: only while the denial can be
     propagation (this run wrote, or the role is new) and the diagnose checks name no definite cause."""
 
-    def __init__(self, prepared: Prepared, verifier: aws.Account, wrote: bool, on_progress: OnProgress) -> None:
+    def __init__(self, prepared: KeyBased, verifier: aws.Account, wrote: bool, on_progress: OnProgress) -> None:
         self.prepared, self.verifier, self.wrote = prepared, verifier, wrote
         self.on_progress = on_progress
         self.diagnosis: Any = None
@@ -94,7 +94,7 @@ class EarlyAssume:
     its waiting and its diagnosis. Never with MFA (a one-time code is not spent on a guess), nor for
     a rename, whose old role is removed only after a proof taken when everything is in place."""
 
-    def __init__(self, prepared: Prepared, verifier: aws.Account | None, the_plan: Plan) -> None:
+    def __init__(self, prepared: KeyBased, verifier: aws.Account | None, the_plan: Plan) -> None:
         self._request: assumerequest.AssumeRequest | None = None
         gating = [c for c in the_plan.changes if c.op not in ROLE_PERMISSIONS_ONLY]
         worth_it = len(gating) < len(the_plan.changes)  # something is still being written after them
@@ -128,7 +128,7 @@ class EarlyAssume:
 
 
 def prove(
-    prepared: Prepared,
+    prepared: KeyBased,
     verifier: aws.Account,
     judge: Judge,
     wrote: bool = False,
@@ -165,7 +165,7 @@ def prove(
 
 
 def with_consumers(
-    prepared: Prepared, verifier: aws.Account, judge: Judge, result: Verification, wrote: bool
+    prepared: KeyBased, verifier: aws.Account, judge: Judge, result: Verification, wrote: bool
 ) -> Verification:
     """The bare proof passed: now each named consumer's own call (consumerproof.py). A refused one
     fails the proof, and the diagnosis then judges that call, not the bare one."""
