@@ -275,3 +275,45 @@ def test_adding_a_kind_is_one_module_and_one_registry_line() -> None:
             assert {d for d in kinds_used if d in KIND_MODULES} == KIND_MODULES
         else:
             assert not kinds_used, f"{module} imports a kind's module {sorted(kinds_used)}: go through the registry"
+
+
+# One value per idea: what a workflow knows before its first write is trust.prepared.Prepared for
+# every kind of trust; a kind's own fields are its data class (KeyBasedData, CiData, FleetData, ...).
+PREPARED_HOME = "bootstrap.trust.prepared"
+
+
+def test_one_prepared_value_for_every_kind() -> None:
+    for module, path in MODULES.items():
+        if module == PREPARED_HOME:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef):
+                assert not node.name.endswith("Prepared"), (
+                    f"{module} defines the class {node.name}: use {PREPARED_HOME}.Prepared with the kind's data class"
+                )
+            if isinstance(node, ast.ImportFrom):  # nor another value under that name
+                for alias in node.names:
+                    bound = alias.asname or alias.name
+                    ours = node.module == PREPARED_HOME and alias.name == bound == "Prepared"
+                    assert ours or not bound.endswith("Prepared"), f"{module} imports {alias.name} as {bound}"
+
+
+def test_each_prepared_value_names_its_kind_as_the_registry_does() -> None:
+    """Prepared.kind is a registry name: the literals a workflow gives it (Prepared("key-based", ...),
+    kind="tfc-pair", ci.flow.kind_of) are exactly the registry's names."""
+    from bootstrap.cli.kinds import registry
+
+    given: set[str] = set()
+    for path in MODULES.values():
+        for node in ast.walk(ast.parse(path.read_text())):
+            values: list[ast.expr] = []
+            if isinstance(node, ast.Call):
+                callee = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+                values += [k.value for k in node.keywords if k.arg == "kind"]
+                values += node.args[:1] if callee == "Prepared" else []
+            if isinstance(node, ast.FunctionDef) and node.name == "kind_of":
+                values += [r.value for r in ast.walk(node) if isinstance(r, ast.Return) and r.value is not None]
+            given |= {
+                c.value for v in values for c in ast.walk(v) if isinstance(c, ast.Constant) and isinstance(c.value, str)
+            }
+    assert given == {kind.name for kind in registry.KINDS}

@@ -29,21 +29,30 @@ from bootstrap.core.results import Attempt, Confirm, Done, OnProgress, Verificat
 from bootstrap.core.results import CiOutcome as Outcome
 from bootstrap.core.state import OWNER_TAG, Grant, Role, State
 from bootstrap.trust import apply, consumerpolicy, consumerproof, desired, live
+from bootstrap.trust.prepared import Prepared
 
 
 @dataclass(frozen=True)
-class Prepared:
+class CiData:
+    """A CI trust's own (the Prepared holds its plan, accounts and what teardown leaves)."""
+
     config: Config
     trust: oidc.OidcTrust
     target: aws.Account
     source: aws.Account  # the hub's account; the target itself in the direct topology
-    accounts: dict[Side, str]
     provider_arn: str
     role_arn: str
     hub_role_arn: str | None
-    plan: Plan
     proof: tuple[str, ...]  # the static proof: what sub each described run carries, and the verdict
-    left: tuple[str, ...] = ()  # teardown: what stays, and why
+    companion: Ci | None = None  # tfc-pair: the plan role's own (its ARN, trust and proof)
+
+
+Ci = Prepared[Plan, CiData]
+
+
+def kind_of(trust: oidc.OidcTrust) -> str:
+    """The kind's name in the registry (cli/kinds/webidentity.py)."""
+    return "oidc-hub" if trust.hub_role else "oidc-direct"
 
 
 def _role(config: Config, arn: str, trust_policy: str, *, with_policies: bool) -> Role:
@@ -102,7 +111,7 @@ def _without(role: Role | None, policy_name: str) -> Role | None:
     return replace(role, inline_policies=tuple(p for p in role.inline_policies if p[0] != policy_name))
 
 
-def prepare(config: Config, adopt: bool = False, teardown: bool = False) -> Prepared:  # noqa: PLR0915 (one read round, one plan)
+def prepare(config: Config, adopt: bool = False, teardown: bool = False) -> Ci:  # noqa: PLR0915 (one read round, one plan)
     """Read what is live in the account(s) and plan (or, with ``teardown``, plan the removal). Read-only."""
     trust = config.oidc
     assert trust is not None
@@ -193,19 +202,9 @@ def prepare(config: Config, adopt: bool = False, teardown: bool = False) -> Prep
     ordered = [*grant_changes, *hub_changes] if teardown else [*hub_changes, *grant_changes]
     changes = (*provider_before, *ordered, *target_changes, *provider_after)
     the_plan = Plan(changes=tuple(changes), role_arn=role_arn, not_owned=tuple(notes))
-    return Prepared(
-        config=config,
-        trust=trust,
-        target=target,
-        source=source,
-        accounts={Side.SOURCE: source_account, Side.TARGET: target_account},
-        provider_arn=provider_arn,
-        role_arn=role_arn,
-        hub_role_arn=hub_arn,
-        plan=the_plan,
-        proof=oidc.static_proof(trust),
-        left=tuple(left),
-    )
+    data = CiData(config, trust, target, source, provider_arn, role_arn, hub_arn, oidc.static_proof(trust))
+    accounts = {Side.SOURCE: source_account, Side.TARGET: target_account}
+    return Prepared(kind_of(trust), the_plan, accounts, data, left=tuple(left))
 
 
 def warnings(config: Config) -> list[str]:
@@ -246,7 +245,7 @@ def _wildcard_warning(trust: oidc.OidcTrust) -> list[str]:
     ]
 
 
-def run_apply(prepared: Prepared, confirm: Confirm, token_file: Path | None, on_progress: OnProgress) -> Outcome:
+def run_apply(prepared: Ci, confirm: Confirm, token_file: Path | None, on_progress: OnProgress) -> Outcome:
     the_plan = prepared.plan
     if the_plan.not_owned:
         raise NotOwned(
@@ -259,15 +258,15 @@ def run_apply(prepared: Prepared, confirm: Confirm, token_file: Path | None, on_
     if not the_plan.empty:
         done = apply.execute(
             the_plan,
-            target=prepared.target,
-            source=prepared.source,
-            deadline_s=prepared.config.verify_timeout,
+            target=prepared.data.target,
+            source=prepared.data.source,
+            deadline_s=prepared.data.config.verify_timeout,
             on_done=lambda c: on_progress(Done(c)),
         )
-    result, why = (None, "--no-verify") if not prepared.config.verify else prove(prepared, token_file, on_progress)
+    result, why = (None, "--no-verify") if not prepared.data.config.verify else prove(prepared, token_file, on_progress)
     outcome = Outcome(
-        prepared.role_arn, prepared.hub_role_arn, prepared.provider_arn, prepared.trust, done, result, why,
-        prepared.proof, prepared.accounts,
+        prepared.data.role_arn, prepared.data.hub_role_arn, prepared.data.provider_arn, prepared.data.trust, done, result, why,
+        prepared.data.proof, prepared.accounts,
     )  # fmt: skip
     if result is not None and not result.ok:
         raise CiVerificationFailed(outcome)
@@ -287,9 +286,9 @@ class CiVerificationFailed(VerifyFailed):
         self.outcome = outcome
 
 
-def token_for(prepared: Prepared, token_file: Path | None) -> tuple[str | None, str]:
+def token_for(prepared: Ci, token_file: Path | None) -> tuple[str | None, str]:
     """A token to prove with, and where it came from (or None and why there is none)."""
-    trust = prepared.trust
+    trust = prepared.data.trust
     if token_file is not None:
         return ci_token.read_file(token_file), f"the token in {token_file}"
     if ci_token.in_github_actions():
@@ -305,18 +304,18 @@ def token_for(prepared: Prepared, token_file: Path | None) -> tuple[str | None, 
     )
 
 
-def prove(prepared: Prepared, token_file: Path | None, on_progress: OnProgress) -> tuple[Verification | None, str]:
+def prove(prepared: Ci, token_file: Path | None, on_progress: OnProgress) -> tuple[Verification | None, str]:
     token, how = token_for(prepared, token_file)
     if token is None:
         return None, how
-    config = prepared.config
-    first = prepared.hub_role_arn or prepared.role_arn
+    config = prepared.data.config
+    first = prepared.data.hub_role_arn or prepared.data.role_arn
     # The STS endpoint of the account holding the first role; the call itself is unsigned.
-    sts_account = prepared.source if prepared.hub_role_arn else prepared.target
-    then = aws_oidc.assume_role_then(sts_account, prepared.role_arn, config.session_name) if prepared.hub_role_arn else None  # fmt: skip
+    sts_account = prepared.data.source if prepared.data.hub_role_arn else prepared.data.target
+    then = aws_oidc.assume_role_then(sts_account, prepared.data.role_arn, config.session_name) if prepared.data.hub_role_arn else None  # fmt: skip
     # The token's claims against the trust's conditions: a token the trust does not admit stays
     # refused however long IAM propagates, so it gets one attempt (AWS's answer) and no waiting.
-    admitted, why = oidc.admits(prepared.trust, {k: str(v) for k, v in ci_token.claims_of(token, how).items()})
+    admitted, why = oidc.admits(prepared.data.trust, {k: str(v) for k, v in ci_token.claims_of(token, how).items()})
     on_progress(Waiting(f"Verifying with {how}: AssumeRoleWithWebIdentity, waiting for IAM propagation"))
     try:
         outcome = aws_oidc.assume_through_propagation(
@@ -332,33 +331,33 @@ def prove(prepared: Prepared, token_file: Path | None, on_progress: OnProgress) 
             error += f" (not retried: the trust does not admit this token, {why}; waiting cannot fix that)"
         return Verification(False, None, outcome.attempts, outcome.waited_s, error=error), how
     identity = aws_sts.get_caller_identity(
-        prepared.target.with_credentials(outcome.credentials, label="the assumed role")
+        prepared.data.target.with_credentials(outcome.credentials, label="the assumed role")
     )
     if identity.account != prepared.accounts[Side.TARGET] or not arns.is_session_of(identity.arn, config.role_name):
         return Verification(False, identity.arn, outcome.attempts, outcome.waited_s,
                                    error=f"the assumed credentials are {identity.arn}, not the role"), how  # fmt: skip
-    p = prepared  # --for: each consumer's chained call, in the hub topology
-    verdicts = consumerchain.replay(config, p.source, p.hub_role_arn, p.role_arn, p.accounts[Side.TARGET], token)
+    p = prepared.data  # --for: each consumer's chained call, in the hub topology
+    verdicts = consumerchain.replay(config, p.source, p.hub_role_arn, p.role_arn, prepared.accounts[Side.TARGET], token)
     refusal = consumerproof.first_refusal(verdicts)
     return Verification(refusal is None, identity.arn, outcome.attempts, outcome.waited_s, refusal, verdicts), how
 
 
-def run_verify(prepared: Prepared, token_file: Path | None, on_progress: OnProgress) -> tuple[Outcome, str]:
+def run_verify(prepared: Ci, token_file: Path | None, on_progress: OnProgress) -> tuple[Outcome, str]:
     """Only the live proof, with a token (writes nothing). Returns the outcome and how it was proved."""
-    if any(c.op is Op.CREATE_ROLE and c.owner == prepared.config.role_name for c in prepared.plan.changes):
+    if any(c.op is Op.CREATE_ROLE and c.owner == prepared.data.config.role_name for c in prepared.plan.changes):
         raise VerifyFailed(
-            f"There is no role {prepared.config.role_name} in account {prepared.accounts[Side.TARGET]}: nothing to "
+            f"There is no role {prepared.data.config.role_name} in account {prepared.accounts[Side.TARGET]}: nothing to "
             "verify. Create it with 'trust-bootstrap apply' and the same options."
         )
     result, how = prove(prepared, token_file, on_progress)
     if result is None:
         raise InvalidInput(f"Cannot verify live: {how}.")
-    outcome = Outcome(prepared.role_arn, prepared.hub_role_arn, prepared.provider_arn, prepared.trust, (), result,
-                      "", prepared.proof, prepared.accounts)  # fmt: skip
+    outcome = Outcome(prepared.data.role_arn, prepared.data.hub_role_arn, prepared.data.provider_arn, prepared.data.trust, (), result,
+                      "", prepared.data.proof, prepared.accounts)  # fmt: skip
     return outcome, how
 
 
-def run_teardown(prepared: Prepared, confirm: Confirm, on_progress: OnProgress) -> tuple[Change, ...]:
+def run_teardown(prepared: Ci, confirm: Confirm, on_progress: OnProgress) -> tuple[Change, ...]:
     the_plan = prepared.plan
     if the_plan.not_owned:
         raise NotOwned(
@@ -371,8 +370,8 @@ def run_teardown(prepared: Prepared, confirm: Confirm, on_progress: OnProgress) 
         raise NotConfirmed("Not confirmed: nothing was removed.")
     return apply.execute(
         the_plan,
-        target=prepared.target,
-        source=prepared.source,
+        target=prepared.data.target,
+        source=prepared.data.source,
         deadline_s=60.0,
         source_first=True,
         on_done=lambda c: on_progress(Done(c)),

@@ -22,6 +22,7 @@ from bootstrap.core.findings import Finding, Status
 from bootstrap.core.plan import Plan, Side
 from bootstrap.diagnose import oidc as oidcdiagnose
 from bootstrap.exports import ci as ciexports
+from bootstrap.trust.prepared import Prepared
 
 
 def build_ci_export(config: Config, *, offline: bool, target_account: str | None) -> ciexports.CiExport:
@@ -54,7 +55,7 @@ def prepare_for(
     adopt: bool = False,
     target_account: str | None = None,
     source_account: str | None = None,
-) -> oidcflow.Prepared:
+) -> oidcflow.Ci:
     """What a CI trust's command reads and plans: ``verify --target-account`` runs inside the CI job
     (nothing is read); every other command reads the account(s) through the profiles."""
     if mode == "verify" and target_account is not None:
@@ -62,7 +63,7 @@ def prepare_for(
     return oidcflow.prepare(config, adopt=adopt, teardown=mode == "teardown")
 
 
-def prepare_in_ci(config: Config, target_account: str, source_account: str | None) -> oidcflow.Prepared:
+def prepare_in_ci(config: Config, target_account: str, source_account: str | None) -> oidcflow.Ci:
     """verify from inside a CI job: no profile, no reads; the token is the only credential.
     The role ARNs come from the account IDs (the STS endpoint from the environment, as boto3 finds it)."""
     trust = config.oidc
@@ -73,18 +74,18 @@ def prepare_in_ci(config: Config, target_account: str, source_account: str | Non
     hub_account = source_account or target_account
     role_arn = arns.role_arn("aws", target_account, config.path, config.role_name)
     hub_arn = arns.role_arn("aws", hub_account, "/", trust.hub_role) if trust.hub_role else None
-    return oidcflow.Prepared(
+    data = oidcflow.CiData(
         config=config,
         trust=trust,
         target=account,
         source=account,
-        accounts={Side.SOURCE: hub_account, Side.TARGET: target_account},
         provider_arn=trust.provider_arn("aws", hub_account),
         role_arn=role_arn,
         hub_role_arn=hub_arn,
-        plan=Plan(changes=(), role_arn=role_arn),
         proof=oidc.static_proof(trust),
     )
+    accounts = {Side.SOURCE: hub_account, Side.TARGET: target_account}
+    return Prepared(oidcflow.kind_of(trust), Plan(changes=(), role_arn=role_arn), accounts, data)
 
 
 def run_diagnose(

@@ -9,7 +9,7 @@ no role other than these two names it), and proves each role with a token of its
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from bootstrap.aws import oidc as aws_oidc
@@ -22,12 +22,6 @@ from bootstrap.core.results import CiOutcome, Confirm, OnProgress, PlanRoleProof
 from bootstrap.core.state import OWNER_TAG
 
 _PROVIDER_OPS = (Op.CREATE_OIDC_PROVIDER, Op.ADD_OIDC_CLIENT_ID, Op.DELETE_OIDC_PROVIDER)
-
-
-@dataclass(frozen=True)
-class Pair:
-    both: oidcflow.Prepared  # the apply role's, with the merged plan (what is shown and executed)
-    plan_role: oidcflow.Prepared  # the plan role's own (its ARN, trust and proof)
 
 
 def plan_config(config: Config) -> Config:
@@ -44,12 +38,14 @@ def plan_config(config: Config) -> Config:
     )
 
 
-def prepare(config: Config, adopt: bool = False, teardown: bool = False) -> Pair:
+def prepare(config: Config, adopt: bool = False, teardown: bool = False) -> oidcflow.Ci:
+    """One Prepared (kind tfc-pair): the apply role's, with the merged plan (what is shown and executed),
+    and the plan role's own as its data's companion (its ARN, trust and proof)."""
     main = oidcflow.prepare(config, adopt, teardown)
     second = oidcflow.prepare(plan_config(config), adopt, teardown)
     roles = [c for c in (*main.plan.changes, *second.plan.changes) if c.op not in _PROVIDER_OPS]
     provider_first = [c for c in main.plan.changes if c.op in _PROVIDER_OPS and c.op is not Op.DELETE_OIDC_PROVIDER]
-    said = f"OIDC provider {main.provider_arn} "
+    said = f"OIDC provider {main.data.provider_arn} "
     left = [line for line in dict.fromkeys((*main.left, *second.left)) if not line.startswith(said)]
     provider_last: list[Change] = []
     if teardown:
@@ -57,22 +53,22 @@ def prepare(config: Config, adopt: bool = False, teardown: bool = False) -> Pair
         left += kept
     merged = Plan(
         changes=(*provider_first, *roles, *provider_last),
-        role_arn=main.role_arn,
+        role_arn=main.data.role_arn,
         not_owned=tuple(dict.fromkeys((*main.plan.not_owned, *second.plan.not_owned))),
     )
-    both = replace(main, plan=merged, proof=(*main.proof, *second.proof), left=tuple(left))
-    return Pair(both, second)
+    data = replace(main.data, proof=(*main.data.proof, *second.data.proof), companion=second)
+    return replace(main, kind="tfc-pair", plan=merged, data=data, left=tuple(left))
 
 
-def _provider_teardown(main: oidcflow.Prepared, deleting: list[Change]) -> tuple[list[Change], list[str]]:
+def _provider_teardown(main: oidcflow.Ci, deleting: list[Change]) -> tuple[list[Change], list[str]]:
     """Delete the provider after both roles when the tool owns it and no other role's trust names it."""
-    arn = main.provider_arn
-    provider = aws_oidc.get_provider(main.target, arn)
+    arn = main.data.provider_arn
+    provider = aws_oidc.get_provider(main.data.target, arn)
     if provider is None:
         return [], []
     deleted = {(c.account, c.owner) for c in deleting if c.op is Op.DELETE_ROLE}
     others = [
-        a for a in aws_oidc.roles_naming(main.target, arn) if (arns.account_of(a), arns.name_of(a)) not in deleted
+        a for a in aws_oidc.roles_naming(main.data.target, arn) if (arns.account_of(a), arns.name_of(a)) not in deleted
     ]
     if OWNER_TAG in provider.tags and not others:
         account = main.accounts[Side.TARGET]
@@ -84,16 +80,22 @@ def _provider_teardown(main: oidcflow.Prepared, deleting: list[Change]) -> tuple
 
 
 def run_apply(
-    pair: Pair, confirm: Confirm, token_file: Path | None, on_progress: OnProgress
+    pair: oidcflow.Ci, confirm: Confirm, token_file: Path | None, on_progress: OnProgress
 ) -> tuple[CiOutcome, PlanRoleProof]:
     """Write both roles (one plan, one confirmation), prove the apply role, then the plan role. A token
     file is one run's: it proves the role of its run phase; the other is proved with a minted token."""
     plan_token = token_file is not None and _phase_of(token_file) == "plan"
-    outcome = oidcflow.run_apply(pair.both, confirm, None if plan_token else token_file, on_progress)
-    if not pair.both.config.verify:
-        return outcome, PlanRoleProof(pair.plan_role.role_arn, None, "--no-verify")
-    result, how = oidcflow.prove(pair.plan_role, token_file if plan_token else None, on_progress)
-    return outcome, PlanRoleProof(pair.plan_role.role_arn, result, how)
+    plan_role = _plan_role(pair)
+    outcome = oidcflow.run_apply(pair, confirm, None if plan_token else token_file, on_progress)
+    if not pair.data.config.verify:
+        return outcome, PlanRoleProof(plan_role.data.role_arn, None, "--no-verify")
+    result, how = oidcflow.prove(plan_role, token_file if plan_token else None, on_progress)
+    return outcome, PlanRoleProof(plan_role.data.role_arn, result, how)
+
+
+def _plan_role(pair: oidcflow.Ci) -> oidcflow.Ci:
+    assert pair.data.companion is not None, "a tfc-pair's Prepared holds the plan role's"
+    return pair.data.companion
 
 
 def _phase_of(token_file: Path) -> object:
@@ -101,14 +103,15 @@ def _phase_of(token_file: Path) -> object:
 
 
 def run_verify(
-    pair: Pair, token_file: Path | None, on_progress: OnProgress
+    pair: oidcflow.Ci, token_file: Path | None, on_progress: OnProgress
 ) -> tuple[CiOutcome, str, PlanRoleProof | None]:
     """Only the live proofs (writes nothing). A token file is one run's: it proves the role of its run
     phase. Without one, each role is proved with a token of its own phase (minted; else refused)."""
+    plan_role = _plan_role(pair)
     if token_file is not None:
-        chosen = pair.plan_role if _phase_of(token_file) == "plan" else pair.both
+        chosen = plan_role if _phase_of(token_file) == "plan" else pair
         outcome, how = oidcflow.run_verify(chosen, token_file, on_progress)
         return outcome, how, None
-    outcome, how = oidcflow.run_verify(pair.both, None, on_progress)
-    planned, plan_how = oidcflow.run_verify(pair.plan_role, None, on_progress)
-    return outcome, how, PlanRoleProof(pair.plan_role.role_arn, planned.verification, plan_how)
+    outcome, how = oidcflow.run_verify(pair, None, on_progress)
+    planned, plan_how = oidcflow.run_verify(plan_role, None, on_progress)
+    return outcome, how, PlanRoleProof(plan_role.data.role_arn, planned.verification, plan_how)

@@ -45,8 +45,8 @@ def oidc(mode: str, cfg: Config, opts: dict[str, Any], yes: bool = False, adopt:
         for note in oidcflow.warnings(cfg):
             echo_err(f"Warning: {note}")
     if mode == "plan":
-        say(oidcrender.plan_json_ci(prepared.plan, prepared.accounts, prepared.trust) if as_json
-            else oidcrender.plan_text_ci(prepared.plan, prepared.accounts, prepared.proof))  # fmt: skip
+        say(oidcrender.plan_json_ci(prepared.plan, prepared.accounts, prepared.data.trust) if as_json
+            else oidcrender.plan_text_ci(prepared.plan, prepared.accounts, prepared.data.proof))  # fmt: skip
         return 2 if opts.get("detailed_exitcode") and not (prepared.plan.empty and not prepared.plan.not_owned) else 0
     if mode == "teardown":
         say(render.teardown_text(prepared.plan, prepared.accounts, prepared.left), err=as_json)
@@ -61,7 +61,7 @@ def oidc(mode: str, cfg: Config, opts: dict[str, Any], yes: bool = False, adopt:
         say(oidcrender.outcome_json(outcome) if as_json else f"Proved with {how}.\n" + render.verification_line(result))
         return 0 if result.ok else int(ExitCode.VERIFY_FAILED)
     if not prepared.plan.empty or prepared.plan.not_owned:  # "no changes" is the outcome's to say, once
-        say(oidcrender.plan_text_ci(prepared.plan, prepared.accounts, prepared.proof), err=as_json)
+        say(oidcrender.plan_text_ci(prepared.plan, prepared.accounts, prepared.data.proof), err=as_json)
     try:
         applied = oidcflow.run_apply(prepared, confirmer(yes), token_file, progress)
     except oidcflow.CiVerificationFailed as failed:
@@ -88,7 +88,7 @@ def fleet(
     as_json = output is Output.json
     progress = Reporter()
     prepared = fleet_flow.prepare(request, teardown=mode == "teardown", adopt=adopt, on_progress=progress)
-    planned = prepared.summary
+    planned = prepared.plan
     # Like a single run: the plan on stdout (stderr when stdout carries the JSON document).
     say(render.fleet_plan_text(planned), err=as_json or mode == "verify")
     if mode == "plan":
@@ -115,14 +115,15 @@ def stacksets(
     """apply / plan / verify / teardown with the StackSets engine. Returns the exit code."""
     from bootstrap.exports.render import stacksets as show
     from bootstrap.fleet import flow as fleet_flow
+    from bootstrap.fleet.stackset_flow import view
 
     as_json = output is Output.json
     teardown = mode == "teardown"
     prepared = fleet_flow.prepare_stacksets(request, teardown=teardown, detect_drift=detect_drift)
-    say(show.plan_text(prepared.view, teardown), err=as_json or mode != "plan")
+    say(show.plan_text(view(prepared), teardown), err=as_json or mode != "plan")
     if mode == "plan":
         if as_json:
-            typer.echo(show.to_json(prepared.view, None))
+            typer.echo(show.to_json(view(prepared), None))
         drift = bool(prepared.plan.actions or prepared.plan.not_owned)
         return 2 if detailed_exitcode and drift else 0
 
@@ -133,7 +134,7 @@ def stacksets(
     outcome = fleet_flow.run_stacksets(
         prepared, mode=mode, parallel=request.parallel, confirm=confirmer(yes), on_event=event
     )
-    typer.echo(show.to_json(prepared.view, outcome, teardown) if as_json else show.result_text(outcome))
+    typer.echo(show.to_json(view(prepared), outcome, teardown) if as_json else show.result_text(outcome))
     if prepared.plan.not_owned and teardown:
         return int(ExitCode.NOT_OWNED)
     if outcome.failed_operations:

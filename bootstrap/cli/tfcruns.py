@@ -37,19 +37,19 @@ def pair(mode: str, cfg: Config, opts: dict[str, Any], yes: bool = False, adopt:
             "verify --target-account (inside the run) proves one role: verify it without --tfc-plan-role."
         )
     prepared = tfcpair.prepare(cfg, adopt=adopt, teardown=mode == "teardown")
-    both, progress = prepared.both, Reporter()
+    progress = Reporter()
     if mode in ("plan", "apply"):
         for note in oidcflow.warnings(cfg):
             echo_err(f"Warning: {note}")
     if mode == "plan":
-        say(oidcrender.plan_json_ci(both.plan, both.accounts, both.trust) if as_json
-            else oidcrender.plan_text_ci(both.plan, both.accounts, both.proof))  # fmt: skip
-        return 2 if opts.get("detailed_exitcode") and not (both.plan.empty and not both.plan.not_owned) else 0
+        say(oidcrender.plan_json_ci(prepared.plan, prepared.accounts, prepared.data.trust) if as_json
+            else oidcrender.plan_text_ci(prepared.plan, prepared.accounts, prepared.data.proof))  # fmt: skip
+        return 2 if opts.get("detailed_exitcode") and not (prepared.plan.empty and not prepared.plan.not_owned) else 0
     if mode == "teardown":
-        say(render.teardown_text(both.plan, both.accounts, both.left), err=as_json)
-        done = oidcflow.run_teardown(both, confirmer(yes), progress)
-        say(render.teardown_json(both.plan, done, both.accounts, both.left) if as_json
-            else "\n" + render.removed_text(done, both.left))  # fmt: skip
+        say(render.teardown_text(prepared.plan, prepared.accounts, prepared.left), err=as_json)
+        done = oidcflow.run_teardown(prepared, confirmer(yes), progress)
+        say(render.teardown_json(prepared.plan, done, prepared.accounts, prepared.left) if as_json
+            else "\n" + render.removed_text(done, prepared.left))  # fmt: skip
         return 0
     if mode == "verify":
         outcome, how, proof = tfcpair.run_verify(prepared, token_file, progress)
@@ -63,8 +63,8 @@ def pair(mode: str, cfg: Config, opts: dict[str, Any], yes: bool = False, adopt:
                 say(tfcrender.plan_role_text(proof))
         ok = result.ok and (proof is None or proof.verification is None or proof.verification.ok)
         return 0 if ok else int(ExitCode.VERIFY_FAILED)
-    if not both.plan.empty or both.plan.not_owned:
-        say(oidcrender.plan_text_ci(both.plan, both.accounts, both.proof), err=as_json)
+    if not prepared.plan.empty or prepared.plan.not_owned:
+        say(oidcrender.plan_text_ci(prepared.plan, prepared.accounts, prepared.data.proof), err=as_json)
     try:
         applied, proof = tfcpair.run_apply(prepared, confirmer(yes), token_file, progress)
     except oidcflow.CiVerificationFailed as failed:

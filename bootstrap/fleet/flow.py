@@ -23,7 +23,7 @@ def _targets(on_progress: OnProgress, total: int) -> fleet.Event:
 # -- the local engine --------------------------------------------------------------------------------
 
 
-def prepare(request: FleetRequest, *, teardown: bool, adopt: bool, on_progress: OnProgress) -> fleet.FleetPrepared:
+def prepare(request: FleetRequest, *, teardown: bool, adopt: bool, on_progress: OnProgress) -> fleet.FleetThreads:
     """Read the source account and every target, and plan. Read-only."""
     the_fleet = fleet.load(
         request.config_file,
@@ -39,37 +39,37 @@ def prepare(request: FleetRequest, *, teardown: bool, adopt: bool, on_progress: 
 
 
 def run(
-    prepared: fleet.FleetPrepared, *, mode: str, parallel: int, confirm: Confirm, on_progress: OnProgress
+    prepared: fleet.FleetThreads, *, mode: str, parallel: int, confirm: Confirm, on_progress: OnProgress
 ) -> FleetRun:
     """apply / teardown (after ``confirm``, when the plan has changes) or verify (writes nothing)."""
     writing = mode != "verify"
-    if writing and prepared.changes and not confirm(prepared.grant_plan):
+    if writing and prepared.plan.changes and not confirm(prepared.plan.grant_plan):
         raise NotConfirmed("Not confirmed: nothing was written.")
-    on_event = _targets(on_progress, len(prepared.fleet.targets))
+    on_event = _targets(on_progress, len(prepared.data.fleet.targets))
     try:
         grant_done, results = fleet.run(
             prepared,
             parallel=parallel,
-            verify_trust=prepared.fleet.base.verify or not writing,
+            verify_trust=prepared.data.fleet.base.verify or not writing,
             teardown=mode == "teardown",
             write=writing,
             on_event=on_event,
         )
     finally:
         on_progress(TargetsEnded())
-    return FleetRun(prepared.summary, grant_done, results)
+    return FleetRun(prepared.plan, grant_done, results)
 
 
 def diagnose(request: FleetRequest, on_progress: OnProgress) -> FleetDiagnosis:
     """The diagnose checks for every target's role."""
     prepared = prepare(request, teardown=False, adopt=False, on_progress=on_progress)
-    return FleetDiagnosis(fleet.diagnose_targets(prepared, request.parallel), prepared.unreached)
+    return FleetDiagnosis(fleet.diagnose_targets(prepared, request.parallel), prepared.plan.unreached)
 
 
 # -- the StackSets engine ---------------------------------------------------------------------------
 
 
-def prepare_stacksets(request: FleetRequest, *, teardown: bool, detect_drift: bool) -> stackset_flow.Prepared:
+def prepare_stacksets(request: FleetRequest, *, teardown: bool, detect_drift: bool) -> stackset_flow.StackSetPrepared:
     """Read the StackSet, its instances, the organization unit and the grant, and plan. Read-only."""
     keys = ("targets_from_org", "management_profile", "call_as", "stackset_region", "verify_sample")
     settings = stacksets.load(request.config_file, request.engine_flags(*keys))
@@ -77,7 +77,7 @@ def prepare_stacksets(request: FleetRequest, *, teardown: bool, detect_drift: bo
 
 
 def run_stacksets(
-    prepared: stackset_flow.Prepared,
+    prepared: stackset_flow.StackSetPrepared,
     *,
     mode: str,
     parallel: int,
@@ -87,7 +87,7 @@ def run_stacksets(
     """apply / teardown (after ``confirm``, when the plan has actions), then verify the accounts
     (all, or a sample) unless verification is off; verify alone writes nothing."""
     teardown = mode == "teardown"
-    settings = prepared.settings
+    settings = prepared.data.settings
     outcome = StackSetOutcome()
     if mode != "verify" and prepared.plan.actions and not confirm(None):
         raise NotConfirmed("Not confirmed: nothing was written.")

@@ -21,22 +21,25 @@ from bootstrap.aws import org as aws_org
 from bootstrap.aws import sessions
 from bootstrap.core import arns, assumerequest
 from bootstrap.core.errors import ApplyFailed, BootstrapError, NotOwned
+from bootstrap.core.plan import Side
 from bootstrap.fleet import orggrant, stacksets
 from bootstrap.fleet.results import StackSetAccount as AccountResult
 from bootstrap.fleet.results import StackSetOutcome as Outcome
 from bootstrap.fleet.results import StackSetView
 from bootstrap.fleet.stacksets import Step
 from bootstrap.trust import consumerproof, verify
+from bootstrap.trust.prepared import Prepared
 
 Event = Callable[[str, str], None]
 OPERATION_TIMEOUT_S = 3600.0  # StackSet operations over thousands of accounts take long
 
 
 @dataclass(frozen=True)
-class Prepared:
+class StackSetData:
+    """The StackSets engine's own (the Prepared holds the StackSet's plan and the source account)."""
+
     settings: stacksets.Settings
     source: aws.Account
-    source_account: str
     principal: arns.Principal
     source_principal: arns.Principal | None
     management: aws.Account
@@ -46,22 +49,25 @@ class Prepared:
     instances: tuple[stacksets.Instance, ...]
     ou_accounts: tuple[str, ...]
     live_grant: dict[str, Any] | None
-    plan: stacksets.StackSetPlan
     drift: str = "not checked"
 
-    @property
-    def view(self) -> StackSetView:
-        """What was read and planned, as a value to render (no sessions in it)."""
-        return StackSetView(self.settings, self.source_account, self.principal, self.region, self.desired, self.live,
-                            self.instances, self.ou_accounts, self.plan, self.drift)  # fmt: skip
+
+StackSetPrepared = Prepared[stacksets.StackSetPlan, StackSetData]
 
 
-def role_arn(prepared: Prepared, account: str) -> str:
-    d = prepared.desired
-    return arns.role_arn(prepared.principal.partition, account, d.role_path, d.role_name)
+def view(prepared: StackSetPrepared) -> StackSetView:
+    """What was read and planned, as a value to render (no sessions in it)."""
+    d = prepared.data
+    return StackSetView(d.settings, prepared.accounts[Side.SOURCE], d.principal, d.region, d.desired, d.live,
+                        d.instances, d.ou_accounts, prepared.plan, d.drift)  # fmt: skip
 
 
-def prepare(settings: stacksets.Settings, *, teardown: bool = False, detect_drift: bool = False) -> Prepared:
+def role_arn(prepared: StackSetPrepared, account: str) -> str:
+    d = prepared.data.desired
+    return arns.role_arn(prepared.data.principal.partition, account, d.role_path, d.role_name)
+
+
+def prepare(settings: stacksets.Settings, *, teardown: bool = False, detect_drift: bool = False) -> StackSetPrepared:
     base = settings.base
     source, source_identity = sessions.open_profile(base.source_profile, "source")
     principal, own = sessions.resolve_principal(base.principal, source_identity, source)
@@ -93,8 +99,9 @@ def prepare(settings: stacksets.Settings, *, teardown: bool = False, detect_drif
         drift = _detect_drift(management, settings, live)
         if live is not None:
             instances = cfn.list_instances(management, settings.name, settings.call_as)
-    return Prepared(settings, source, source_identity.account, principal, own, management, region, want, live,
-                    instances, ou_accounts, live_grant, plan, drift)  # fmt: skip
+    data = StackSetData(settings, source, principal, own, management, region, want, live, instances, ou_accounts,
+                        live_grant, drift)  # fmt: skip
+    return Prepared("fleet-stacksets", plan, {Side.SOURCE: source_identity.account}, data)
 
 
 def _deployed(management: aws.Account, patterns: tuple[str, ...], staying: set[str]) -> tuple[str, ...]:
@@ -130,18 +137,20 @@ def _record(outcome: Outcome, operation: cfn.Operation, on_event: Event) -> None
                          f"{failed} failed, {len(statuses) - succeeded - failed} in progress")  # fmt: skip
 
 
-def _operation(prepared: Prepared, outcome: Outcome, start: Callable[[], str], what: str, on_event: Event) -> None:
-    s = prepared.settings
+def _operation(
+    prepared: StackSetPrepared, outcome: Outcome, start: Callable[[], str], what: str, on_event: Event
+) -> None:
+    s = prepared.data.settings
     operation_id = cfn.run_when_free(start)
     on_event("stackset", f"{what}: operation {operation_id} started")
-    done = cfn.wait(prepared.management, s.name, operation_id, s.call_as, timeout_s=OPERATION_TIMEOUT_S,
+    done = cfn.wait(prepared.data.management, s.name, operation_id, s.call_as, timeout_s=OPERATION_TIMEOUT_S,
                     on_poll=lambda op: _record(outcome, op, on_event))  # fmt: skip
     outcome.done.append(what)
     if done.status != "SUCCEEDED":
         outcome.failed_operations.append(f"{what}: {done.status}" + (f" ({done.reason})" if done.reason else ""))
 
 
-def apply(prepared: Prepared, on_event: Event) -> Outcome:
+def apply(prepared: StackSetPrepared, on_event: Event) -> Outcome:
     """The StackSet, its instances, then the grant; each StackSet operation waited on."""
     if prepared.plan.not_owned:
         raise NotOwned(f"{prepared.plan.not_owned[0]}: not overwritten. Nothing was written.")
@@ -158,8 +167,8 @@ def apply(prepared: Prepared, on_event: Event) -> Outcome:
     return outcome
 
 
-def _apply(prepared: Prepared, outcome: Outcome, on_event: Event) -> None:
-    s, d, m = prepared.settings, prepared.desired, prepared.management
+def _apply(prepared: StackSetPrepared, outcome: Outcome, on_event: Event) -> None:
+    s, d, m = prepared.data.settings, prepared.data.desired, prepared.data.management
     description = f"Role {d.role_path}{d.role_name} trusted by {d.principal.arn} (trust-bootstrap)."
     for action in prepared.plan.actions:
         if action.step is Step.CREATE_STACK_SET:
@@ -173,36 +182,36 @@ def _apply(prepared: Prepared, outcome: Outcome, on_event: Event) -> None:
                 action.what, on_event)  # fmt: skip
         elif action.step in (Step.CREATE_INSTANCES, Step.UPDATE_INSTANCES):
             write = cfn.create_instances if action.step is Step.CREATE_INSTANCES else cfn.update_instances
-            _operation(prepared, outcome, functools.partial(write, m, s.name, action.ous, prepared.region, s.call_as),
+            _operation(prepared, outcome, functools.partial(write, m, s.name, action.ous, prepared.data.region, s.call_as),
                        action.what, on_event)  # fmt: skip
         elif action.step in (Step.PUT_GRANT, Step.DELETE_GRANT):
             _grant(prepared, action, outcome, on_event)
 
 
-def _grant(prepared: Prepared, action: stacksets.Action, outcome: Outcome, on_event: Event) -> None:
-    p = prepared.principal
+def _grant(prepared: StackSetPrepared, action: stacksets.Action, outcome: Outcome, on_event: Event) -> None:
+    p = prepared.data.principal
     if action.step is Step.PUT_GRANT:
-        aws_iam_write.put_inline_policy(prepared.source, p.kind, p.name, action.policy, action.document)
+        aws_iam_write.put_inline_policy(prepared.data.source, p.kind, p.name, action.policy, action.document)
         on_event("grant", f"{action.policy} written")
     else:
-        aws_iam_write.delete_inline_policy(prepared.source, p.kind, p.name, action.policy)
+        aws_iam_write.delete_inline_policy(prepared.data.source, p.kind, p.name, action.policy)
         on_event("grant", f"{action.policy} deleted")
     outcome.done.append(action.what)
 
 
 def verify_accounts(
-    prepared: Prepared, outcome: Outcome, *, parallel: int, sample: int | None, on_event: Event
+    prepared: StackSetPrepared, outcome: Outcome, *, parallel: int, sample: int | None, on_event: Event
 ) -> None:
     """AssumeRole as the principal into each account's role (all, or a random sample), at most
     ``parallel`` at once; every account of the OU gets a result row."""
-    base = prepared.settings.base
+    base = prepared.data.settings.base
     verify_account = None
     if base.verify_profile:
         verify_account = aws.open_account(base.verify_profile, "verify")
-        verify.check_verifier(verify_account, prepared.principal, base.verify_profile)
-    verifier = verify.choose_verifier(prepared.source, prepared.source_principal, prepared.principal, verify_account,
+        verify.check_verifier(verify_account, prepared.data.principal, base.verify_profile)
+    verifier = verify.choose_verifier(prepared.data.source, prepared.data.source_principal, prepared.data.principal, verify_account,
                                       base.session_name)  # fmt: skip
-    accounts = list(prepared.ou_accounts)
+    accounts = list(prepared.data.ou_accounts)
     chosen = set(random.sample(accounts, sample)) if sample is not None and sample < len(accounts) else set(accounts)
 
     def work(account: str) -> AccountResult:
@@ -226,21 +235,21 @@ def verify_accounts(
         outcome.accounts = list(pool.map(work, accounts))
 
 
-def unverified(prepared: Prepared, outcome: Outcome) -> None:
-    for account in prepared.ou_accounts:
+def unverified(prepared: StackSetPrepared, outcome: Outcome) -> None:
+    for account in prepared.data.ou_accounts:
         status, reason = outcome.operations.get(account, ("", ""))
         outcome.accounts.append(AccountResult(account, role_arn(prepared, account), status, reason))
 
 
-def teardown(prepared: Prepared, on_event: Event) -> Outcome:
+def teardown(prepared: StackSetPrepared, on_event: Event) -> Outcome:
     """Grant first (nobody of this unit can assume from that moment; other units' paths stay), then
     this unit's instances (waited on), then the StackSet, deleted only once no instance is left."""
-    s, m, outcome = prepared.settings, prepared.management, Outcome()
+    s, m, outcome = prepared.data.settings, prepared.data.management, Outcome()
     for action in prepared.plan.actions:
         if action.step in (Step.PUT_GRANT, Step.DELETE_GRANT):
             _grant(prepared, action, outcome, on_event)
         elif action.step is Step.DELETE_INSTANCES:
-            regions = tuple(sorted({i.region for i in prepared.instances if i.account in action.accounts}))
+            regions = tuple(sorted({i.region for i in prepared.data.instances if i.account in action.accounts}))
             _operation(prepared, outcome, functools.partial(cfn.delete_instances, m, s.name, action.ous, regions,
                        s.call_as), action.what, on_event)  # fmt: skip
             if outcome.failed_operations:

@@ -34,6 +34,7 @@ from bootstrap.fleet import grant_holder, waiting
 from bootstrap.fleet.grant_holder import LiveGrant
 from bootstrap.fleet.results import FleetPlan, TargetDiagnosis, TargetPlan, TargetResult
 from bootstrap.trust import admincheck, apply, consumerpolicy, consumerproof, desired, live, verify
+from bootstrap.trust.prepared import Prepared
 
 GRANT_POLICY_PATH = "/trust-bootstrap/"
 
@@ -50,31 +51,19 @@ class Reached:
 
 
 @dataclass(frozen=True)
-class FleetPrepared:
+class FleetData:
+    """The threads engine's own (the Prepared holds the fleet's plan, the source account and what
+    teardown leaves): the sessions, the principal and each reached target, with its plan."""
+
     fleet: Fleet
     source: aws.Account
-    source_account: str
     principal: arns.Principal
     source_principal: arns.Principal | None
     reached: tuple[Reached, ...]
-    unreached: tuple[TargetResult, ...]
-    grant_plan: Plan
     live_grant: str | None = None  # the grant's document as read (inline, else the attached managed policy)
-    left: tuple[str, ...] = ()  # teardown: what stays in the source account, and why
 
-    @property
-    def changes(self) -> int:
-        return len(self.grant_plan.changes) + sum(len(r.plan.changes) for r in self.reached)
 
-    @property
-    def not_owned(self) -> tuple[str, ...]:
-        return self.grant_plan.not_owned + tuple(n for r in self.reached for n in r.plan.not_owned)
-
-    @property
-    def summary(self) -> FleetPlan:
-        """The plan as a value to render (no sessions in it)."""
-        targets = tuple(TargetPlan(r.target.label, r.account_id, r.plan) for r in self.reached)
-        return FleetPlan(self.source_account, self.grant_plan, targets, self.unreached, self.left)
+FleetThreads = Prepared[FleetPlan, FleetData]
 
 
 def _reach(target: Target, management: aws.Account | None, partition: str) -> tuple[aws.Account, str]:
@@ -235,7 +224,7 @@ def load(
 
 def prepare(
     fleet: Fleet, *, parallel: int, teardown: bool = False, adopt: bool = False, on_event: Event
-) -> FleetPrepared:
+) -> FleetThreads:
     base = fleet.base
     with ThreadPoolExecutor(max_workers=2) as opening:  # who the source and the management profiles are, together
         source_job = opening.submit(sessions.open_profile, base.source_profile, "source")
@@ -276,14 +265,14 @@ def prepare(
     arns_wanted = set() if teardown else {r.plan.role_arn for r in reached if not r.plan.not_owned}
     grant = _grant_plan(fleet, grant_facts, source_identity.account, principal, arns_wanted, complete=not unreached)
     live = grant_facts.inline or (grant_facts.managed if grant_facts.attached else None)
-    return FleetPrepared(
-        fleet, source, source_identity.account, principal, source_principal, reached, unreached, grant,
-        live_grant=json.dumps(live) if live else None, left=left,
-    )  # fmt: skip
+    data = FleetData(fleet, source, principal, source_principal, reached, json.dumps(live) if live else None)
+    targets = tuple(TargetPlan(r.target.label, r.account_id, r.plan) for r in reached)
+    the_plan = FleetPlan(source_identity.account, grant, targets, unreached, left)
+    return Prepared("fleet-threads", the_plan, {Side.SOURCE: source_identity.account}, data, left=left)
 
 
 def run(
-    prepared: FleetPrepared,
+    prepared: FleetThreads,
     *,
     parallel: int,
     verify_trust: bool,
@@ -293,38 +282,44 @@ def run(
 ) -> tuple[tuple[Change, ...], tuple[TargetResult, ...]]:
     """Write the grant and each target's changes, then verify each target (``write=False``: only
     verify). Returns the grant's changes made and one result per target."""
-    base = prepared.fleet.base
-    if prepared.grant_plan.not_owned:
-        raise NotOwned(f"{prepared.grant_plan.not_owned[0]}: not overwritten. Nothing was written.")
+    base = prepared.data.fleet.base
+    if prepared.plan.grant_plan.not_owned:
+        raise NotOwned(f"{prepared.plan.grant_plan.not_owned[0]}: not overwritten. Nothing was written.")
     verifier = None
     if verify_trust and not teardown:
         verify_account = None
         if base.verify_profile:
             verify_account = aws.open_account(base.verify_profile, "verify")
-            verify.check_verifier(verify_account, prepared.principal, base.verify_profile)
+            verify.check_verifier(verify_account, prepared.data.principal, base.verify_profile)
         verifier = verify.choose_verifier(
-            prepared.source, prepared.source_principal, prepared.principal, verify_account, base.session_name
+            prepared.data.source,
+            prepared.data.source_principal,
+            prepared.data.principal,
+            verify_account,
+            base.session_name,
         )
 
     def grant() -> tuple[Change, ...]:
         return (
             ()
             if not write
-            else apply.execute(prepared.grant_plan, target=prepared.source, source=prepared.source, deadline_s=60.0)
+            else apply.execute(
+                prepared.plan.grant_plan, target=prepared.data.source, source=prepared.data.source, deadline_s=60.0
+            )
         )
 
     # The grant goes first either way: on apply it must exist before anyone verifies; on teardown,
     # removing it first means nobody can assume from that moment.
     grant_done = grant()
-    grant_now = waiting.grant_after(prepared.live_grant, grant_done)
-    grant_where = f"the fleet's grant {prepared.fleet.grant_name} on {prepared.principal.arn}"
+    grant_now = waiting.grant_after(prepared.data.live_grant, grant_done)
+    grant_where = f"the fleet's grant {prepared.data.fleet.grant_name} on {prepared.data.principal.arn}"
 
     def work(reached: Reached) -> TargetResult:
         created = reached.role.created if reached.role is not None else None
         judge = waiting.TargetJudge(reached.plan.role_arn, grant_now, grant_where, bool(grant_done), created)
         return _run_target(reached, verifier, base.verify_timeout, base.session_name, on_event, write, judge)
 
-    outcomes = _map_bounded(prepared.reached, work, parallel)
+    outcomes = _map_bounded(prepared.data.reached, work, parallel)
     results = []
     for reached, outcome, error in outcomes:
         if error is not None:
@@ -332,7 +327,7 @@ def run(
             outcome = TargetResult(reached.target.label, reached.account_id, reached.plan.role_arn,  # noqa: PLW2901
                                    reached.plan.changes, error=error.message, exit_code=int(error.exit_code))  # fmt: skip
         results.append(outcome)
-    return grant_done, (*results, *prepared.unreached)
+    return grant_done, (*results, *prepared.plan.unreached)
 
 
 def _run_target(  # the run's settings, and this target's judge of a denial (waiting.py)
@@ -368,24 +363,24 @@ def _run_target(  # the run's settings, and this target's judge of a denial (wai
     return replace(result, verification=check)
 
 
-def diagnose_targets(prepared: FleetPrepared, parallel: int) -> tuple[TargetDiagnosis, ...]:
+def diagnose_targets(prepared: FleetThreads, parallel: int) -> tuple[TargetDiagnosis, ...]:
     """The diagnose checks for every reached target, as the principal would call: each target's
     diagnosis, or the error that kept it from being made."""
-    base = prepared.fleet.base
-    caller = aws.open_account(base.verify_profile, "verify") if base.verify_profile else prepared.source
+    base = prepared.data.fleet.base
+    caller = aws.open_account(base.verify_profile, "verify") if base.verify_profile else prepared.data.source
     # The organization's management account reads the SCPs and RCPs (the scp and rcp checks).
     management = None
-    if prepared.fleet.management_profile:
-        management, _ = sessions.open_profile(prepared.fleet.management_profile, "management")
+    if prepared.data.fleet.management_profile:
+        management, _ = sessions.open_profile(prepared.data.fleet.management_profile, "management")
 
     def work(reached: Reached) -> Diagnosis:
         config = reached.target.config
         return diagnose.for_trust(
             assumerequest.for_trust(config, reached.plan.role_arn, config.external_id), caller,
-            target=reached.account, reader=prepared.source, principal=prepared.principal.arn, management=management,
+            target=reached.account, reader=prepared.data.source, principal=prepared.data.principal.arn, management=management,
         )  # fmt: skip
 
     return tuple(
         TargetDiagnosis(r.target.label, r.account_id, r.plan.role_arn, d, e.message if e else None)
-        for r, d, e in _map_bounded(prepared.reached, work, parallel)
+        for r, d, e in _map_bounded(prepared.data.reached, work, parallel)
     )

@@ -20,18 +20,18 @@ from bootstrap.core.state import State
 from bootstrap.trust import consumerpolicy, verify
 
 if TYPE_CHECKING:
-    from bootstrap.trust.prepared import Prepared
+    from bootstrap.trust.prepared import KeyBased
 
 # STS's names of the permissions-only actions a call may need besides sts:AssumeRole (id_session-tags.html).
 _EXTRA_ACTIONS = ("sts:TagSession", "sts:SetSourceIdentity")
 
 
-def base_request(prepared: Prepared) -> AssumeRequest:
+def base_request(prepared: KeyBased) -> AssumeRequest:
     """What every consumer's call shares with the proof: the role, the ExternalId, MFA."""
-    config = prepared.config
+    config = prepared.data.config
     return AssumeRequest(
         prepared.plan.role_arn,
-        external_id=prepared.external_id,
+        external_id=prepared.data.external_id,
         mfa_serial=config.mfa_serial,
         mfa_token=config.mfa_token,
     )
@@ -42,7 +42,7 @@ def as_sent(base: AssumeRequest, call: consumers.ConsumerCall) -> AssumeRequest:
     return replace(base, session_name=call.session_name, duration_seconds=call.duration_s, tags=call.tags)
 
 
-def request_of(prepared: Prepared, call: consumers.ConsumerCall) -> AssumeRequest:
+def request_of(prepared: KeyBased, call: consumers.ConsumerCall) -> AssumeRequest:
     return as_sent(base_request(prepared), call)
 
 
@@ -54,8 +54,8 @@ def calls_for(config: Config, chained: bool) -> tuple[consumers.ConsumerCall, ..
     )
 
 
-def calls(prepared: Prepared) -> tuple[consumers.ConsumerCall, ...]:
-    return calls_for(prepared.config, chained=prepared.principal.kind == "role")
+def calls(prepared: KeyBased) -> tuple[consumers.ConsumerCall, ...]:
+    return calls_for(prepared.data.config, chained=prepared.data.principal.kind == "role")
 
 
 def missing(state: State | None, aws_message: str) -> str:
@@ -101,13 +101,13 @@ def replay_calls(
     return tuple(verdicts)
 
 
-def replay(prepared: Prepared, verifier: aws.Account, wrote: bool) -> tuple[ConsumerVerdict, ...]:
+def replay(prepared: KeyBased, verifier: aws.Account, wrote: bool) -> tuple[ConsumerVerdict, ...]:
     """One verdict per named consumer. ``wrote``: this run wrote the documents (they are the desired
     ones, and a refusal may still be IAM propagation: waited through as for the bare proof)."""
-    state = prepared.desired if wrote else prepared.live
+    state = prepared.data.desired if wrote else prepared.data.live
     base = base_request(prepared)
-    deadline = prepared.config.verify_timeout if wrote else 0.0
-    return replay_calls(verifier, base, calls(prepared), prepared.sides.target_identity.account, state, deadline)
+    deadline = prepared.data.config.verify_timeout if wrote else 0.0
+    return replay_calls(verifier, base, calls(prepared), prepared.data.sides.target_identity.account, state, deadline)
 
 
 def for_target(

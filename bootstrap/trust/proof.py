@@ -17,7 +17,7 @@ from bootstrap.core.results import Attempt, Diagnosed, OnProgress, Verification,
 from bootstrap.trust import verify
 
 if TYPE_CHECKING:
-    from bootstrap.trust.prepared import Prepared
+    from bootstrap.trust.prepared import KeyBased
 
 
 # A role created this recently may still be propagating (IAM is eventually consistent; AWS speaks
@@ -29,7 +29,7 @@ class Judge:
     """Decides, on a denied AssumeRole, whether waiting can still help: only while the denial can be
     propagation (this run wrote, or the role is new) and the diagnose checks name no definite cause."""
 
-    def __init__(self, prepared: Prepared, verifier: aws.Account, wrote: bool, on_progress: OnProgress) -> None:
+    def __init__(self, prepared: KeyBased, verifier: aws.Account, wrote: bool, on_progress: OnProgress) -> None:
         self.prepared, self.verifier, self.wrote = prepared, verifier, wrote
         self.on_progress = on_progress
         self.diagnosis: Any = None
@@ -40,8 +40,8 @@ class Judge:
         from bootstrap.diagnose import gather as diagnose  # noqa: PLC0415 (only a failed verification pays for its import)
 
         if self.diagnosis is None:  # the same checks as `diagnose`, with what apply already holds
-            p = self.prepared
-            request = self.request or assumerequest.for_trust(p.config, p.plan.role_arn, p.external_id)
+            p = self.prepared.data
+            request = self.request or assumerequest.for_trust(p.config, self.prepared.plan.role_arn, p.external_id)
             self.diagnosis = diagnose.for_trust(
                 request, self.verifier,
                 target=p.sides.target, reader=p.sides.source, principal=p.principal.arn,
@@ -49,7 +49,7 @@ class Judge:
         return self.diagnosis
 
     def keep_waiting(self, _: BaseException) -> bool:
-        role = self.prepared.live.role
+        role = self.prepared.data.live.role
         created = role.created if role is not None else None
         young = created is not None and (datetime.now(UTC) - created).total_seconds() < RECENT_S
         if not (self.wrote or young or role is None):
@@ -71,7 +71,7 @@ class Judge:
     def explain(self) -> None:
         """Walk the diagnose checks with what the run already holds, and report the findings."""
         diagnosis = self._diagnose()
-        self.on_progress(Diagnosed(self.prepared.plan.role_arn, self.prepared.principal.arn, diagnosis.findings))
+        self.on_progress(Diagnosed(self.prepared.plan.role_arn, self.prepared.data.principal.arn, diagnosis.findings))
 
 
 # Writes that change only what the role may do once assumed, never whether AssumeRole into it
@@ -94,12 +94,12 @@ class EarlyAssume:
     its waiting and its diagnosis. Never with MFA (a one-time code is not spent on a guess), nor for
     a rename, whose old role is removed only after a proof taken when everything is in place."""
 
-    def __init__(self, prepared: Prepared, verifier: aws.Account | None, the_plan: Plan) -> None:
+    def __init__(self, prepared: KeyBased, verifier: aws.Account | None, the_plan: Plan) -> None:
         self._request: assumerequest.AssumeRequest | None = None
         gating = [c for c in the_plan.changes if c.op not in ROLE_PERMISSIONS_ONLY]
         worth_it = len(gating) < len(the_plan.changes)  # something is still being written after them
-        if verifier is not None and worth_it and not prepared.config.mfa_serial and not the_plan.after_verify:
-            self._request = assumerequest.for_trust(prepared.config, the_plan.role_arn, prepared.external_id)
+        if verifier is not None and worth_it and not prepared.data.config.mfa_serial and not the_plan.after_verify:
+            self._request = assumerequest.for_trust(prepared.data.config, the_plan.role_arn, prepared.data.external_id)
         self._verifier, self._waiting_for = verifier, set(gating)
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
@@ -128,7 +128,7 @@ class EarlyAssume:
 
 
 def prove(
-    prepared: Prepared,
+    prepared: KeyBased,
     verifier: aws.Account,
     judge: Judge,
     wrote: bool = False,
@@ -136,23 +136,23 @@ def prove(
 ) -> Verification:
     """``assumed``: credentials AssumeRole gave while the role's permissions were being written
     (EarlyAssume), after every write that decides it."""
-    config = prepared.config
+    config = prepared.data.config
     if not wrote:
         # Nothing was written after the reads, so AssumeRole's answer beside them (commands.prepare)
         # is as good as one asked now.
-        assumed = prepared.proof
+        assumed = prepared.data.proof
     if assumed is not None:
         # The proof's first half has answered: its second half is who those credentials are.
         checked = verify.check_assumed(
-            verifier, assumed, prepared.plan.role_arn, prepared.sides.target_identity.account
+            verifier, assumed, prepared.plan.role_arn, prepared.data.sides.target_identity.account
         )
         return with_consumers(prepared, verifier, judge, checked, wrote)
     judge.on_progress(Waiting("Verifying: AssumeRole as the principal, waiting for IAM propagation"))
     try:
         result = verify.verify(
             verifier,
-            assumerequest.for_trust(config, prepared.plan.role_arn, prepared.external_id),
-            target_account=prepared.sides.target_identity.account,
+            assumerequest.for_trust(config, prepared.plan.role_arn, prepared.data.external_id),
+            target_account=prepared.data.sides.target_identity.account,
             timeout_s=config.verify_timeout,
             on_attempt=lambda number, _elapsed: judge.on_progress(Attempt(number)),
             keep_waiting=judge.keep_waiting,
@@ -165,11 +165,11 @@ def prove(
 
 
 def with_consumers(
-    prepared: Prepared, verifier: aws.Account, judge: Judge, result: Verification, wrote: bool
+    prepared: KeyBased, verifier: aws.Account, judge: Judge, result: Verification, wrote: bool
 ) -> Verification:
     """The bare proof passed: now each named consumer's own call (consumerproof.py). A refused one
     fails the proof, and the diagnosis then judges that call, not the bare one."""
-    if not result.ok or not prepared.config.consumers:
+    if not result.ok or not prepared.data.config.consumers:
         return result
     from bootstrap.trust import consumerproof  # noqa: PLC0415 (only runs with --for pay for it)
 

@@ -17,15 +17,19 @@ from bootstrap.core.plan import Plan, Side
 from bootstrap.core.results import Confirm, Done, OnProgress
 from bootstrap.core.state import GRANT_SID, Grant, Role, State
 from bootstrap.trust import apply, desired, live
+from bootstrap.trust.prepared import Prepared
 
 
 @dataclass(frozen=True)
-class TeardownPrepared:
-    plan: Plan
-    accounts: dict[Side, str]
+class TeardownData:
+    """The key-based teardown's own: the sides it reads (one may be absent: --only). What it leaves
+    (a side it does not touch, a grant it did not find) is the Prepared's ``left``."""
+
     source: aws.Account | None
     target: aws.Account | None
-    left: tuple[str, ...]  # what this run leaves (a side it does not touch, a grant it did not find)
+
+
+Teardown = Prepared[Plan, TeardownData]
 
 
 # Deletes never wait for propagation; this only bounds retries that should not occur.
@@ -93,7 +97,7 @@ def _find_grant(
     return live.read_grant(source, arns.parse_principal(arn), name)
 
 
-def prepare_teardown(config: Config, only: Side | None = None, target_account: str | None = None) -> TeardownPrepared:
+def prepare_teardown(config: Config, only: Side | None = None, target_account: str | None = None) -> Teardown:
     """Plan the removal: the desired state is "nothing", planned against what is live. Read-only."""
     source = target = None
     principal: arns.Principal | None = None
@@ -136,11 +140,11 @@ def prepare_teardown(config: Config, only: Side | None = None, target_account: s
     target_account = target_account or "(unknown)"
     live_state = State(target_account, source_account, role, grant)
     nothing_here = State(target_account, source_account, None, None)
-    return TeardownPrepared(
+    return Prepared(
+        kind="key-based",
         plan=plan.diff(nothing_here, live_state),
         accounts={Side.SOURCE: source_account, Side.TARGET: target_account},
-        source=source,
-        target=target,
+        data=TeardownData(source=source, target=target),
         left=tuple(left),
     )
 
@@ -194,7 +198,7 @@ def _left(
     return left
 
 
-def run_teardown(prepared: TeardownPrepared, confirm: Confirm, on_progress: OnProgress) -> tuple[plan.Change, ...]:
+def run_teardown(prepared: Teardown, confirm: Confirm, on_progress: OnProgress) -> tuple[plan.Change, ...]:
     """Remove what the plan lists: the source-side grant first, so nobody can assume the role from
     that moment, then the role's policies and the role."""
     the_plan = prepared.plan
@@ -209,8 +213,8 @@ def run_teardown(prepared: TeardownPrepared, confirm: Confirm, on_progress: OnPr
             return ()
         raise NotConfirmed("Not confirmed: nothing was removed.")
     # One side may be absent (--only): it has no changes in the plan, so it is never used.
-    source = prepared.source or prepared.target
-    target = prepared.target or prepared.source
+    source = prepared.data.source or prepared.data.target
+    target = prepared.data.target or prepared.data.source
     assert source is not None and target is not None
     return apply.execute(
         the_plan,

@@ -30,7 +30,7 @@ from bootstrap.core.plan import Plan
 from bootstrap.core.results import Confirm, Done, OnProgress, Outcome
 from bootstrap.core.state import OWNER_TAG, TRUST_SID, Role, State
 from bootstrap.trust import apply, desired, live, prewrite, proof, verify
-from bootstrap.trust.prepared import Prepared
+from bootstrap.trust.prepared import KeyBased, KeyBasedData, Prepared, accounts_of
 
 
 def external_id_in(trust_policy: str) -> str | None:
@@ -59,7 +59,7 @@ def _wanted(
     return desired.build(config, context), external_id, generated
 
 
-def prepare(config: Config, adopt: bool = False, for_apply: bool = False) -> Prepared:
+def prepare(config: Config, adopt: bool = False, for_apply: bool = False) -> KeyBased:
     """Connect to both accounts, check the principal, read both sides and plan. Read-only.
 
     Round trips, not CPU, decide how long a run takes (each IAM call is 50-300 ms away), so every
@@ -136,19 +136,9 @@ def prepare(config: Config, adopt: bool = False, for_apply: bool = False) -> Pre
         if rooms:
             prewrite.check_grant_fits(the_plan, rooms[0])
         credentials = early_proof.result() if early_proof is not None and the_plan.empty else None
-    return Prepared(
-        config=config,
-        sides=sides,
-        principal=principal,
-        source_principal=source_principal,
-        desired=want,
-        live=live_state,
-        plan=the_plan,
-        external_id=external_id,
-        external_id_generated=generated,
-        verifier=verifier,
-        proof=credentials,
-    )
+    data = KeyBasedData(config, sides, principal, source_principal, want, live_state, external_id, generated,
+                        verifier=verifier, proof=credentials)  # fmt: skip
+    return Prepared("key-based", the_plan, accounts_of(sides), data)
 
 
 def _retired(
@@ -195,20 +185,20 @@ def warnings(config: Config) -> list[str]:
 AskCode = Callable[[], str]
 
 
-def _with_code(prepared: Prepared, ask_code: AskCode | None) -> Prepared:
+def _with_code(prepared: KeyBased, ask_code: AskCode | None) -> KeyBased:
     """The prepared run with the MFA code the proof sends, asked for now when the config names a
     device but holds no code: a one-time code asked for at the start would be stale after the
     writes and the propagation wait (and plan, export and teardown never need one)."""
-    if not config_model.needs_mfa_code(prepared.config):
+    if not config_model.needs_mfa_code(prepared.data.config):
         return prepared
-    check_code_source(prepared.config, ask_code)
+    check_code_source(prepared.data.config, ask_code)
     assert ask_code is not None
     code = ask_code()
     try:
         arns.check_mfa_token(code)
     except ValueError as err:
         raise InvalidInput(f"The MFA code: {err}.") from err
-    return replace(prepared, config=replace(prepared.config, mfa_token=code))
+    return replace(prepared, data=replace(prepared.data, config=replace(prepared.data.config, mfa_token=code)))
 
 
 def check_code_source(config: Config, ask_code: AskCode | None) -> None:
@@ -221,19 +211,19 @@ def check_code_source(config: Config, ask_code: AskCode | None) -> None:
 
 
 def run_apply(
-    prepared: Prepared, confirm: Confirm, on_progress: OnProgress, ask_code: AskCode | None = None
+    prepared: KeyBased, confirm: Confirm, on_progress: OnProgress, ask_code: AskCode | None = None
 ) -> Outcome:
     """Apply the prepared plan (after ``confirm``), then verify; a rename's old role and grant are
     removed only after that verification succeeds. ``ask_code``: the MFA code, asked for just
     before the proof spends it (when the config names a device but holds no code)."""
-    config, the_plan = prepared.config, prepared.plan
+    config, the_plan = prepared.data.config, prepared.plan
     if the_plan.not_owned:
         raise NotOwned(
             f"{'; '.join(the_plan.not_owned)}. trust-bootstrap changes only what it created (tagged "
             f"{OWNER_TAG[0]}={OWNER_TAG[1]} and trusting through its statement {TRUST_SID}). Pick another --role-name, or re-run with --adopt to take it "
             "over (the plan shows every change first). Nothing was written."
         )
-    verifier = prepared.verifier if config.verify else None
+    verifier = prepared.data.verifier if config.verify else None
     check_code_source(config, ask_code)
     if not the_plan.empty and not confirm(the_plan):
         raise NotConfirmed("Not confirmed: nothing was written.")
@@ -261,7 +251,7 @@ def run_apply(
         except KeyboardInterrupt:
             raise Interrupted(
                 f"Verification interrupted. Both sides are in place: the role {the_plan.role_arn} and the grant on "
-                f"{prepared.principal.arn} ({len(done)} change(s) applied now). Not verified: that AssumeRole succeeds. "
+                f"{prepared.data.principal.arn} ({len(done)} change(s) applied now). Not verified: that AssumeRole succeeds. "
                 f"{_kept_old_role(prepared)}Re-run the same command to verify; it writes nothing again."
             ) from None
     notes: tuple[str, ...] = ()
@@ -276,9 +266,9 @@ def run_apply(
         )
     outcome = Outcome(
         role_arn=the_plan.role_arn,
-        principal_arn=prepared.principal.arn,
-        external_id=prepared.external_id,
-        external_id_generated=prepared.external_id_generated,
+        principal_arn=prepared.data.principal.arn,
+        external_id=prepared.data.external_id,
+        external_id_generated=prepared.data.external_id_generated,
         session_name=config.session_name,
         changes=done,
         verification=result,
@@ -298,15 +288,15 @@ def _done_lines(done: tuple[plan.Change, ...]) -> tuple[str, ...]:
     return tuple(c.said for c in done)
 
 
-def _in_place(prepared: Prepared, done: tuple[plan.Change, ...]) -> str:
+def _in_place(prepared: KeyBased, done: tuple[plan.Change, ...]) -> str:
     return (
-        f"Both sides are in place: the role {prepared.plan.role_arn} and the grant on {prepared.principal.arn} "
+        f"Both sides are in place: the role {prepared.plan.role_arn} and the grant on {prepared.data.principal.arn} "
         f"({len(done)} change(s) applied now)."
     )
 
 
 def _execute(
-    prepared: Prepared, the_plan: Plan, on_progress: OnProgress, also: apply.OnDone | None = None
+    prepared: KeyBased, the_plan: Plan, on_progress: OnProgress, also: apply.OnDone | None = None
 ) -> tuple[plan.Change, ...]:
     def on_done(change: plan.Change) -> None:
         on_progress(Done(change))
@@ -315,18 +305,18 @@ def _execute(
 
     return apply.execute(
         the_plan,
-        target=prepared.sides.target,
-        source=prepared.sides.source,
-        deadline_s=prepared.config.verify_timeout,
+        target=prepared.data.sides.target,
+        source=prepared.data.sides.source,
+        deadline_s=prepared.data.config.verify_timeout,
         on_done=on_done,
     )
 
 
-def _kept_old_role(prepared: Prepared) -> str:
+def _kept_old_role(prepared: KeyBased) -> str:
     if not prepared.plan.after_verify:
         return ""
     return (
-        f"The old role {prepared.config.replaces} and its grant were kept (a rename removes them only after the "
+        f"The old role {prepared.data.config.replaces} and its grant were kept (a rename removes them only after the "
         "new role is verified). "
     )
 
@@ -349,32 +339,32 @@ class VerificationFailed(VerifyFailed):
         self.outcome = outcome
 
 
-def run_verify(prepared: Prepared, on_progress: OnProgress, ask_code: AskCode | None = None) -> Outcome:
+def run_verify(prepared: KeyBased, on_progress: OnProgress, ask_code: AskCode | None = None) -> Outcome:
     """Only the proof: AssumeRole as the principal, no writes. On failure, the diagnose checks
     (reported to ``on_progress``); the outcome's verification says whether it passed.
     ``ask_code``: as for run_apply."""
-    if prepared.verifier is None:
+    if prepared.data.verifier is None:
         raise InvalidInput("verify needs verification on: drop --no-verify (or 'verify: false' in the config).")
-    if prepared.live.role is None:
+    if prepared.data.live.role is None:
         raise VerifyFailed(
-            f"There is no role {prepared.config.role_name} in account {prepared.live.target_account}: nothing to "
+            f"There is no role {prepared.data.config.role_name} in account {prepared.data.live.target_account}: nothing to "
             "verify. Create it with 'trust-bootstrap apply' and the same options."
         )
     prepared = _with_code(prepared, ask_code)
-    assert prepared.verifier is not None
-    judge = proof.Judge(prepared, prepared.verifier, False, on_progress)
-    result = proof.prove(prepared, prepared.verifier, judge)
+    assert prepared.data.verifier is not None
+    judge = proof.Judge(prepared, prepared.data.verifier, False, on_progress)
+    result = proof.prove(prepared, prepared.data.verifier, judge)
     if not result.ok:
         judge.explain()
     return Outcome(
         role_arn=prepared.plan.role_arn,
-        principal_arn=prepared.principal.arn,
-        external_id=prepared.external_id,
+        principal_arn=prepared.data.principal.arn,
+        external_id=prepared.data.external_id,
         external_id_generated=False,
-        session_name=prepared.config.session_name,
+        session_name=prepared.data.config.session_name,
         changes=(),
         verification=result,
         accounts=prepared.accounts,
-        requires_mfa=prepared.config.require_mfa,
-        mfa_serial=prepared.config.mfa_serial,
+        requires_mfa=prepared.data.config.require_mfa,
+        mfa_serial=prepared.data.config.mfa_serial,
     )

@@ -9,7 +9,7 @@ from bootstrap.core.state import OWNER_TAG
 
 if TYPE_CHECKING:  # annotations only (tests/test_architecture.py: ANNOTATION_ONLY): fleet's values
     from bootstrap.fleet.results import StackSetOutcome as Outcome
-    from bootstrap.fleet.results import StackSetView as Prepared
+    from bootstrap.fleet.results import StackSetView as View
     from bootstrap.fleet.stacksets import Desired
 
 
@@ -21,7 +21,7 @@ def grant_in_words(d: Desired) -> str:
     )
 
 
-def _header(p: Prepared) -> list[str]:
+def _header(p: View) -> list[str]:
     s = p.settings
     state = "not there yet" if p.live is None else ("ours" if p.live.owned else "NOT ours")
     return [
@@ -33,7 +33,7 @@ def _header(p: Prepared) -> list[str]:
     ]
 
 
-def plan_text(p: Prepared, teardown: bool = False) -> str:
+def plan_text(p: View, teardown: bool = False) -> str:
     lines = _header(p)
     plan = p.plan
     for note in plan.not_owned:
@@ -63,7 +63,7 @@ def plan_text(p: Prepared, teardown: bool = False) -> str:
     return "\n".join(lines)
 
 
-def _drift(p: Prepared) -> str:
+def _drift(p: View) -> str:
     if p.drift != "checked":
         return p.drift
     drifted = sorted(i.account for i in p.instances if i.drift == "DRIFTED")
@@ -91,7 +91,7 @@ def result_text(outcome: Outcome) -> str:
     return "\n".join(lines)
 
 
-def to_json(p: Prepared, outcome: Outcome | None, teardown: bool = False) -> str:
+def to_json(p: View, outcome: Outcome | None, teardown: bool = False) -> str:
     plan = p.plan
     document: dict[str, Any] = {
         "engine": "stacksets",
