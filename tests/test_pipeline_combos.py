@@ -131,3 +131,17 @@ def test_a_claim_with_a_line_break_is_refused_naming_its_flag(cli: Any) -> None:
               "refs/heads/main", "--github-claim", "workflow=a\nb")  # fmt: skip
     assert run.exit_code == 2
     assert run.stderr.startswith("Error: --github-claim: ")  # the flag typed, not --github-claims
+
+
+@pytest.mark.parametrize("platform", ["circleci", "bitbucket"])
+def test_a_pipeline_whose_token_cannot_carry_the_audience_is_refused(cli: Any, platform: str) -> None:
+    """$CIRCLE_OIDC_TOKEN and $BITBUCKET_STEP_OIDC_TOKEN carry the platform's own aud: with
+    --oidc-audience the exported job was refused by the trust it was exported for."""
+    run = cli(*OFFLINE, "--role-name", "deploy", *PLATFORMS[platform], "--oidc-audience", "my-audience")
+    assert run.exit_code == 2
+    assert "carries the platform's own aud" in run.stderr and "Nothing was written" in run.stderr
+    assert run.stdout == ""
+    assert cli(*OFFLINE, "--role-name", "deploy", *PLATFORMS[platform]).exit_code == 0  # its own aud: fine
+    # Buildkite's job asks for the audience the trust names
+    buildkite = cli(*OFFLINE, "--role-name", "deploy", *BUILDKITE, "--oidc-audience", "my-audience")
+    assert "--audience my-audience" in yaml.safe_load(buildkite.stdout)["steps"][0]["command"][0]

@@ -64,9 +64,23 @@ def _literal(platform: str, value: str) -> str:
     return value
 
 
+# The aud of the token a platform puts in its variable: the job cannot choose it (CircleCI: the
+# organization ID; Bitbucket: the workspace's ari), so a trust with another --oidc-audience refuses it.
+_VARIABLE_AUDIENCE = {
+    "circleci": lambda trust: trust.audience == trust.issuer.rpartition("/")[2],
+    "bitbucket": lambda trust: trust.audience.startswith("ari:cloud:bitbucket::workspace/"),
+}
+
+
 def pipeline(export: CiExport) -> str:
     """The snippet for the trust's platform, with comments naming what the trust admits."""
     trust = export.trust
+    if trust.platform in _VARIABLE_AUDIENCE and not _VARIABLE_AUDIENCE[trust.platform](trust):
+        raise ValueError(
+            f"the job's ${REGISTRY[trust.platform].export.token_variable} carries the platform's own aud, not "
+            f"{trust.audience!a} (--oidc-audience): the trust would refuse it. Drop --oidc-audience, or fetch a "
+            "token with that audience in the job yourself"
+        )
     spec = REGISTRY[trust.platform]
     env = {
         "AWS_ROLE_ARN": export.hub_role_arn or export.role_arn,

@@ -28,9 +28,10 @@ VALUE = (
 QUOTED = re.compile("'[^']*'|\"'\"|\"\\$[A-Za-z_][A-Za-z0-9_]*\"")
 ORG = "11111111-2222-3333-4444-555555555555"
 TRUSTS = {
-    "circleci": lambda aud: platforms.circleci({"org_id": (ORG,), "project_id": (ORG,)}, aud, False),
+    # their jobs' token variables carry the platform's own aud (another one is refused: test_pipeline_combos)
+    "circleci": lambda aud: platforms.circleci({"org_id": (ORG,), "project_id": (ORG,)}, None, False),
     "bitbucket": lambda aud: platforms.bitbucket(
-        {"workspace": ("acme",), "workspace_uuid": (ORG,), "repository_uuid": (ORG,)}, aud, False
+        {"workspace": ("acme",), "workspace_uuid": (ORG,), "repository_uuid": (ORG,)}, None, False
     ),
     "buildkite": lambda aud: platforms.buildkite({"organization": ("acme",), "pipeline": ("deploy",)}, aud, False),
 }
