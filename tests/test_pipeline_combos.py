@@ -145,3 +145,19 @@ def test_a_pipeline_whose_token_cannot_carry_the_audience_is_refused(cli: Any, p
     # Buildkite's job asks for the audience the trust names
     buildkite = cli(*OFFLINE, "--role-name", "deploy", *BUILDKITE, "--oidc-audience", "my-audience")
     assert "--audience my-audience" in yaml.safe_load(buildkite.stdout)["steps"][0]["command"][0]
+
+
+def test_verify_without_a_token_is_exit_4_as_documented(cli: Any, sandbox: Any, monkeypatch: Any) -> None:
+    """Verification impossible is exit 4 (docs/exit-codes.md), as for a key-based trust without
+    --verify-profile; it was exit 2, 'invalid input', with nothing wrong in the input."""
+    args = ["--target-profile", "b-admin", "--role-name", "deploy", *CIRCLE]
+    assert cli("apply", *args, "--no-verify", "--yes").exit_code == 0
+    run = cli("verify", *args, "--for", "terraform")  # the sandbox's minter signs for its own issuer only
+    assert run.exit_code == 4, run.stdout + run.stderr
+    assert "Cannot verify live" in run.stderr and "Traceback" not in run.stderr
+    monkeypatch.delenv("TRUST_BOOTSTRAP_TOKEN_MINTER", raising=False)  # no token from anywhere
+    failed = cli("verify", *args, "-o", "json")
+    assert failed.exit_code == 4
+    assert (
+        failed.json()["error"]["kind"] == "precondition" and "Cannot verify live" in failed.json()["error"]["message"]
+    )
