@@ -161,3 +161,18 @@ def test_verify_without_a_token_is_exit_4_as_documented(cli: Any, sandbox: Any, 
     assert (
         failed.json()["error"]["kind"] == "precondition" and "Cannot verify live" in failed.json()["error"]["message"]
     )
+
+
+def test_repeated_gitlab_refs_are_described_once_and_the_job_passes_the_schema(cli: Any, tmp_path: Path) -> None:
+    """Each ref repeated the whole description ('GitLab project P (HOST), branch main or GitLab project P
+    (HOST), branch release') in apply's 'CI trust:' line and the exported job's comment."""
+    run = cli("export", "--offline", "--target-account", ACCOUNT_B, "-f", "gitlab-ci", "--role-name", "gl",
+              "--gitlab-project", "grp/proj", "--gitlab-ref", "main", "--gitlab-ref", "release", "--for", "gitlab-ci")  # fmt: skip
+    assert run.exit_code == 0, run.stderr
+    assert (
+        run.stdout.splitlines()[0]
+        == "# trust-bootstrap: GitLab project grp/proj (gitlab.com), branch main or branch release"
+    )
+    _schema_ok(run.stdout, "vendor.gitlab-ci", tmp_path)
+    rules = yaml.safe_load(run.stdout)["deploy"]["rules"]
+    assert rules == [{"if": '$CI_COMMIT_BRANCH == "main"'}, {"if": '$CI_COMMIT_BRANCH == "release"'}]
