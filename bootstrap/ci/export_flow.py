@@ -94,9 +94,15 @@ def _export_web_identity_ci(config: Config, request: ExportRequest) -> Exported:
     if request.format == "pipeline":
         from bootstrap.exports import pipelines  # noqa: PLC0415 (only for these platforms)
 
-        return Exported(pipelines.pipeline(ci))
+        try:
+            return Exported(pipelines.pipeline(ci))
+        except ValueError as err:  # a value the platform would read as its own syntax
+            raise InvalidInput(f"--format pipeline: {err}. Nothing was written.") from err
     render_ci = ciexports.github_actions if request.format == "github-actions" else ciexports.gitlab_ci
-    return Exported(render_ci(ci))
+    try:
+        return Exported(render_ci(ci))
+    except ValueError as err:  # a value the platform would read as its own syntax
+        raise InvalidInput(f"--format {request.format}: {err}. Nothing was written.") from err
 
 
 def export(config: Config, request: ExportRequest) -> Exported:

@@ -22,7 +22,7 @@ from bootstrap.ci import consumerchain, hubfind
 from bootstrap.ci import token as ci_token
 from bootstrap.config.model import Config
 from bootstrap.core import arns, oidc, plan
-from bootstrap.core.errors import InvalidInput, NotConfirmed, NotOwned, VerifyFailed
+from bootstrap.core.errors import InvalidInput, NotConfirmed, NotOwned, PreconditionFailed, VerifyFailed
 from bootstrap.core.plan import Change, Op, Plan, Side
 from bootstrap.core.quotas import IAM
 from bootstrap.core.results import Attempt, Confirm, Done, OnProgress, Verification, Waited, Waiting
@@ -351,7 +351,7 @@ def run_verify(prepared: Ci, token_file: Path | None, on_progress: OnProgress) -
         )
     result, how = prove(prepared, token_file, on_progress)
     if result is None:
-        raise InvalidInput(f"Cannot verify live: {how}.")
+        raise PreconditionFailed(f"Cannot verify live: {how}.")  # verification impossible: exit 4, as documented
     outcome = Outcome(prepared.data.role_arn, prepared.data.hub_role_arn, prepared.data.provider_arn, prepared.data.trust, (), result,
                       "", prepared.data.proof, prepared.accounts)  # fmt: skip
     return outcome, how

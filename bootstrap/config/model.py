@@ -72,7 +72,7 @@ class _Source:
 
 
 _LIST_FLAGS = {"policy_arns": "--policy-arn", "inline_policies": "--inline-policy", "tags": "--tag"}
-_LIST_FLAGS.update(consumerconfig.FLAG)  # --for, the consumers key
+_LIST_FLAGS.update(consumerconfig.FLAG, github_claims="--github-claim")  # --for (the consumers key), --github-claim
 
 
 def flag_of(key: str) -> str:

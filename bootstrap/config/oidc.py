@@ -202,9 +202,18 @@ def _merged(trusts: list[oidc.OidcTrust]) -> oidc.OidcTrust:
         first,
         more_subjects=tuple(subjects[1:]),
         contexts=tuple(c for t in trusts for c in t.contexts),
-        description=" or ".join(t.description for t in trusts),
+        description=_described(trusts),
         org_wildcard=any(t.org_wildcard for t in trusts),
     )
+
+
+def _described(trusts: list[oidc.OidcTrust]) -> str:
+    """'GitLab project P (HOST), branch main or branch next': the shared head once, each run's tail."""
+    for separator in (", ", " with "):
+        parts = [t.description.rpartition(separator) for t in trusts]
+        if all(head and head == parts[0][0] for head, _, _ in parts):
+            return f"{parts[0][0]}{separator}{' or '.join(tail for _, _, tail in parts)}"
+    return " or ".join(t.description for t in trusts)
 
 
 def _gitlab(

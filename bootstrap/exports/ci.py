@@ -99,12 +99,18 @@ def github_actions(export: CiExport) -> str:
     if workflow_ref:  # only the pinned reusable workflow's jobs are admitted: this job calls it
         path, _, ref = workflow_ref[0].partition("@")
         job = {"uses": f"{path}@{ref.removeprefix('refs/heads/').removeprefix('refs/tags/')}", "secrets": "inherit"}
+    # the token's workflow claim is the workflow's name: a trust that requires it needs this name
+    names = dict(export.trust.conditions).get("workflow")
     workflow = {
         "on": trigger,
         "permissions": {"id-token": "write", "contents": "read"},  # id-token: the job may request its OIDC token
         "jobs": {"deploy": job},
     }
-    return yamlwrite.dump(yamlwrite.github_inert(workflow), comments(export.trust))
+    # a workflow's name is never evaluated (no context is available to it, unlike run-name): written as it is
+    named = {"name": names[0]} if names else {}
+    if names and "${{" in names[0]:  # actionlint reads an expression there: no literal form is sure
+        raise ValueError(f"the workflow name {names[0]!a} holds '${{{{', which GitHub may read as an expression")
+    return yamlwrite.dump({**named, **yamlwrite.github_inert(workflow)}, comments(export.trust))
 
 
 def gitlab_ci(export: CiExport) -> str:

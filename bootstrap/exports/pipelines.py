@@ -22,7 +22,7 @@ from bootstrap.exports.shellwrite import Redirect, Var
 TOKEN_FILE = "/tmp/aws-web-identity-token"  # noqa: S105, S108 (a path in the job, not a secret)
 
 
-def _script(platform: str, audience: str) -> list[str]:
+def _script(platform: str, audience: str, export: CiExport) -> list[str]:
     spec = REGISTRY[platform]
     token_file = Var("AWS_WEB_IDENTITY_TOKEN_FILE")
     if spec.export.token_variable is not None:
@@ -31,13 +31,56 @@ def _script(platform: str, audience: str) -> list[str]:
         first = shellwrite.line(
             "buildkite-agent", "oidc", "request-token", "--audience", audience, Redirect(token_file)
         )
-    lines = [first, "aws sts get-caller-identity"]
+    lines = [first, *_chain(export), "aws sts get-caller-identity"]
     return [line.replace("$", "$$") for line in lines] if spec.export.dollar_escape else lines
+
+
+def _chain(export: CiExport) -> list[str]:
+    """The hub topology: the hub role by web identity (profile hub), then the target role with its
+    credentials (profile target, which AWS_PROFILE names), as the GitLab job does (exports/ci.py);
+    without these lines the job would stop at the hub role."""
+    if not export.hub_role_arn:
+        return []
+    session = f"{export.trust.platform}-{export.role_name}"[:64]
+    return [
+        shellwrite.line("aws", "configure", "set", "role_arn", Var("AWS_ROLE_ARN"), "--profile", "hub"),
+        shellwrite.line(
+            "aws", "configure", "set", "web_identity_token_file", Var("AWS_WEB_IDENTITY_TOKEN_FILE"), "--profile", "hub"
+        ),
+        shellwrite.line("aws", "configure", "set", "role_arn", export.role_arn, "--profile", "target"),
+        shellwrite.line("aws", "configure", "set", "source_profile", "hub", "--profile", "target"),
+        shellwrite.line("aws", "configure", "set", "role_session_name", session, "--profile", "target"),
+    ]
+
+
+def _literal(platform: str, value: str) -> str:
+    """``value`` as the platform reads it from the file: Buildkite interpolates ``$`` in every value
+    when the pipeline is uploaded (written ``$$``); CircleCI replaces ``<< ... >>`` in every value of
+    a 2.1 config, so a value holding ``<<`` (an IAM path may) is refused."""
+    if REGISTRY[platform].export.dollar_escape:
+        return value.replace("$", "$$")
+    if platform == "circleci" and "<<" in value:
+        raise ValueError(f"{value!a} holds '<<', which CircleCI would read as a pipeline parameter")
+    return value
+
+
+# The aud of the token a platform puts in its variable: the job cannot choose it (CircleCI: the
+# organization ID; Bitbucket: the workspace's ari), so a trust with another --oidc-audience refuses it.
+_VARIABLE_AUDIENCE = {
+    "circleci": lambda trust: trust.audience == trust.issuer.rpartition("/")[2],
+    "bitbucket": lambda trust: trust.audience.startswith("ari:cloud:bitbucket::workspace/"),
+}
 
 
 def pipeline(export: CiExport) -> str:
     """The snippet for the trust's platform, with comments naming what the trust admits."""
     trust = export.trust
+    if trust.platform in _VARIABLE_AUDIENCE and not _VARIABLE_AUDIENCE[trust.platform](trust):
+        raise ValueError(
+            f"the job's ${REGISTRY[trust.platform].export.token_variable} carries the platform's own aud, not "
+            f"{trust.audience!a} (--oidc-audience): the trust would refuse it. Drop --oidc-audience, or fetch a "
+            "token with that audience in the job yourself"
+        )
     spec = REGISTRY[trust.platform]
     env = {
         "AWS_ROLE_ARN": export.hub_role_arn or export.role_arn,
@@ -45,8 +88,12 @@ def pipeline(export: CiExport) -> str:
         # the platform's own session name, never the proof's (a CloudTrail reader tells them apart)
         "AWS_ROLE_SESSION_NAME": f"{trust.platform}-{export.role_name}"[:64],
         "AWS_DEFAULT_REGION": export.region,
+        **({"AWS_PROFILE": "target"} if export.hub_role_arn else {}),  # the chained role (_chain)
     }
-    script = _script(trust.platform, trust.audience)
+    env = {key: _literal(trust.platform, value) for key, value in env.items()}
+    script = _script(trust.platform, trust.audience, export)
+    if trust.platform == "circleci":
+        script = [_literal(trust.platform, line) for line in script]
     document: dict[str, Any]
     if trust.platform == "circleci":
         job = {"docker": [{"image": "amazon/aws-cli:latest"}], "environment": env,

@@ -73,6 +73,15 @@ def _verification(v: Verification | None, not_verified: str) -> str:
     return verification_line(v)
 
 
+# the format each platform's trust exports as (export_flow.check refuses the others)
+_EXPORT_FORMATS = {
+    oidc.Platform.TFC: "tfc-variables (or tfe)",
+    oidc.Platform.GITHUB: "github-actions",
+    oidc.Platform.GITLAB: "gitlab-ci",
+    oidc.Platform.GENERIC: "github-actions (or gitlab-ci)",
+}
+
+
 def outcome_text(outcome: CiOutcome) -> str:
     changes: Sequence[Change] = outcome.changes
     if changes:
@@ -86,9 +95,7 @@ def outcome_text(outcome: CiOutcome) -> str:
     lines += trust_lines(outcome.trust, outcome.provider_arn)
     lines += [f"Static proof: {line}" for line in outcome.proof]
     lines.append(_verification(outcome.verification, outcome.not_verified))
-    formats = (
-        "tfc-variables (or tfe)" if outcome.trust.platform == oidc.Platform.TFC else "github-actions (or gitlab-ci)"
-    )
+    formats = _EXPORT_FORMATS.get(outcome.trust.platform, "pipeline")  # a registry platform: its snippet
     lines += ["", f"Use it from CI: trust-bootstrap export --format {formats} with the same options."]
     return "\n".join(lines)
 
