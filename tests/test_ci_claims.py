@@ -138,6 +138,7 @@ def test_claim_conditions_are_string_equals_on_the_keys_sts_passes(cli: Any, git
         (["--github-claim", "run_id=1"], ["run_id", "supported"]),
         (["--github-claim", "workflow"], ["KEY=VALUE"]),
         (["--github-claim", "repository_id=12"], ["--github-repo-id"]),
+        (["--github-claim", "environment=prod"], ["repo:OWNER/REPO:environment:NAME", "--github-environment"]),
         (["--github-workflow", "octo-org/shared/.github/workflows/deploy.yml"], ["@REF"]),
         (["--github-workflow", "octo-org/shared/.github/workflows/${{ github.token }}.yml@main"], ["FILE.yml@REF"]),
         (["--github-subject-format", "immutable"], ["--github-owner-id", "GITHUB_TOKEN"]),

@@ -246,3 +246,16 @@ def test_stacksets_roles_and_org_grant_admit_the_actions_tagged_call(cli: Any, s
     refused = cli("verify", *org_args(sandbox, "--for", "github-actions", command="verify"))
     assert refused.exit_code == 7, refused.stdout + refused.stderr
     assert "missing sts:TagSession in the trust or the grant" in refused.stdout + refused.stderr
+
+
+def test_a_consumer_named_for_a_direct_ci_trust_is_said_to_change_nothing(cli: Any, sandbox: Any) -> None:
+    args = ["--source-profile", "a-admin", "--target-profile", "b-admin", "--role-name", "deploy",
+            "--github-repo", "octo-org/octo-repo", "--github-ref", "refs/heads/main",
+            "--oidc-issuer", sandbox.issuer.url]  # fmt: skip
+    named = cli("plan", *args, "--for", "terraform")
+    assert named.exit_code == 0, named.stderr
+    assert "--for terraform: a CI job assumes this role directly" in named.stderr
+    assert "--for" not in cli("plan", *args).stderr  # nothing named, nothing said
+    hub = cli("plan", *args, "--hub-role", "ci-hub", "--for", "terraform")
+    assert hub.exit_code == 0, hub.stderr
+    assert "assumes this role directly" not in hub.stderr  # the hub topology replays it

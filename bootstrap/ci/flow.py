@@ -211,10 +211,23 @@ def warnings(config: Config) -> list[str]:
     trust = config.oidc
     if trust is None:
         return []
-    notes = _id_warning(trust)
+    notes = _id_warning(trust) + _consumer_warning(config)
     if not trust.org_wildcard:
         return notes
     return notes + _wildcard_warning(trust)
+
+
+def _consumer_warning(config: Config) -> list[str]:
+    """--for names a consumer's own STS call; in the direct topology there is none besides the job's
+    AssumeRoleWithWebIdentity (which carries no session tags and which the proof makes), so a named
+    consumer changes nothing: say so rather than accept it in silence (the hub topology replays it)."""
+    if not config.consumers or config.oidc is None or config.oidc.hub_role is not None:
+        return []
+    return [
+        f"--for {', '.join(config.consumers)}: a CI job assumes this role directly with its token "
+        "(AssumeRoleWithWebIdentity, no session tags), and that is the call the proof makes; a named consumer "
+        "adds nothing to this trust. It matters in the hub topology (--hub-role), where the job chains."
+    ]
 
 
 def _id_warning(trust: oidc.OidcTrust) -> list[str]:

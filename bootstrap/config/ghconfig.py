@@ -142,6 +142,14 @@ def build(
             "--github-claim, --github-workflow and a trust on --github-repo-id alone would admit nothing there: "
             "name the repository with --github-repo and its runs. Nothing was written."
         )
+    if any(key == "environment" for key, _ in conditions) and not envs:
+        # GitHub's default sub for a job that names an environment is repo:O/R:environment:NAME, not :ref: or
+        # :pull_request (docs.github.com, "About security hardening with OpenID Connect", example subject claims).
+        raise InvalidInput(
+            f"{_where('claims', merged, where)}: a job that names an environment sends sub "
+            "repo:OWNER/REPO:environment:NAME, so a trust on refs or pull requests with an environment claim admits "
+            "no token at all. Name the environment with --github-environment NAME instead. Nothing was written."
+        )
     return ghtrust.github_trust(
         repo,
         ghtrust.GithubRuns(refs, envs, pull_request),
