@@ -590,3 +590,20 @@ def test_a_trust_over_iams_size_quota_exits_2_before_any_write(cli: Any, github:
     assert run.exit_code == 2, run.stdout + run.stderr
     assert "quota" in run.stderr
     assert not [c for c in github.calls() if c.is_write]
+
+
+def test_a_ref_claim_narrows_the_exported_workflows_pushes(cli: Any, github: Any) -> None:
+    import yaml
+
+    env_run = cli("export", *BASE, "--github-environment", "prod", "--github-claim", "ref=refs/heads/release",
+                  "-f", "github-actions", "--offline", "--target-account", "222222222222")  # fmt: skip
+    assert env_run.exit_code == 0, env_run.stderr
+    workflow = yaml.safe_load(env_run.stdout)
+    assert workflow["on"]["push"] == {"branches": ["release"]}  # an environment job: the claim narrows it
+    (job,) = workflow["jobs"].values()
+    assert job["environment"] == "prod"
+    both = cli("export", *BASE, "--github-ref", "refs/heads/main", "--github-ref", "refs/heads/release",
+               "--github-claim", "ref=refs/heads/release", "-f", "github-actions", "--offline",
+               "--target-account", "222222222222")  # fmt: skip
+    assert both.exit_code == 0, both.stderr
+    assert yaml.safe_load(both.stdout)["on"]["push"] == {"branches": ["release"]}  # sub and claim both hold

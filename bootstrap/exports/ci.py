@@ -53,12 +53,19 @@ def _github_trigger(trust: oidc.OidcTrust) -> tuple[dict[str, Any], str | None]:
     contexts = [dict(c.claims) for c in trust.contexts]
     environment = next((str(c["environment"]) for c in contexts if c.get("environment")), None)
     refs = {s.rpartition(":ref:")[2].replace("%3A", ":") for s in trust.subjects if ":ref:" in s}
+    # A job in an environment sends an environment sub (any ref), so its pushes are not narrowed by the
+    # subjects' refs; a `ref` claim the trust requires holds for every job, so it narrows them all.
+    claimed = {v for key, values in trust.conditions if key == "ref" for v in values}
+    if environment:
+        refs = claimed
+    elif claimed:  # both must hold: the claimed refs that a subject's ref (or pattern) admits
+        refs = {c for c in claimed if any(globs.matches(r, c) for r in refs)} or refs
     branches = sorted(r.removeprefix("refs/heads/") for r in refs if r.startswith("refs/heads/"))
     tags = sorted(r.removeprefix("refs/tags/") for r in refs if r.startswith("refs/tags/"))
     push: dict[str, Any] = {**({"branches": branches} if branches else {}), **({"tags": tags} if tags else {})}
     trigger: dict[str, Any] = {}
     if environment or push or not any(c.get("event_name") == "pull_request" for c in contexts):
-        trigger["push"] = None if environment or not push else push
+        trigger["push"] = push or None  # None: any push (the trust narrows it)
     if any(c.get("event_name") == "pull_request" for c in contexts):
         trigger["pull_request"] = None
     return trigger, environment
