@@ -13,8 +13,9 @@ from bootstrap.aws import accounts as aws
 from bootstrap.aws import oidc as aws_oidc
 from bootstrap.aws.errors import AssumeRefused
 from bootstrap.config.model import Config
+from bootstrap.core import oidc
 from bootstrap.core.assumerequest import AssumeRequest
-from bootstrap.core.consumers import GITHUB_SESSION, ConsumerVerdict
+from bootstrap.core.consumers import GITHUB_SESSION, Consumer, ConsumerVerdict
 from bootstrap.trust import consumerproof
 
 
@@ -32,3 +33,14 @@ def replay(
     hub = source.with_credentials(creds, label="the hub role")
     calls = consumerproof.calls_for(config, chained=True)
     return consumerproof.replay_calls(hub, AssumeRequest(role_arn), calls, target_account, None, 0.0)
+
+
+def adding_nothing(config: Config) -> tuple[str, ...]:
+    """The named consumers that change nothing on a direct web-identity trust (ci/flow.py warns of
+    them): every one but hcp-terraform on an HCP Terraform trust, whose run's AssumeRoleWithWebIdentity
+    with its workload identity token is exactly the call the proof makes (core/consumers.py)."""
+    trust = config.oidc
+    if trust is None or trust.hub_role is not None:
+        return ()
+    own = Consumer.HCP_TERRAFORM.value if trust.platform == oidc.Platform.TFC else None
+    return tuple(name for name in config.consumers if name != own)

@@ -221,10 +221,11 @@ def _consumer_warning(config: Config) -> list[str]:
     """--for names a consumer's own STS call; in the direct topology there is none besides the job's
     AssumeRoleWithWebIdentity (which carries no session tags and which the proof makes), so a named
     consumer changes nothing: say so rather than accept it in silence (the hub topology replays it)."""
-    if not config.consumers or config.oidc is None or config.oidc.hub_role is not None:
+    named = consumerchain.adding_nothing(config)  # hcp-terraform: the run's own call, the proof's (plan notes)
+    if not named:
         return []
     return [
-        f"--for {', '.join(config.consumers)}: a CI job assumes this role directly with its token "
+        f"--for {', '.join(named)}: a CI job assumes this role directly with its token "
         "(AssumeRoleWithWebIdentity, no session tags), and that is the call the proof makes; a named consumer "
         "adds nothing to this trust. It matters in the hub topology (--hub-role), where the job chains."
     ]

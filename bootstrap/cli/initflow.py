@@ -51,7 +51,7 @@ def questions(profiles: list[str]) -> list[tuple[str, str, str]]:
         ("verify_profile", "Profile with the principal's credentials, to verify (empty: none)", ""),
         (
             "consumers",
-            "Who uses the trust: terraform, github-actions, gitlab-ci, aws-profile (comma-separated; the trust "
+            "Who uses the trust: terraform, github-actions, gitlab-ci, aws-profile, hcp-terraform (comma-separated; the trust "
             "admits and the proof replays each one's own call; empty: a bare AssumeRole)",
             "",
         ),

@@ -46,7 +46,7 @@ def oidc(mode: str, cfg: Config, opts: dict[str, Any], yes: bool = False, adopt:
             echo_err(f"Warning: {note}")
     if mode == "plan":
         say(oidcrender.plan_json_ci(prepared.plan, prepared.accounts, prepared.data.trust) if as_json
-            else oidcrender.plan_text_ci(prepared.plan, prepared.accounts, prepared.data.proof))  # fmt: skip
+            else oidcrender.plan_text_ci(prepared.plan, prepared.accounts, prepared.data.proof, prepared.data.trust, cfg.consumers))  # fmt: skip
         return 2 if opts.get("detailed_exitcode") and not (prepared.plan.empty and not prepared.plan.not_owned) else 0
     if mode == "teardown":
         say(render.teardown_text(prepared.plan, prepared.accounts, prepared.left), err=as_json)
@@ -61,7 +61,12 @@ def oidc(mode: str, cfg: Config, opts: dict[str, Any], yes: bool = False, adopt:
         say(oidcrender.outcome_json(outcome) if as_json else f"Proved with {how}.\n" + render.verification_line(result))
         return 0 if result.ok else int(ExitCode.VERIFY_FAILED)
     if not prepared.plan.empty or prepared.plan.not_owned:  # "no changes" is the outcome's to say, once
-        say(oidcrender.plan_text_ci(prepared.plan, prepared.accounts, prepared.data.proof), err=as_json)
+        say(
+            oidcrender.plan_text_ci(
+                prepared.plan, prepared.accounts, prepared.data.proof, prepared.data.trust, cfg.consumers
+            ),
+            err=as_json,
+        )
     try:
         applied = oidcflow.run_apply(prepared, confirmer(yes), token_file, progress)
     except oidcflow.CiVerificationFailed as failed:

@@ -43,7 +43,7 @@ def pair(mode: str, cfg: Config, opts: dict[str, Any], yes: bool = False, adopt:
             echo_err(f"Warning: {note}")
     if mode == "plan":
         say(oidcrender.plan_json_ci(prepared.plan, prepared.accounts, prepared.data.trust) if as_json
-            else oidcrender.plan_text_ci(prepared.plan, prepared.accounts, prepared.data.proof))  # fmt: skip
+            else oidcrender.plan_text_ci(prepared.plan, prepared.accounts, prepared.data.proof, prepared.data.trust, cfg.consumers))  # fmt: skip
         return 2 if opts.get("detailed_exitcode") and not (prepared.plan.empty and not prepared.plan.not_owned) else 0
     if mode == "teardown":
         say(render.teardown_text(prepared.plan, prepared.accounts, prepared.left), err=as_json)
@@ -64,7 +64,12 @@ def pair(mode: str, cfg: Config, opts: dict[str, Any], yes: bool = False, adopt:
         ok = result.ok and (proof is None or proof.verification is None or proof.verification.ok)
         return 0 if ok else int(ExitCode.VERIFY_FAILED)
     if not prepared.plan.empty or prepared.plan.not_owned:
-        say(oidcrender.plan_text_ci(prepared.plan, prepared.accounts, prepared.data.proof), err=as_json)
+        say(
+            oidcrender.plan_text_ci(
+                prepared.plan, prepared.accounts, prepared.data.proof, prepared.data.trust, cfg.consumers
+            ),
+            err=as_json,
+        )
     try:
         applied, proof = tfcpair.run_apply(prepared, confirmer(yes), token_file, progress)
     except oidcflow.CiVerificationFailed as failed:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bootstrap.core import consumers
+from bootstrap.core import consumers, oidc
 from bootstrap.core.errors import InvalidInput
 
 FLAG = {"consumers": "--for"}  # the config key's flag (repeatable, so not --consumers)
@@ -23,3 +23,22 @@ def parse(merged: Mapping[str, Any], where: Callable[[str], str]) -> tuple[str, 
         return tuple(dict.fromkeys(consumers.parse(v.strip()).value for v in items))
     except ValueError as err:
         raise InvalidInput(f"{where('consumers')}: {err}.") from err
+
+
+def check_trust(named: tuple[str, ...], trust: oidc.OidcTrust | None, where: Callable[[str], str]) -> None:
+    """--for hcp-terraform names an HCP Terraform run, which reaches AWS through dynamic provider
+    credentials only (its workload identity token, AssumeRoleWithWebIdentity: core/consumers.py), so
+    only an HCP Terraform trust (--tfc-*) serves it; on any other trust no run would send its call.
+    InvalidInput (exit 2), before any AWS call."""
+    if consumers.Consumer.HCP_TERRAFORM.value not in named:
+        return
+    if trust is not None and trust.platform == oidc.Platform.TFC:
+        return
+    this = "a key-based trust (an IAM principal)" if trust is None else f"a trust of {trust.description}"
+    raise InvalidInput(
+        f"{where('consumers')}: hcp-terraform is an HCP Terraform run, and HCP Terraform reaches AWS only through "
+        "dynamic provider credentials: the run sends its workload identity token with AssumeRoleWithWebIdentity "
+        f"to a role that trusts the organization's workspace. That is an HCP Terraform trust: pass "
+        f"{consumers.HCP_TERRAFORM_TRUST_FLAGS} (and --tfc-project, --tfc-run-phase; docs/hcp-terraform.md) "
+        f"instead. This is {this}, which no HCP Terraform run calls: nothing was written."
+    )

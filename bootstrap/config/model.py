@@ -205,6 +205,7 @@ def _build(merged: dict[str, Any], source: _Source, base_dir: Path) -> Config:
         replaces=replaces,
         consumers=consumerconfig.parse(merged, source.where),
     )
+    consumerconfig.check_trust(built.consumers, built.oidc, source.where)  # --for hcp-terraform: a tfc trust only
     if not built.allow_admin:
         _refuse_admin(built, source)
     return built

@@ -185,7 +185,8 @@ class Config:
     )
     consumers: tuple[str, ...] = _key(
         (),
-        help="The program that uses the trust (repeatable): terraform, github-actions, gitlab-ci or aws-profile. The trust "
+        help="The program that uses the trust (repeatable): terraform, github-actions, gitlab-ci, aws-profile or "
+        "hcp-terraform (an HCP Terraform trust only). The trust "
         "admits and the proof replays each one's own STS call [default: a bare AssumeRole].",
         example=["terraform", "github-actions"],
         panel="Conditions",

@@ -16,6 +16,16 @@ class Consumer(StrEnum):
     GITHUB_ACTIONS = "github-actions"
     GITLAB_CI = "gitlab-ci"
     AWS_PROFILE = "aws-profile"
+    HCP_TERRAFORM = "hcp-terraform"  # an HCP Terraform (or Terraform Enterprise) run: a `tfc` trust only
+
+
+# HCP Terraform reaches AWS through dynamic provider credentials only: the run sends its workload
+# identity token with AssumeRoleWithWebIdentity to the role TFC_AWS_RUN_ROLE_ARN names, "valid for the
+# length of the plan or apply" (HashiCorp, "Dynamic Credentials with the AWS Provider",
+# https://developer.hashicorp.com/terraform/cloud-docs/workspaces/dynamic-provider-credentials/aws-configuration).
+# That call carries no session tags and is the proof's own on a direct trust; behind a hub role the
+# second hop is the Terraform AWS provider's assume_role from the hub role's session (role chaining).
+HCP_TERRAFORM_TRUST_FLAGS = "--tfc-organization/--tfc-workspace"
 
 
 # aws-actions/configure-aws-credentials tags every AssumeRole it sends with access keys or with
@@ -78,6 +88,8 @@ def session_name(consumer: Consumer, role_name: str) -> str:
     apart); at most 64 characters of [\\w+=,.@-] as STS requires (role names are of that alphabet)."""
     if consumer is Consumer.GITHUB_ACTIONS:
         return GITHUB_SESSION
+    if consumer is Consumer.HCP_TERRAFORM:  # its second hop is the provider's assume_role (ci/export_flow.py)
+        return session_name(Consumer.TERRAFORM, role_name)
     return f"{consumer.value}-{role_name}"[:64]
 
 
@@ -94,6 +106,10 @@ def call_of(consumer: Consumer, role_name: str, max_session_duration: int, chain
     if consumer is Consumer.TERRAFORM:
         # The export writes duration = "1h" (exports/formats.py): one hour, within any role's maximum.
         return ConsumerCall(consumer, name, CHAINED_MAX_S, (), chained)
+    if consumer is Consumer.HCP_TERRAFORM:
+        # The hub's second hop: the provider's assume_role from the hub role's session, always chained
+        # (an hour at most); the exported provider block asks for duration = "1h" as for terraform.
+        return ConsumerCall(consumer, name, CHAINED_MAX_S, (), True)
     return ConsumerCall(consumer, name, duration(max_session_duration, chained), (), chained)
 
 

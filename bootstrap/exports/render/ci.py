@@ -9,6 +9,7 @@ from typing import Any
 from bootstrap.core import globs, oidc
 from bootstrap.core.plan import Change, Plan, Side
 from bootstrap.core.results import CiOutcome, Verification
+from bootstrap.exports.render import consumers as consumerrender
 from bootstrap.exports.render.text import change_json, plan_text, verification_json, verification_line
 
 
@@ -48,10 +49,17 @@ def trust_lines(trust: oidc.OidcTrust, provider_arn: str) -> list[str]:
     ]
 
 
-def plan_text_ci(plan: Plan, accounts: dict[Side, str], proof: Sequence[str]) -> str:
+def plan_text_ci(
+    plan: Plan,
+    accounts: dict[Side, str],
+    proof: Sequence[str],
+    trust: oidc.OidcTrust | None = None,
+    named: tuple[str, ...] = (),
+) -> str:
+    """``named``: the consumers (--for); what the proof does for hcp-terraform follows the static proof."""
     lines = [plan_text(plan, accounts)]
     lines += [f"Static proof: {line}" for line in proof]
-    return "\n".join(lines)
+    return "\n".join(lines) + (consumerrender.ci_notes(trust, named) if trust is not None else "")
 
 
 def plan_json_ci(plan: Plan, accounts: dict[Side, str], trust: oidc.OidcTrust) -> str:

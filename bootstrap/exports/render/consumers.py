@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bootstrap.core import consumers
+from bootstrap.core import consumers, oidc
 from bootstrap.core.consumers import ConsumerVerdict
 
 
@@ -41,3 +41,23 @@ def plan_notes(named: tuple[str, ...]) -> str:
         if name != consumers.Consumer.GITHUB_ACTIONS.value
     ]
     return "\n".join(lines)
+
+
+def ci_notes(trust: oidc.OidcTrust, named: tuple[str, ...]) -> str:
+    """Under a CI trust's plan: what the proof does for hcp-terraform (the others are warned of or
+    replayed as before). Its run calls with dynamic provider credentials (core/consumers.py)."""
+    if consumers.Consumer.HCP_TERRAFORM.value not in named or trust.platform != oidc.Platform.TFC:
+        return ""
+    if trust.hub_role is None:
+        how = (
+            "the run's own call, AssumeRoleWithWebIdentity with its workload identity token (dynamic provider "
+            "credentials, no session tags), is the call the proof makes: nothing further to replay."
+        )
+    else:
+        session = consumers.session_name(consumers.Consumer.HCP_TERRAFORM, "ROLE")
+        how = (
+            f"the run assumes the hub role {trust.hub_role} with its workload identity token (dynamic provider "
+            "credentials), then the Terraform AWS provider's assume_role chains into the role; the proof replays "
+            f"that hop from the hub role (session {session}, {consumers.CHAINED_MAX_S} s at most: role chaining)."
+        )
+    return f"\n\nFor hcp-terraform:\n  {how}"
