@@ -3,7 +3,8 @@ assumed once more), each named consumer's chained AssumeRole into the role in B,
 
 In the hub topology every consumer chains: configure-aws-credentials' second step (`role-chaining`,
 tagged unless `role-skip-session-tagging`), the aws CLI profile whose source_profile is the hub,
-Terraform's second hop. So each call asks for an hour at most (role chaining), and the action's
+Terraform's second hop (also an HCP Terraform run's, --for hcp-terraform: the AWS provider's
+assume_role from the hub role, session terraform-ROLE). So each call asks for an hour at most (role chaining), and the action's
 call carries its 13 session tags: the trust in B and the hub role's grant must allow sts:TagSession.
 """
 
