@@ -80,3 +80,21 @@ def test_refused_in_a_fleet_before_any_write(cli: Any, sandbox: Any, tmp_path: A
     assert run.exit_code == 2, run.stdout + run.stderr
     assert "--tfc-organization/--tfc-workspace" in run.stderr
     assert not [c for c in sandbox.calls() if c.is_write]
+
+
+def test_init_offers_it_and_asks_for_the_workspace(cli: Any, tmp_path: Any) -> None:
+    from bootstrap.config import model as config
+
+    target = tmp_path / "asked.yaml"
+    answers = "\n".join(["a-admin", "b-admin", "tfc-deploy", "", "", "", "hcp-terraform", "acme", "prod"]) + "\n"
+    run = cli("init", str(target), "--interactive", input=answers)
+    assert run.exit_code == 0, run.stderr
+    assert "hcp-terraform" in run.stderr and "HCP Terraform organization" in run.stderr
+    loaded = config.load(target, {})
+    assert loaded.consumers == ("hcp-terraform",)
+    assert loaded.oidc is not None and loaded.oidc.description.startswith("HCP Terraform workspace acme/")
+    # without the workspace (flags only): refused, and no file is left
+    other = tmp_path / "flags.yaml"
+    flags = cli("init", str(other), "--role-name", "x", "--for", "hcp-terraform", "--no-interactive")
+    assert flags.exit_code == 2 and "tfc.organization, tfc.workspace" in flags.stderr
+    assert not other.exists()

@@ -72,7 +72,9 @@ def _ask(values: dict[str, Any]) -> dict[str, Any]:
     if profiles:
         echo_err("Profiles found: " + ", ".join(profiles))
     answered = dict(values)
-    for key, question, default in initflow.questions(profiles):
+    for key, question, default in [*initflow.questions(profiles), *initflow.TFC_QUESTIONS]:
+        if key.startswith("tfc_") and not initflow.asks_workspace(answered):  # only for hcp-terraform
+            continue
         while answered.get(key) is None:
             answer = typer.prompt(question, default=default, show_default=bool(default), err=True).strip()
             try:

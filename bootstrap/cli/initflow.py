@@ -12,7 +12,7 @@ from typing import Any
 from bootstrap.aws import sessions
 from bootstrap.config import initfile
 from bootstrap.config import model as config
-from bootstrap.core import arns, consumers
+from bootstrap.core import arns, consumers, tfc
 from bootstrap.core.errors import InvalidInput
 from bootstrap.exports import safewrite
 
@@ -23,6 +23,8 @@ CHECKS: dict[str, Callable[[str], object]] = {
     "principal": arns.parse_principal,
     "external_id": arns.check_external_id,
     "consumers": lambda answer: [consumers.parse(name) for name in _names(answer)],
+    "tfc_organization": lambda answer: tfc.check_name(answer, "organization"),
+    "tfc_workspace": lambda answer: tfc.check_name(answer, "workspace"),
 }
 
 
@@ -58,6 +60,20 @@ def questions(profiles: list[str]) -> list[tuple[str, str, str]]:
     ]
 
 
+# Asked after questions() only when hcp-terraform is named: it serves an HCP Terraform trust only
+# (config/consumers.py), so init asks for the workspace whose runs assume the role (the tfc: section).
+TFC_QUESTIONS = [
+    ("tfc_organization", "HCP Terraform organization (hcp-terraform: its runs assume the role)", ""),
+    ("tfc_workspace", "HCP Terraform workspace", ""),
+]
+
+
+def asks_workspace(answered: Mapping[str, Any]) -> bool:
+    named = answered.get("consumers")
+    names = _names(named) if isinstance(named, str) else list(named or [])
+    return consumers.Consumer.HCP_TERRAFORM.value in names
+
+
 def check_answer(key: str, answer: str) -> None:
     """Raises ValueError (saying why) when the answer would make the file fail to load."""
     if answer and key in CHECKS:
@@ -72,6 +88,9 @@ def write(file: Path, values: Mapping[str, Any], *, force: bool) -> Path:
     values = dict(values)
     if isinstance(values.get("consumers"), str):  # a prompt's answer: "terraform, github-actions"
         values["consumers"] = _names(values["consumers"])
+    place = {k: values.pop(f"tfc_{k}", None) for k in ("organization", "workspace")}  # follow_ups' answers
+    if all(place.values()):
+        values["tfc"] = place
     text = initfile.render(values)
     try:
         # What we write must load: checked on the finished temporary file, so an invalid one is never left.

@@ -39,6 +39,6 @@ def check_trust(named: tuple[str, ...], trust: oidc.OidcTrust | None, where: Cal
         f"{where('consumers')}: hcp-terraform is an HCP Terraform run, and HCP Terraform reaches AWS only through "
         "dynamic provider credentials: the run sends its workload identity token with AssumeRoleWithWebIdentity "
         f"to a role that trusts the organization's workspace. That is an HCP Terraform trust: pass "
-        f"{consumers.HCP_TERRAFORM_TRUST_FLAGS} (and --tfc-project, --tfc-run-phase; docs/hcp-terraform.md) "
-        f"instead. This is {this}, which no HCP Terraform run calls: nothing was written."
+        f"{consumers.HCP_TERRAFORM_TRUST_FLAGS} (config: tfc.organization, tfc.workspace; docs/hcp-terraform.md) "
+        f"instead. This is {this}, which no HCP Terraform run calls."
     )
