@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bootstrap.core import consumers, oidc
+from bootstrap.core import consumers
 from bootstrap.core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from bootstrap.core import oidc
 
 FLAG = {"consumers": "--for"}  # the config key's flag (repeatable, so not --consumers)
 
@@ -32,7 +35,9 @@ def check_trust(named: tuple[str, ...], trust: oidc.OidcTrust | None, where: Cal
     InvalidInput (exit 2), before any AWS call."""
     if consumers.Consumer.HCP_TERRAFORM.value not in named:
         return
-    if trust is not None and trust.platform == oidc.Platform.TFC:
+    if (
+        trust is not None and trust.platform == "tfc"
+    ):  # oidc.Platform.TFC, not imported: a key-based apply never loads it
         return
     this = "a key-based trust (an IAM principal)" if trust is None else f"a trust of {trust.description}"
     raise InvalidInput(

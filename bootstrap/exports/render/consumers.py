@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bootstrap.core import consumers, oidc
+from bootstrap.core import consumers
 from bootstrap.core.consumers import ConsumerVerdict
+
+if TYPE_CHECKING:
+    from bootstrap.core import oidc
 
 
 def lines(verdicts: tuple[ConsumerVerdict, ...]) -> list[str]:
@@ -46,7 +49,9 @@ def plan_notes(named: tuple[str, ...]) -> str:
 def ci_notes(trust: oidc.OidcTrust, named: tuple[str, ...]) -> str:
     """Under a CI trust's plan: what the proof does for hcp-terraform (the others are warned of or
     replayed as before). Its run calls with dynamic provider credentials (core/consumers.py)."""
-    if consumers.Consumer.HCP_TERRAFORM.value not in named or trust.platform != oidc.Platform.TFC:
+    if (
+        consumers.Consumer.HCP_TERRAFORM.value not in named or trust.platform != "tfc"
+    ):  # oidc.Platform.TFC (not imported at run time)
         return ""
     if trust.hub_role is None:
         how = (
