@@ -19,7 +19,10 @@ from bootstrap.exports import shellwrite, yamlwrite
 from bootstrap.exports.ci import CiExport, comments
 from bootstrap.exports.shellwrite import Redirect, Var
 
-TOKEN_FILE = "/tmp/aws-web-identity-token"  # noqa: S105, S108 (a path in the job, not a secret)
+# Relative to the step's working directory (the job's own checkout), never a shared /tmp: a predictable
+# name there lets another user of a self-hosted runner plant a symlink or read the token. botocore opens
+# AWS_WEB_IDENTITY_TOKEN_FILE as given, so every step of the job, run from that directory, finds it.
+TOKEN_FILE = ".aws-web-identity-token"  # noqa: S105 (a file name, not a secret)
 
 
 def _script(platform: str, audience: str, export: CiExport) -> list[str]:
