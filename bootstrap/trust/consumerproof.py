@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from bootstrap.aws import accounts as aws
 from bootstrap.aws import sts as aws_sts
 from bootstrap.config.model import Config
-from bootstrap.core import consumers
+from bootstrap.core import arns, consumers
 from bootstrap.core.assumerequest import AssumeRequest
 from bootstrap.core.consumers import ConsumerVerdict
 from bootstrap.core.results import Verification
@@ -113,11 +113,11 @@ def replay(prepared: KeyBased, verifier: aws.Account, wrote: bool) -> tuple[Cons
 def for_target(
     verifier: aws.Account, base: AssumeRequest, config: Config, target_account: str, result: Verification, wrote: bool
 ) -> Verification:
-    """A fleet target's proof, its consumers' calls replayed after the bare one (the principal is a
-    role when its ARN says so: role chaining)."""
+    """A fleet target's proof, its consumers' calls replayed after the bare one (a role principal's
+    AssumeRole is role chaining)."""
     if not result.ok or not config.consumers:
         return result
-    chained = ":role/" in (config.principal or "")
+    chained = config.principal is not None and arns.parse_principal(config.principal).kind == "role"
     deadline = config.verify_timeout if wrote else 0.0
     verdicts = replay_calls(verifier, base, calls_for(config, chained), target_account, None, deadline)
     refusal = first_refusal(verdicts)
