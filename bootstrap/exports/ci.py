@@ -120,6 +120,22 @@ def github_actions(export: CiExport) -> str:
     return yamlwrite.dump({**named, **yamlwrite.github_inert(workflow)}, comments(export.trust))
 
 
+def chain_profiles(target_role_arn: str, session: str) -> list[str]:
+    """Role chaining in a CI job's shell: profile hub assumes AWS_ROLE_ARN with the token in
+    AWS_WEB_IDENTITY_TOKEN_FILE, profile target the role in B with hub's credentials, under the
+    consumer's own session name (the aws CLI's default is botocore-session-N). AWS_PROFILE=target
+    selects it (the caller sets it as its platform sets variables)."""
+    return [
+        shellwrite.line("aws", "configure", "set", "role_arn", Var("AWS_ROLE_ARN"), "--profile", "hub"),
+        shellwrite.line(
+            "aws", "configure", "set", "web_identity_token_file", Var("AWS_WEB_IDENTITY_TOKEN_FILE"), "--profile", "hub"
+        ),
+        shellwrite.line("aws", "configure", "set", "role_arn", target_role_arn, "--profile", "target"),
+        shellwrite.line("aws", "configure", "set", "source_profile", "hub", "--profile", "target"),
+        shellwrite.line("aws", "configure", "set", "role_session_name", session, "--profile", "target"),
+    ]
+
+
 def gitlab_ci(export: CiExport) -> str:
     trust = export.trust
     context = dict(trust.contexts[0].claims) if trust.contexts else {}
@@ -145,15 +161,6 @@ def gitlab_ci(export: CiExport) -> str:
     token_file = Var("AWS_WEB_IDENTITY_TOKEN_FILE")
     script = [shellwrite.line("printf", "%s", Var("AWS_ID_TOKEN"), Redirect(token_file))]
     if export.hub_role_arn:
-        # role chaining: the hub role (web identity), then the target role with its credentials
-        script += [
-            shellwrite.line("aws", "configure", "set", "role_arn", Var("AWS_ROLE_ARN"), "--profile", "hub"),
-            shellwrite.line("aws", "configure", "set", "web_identity_token_file", token_file, "--profile", "hub"),
-            shellwrite.line("aws", "configure", "set", "role_arn", export.role_arn, "--profile", "target"),
-            shellwrite.line("aws", "configure", "set", "source_profile", "hub", "--profile", "target"),
-            # the consumer's own session name on the chained call too (the aws CLI's default is botocore-session-N)
-            shellwrite.line("aws", "configure", "set", "role_session_name", session, "--profile", "target"),
-            "export AWS_PROFILE=target",
-        ]
+        script += [*chain_profiles(export.role_arn, session), "export AWS_PROFILE=target"]
     job["script"] = [*script, "aws sts get-caller-identity"]
     return yamlwrite.dump({"deploy": job}, comments(trust))

@@ -16,7 +16,7 @@ from typing import Any
 
 from bootstrap.core.platforms import REGISTRY
 from bootstrap.exports import shellwrite, yamlwrite
-from bootstrap.exports.ci import CiExport, comments
+from bootstrap.exports.ci import CiExport, chain_profiles, comments
 from bootstrap.exports.shellwrite import Redirect, Var
 
 # Relative to the step's working directory (the job's own checkout), never a shared /tmp: a predictable
@@ -40,20 +40,17 @@ def _script(platform: str, audience: str, export: CiExport) -> list[str]:
 
 def _chain(export: CiExport) -> list[str]:
     """The hub topology: the hub role by web identity (profile hub), then the target role with its
-    credentials (profile target, which AWS_PROFILE names), as the GitLab job does (exports/ci.py);
+    credentials (profile target, which AWS_PROFILE names), the GitLab job's lines (exports/ci.py);
     without these lines the job would stop at the hub role."""
     if not export.hub_role_arn:
         return []
-    session = f"{export.trust.platform}-{export.role_name}"[:64]
-    return [
-        shellwrite.line("aws", "configure", "set", "role_arn", Var("AWS_ROLE_ARN"), "--profile", "hub"),
-        shellwrite.line(
-            "aws", "configure", "set", "web_identity_token_file", Var("AWS_WEB_IDENTITY_TOKEN_FILE"), "--profile", "hub"
-        ),
-        shellwrite.line("aws", "configure", "set", "role_arn", export.role_arn, "--profile", "target"),
-        shellwrite.line("aws", "configure", "set", "source_profile", "hub", "--profile", "target"),
-        shellwrite.line("aws", "configure", "set", "role_session_name", session, "--profile", "target"),
-    ]
+    return chain_profiles(export.role_arn, _session_name(export))
+
+
+def _session_name(export: CiExport) -> str:
+    """The platform's own session name, never the proof's (a CloudTrail reader tells them apart);
+    STS allows 64 characters."""
+    return f"{export.trust.platform}-{export.role_name}"[:64]
 
 
 def _literal(platform: str, value: str) -> str:
@@ -89,7 +86,7 @@ def pipeline(export: CiExport) -> str:
         "AWS_ROLE_ARN": export.hub_role_arn or export.role_arn,
         "AWS_WEB_IDENTITY_TOKEN_FILE": TOKEN_FILE,
         # the platform's own session name, never the proof's (a CloudTrail reader tells them apart)
-        "AWS_ROLE_SESSION_NAME": f"{trust.platform}-{export.role_name}"[:64],
+        "AWS_ROLE_SESSION_NAME": _session_name(export),
         "AWS_DEFAULT_REGION": export.region,
         **({"AWS_PROFILE": "target"} if export.hub_role_arn else {}),  # the chained role (_chain)
     }
