@@ -29,42 +29,46 @@ def config_of(opts: dict[str, Any]) -> Config:
 
     keys = config_keys(**{k: v for k, v in opts.items() if k not in _NOT_CONFIG})
     if opts.get("github_repo") or opts.get("github_ref") or opts.get("config_file"):
-        keys = _with_github_ids(opts, keys)
+        keys, loaded = _with_github_ids(opts, keys)
+        if loaded is not None:  # read already, from these very keys
+            return loaded
     return config.load(opts["config_file"], keys)
 
 
-def _with_github_ids(opts: dict[str, Any], keys: dict[str, Any]) -> dict[str, Any]:
+def _with_github_ids(opts: dict[str, Any], keys: dict[str, Any]) -> tuple[dict[str, Any], Config | None]:
     """With a GitHub token at hand and the IDs not given, the repository's IDs looked up from the API
-    (the immutable subject needs them; without a token they stay flags, and plan/apply warn)."""
+    (the immutable subject needs them; without a token they stay flags, and plan/apply warn). Also
+    the Config its first reading made from ``keys`` when they stay as they are (None otherwise)."""
     from bootstrap.ci import ghapi
     from bootstrap.config import model as config
     from bootstrap.core import globs, oidc
 
     bearer = ghapi.token(opts.get("github_token_file"))
     if bearer is None or "github_owner_id" in keys or "github_repo_id" in keys:
-        return keys
+        return keys, None
     from bootstrap.config.ghconfig import NeedsIds
 
     # A first reading, to learn whether this is a GitHub trust and its repository (the file may name
     # it); when the format asked for needs the very IDs looked up here, a reading with names only.
-    needed = False
+    first: Config | None = None
     try:
-        trust = config.load(opts["config_file"], keys).oidc
+        first = config.load(opts["config_file"], keys)
+        trust = first.oidc
     except NeedsIds:
-        needed = True
         trust = config.load(opts["config_file"], {**keys, "github_subject_format": "name"}).oidc
+    needed = first is None
     if (
         trust is None
         or trust.platform != oidc.Platform.GITHUB
         or any(k == "repository_id" for k, _ in trust.conditions)
     ):
-        return keys
+        return keys, first
     api = opts.get("github_api_url")
     if api is None and trust.issuer != oidc.GITHUB_ISSUER:
-        return keys  # GitHub Enterprise Server: its API is not api.github.com; the IDs stay flags
+        return keys, first  # GitHub Enterprise Server: its API is not api.github.com; the IDs stay flags
     repo = str(dict(trust.contexts[0].claims).get("repository", "")) if trust.contexts else ""
     if not repo or globs.has_wildcard(repo):
-        return keys
+        return keys, first
     try:
         ids = ghapi.lookup(repo, bearer, api or ghapi.DEFAULT_API)
     except InvalidInput as err:
@@ -73,8 +77,8 @@ def _with_github_ids(opts: dict[str, Any], keys: dict[str, Any]) -> dict[str, An
         # A GITHUB_TOKEN that happens to be set (every GitHub Actions job has one) must not break a
         # run that needs no IDs: said, and the trust stays on names (plan and apply warn about that).
         echo_err(f"Warning: {err}")
-        return keys
-    return {**keys, "github_owner_id": ids.owner_id, "github_repo_id": ids.repo_id}
+        return keys, first
+    return {**keys, "github_owner_id": ids.owner_id, "github_repo_id": ids.repo_id}, None
 
 
 def fleet_of(opts: dict[str, Any]) -> FleetRequest | None:
