@@ -35,9 +35,8 @@ def check_trust(named: tuple[str, ...], trust: oidc.OidcTrust | None, where: Cal
     InvalidInput (exit 2), before any AWS call."""
     if consumers.Consumer.HCP_TERRAFORM.value not in named:
         return
-    if (
-        trust is not None and trust.platform == "tfc"
-    ):  # oidc.Platform.TFC, not imported: a key-based apply never loads it
+    # "tfc" is oidc.Platform.TFC, not imported here: a key-based apply never loads the OIDC model
+    if trust is not None and trust.platform == "tfc":
         return
     this = "a key-based trust (an IAM principal)" if trust is None else f"a trust of {trust.description}"
     raise InvalidInput(

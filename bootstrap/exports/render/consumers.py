@@ -49,9 +49,8 @@ def plan_notes(named: tuple[str, ...]) -> str:
 def ci_notes(trust: oidc.OidcTrust, named: tuple[str, ...]) -> str:
     """Under a CI trust's plan: what the proof does for hcp-terraform (the others are warned of or
     replayed as before). Its run calls with dynamic provider credentials (core/consumers.py)."""
-    if (
-        consumers.Consumer.HCP_TERRAFORM.value not in named or trust.platform != "tfc"
-    ):  # oidc.Platform.TFC (not imported at run time)
+    # "tfc" is oidc.Platform.TFC, imported for annotations only (not at run time)
+    if consumers.Consumer.HCP_TERRAFORM.value not in named or trust.platform != "tfc":
         return ""
     if trust.hub_role is None:
         how = (
